@@ -1,0 +1,21 @@
+"""The rule catalogue: one module per rule, listed here in code order."""
+
+from importlib import import_module
+from typing import Dict, Tuple
+
+from txlint.rule import Rule
+
+RULE_MODULES = (
+    "txl000_parse_error",
+    "txl101_multi_table_write",
+    "txl102_loop_write",
+    "txl103_split_commit",
+)
+
+
+def all_rules() -> Tuple[Rule, ...]:
+    return tuple(import_module(f"{__name__}.{module}").RULE for module in RULE_MODULES)
+
+
+def rules_by_code() -> Dict[str, Rule]:
+    return {rule.code: rule for rule in all_rules()}

@@ -1,0 +1,111 @@
+"""TXL102 loop-write: one commit per row inside a loop."""
+
+from typing import Iterable, Set
+
+from txlint.project import Effect
+from txlint.rule import Report, Rule, RuleContext, fix_for, is_autocommit_write, report_at
+from txlint.values import IMPLICIT
+
+
+def check(context: RuleContext) -> Iterable[Report]:
+    if context.runs_in_transaction():
+        return
+    effects = [effect for effect in context.effects if not effect.site.context.deferred]
+    reported: Set[int] = set()
+    for effect in effects:
+        loops = effect.site.context.loops
+        if not loops or loops[0] in reported:
+            continue
+        if _autocommit_row_write(context, effect):
+            reported.add(loops[0])
+            yield report_at(
+                effect.site,
+                f"writes {effect.spec.table or 'a row'} once per iteration of the loop at line "
+                f"{context.loop_line(loops[0])}, and each write commits on its own, so a failure part-way "
+                f"leaves the rows before it committed: {fix_for(effect.spec.library)} around the loop, "
+                f"or write the rows in one bulk call",
+            )
+        elif _commit_per_iteration(context, effect, effects):
+            reported.add(loops[0])
+            via = f" (inside {effect.via.rsplit('.', 1)[-1]}())" if effect.via else ""
+            yield report_at(
+                effect.site,
+                f"commits once per iteration of the loop at line {context.loop_line(loops[0])}{via}, so a "
+                f"failure part-way leaves the rows before it committed: commit once after the loop (or in "
+                f"batches every N rows), or run each row in its own `begin()` block with a rollback on error",
+            )
+
+
+def _autocommit_row_write(context: RuleContext, effect: Effect) -> bool:
+    if not is_autocommit_write(effect) or effect.in_scope or effect.spec.bulk:
+        return False
+    return not context.site_in_scope(effect.site)
+
+
+def _commit_per_iteration(context: RuleContext, commit: Effect, effects) -> bool:
+    if commit.kind != "commit" or commit.spec.regime != IMPLICIT or commit.in_scope:
+        return False
+    if context.site_in_scope(commit.site) or context.in_handler(commit.site.context):
+        return False
+    loop = commit.site.context.loops[-1]
+    if any(branch in context.unit.facts.modulo_ifs for branch, _ in commit.site.context.branches):
+        return False  # commits every N rows: deliberate batching
+    in_loop = [effect for effect in effects if loop in effect.site.context.loops]
+    if not any(effect.kind == "write" for effect in in_loop):
+        return False
+    # A body that commits or rolls back each row in try/except is a deliberate per-row transaction.
+    return not any(effect.kind == "rollback" and context.in_handler(effect.site.context) for effect in in_loop)
+
+
+RULE = Rule(
+    code="TXL102",
+    name="loop-write",
+    summary="Per-row writes in a loop where each iteration commits on its own",
+    check=check,
+    docs="""\
+## What it does
+Finds a loop that writes rows one at a time where every iteration commits on its own: in an
+autocommit library (Django, peewee, Tortoise, asyncpg) with no transaction around the loop, or
+with a `commit()` inside the loop body (SQLAlchemy, DB-API drivers). Not a finding: a loop whose
+body opens its own transaction per item on purpose (`with transaction.atomic():` inside the
+loop, or commit plus rollback per item in try/except), a loop that commits every N rows, and
+bulk calls (`bulk_create`, `bulk_update`, `executemany`).
+
+## Why is this bad?
+A backfill that crashes at row 5,000 of 10,000 leaves half the rows migrated and no record of
+which: re-running it may apply the change twice, and rolling back is impossible.
+
+## Example
+```python
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
+
+engine = create_engine("sqlite://")
+
+
+def backfill(users):
+    with Session(engine) as session:
+        for user in users:
+            user.email = user.email.lower()
+            session.add(user)
+            session.commit()
+```
+
+## Use instead
+```python
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
+
+engine = create_engine("sqlite://")
+
+
+def backfill(users):
+    with Session(engine) as session:
+        for user in users:
+            user.email = user.email.lower()
+            session.add(user)
+        session.commit()
+```
+In Django, put `with transaction.atomic():` around the loop or use `bulk_update`.
+""",
+)

@@ -1,0 +1,139 @@
+"""TXL103 split-commit: a commit between writes that belong together."""
+
+from typing import Iterable, List
+
+from txlint.project import Effect
+from txlint.rule import Report, Rule, RuleContext, report_at
+from txlint.values import IMPLICIT
+
+
+def _main_path_writes(context: RuleContext, effects: List[Effect]) -> List[int]:
+    return [
+        index for index, effect in enumerate(effects)
+        if effect.kind == "write" and effect.spec.regime == IMPLICIT and not effect.in_scope
+        and not context.in_handler(effect.site.context) and not context.site_in_scope(effect.site)
+    ]
+
+
+def check(context: RuleContext) -> Iterable[Report]:
+    if context.runs_in_transaction():
+        return
+    effects = [effect for effect in context.effects if not effect.site.context.deferred]
+    writes = _main_path_writes(context, effects)
+    reported = set()
+    for index, commit in enumerate(effects):
+        if commit.kind != "commit" or commit.spec.regime != IMPLICIT or commit.in_scope:
+            continue
+        if commit.site.context.loops or context.in_handler(commit.site.context):
+            continue  # per-row commits are TXL102's; commits in handlers are error handling
+        if context.site_in_scope(commit.site) or id(commit.site) in reported:
+            continue
+        before = [effects[i] for i in writes if i < index and _related(context, effects[i], commit)]
+        after = [effects[i] for i in writes if i > index and _related(context, commit, effects[i])]
+        pairs = [(first, second) for first in before for second in after
+                 if context.sequential(first.site.context, second.site.context)
+                 and not (first.site is commit.site is second.site)]
+        if not pairs:
+            continue
+        first, second = pairs[0]
+        reported.add(id(commit.site))
+        via = f" (inside {commit.via.rsplit('.', 1)[-1]}())" if commit.via else ""
+        yield report_at(
+            commit.site,
+            f"commit{via} between the write to {_name(first)} at line {first.site.range[0]} and the write to "
+            f"{_name(second)} at line {second.site.range[0]}: if the later write fails, the earlier one "
+            f"stays committed; commit once after both (or use one `with session.begin():` block)",
+        )
+
+
+def _related(context: RuleContext, first: Effect, second: Effect) -> bool:
+    """Same library, on the same session or connection when both are visible in this function."""
+    if first.spec.library != second.spec.library:
+        return False
+    if first.via or second.via or not first.receiver or not second.receiver:
+        return context.sequential(first.site.context, second.site.context)
+    return first.receiver == second.receiver and context.sequential(first.site.context, second.site.context)
+
+
+def _name(effect: Effect) -> str:
+    return effect.spec.table if effect.spec.table not in ("", "?") else "the database"
+
+
+RULE = Rule(
+    code="TXL103",
+    name="split-commit",
+    summary="A commit between writes that belong together, so a failure after it leaves half committed",
+    check=check,
+    docs="""\
+## What it does
+Finds a `commit()` between two writes of the same function on the same session or connection,
+in libraries where writes are atomic up to the next commit (SQLAlchemy sessions and
+connections, DB-API drivers such as sqlite3, psycopg2, psycopg 3 and PyMySQL). Commits made by
+helper functions count where the helper is called.
+
+## Why is this bad?
+Everything before the commit is permanent; if the write after it fails, the database keeps the
+first half of the change: a parent row without its children, a status flipped without the work
+it stands for.
+
+## Example
+```python
+from sqlalchemy import create_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+engine = create_engine("sqlite://")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+
+
+class AuditLog(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+
+
+def open_account():
+    with Session(engine) as session:
+        session.add(Account())
+        session.commit()
+        session.add(AuditLog())
+        session.commit()
+```
+
+## Use instead
+```python
+from sqlalchemy import create_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+engine = create_engine("sqlite://")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+
+
+class AuditLog(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+
+
+def open_account():
+    with Session(engine) as session, session.begin():
+        session.add(Account())
+        session.flush()
+        session.add(AuditLog())
+```
+`flush()` sends the INSERT (and gives the new row its id) without committing.
+""",
+)

@@ -1,0 +1,5 @@
+import sys
+
+from txlint.cli import main
+
+sys.exit(main())

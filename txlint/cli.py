@@ -1,0 +1,103 @@
+"""The `txlint` command: check, explain, rules."""
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+from txlint import __version__
+from txlint.config import load_config, with_overrides
+from txlint.discovery import discover
+from txlint.engine import Linter, read_file
+from txlint.errors import UsageError
+from txlint.reporters import ReportOptions, render, reporter_names
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        raise UsageError(message)
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="txlint", description="A linter and CI gate for database-write integrity.")
+    parser.add_argument("--version", action="version", version=f"txlint {__version__}")
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser)
+    check = commands.add_parser("check", help="lint files and directories")
+    check.add_argument("paths", nargs="*", default=["."], metavar="PATH")
+    check.add_argument("--format", choices=reporter_names(), default="text")
+    check.add_argument("--select", type=_codes, help="comma-separated rule code prefixes to enable")
+    check.add_argument("--ignore", type=_codes, help="comma-separated rule code prefixes to disable")
+    check.add_argument("--config", metavar="FILE", help="read [tool.txlint] from FILE instead of pyproject.toml")
+    check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    check.add_argument("--force-exclude", action="store_true",
+                       help="apply the configured excludes to paths named on the command line too")
+    explain = commands.add_parser("explain", help="print a rule's documentation")
+    explain.add_argument("code")
+    commands.add_parser("rules", help="list the rule catalogue")
+    return parser
+
+def _codes(text: str) -> List[str]:
+    return [code for code in text.replace(" ", ",").split(",") if code]
+
+    return tuple(rule.code for rule in all_rules())
+
+def _check(args) -> int:
+    from txlint.rules import all_rules
+
+    rules = all_rules()
+    codes = tuple(rule.code for rule in rules)
+    config = load_config(args.config, codes)
+    config = with_overrides(config, args.select, args.ignore, codes)
+    files = discover(args.paths, config, force_exclude=args.force_exclude)
+    linter = Linter(config, rules)
+    result = linter.run([read_file(path) for path in files])
+    color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    sys.stdout.write(render(args.format, result, ReportOptions(color=color, rules=rules)))
+    for message in result.internal_errors:
+        print(f"txlint: {message}", file=sys.stderr)
+    if result.internal_errors:
+        return 2
+    return 1 if result.findings and not args.exit_zero else 0
+
+def _explain(args) -> int:
+    from txlint.rules import rules_by_code
+
+    rules = rules_by_code()
+    code = args.code.strip().upper()
+    rule = rules.get(code) or next((r for r in rules.values() if r.name == args.code.strip().lower()), None)
+    if rule is None:
+        import difflib
+
+        close = difflib.get_close_matches(code, list(rules), n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise UsageError(f"unknown rule code {args.code!r}{hint}; `txlint rules` lists them")
+    print(f"# {rule.code} {rule.name}\n\n{rule.summary}.\n\n{rule.docs}", end="")
+    return 0
+
+def _rules(args) -> int:
+    from txlint.rules import all_rules
+
+    for rule in all_rules():
+        default = "" if rule.enabled_by_default else "  (off unless configured)"
+        print(f"{rule.code}  {rule.name:<38} {rule.summary}{default}")
+    return 0
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = _build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return 2
+        handler = {"check": _check, "explain": _explain, "rules": _rules}[args.command]
+        return handler(args)
+    except UsageError as error:
+        print(f"txlint: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("txlint: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 1
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,184 @@
+"""`[tool.txlint]` configuration: loading, validation and the resolved settings of a run."""
+
+import difflib
+import os
+import sys
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+from txlint.errors import UsageError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:
+    import tomli as tomllib
+
+DEFAULT_EXCLUDE = (
+    ".git/",
+    ".hg/",
+    ".svn/",
+    ".tox/",
+    ".nox/",
+    ".venv/",
+    "venv/",
+    "env/",
+    ".env/",
+    "site-packages/",
+    "build/",
+    "dist/",
+    "node_modules/",
+    "__pycache__/",
+    ".mypy_cache/",
+    ".pytest_cache/",
+    ".ruff_cache/",
+    ".txlint_cache/",
+    ".eggs/",
+    "*.egg-info/",
+)
+# Test setup writes many models outside transactions on purpose, and the test runner wraps each
+# test in a transaction, so test code is excluded unless the user says otherwise.
+DEFAULT_TEST_EXCLUDE = ("tests/", "test/", "test_*.py", "*_test.py", "tests.py", "conftest.py")
+
+
+@dataclass(frozen=True)
+class Config:
+    include: Tuple[str, ...] = ("*.py",)
+    exclude: Tuple[str, ...] = DEFAULT_TEST_EXCLUDE
+    extend_exclude: Tuple[str, ...] = ()
+    select: Tuple[str, ...] = ("TXL",)
+    ignore: Tuple[str, ...] = ()
+    per_file_ignores: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
+    raw_sql_allowed: Tuple[str, ...] = ()
+    repositories: Tuple[str, ...] = ()
+    snapshots: Tuple[str, ...] = ()
+    materializers: Tuple[str, ...] = ()
+    transaction_helpers: Tuple[str, ...] = ()
+    atomic_requests: bool = False
+    # Where relative patterns are anchored: the directory of the pyproject.toml (or the cwd).
+    root: str = field(default_factory=os.getcwd)
+    # The codes the user named explicitly in `select` (a rule that is off by default can be forced on).
+    explicit_select: bool = False
+
+    def fingerprint(self) -> str:
+        """A stable text that changes whenever a setting that affects findings changes."""
+        return repr(tuple(getattr(self, f.name) for f in fields(self) if f.name != "root"))
+
+
+_LIST_KEYS = (
+    "include",
+    "exclude",
+    "extend-exclude",
+    "select",
+    "ignore",
+    "raw-sql-allowed",
+    "repositories",
+    "snapshots",
+    "materializers",
+    "transaction-helpers",
+)
+_KEYS = _LIST_KEYS + ("per-file-ignores", "atomic-requests")
+
+
+def _suggest(word: str, choices) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _string_list(key: str, value, source: str) -> Tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise UsageError(f"{source}: `{key}` must be a list of strings, got {value!r}")
+    return tuple(value)
+
+
+def validate_codes(codes, known_codes, what: str) -> Tuple[str, ...]:
+    """Every code must be a prefix of at least one known rule code ("TXL", "TXL1", "TXL101")."""
+    result = []
+    for code in codes:
+        normalised = code.strip().upper()
+        if not normalised or not any(known.startswith(normalised) for known in known_codes):
+            raise UsageError(f"{what}: unknown rule code {code!r}{_suggest(normalised, known_codes)}")
+        result.append(normalised)
+    return tuple(result)
+
+
+def _from_table(table: dict, source: str, root: str, known_codes) -> Config:
+    if not isinstance(table, dict):
+        raise UsageError(f"{source}: [tool.txlint] must be a table")
+    values = {}
+    for key, value in table.items():
+        if key not in _KEYS:
+            raise UsageError(f"{source}: unknown key `{key}` in [tool.txlint]{_suggest(key, _KEYS)}")
+        attribute = key.replace("-", "_")
+        if key in _LIST_KEYS:
+            values[attribute] = _string_list(key, value, source)
+        elif key == "atomic-requests":
+            if not isinstance(value, bool):
+                raise UsageError(f"{source}: `atomic-requests` must be true or false, got {value!r}")
+            values[attribute] = value
+        elif key == "per-file-ignores":
+            if not isinstance(value, dict):
+                raise UsageError(f"{source}: `per-file-ignores` must be a table of pattern = [codes]")
+            values[attribute] = tuple(
+                (pattern, validate_codes(_string_list(f"per-file-ignores.{pattern}", codes, source), known_codes,
+                                         f"{source}: per-file-ignores.{pattern}"))
+                for pattern, codes in value.items()
+            )
+    for key in ("select", "ignore"):
+        if key in values:
+            values[key] = validate_codes(values[key], known_codes, f"{source}: `{key}`")
+    if "select" in values:
+        values["explicit_select"] = True
+    return Config(root=root, **values)
+
+
+def find_pyproject(start: Path) -> Optional[Path]:
+    for directory in (start, *start.parents):
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except OSError as error:
+        raise UsageError(f"cannot read configuration {path}: {error.strerror or error}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise UsageError(f"{path}: invalid TOML: {error}") from None
+    except UnicodeDecodeError as error:
+        raise UsageError(f"{path}: not UTF-8: {error}") from None
+
+
+def load_config(config_file: Optional[str], known_codes, cwd: Optional[Path] = None) -> Config:
+    """The configuration of a run: `--config FILE` if given, else the nearest pyproject.toml upwards."""
+    cwd = cwd or Path.cwd()
+    if config_file is not None:
+        path = Path(config_file)
+        if not path.is_file():
+            raise UsageError(f"--config: no such file: {config_file}")
+        document = _read_toml(path)
+        # A dedicated file may hold the table at the top level or under [tool.txlint].
+        table = document.get("tool", {}).get("txlint", document) if "tool" in document else document
+        return _from_table(table, str(path), str(path.resolve().parent), known_codes)
+    path = find_pyproject(cwd.resolve())
+    if path is None:
+        return Config(root=str(cwd.resolve()))
+    document = _read_toml(path)
+    table = document.get("tool", {}).get("txlint", {})
+    return _from_table(table, str(path), str(path.parent), known_codes)
+
+
+def with_overrides(config: Config, select: Optional[List[str]], ignore: Optional[List[str]], known_codes) -> Config:
+    """Apply --select/--ignore from the command line (they replace/extend the configured ones)."""
+    changes: Dict[str, object] = {}
+    if select is not None:
+        changes["select"] = validate_codes(select, known_codes, "--select")
+        changes["explicit_select"] = True
+    if ignore is not None:
+        changes["ignore"] = config.ignore + validate_codes(ignore, known_codes, "--ignore")
+    if not changes:
+        return config
+    return Config(**{**{f.name: getattr(config, f.name) for f in fields(config)}, **changes})

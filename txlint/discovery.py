@@ -1,0 +1,133 @@
+"""Which files a run lints: command-line paths filtered by include/exclude and .gitignore."""
+
+import os
+from pathlib import Path
+from typing import Iterable, List, Optional, Tuple
+
+import pathspec
+
+from txlint.config import DEFAULT_EXCLUDE, Config
+from txlint.errors import UsageError
+
+
+class FileFilter:
+    """Gitignore-style include/exclude matching, anchored at the configuration root."""
+
+    def __init__(self, config: Config):
+        self.root = Path(config.root)
+        self.include = pathspec.GitIgnoreSpec.from_lines(config.include)
+        self.always_excluded = pathspec.GitIgnoreSpec.from_lines(DEFAULT_EXCLUDE)
+        self.configured_excluded = pathspec.GitIgnoreSpec.from_lines(config.exclude + config.extend_exclude)
+        self._gitignores: dict = {}
+
+    def relative(self, path: Path) -> Optional[str]:
+        try:
+            return path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return None
+
+    def _gitignore_for(self, directory: Path):
+        spec = self._gitignores.get(directory)
+        if spec is None:
+            gitignore = directory / ".gitignore"
+            lines: List[str] = []
+            if gitignore.is_file():
+                try:
+                    lines = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
+                except OSError:
+                    lines = []
+            spec = pathspec.GitIgnoreSpec.from_lines(lines)
+            self._gitignores[directory] = spec
+        return spec
+
+    def _ignored_by_git(self, path: Path, is_dir: bool) -> bool:
+        """A .gitignore in any directory between the root and the path applies to it."""
+        resolved = path.resolve()
+        root = self.root.resolve()
+        directories = [d for d in resolved.parents if d == root or root in d.parents]
+        for directory in directories:
+            spec = self._gitignore_for(directory)
+            relative = resolved.relative_to(directory).as_posix() + ("/" if is_dir else "")
+            if spec.match_file(relative):
+                return True
+        return False
+
+    def excluded(self, path: Path, is_dir: bool, configured: bool = True) -> bool:
+        relative = self.relative(path)
+        if relative is None:
+            relative = path.as_posix().lstrip("/")
+        if is_dir:
+            relative += "/"
+        if self.always_excluded.match_file(relative):
+            return True
+        if configured and self.configured_excluded.match_file(relative):
+            return True
+        return self._ignored_by_git(path, is_dir)
+
+    def included(self, path: Path) -> bool:
+        relative = self.relative(path) or path.name
+        return self.include.match_file(relative)
+
+
+def discover(paths: Iterable[str], config: Config, force_exclude: bool = False) -> List[Path]:
+    """The files to lint, sorted, without duplicates. A missing path is a usage error."""
+    file_filter = FileFilter(config)
+    found: List[Path] = []
+    for name in paths:
+        path = Path(name)
+        if not path.exists():
+            raise UsageError(f"no such file or directory: {name}")
+        if path.is_file():
+            # A file named on the command line is linted even if excluded, unless --force-exclude.
+            if not (force_exclude and file_filter.excluded(path, is_dir=False)):
+                found.append(path)
+            continue
+        # A directory that is itself excluded but named explicitly is walked with only the
+        # always-on excludes (virtual environments, build output, caches) and .gitignore.
+        configured = force_exclude or not file_filter.excluded(path, is_dir=True)
+        if force_exclude and file_filter.excluded(path, is_dir=True):
+            continue
+        found.extend(_walk(path, file_filter, configured))
+    unique = {}
+    for path in found:
+        unique.setdefault(os.path.normpath(path), path)
+    return sorted(unique.values(), key=lambda p: p.as_posix())
+
+
+def _walk(top: Path, file_filter: FileFilter, configured: bool) -> List[Path]:
+    files: List[Path] = []
+    for directory, subdirectories, filenames in os.walk(top):
+        base = Path(directory)
+        subdirectories[:] = sorted(
+            d for d in subdirectories if not file_filter.excluded(base / d, is_dir=True, configured=configured)
+        )
+        for filename in sorted(filenames):
+            path = base / filename
+            if file_filter.included(path) and not file_filter.excluded(path, is_dir=False, configured=configured):
+                files.append(path)
+    return files
+
+
+def display_path(path: Path) -> str:
+    """The path as reported: relative to the working directory when possible, "/"-separated."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def module_name(path: Path) -> Tuple[str, bool]:
+    """The dotted module name of a file, by walking up through packages (directories with __init__.py).
+
+    Returns the name and whether the file is a package's __init__.
+    """
+    path = path.resolve()
+    is_package = path.name == "__init__.py"
+    parts = [] if is_package else [path.stem]
+    directory = path.parent
+    while (directory / "__init__.py").is_file() and directory != directory.parent:
+        parts.insert(0, directory.name)
+        directory = directory.parent
+    if not parts:
+        parts = [path.parent.name]
+    return ".".join(parts), is_package

@@ -1,0 +1,192 @@
+"""The engine: read and parse each file once, extract its facts, resolve the project, run the rules."""
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import libcst as cst
+import pathspec
+
+from txlint.config import Config
+from txlint.discovery import display_path, module_name
+from txlint.extract import extract
+from txlint.facts import ModuleFacts
+from txlint.findings import Finding
+from txlint.project import Project
+from txlint.rule import Rule, RuleContext
+from txlint.suppressions import is_suppressed, parse_suppressions
+
+_CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+
+
+@dataclass
+class FileResult:
+    """What one file gave: its facts, or a TXL000 finding."""
+
+    path: str
+    facts: Optional[ModuleFacts] = None
+    parse_error: Optional[Finding] = None
+
+
+@dataclass
+class RunResult:
+    findings: List[Finding] = field(default_factory=list)
+    files: int = 0
+    parse_errors: int = 0
+    internal_errors: List[str] = field(default_factory=list)
+    suppressed: List[Finding] = field(default_factory=list)
+
+
+def _parse_error(path: str, message: str, line: int = 1, column: int = 1) -> Finding:
+    return Finding("TXL000", "parse-error", path, line, column, line, column, "", message)
+
+
+def decode(data: bytes, path: str) -> Tuple[Optional[str], Optional[Finding]]:
+    if b"\x00" in data:
+        offset = data.index(b"\x00")
+        line = data.count(b"\n", 0, offset) + 1
+        return None, _parse_error(path, "cannot parse: the file contains NUL bytes", line)
+    encoding = "utf-8"
+    for first_lines in data.split(b"\n", 2)[:2]:
+        match = _CODING.match(first_lines)
+        if match:
+            encoding = match.group(1).decode("ascii", "replace")
+            break
+    try:
+        text = data.decode(encoding)
+    except LookupError:
+        return None, _parse_error(path, f"cannot decode: unknown encoding {encoding!r} in the coding cookie")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        return None, _parse_error(path, f"cannot decode as {encoding}: {error.reason} (byte 0x{data[error.start]:02x})",
+                                  line, column)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text, None
+
+
+def facts_from_source(text: str, path: str, module: str, is_package: bool = False) -> FileResult:
+    try:
+        tree = cst.parse_module(text)
+    except cst.ParserSyntaxError as error:
+        message = " ".join(str(error.message).split())
+        return FileResult(path, parse_error=_parse_error(path, f"cannot parse: {message}", error.raw_line,
+                                                         error.raw_column + 1))
+    except (RecursionError, MemoryError, ValueError) as error:
+        return FileResult(path, parse_error=_parse_error(path, f"cannot parse: {type(error).__name__}: {error}"))
+    lines = text.splitlines()
+    facts = extract(tree, lines, path, module, is_package)
+    facts.suppressions, facts.suppression_reasons = parse_suppressions(lines)
+    return FileResult(path, facts=facts)
+
+
+def read_file(path: Path) -> FileResult:
+    shown = display_path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        return FileResult(shown, parse_error=_parse_error(shown, f"cannot read: {error.strerror or error}"))
+    text, problem = decode(data, shown)
+    if problem is not None:
+        return FileResult(shown, parse_error=problem)
+    name, is_package = module_name(path)
+    return facts_from_source(text, shown, name, is_package)
+
+
+class Linter:
+    """Configuration and the rule set, built once per run (or once per worker process)."""
+
+    def __init__(self, config: Config, rules: Sequence[Rule]):
+        self.config = config
+        self.rules = [rule for rule in rules if self._enabled(rule.code, rule.enabled_by_default)]
+        self.checks = [rule for rule in self.rules if rule.check is not None]
+        self.per_file_ignores = [
+            (pathspec.GitIgnoreSpec.from_lines([pattern]), codes) for pattern, codes in config.per_file_ignores
+        ]
+
+    def _enabled(self, code: str, by_default: bool) -> bool:
+        config = self.config
+        selected = any(code.startswith(prefix) for prefix in config.select)
+        if not selected or any(code.startswith(prefix) for prefix in config.ignore):
+            return False
+        # A rule that is off by default runs only when its own code is named in select.
+        return by_default or any(code.startswith(prefix) and len(prefix) >= len(code) for prefix in config.select)
+
+    def enabled(self, code: str) -> bool:
+        return any(rule.code == code for rule in self.rules)
+
+    def _ignored_for_path(self, code: str, path: str) -> bool:
+        return any(spec.match_file(path) and any(code.startswith(c) for c in codes)
+                   for spec, codes in self.per_file_ignores)
+
+    def run(self, results: Sequence[FileResult]) -> RunResult:
+        run = RunResult(files=len(results))
+        modules = [result.facts for result in results if result.facts is not None]
+        for result in results:
+            if result.parse_error is not None:
+                run.parse_errors += 1
+                if self.enabled("TXL000") and not self._ignored_for_path("TXL000", result.path):
+                    run.findings.append(result.parse_error)
+        project = Project(modules, self.config)
+        for module in modules:
+            self._check_module(project, module, run)
+        run.findings.sort(key=Finding.sort_key)
+        return run
+
+    def _check_module(self, project: Project, module: ModuleFacts, run: RunResult) -> None:
+        for qualname, unit_facts in module.functions.items():
+            unit = project.units[qualname]
+            context = RuleContext(project, unit, self.config)
+            for rule in self.checks:
+                if self._ignored_for_path(rule.code, module.path):
+                    continue
+                try:
+                    reports = list(rule.check(context))
+                except Exception as error:  # one rule failing on one file must not end the run
+                    run.internal_errors.append(
+                        f"{module.path}: internal error in {rule.code} {rule.name} ({qualname}): "
+                        f"{type(error).__name__}: {error}")
+                    continue
+                for report in reports:
+                    line, column, end_line, end_column = report.range
+                    finding = Finding(rule.code, rule.name, module.path, line, column, end_line, end_column,
+                                      qualname, report.message, report.statement)
+                    if is_suppressed(rule.code, line, module.suppressions):
+                        run.suppressed.append(finding)
+                    else:
+                        run.findings.append(finding)
+
+
+def lint_source(source, path: str = "example.py", config: Optional[Config] = None,
+                rules: Optional[Sequence[Rule]] = None, module: Optional[str] = None) -> List[Finding]:
+    """Lint one source (str or bytes) as a project of its own; the entry point every front end shares."""
+    return lint_sources({path: source}, config, rules, modules={path: module} if module else None)
+
+
+def lint_sources(sources: Dict[str, object], config: Optional[Config] = None,
+                 rules: Optional[Sequence[Rule]] = None, modules: Optional[Dict[str, str]] = None) -> List[Finding]:
+    """Lint several sources as one project (paths are used as given)."""
+    from txlint.rules import all_rules
+
+    linter = Linter(config or Config(), rules if rules is not None else all_rules())
+    results = []
+    for path, source in sources.items():
+        if isinstance(source, bytes):
+            text, problem = decode(source, path)
+            if problem is not None:
+                results.append(FileResult(path, parse_error=problem))
+                continue
+        else:
+            text = source
+        name = (modules or {}).get(path) or _module_from_path(path)
+        results.append(facts_from_source(text, path, name, path.endswith("__init__.py")))
+    return linter.run(results).findings
+
+
+def _module_from_path(path: str) -> str:
+    parts = Path(path).with_suffix("").parts
+    if parts and parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts) or "module"

@@ -1,0 +1,119 @@
+"""What txlint extracts from one file: a picklable summary that needs no syntax tree afterwards.
+
+Expressions are kept as *refs*, small nested tuples that name what an expression is built from,
+so that the project-wide pass can resolve them later (against other files' classes and
+functions) without re-parsing:
+
+    ("name", "x")                      a name, looked up in the function, module, imports
+    ("attr", ref, "field")             attribute access
+    ("call", ref, (args...), ((kw, ref), ...))
+    ("sub", ref, ref)                  subscript
+    ("str", "text")                    a string; unknown interpolations become sql.PLACEHOLDER
+    ("concat", (ref, ...))             string concatenation of parts
+    ("const", value)                   True / False / None / numbers
+    ("list", (ref, ...))               list, tuple or set display
+    ("dict", ((ref, ref), ...))        dict display
+    ("lambda",)                        a lambda
+    ("?",)                             anything else
+"""
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple
+
+Ref = tuple
+Range = Tuple[int, int, int, int]
+
+UNKNOWN: Ref = ("?",)
+
+
+@dataclass(frozen=True)
+class Context:
+    """Where an event sits in its function: the structure around it."""
+
+    scopes: Tuple[int, ...] = ()  # ids of enclosing `with` items, outermost first
+    loops: Tuple[int, ...] = ()  # ids of enclosing loops, outermost first
+    branches: Tuple[Tuple[int, str], ...] = ()  # (if/match id, arm) pairs
+    trys: Tuple[Tuple[int, str], ...] = ()  # (try id, "body" | "except" | "else" | "finally")
+    deferred: bool = False  # inside a lambda: runs later, if at all
+
+
+@dataclass
+class Event:
+    """A call, in execution order, with its position and context."""
+
+    ref: Ref  # a ("call", ...) ref
+    context: Context
+    range: Range
+    statement: str  # the source of the call, whitespace-normalised
+
+
+@dataclass
+class WithItem:
+    ref: Ref
+    is_async: bool
+    target: Optional[str]
+    range: Range
+
+
+@dataclass
+class Loop:
+    kind: str  # "for", "while", "comprehension"
+    iterable: Ref
+    range: Range
+
+
+@dataclass
+class TryBlock:
+    handlers_reraise: Tuple[bool, ...]  # per `except` handler: does it raise again?
+    has_finally: bool
+
+
+@dataclass
+class Param:
+    name: str
+    annotation: Optional[Ref]
+    default: Optional[Ref]
+
+
+@dataclass
+class FunctionFacts:
+    qualname: str  # module.Class.method, module.func.<locals>.inner, or the module name for module code
+    name: str
+    class_qualname: Optional[str]
+    decorators: List[Ref] = field(default_factory=list)
+    params: List[Param] = field(default_factory=list)
+    is_async: bool = False
+    range: Range = (1, 1, 1, 1)
+    bindings: Dict[str, List[Ref]] = field(default_factory=dict)
+    events: List[Event] = field(default_factory=list)
+    withs: Dict[int, WithItem] = field(default_factory=dict)
+    loops: Dict[int, Loop] = field(default_factory=dict)
+    modulo_ifs: Tuple[int, ...] = ()  # ids of `if` statements whose test uses `%` (batching every N rows)
+    trys: Dict[int, TryBlock] = field(default_factory=dict)
+    local_functions: Dict[str, str] = field(default_factory=dict)  # local name -> qualname of a nested def
+    terminating_arms: set = field(default_factory=set)  # (if id, arm) pairs that end in return/raise/...
+    is_module: bool = False
+
+
+@dataclass
+class ClassFacts:
+    qualname: str
+    name: str
+    bases: List[Ref]
+    attributes: Dict[str, Ref]  # class-body assignments; nested `class Meta` ones as "Meta.x"
+    methods: Dict[str, str]  # name -> function qualname
+    self_attributes: Dict[str, List[Tuple[Ref, str]]]  # self.x = ref, with the assigning function
+    decorators: List[Ref] = field(default_factory=list)
+    range: Range = (1, 1, 1, 1)
+
+
+@dataclass
+class ModuleFacts:
+    path: str  # as reported
+    module: str  # dotted module name
+    imports: Dict[str, str]  # local name -> qualified name
+    classes: Dict[str, ClassFacts]  # by qualname
+    functions: Dict[str, FunctionFacts]  # by qualname; includes the module-level unit
+    source_lines: int = 0
+    suppressions: Dict[int, Tuple[str, ...]] = field(default_factory=dict)  # line -> codes ("*" = all)
+    suppression_reasons: Dict[int, str] = field(default_factory=dict)

@@ -1,0 +1,93 @@
+"""Framework knowledge: which calls write, commit or open a transaction, one module per library.
+
+Each module defines a `Knowledge` subclass; the registry below is the only place that lists
+them. Adding a library touches no rule, and rules never name a library's functions.
+"""
+
+from typing import Dict, Optional, Tuple
+
+from txlint.values import CallView, Outcome, Value
+
+
+class Knowledge:
+    """What one library (or family of libraries) does. Every hook may return None: "not mine"."""
+
+    library = ""
+    roots: Tuple[str, ...] = ()  # top-level import names this knowledge owns
+    # Qualified names of base classes that make a class a model of this library.
+    model_bases: Tuple[str, ...] = ()
+
+    def qname_value(self, qname: str) -> Optional[Value]:
+        """The value of an imported name itself (for example a transaction decorator)."""
+        return None
+
+    def call_qname(self, qname: str, call: CallView) -> Optional[Outcome]:
+        """Calling an imported function or class by its qualified name."""
+        return None
+
+    def attribute(self, value: Value, name: str) -> Optional[Value]:
+        return None
+
+    def method(self, value: Value, name: str, call: CallView) -> Optional[Outcome]:
+        """Calling `value.name(...)`."""
+        return None
+
+    def call_value(self, value: Value, call: CallView) -> Optional[Outcome]:
+        """Calling `value(...)`."""
+        return None
+
+    def enter(self, value: Value) -> Optional[Value]:
+        """What `with value as x` binds to x, when it differs from value."""
+        return None
+
+    def opens_transaction(self, value: Value, as_decorator: bool) -> bool:
+        """Does `with value:` (or `@value`) run its body in one transaction?"""
+        return False
+
+    def accepts_model(self, base_qname: str, attributes: Dict[str, tuple]) -> bool:
+        """Is a class deriving from this model base really a model (for example SQLModel's table=True)?"""
+        return True
+
+    def model_table(self, class_name: str, module: str, attributes: Dict[str, tuple]) -> str:
+        """The table name of a model class of this library."""
+        return class_name.lower()
+
+
+def _load():
+    from txlint.frameworks import dbapi, django, files, peewee, runtime, sqlalchemy, tortoise
+
+    return (
+        sqlalchemy.SQLAlchemyKnowledge(),
+        django.DjangoKnowledge(),
+        dbapi.DBAPIKnowledge(),
+        peewee.PeeweeKnowledge(),
+        tortoise.TortoiseKnowledge(),
+        files.FilesKnowledge(),
+        runtime.RuntimeKnowledge(),
+    )
+
+
+class Registry:
+    """All framework knowledge, with lookups by library name and by qualified-name root."""
+
+    def __init__(self, transaction_helpers: Tuple[str, ...] = ()):
+        self.all = _load()
+        self.by_library = {knowledge.library: knowledge for knowledge in self.all}
+        self.by_root: Dict[str, Knowledge] = {}
+        for knowledge in self.all:
+            for root in knowledge.roots:
+                self.by_root[root] = knowledge
+        self.model_bases: Dict[str, str] = {}
+        for knowledge in self.all:
+            for base in knowledge.model_bases:
+                self.model_bases[base] = knowledge.library
+        self.transaction_helpers = frozenset(transaction_helpers)
+
+    def for_qname(self, qname: str) -> Optional[Knowledge]:
+        return self.by_root.get(qname.split(".", 1)[0])
+
+    def for_value(self, value: Value) -> Optional[Knowledge]:
+        return self.by_library.get(value.library)
+
+    def is_transaction_helper(self, qname: str) -> bool:
+        return qname in self.transaction_helpers

@@ -1,0 +1,164 @@
+"""Django ORM: autocommit by default; `transaction.atomic` as decorator and context manager.
+
+Library-internal atomic blocks (bulk_create, bulk_update, cascading delete, m2m changes,
+update_or_create) make one call atomic on its own.
+"""
+
+import re
+from typing import Optional
+
+from txlint.frameworks import Knowledge
+from txlint.values import AUTOCOMMIT, CallView, Outcome, Value, effect, write_effect
+
+LIBRARY = "django"
+
+_MANAGER_WRITES = {
+    "create": False, "acreate": False,
+    "get_or_create": False, "aget_or_create": False,
+    "update_or_create": True, "aupdate_or_create": True,
+    "bulk_create": True, "abulk_create": True,
+    "bulk_update": True, "abulk_update": True,
+    "update": False, "aupdate": False,
+    "delete": True, "adelete": True,  # the deletion collector wraps cascades in one transaction
+}
+_QUERYSET_CHAIN = {
+    "filter", "exclude", "all", "select_related", "prefetch_related", "order_by", "using", "select_for_update",
+    "annotate", "alias", "only", "defer", "distinct", "none", "reverse", "extra", "complex_filter", "union",
+    "intersection", "difference", "filter_by",
+}
+_INSTANCE_GETTERS = {"get", "aget", "first", "afirst", "last", "alast", "latest", "earliest", "get_or_none"}
+_INSTANCE_WRITES = {"save": False, "asave": False, "delete": True, "adelete": True}
+_RELATED_WRITES = {"add", "aadd", "remove", "aremove", "set", "aset", "clear", "aclear"}
+_MANAGER_ATTRIBUTES = {"objects", "_default_manager", "_base_manager"}
+_CONTRIB_MODEL = re.compile(r"^django\.contrib\.\w+\.models\.[A-Z]\w*$")
+
+
+def _manager(model: Value) -> Value:
+    return Value("handle", name="manager", library=LIBRARY, table=model.table, regime=AUTOCOMMIT, flags=(model.name,))
+
+
+def _model_of(manager: Value) -> Value:
+    return Value("model", name=manager.flags[0] if manager.flags else "", library=LIBRARY, table=manager.table)
+
+
+class DjangoKnowledge(Knowledge):
+    library = LIBRARY
+    roots = ("django",)
+    model_bases = ("django.db.models.Model", "django.db.models.base.Model",
+                   "django.contrib.auth.models.AbstractUser", "django.contrib.auth.models.AbstractBaseUser",
+                   "django.contrib.auth.base_user.AbstractBaseUser", "django.contrib.auth.models.PermissionsMixin")
+
+    def qname_value(self, qname: str) -> Optional[Value]:
+        if qname in ("django.db.transaction.atomic", "django.db.transaction.Atomic"):
+            return Value("scope", name="atomic", library=LIBRARY)
+        if qname == "django.db.transaction.non_atomic_requests":
+            return Value("scope", name="non_atomic_requests", library=LIBRARY)
+        if qname in ("django.db.connection", "django.db.connections"):
+            return Value("handle", name="connection", library=LIBRARY, regime=AUTOCOMMIT)
+        if _CONTRIB_MODEL.match(qname):
+            name = qname.rsplit(".", 1)[-1]
+            app = qname.split(".")[2]
+            return Value("model", name=qname, library=LIBRARY, table=f"{app}_{name.lower()}")
+        if qname == "django.core.files.storage.default_storage":
+            return Value("fileobj", name="storage", library="files")
+        return None
+
+    def call_qname(self, qname: str, call: CallView) -> Optional[Outcome]:
+        if qname in ("django.db.transaction.atomic", "django.db.transaction.Atomic"):
+            return Outcome(value=Value("scope", name="atomic", library=LIBRARY))
+        if qname == "django.db.transaction.non_atomic_requests":
+            return Outcome(value=Value("scope", name="non_atomic_requests", library=LIBRARY))
+        if qname == "django.db.transaction.on_commit":
+            return effect("after_commit", LIBRARY)
+        if qname in ("django.db.transaction.commit",):
+            return effect("commit", LIBRARY, AUTOCOMMIT)
+        if qname in ("django.db.transaction.rollback",):
+            return effect("rollback", LIBRARY, AUTOCOMMIT)
+        if qname in ("django.shortcuts.get_object_or_404", "django.shortcuts.aget_object_or_404"):
+            model = call.value(0, "klass")
+            if model is not None and model.kind == "model":
+                return Outcome(value=Value("instance", name=model.name, library=LIBRARY, table=model.table))
+            if model is not None and model.kind == "handle" and model.name == "manager":
+                return Outcome(value=Value("instance", name=_model_of(model).name, library=LIBRARY, table=model.table))
+        if qname in ("django.db.models.expressions.RawSQL", "django.db.models.RawSQL"):
+            return Outcome(value=Value("statement", library=LIBRARY, sql=call.string(0) or "", flags=("text",)))
+        if qname == "django.utils.decorators.method_decorator":
+            inner = call.value(0)
+            if inner is not None and inner.kind == "scope":
+                return Outcome(value=inner)
+        if qname == "django.core.files.storage.default_storage":
+            return None
+        return None
+
+    def attribute(self, value: Value, name: str) -> Optional[Value]:
+        if value.library != LIBRARY:
+            return None
+        if value.kind == "model" and name in _MANAGER_ATTRIBUTES:
+            return _manager(value)
+        if value.kind == "handle" and value.name == "connection" and name in ("connection",):
+            return value
+        return None
+
+    def method(self, value: Value, name: str, call: CallView) -> Optional[Outcome]:
+        if value.library != LIBRARY:
+            return None
+        if value.kind == "handle" and value.name == "manager":
+            return self._manager_method(value, name, call)
+        if value.kind == "instance":
+            if name in _INSTANCE_WRITES:
+                return write_effect(LIBRARY, value, AUTOCOMMIT, atomic_alone=_INSTANCE_WRITES[name])
+            if name in ("refresh_from_db", "arefresh_from_db"):
+                return effect("read", LIBRARY, AUTOCOMMIT)
+            return None
+        if value.kind == "handle" and value.name == "related":
+            if name in _RELATED_WRITES:
+                return write_effect(LIBRARY, value, AUTOCOMMIT, atomic_alone=True)
+            if name in ("create", "acreate", "get_or_create", "update_or_create"):
+                return write_effect(LIBRARY, value, AUTOCOMMIT, atomic_alone=name == "update_or_create")
+            return None
+        if value.kind == "handle" and value.name == "connection":
+            if name == "cursor":
+                return Outcome(value=Value("handle", name="cursor", library=LIBRARY, regime=AUTOCOMMIT))
+            return None
+        if value.kind == "handle" and value.name == "cursor":
+            if name in ("execute", "executemany", "callproc"):
+                return effect("sql", LIBRARY, AUTOCOMMIT, how="raw", sql=call.string(0, "sql") or "",
+                              bulk=name == "executemany")
+            return None
+        if value.kind == "model" and name in _MANAGER_WRITES:
+            return None  # Django writes go through a manager; M.save() is a class method misuse
+        return None
+
+    def _manager_method(self, manager: Value, name: str, call: CallView) -> Optional[Outcome]:
+        if name in _QUERYSET_CHAIN:
+            return Outcome(value=manager)
+        if name in _INSTANCE_GETTERS:
+            return Outcome(value=Value("instance", name=_model_of(manager).name, library=LIBRARY, table=manager.table))
+        if name in _MANAGER_WRITES:
+            model = _model_of(manager)
+            outcome = write_effect(LIBRARY, model, AUTOCOMMIT, atomic_alone=_MANAGER_WRITES[name],
+                                   bulk=name in ("update", "aupdate", "delete", "adelete", "bulk_create",
+                                                 "abulk_create", "bulk_update", "abulk_update"))
+            if name in ("create", "acreate", "get_or_create", "aget_or_create", "update_or_create",
+                        "aupdate_or_create"):
+                return Outcome(value=Value("instance", name=model.name, library=LIBRARY, table=model.table),
+                               effect=outcome.effect)
+            return outcome
+        if name == "raw":
+            return effect("sql", LIBRARY, AUTOCOMMIT, how="raw", sql=call.string(0, "raw_query") or "")
+        return None
+
+    def opens_transaction(self, value: Value, as_decorator: bool) -> bool:
+        return value.kind == "scope" and value.library == LIBRARY and value.name == "atomic"
+
+    def enter(self, value: Value) -> Optional[Value]:
+        return None
+
+    def model_table(self, class_name, module, attributes) -> str:
+        ref = attributes.get("Meta.db_table")
+        if ref is not None and ref[0] == "str":
+            return ref[1]
+        parts = module.split(".")
+        app = parts[-2] if parts[-1] == "models" and len(parts) > 1 else (
+            parts[parts.index("models") - 1] if "models" in parts[1:] else parts[-1])
+        return f"{app}_{class_name.lower()}"

@@ -1,0 +1,72 @@
+"""File and object-storage writes: they cannot be rolled back with the database."""
+
+from typing import Optional
+
+from txlint.frameworks import Knowledge
+from txlint.values import CallView, Outcome, Value, effect
+
+LIBRARY = "files"
+
+_WRITING_MODES = set("wax+")
+_OS_WRITES = {"os.rename", "os.replace", "os.renames", "shutil.copy", "shutil.copy2", "shutil.copyfile",
+              "shutil.copyfileobj", "shutil.move", "shutil.copytree"}
+_OS_DELETES = {"os.remove", "os.unlink", "shutil.rmtree", "os.rmdir"}
+_PATH_CLASSES = {"pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath", "pathlib.WindowsPath"}
+_PATH_WRITES = {"write_text", "write_bytes", "rename", "replace", "touch"}
+_PATH_DELETES = {"unlink", "rmdir"}
+_OBJECT_WRITES = {"upload_file", "upload_fileobj", "put_object", "copy_object", "upload_from_filename",
+                  "upload_from_string", "upload_from_file", "put", "copy"}
+_OBJECT_DELETES = {"delete_object", "delete_objects", "delete"}
+_STORAGE_WRITES = {"save"}
+
+
+
+class FilesKnowledge(Knowledge):
+    library = LIBRARY
+    roots = ("builtins", "os", "shutil", "pathlib", "boto3", "google", "io", "aiofiles")
+
+    def call_qname(self, qname: str, call: CallView) -> Optional[Outcome]:
+        if qname in ("builtins.open", "io.open", "aiofiles.open"):
+            mode = call.string(1, "mode") or "r"
+            if _WRITING_MODES & set(mode):
+                return effect("file_write", LIBRARY)
+            return None
+        if qname in _OS_WRITES:
+            return effect("file_write", LIBRARY)
+        if qname in _OS_DELETES:
+            return effect("file_delete", LIBRARY)
+        if qname in _PATH_CLASSES:
+            return Outcome(value=Value("fileobj", name="path", library=LIBRARY))
+        if qname in ("boto3.client", "boto3.resource", "boto3.session.Session.client",
+                     "google.cloud.storage.Client"):
+            return Outcome(value=Value("fileobj", name="object_store", library=LIBRARY))
+        return None
+
+    def method(self, value: Value, name: str, call: CallView) -> Optional[Outcome]:
+        if value.kind != "fileobj" or value.library != LIBRARY:
+            return None
+        if value.name == "path":
+            if name in _PATH_WRITES:
+                return effect("file_write", LIBRARY)
+            if name in _PATH_DELETES:
+                return effect("file_delete", LIBRARY)
+            if name == "open":
+                mode = call.string(0, "mode") or "r"
+                return effect("file_write", LIBRARY) if _WRITING_MODES & set(mode) else None
+            if name in ("with_name", "with_suffix", "joinpath", "resolve", "absolute", "expanduser"):
+                return Outcome(value=value)
+            return None
+        if value.name == "object_store":
+            if name in _OBJECT_WRITES:
+                return effect("file_write", LIBRARY)
+            if name in _OBJECT_DELETES:
+                return effect("file_delete", LIBRARY)
+            if name in ("Bucket", "Object", "bucket", "blob", "get_bucket", "Client", "client"):
+                return Outcome(value=value)
+            return None
+        if value.name in ("storage", "fieldfile"):
+            if name in _STORAGE_WRITES:
+                return effect("file_write", LIBRARY)
+            if name == "delete":
+                return effect("file_delete", LIBRARY)
+        return None

@@ -1,0 +1,632 @@
+"""The project-wide pass: resolves every file's facts against all the others into effects.
+
+Names are resolved by txlint's own light analysis (imports with aliases, assignments,
+parameters with annotations or the arguments callers pass, `with ... as`, `self.x` set in
+methods), and framework knowledge turns calls on the resolved receivers into effects.
+"""
+
+from dataclasses import dataclass
+from typing import Dict, Iterable, List, Optional, Tuple
+
+from txlint import sql as sqlkit
+from txlint.config import Config
+from txlint.facts import Event, FunctionFacts, ModuleFacts, Ref
+from txlint.frameworks import Registry
+from txlint.values import AUTOCOMMIT, CallView, EffectSpec, Outcome, Value
+
+_MAX_DEPTH = 24
+_MAX_CALL_DEPTH = 5
+_BUILTINS = {"open"}
+_DEPENDS = {"fastapi.Depends", "fastapi.params.Depends"}
+
+
+@dataclass(frozen=True)
+class Effect:
+    """One thing a function does, in order, at a call site of the function itself.
+
+    For effects of helper functions, `site` is the call of the helper in this function and
+    `via` names the helper (the effect happened inside it).
+    """
+
+    kind: str  # write | read | commit | rollback | file_write | file_delete | staged_file | after_commit
+    spec: EffectSpec
+    site: Event
+    in_scope: bool  # a transaction scope encloses it (in this function or inside the helper)
+    via: str = ""
+    receiver: str = ""
+
+    @property
+    def line(self) -> int:
+        return self.site.range[0]
+
+
+class Unit:
+    """A function (or a module's top-level code) with its facts and module."""
+
+    __slots__ = ("facts", "module")
+
+    def __init__(self, facts: FunctionFacts, module: ModuleFacts):
+        self.facts = facts
+        self.module = module
+
+    @property
+    def qualname(self) -> str:
+        return self.facts.qualname
+
+
+class Project:
+    def __init__(self, modules: Iterable[ModuleFacts], config: Config, registry: Optional[Registry] = None):
+        self.config = config
+        self.registry = registry or Registry(config.transaction_helpers)
+        self.modules: Dict[str, ModuleFacts] = {}
+        self.units: Dict[str, Unit] = {}
+        self.classes: Dict[str, Tuple[object, ModuleFacts]] = {}
+        for module in modules:
+            self.add(module)
+        self._values: Dict[tuple, Optional[Value]] = {}
+        self._class_values: Dict[str, Value] = {}
+        self._effects: Dict[str, List[Effect]] = {}
+        self._callers: Optional[Dict[str, List[Tuple[Unit, Event, bool]]]] = None
+        self._in_transaction: Dict[str, bool] = {}
+        self._active: set = set()
+        self.atomic_requests = config.atomic_requests or self._settings_atomic_requests()
+
+    def add(self, module: ModuleFacts) -> None:
+        self.modules[module.module] = module
+        for qualname, facts in module.functions.items():
+            self.units[qualname] = Unit(facts, module)
+        for qualname, facts in module.classes.items():
+            self.classes[qualname] = (facts, module)
+
+    def module_unit(self, module: ModuleFacts) -> Unit:
+        return self.units[module.module]
+
+    # -- name resolution -----------------------------------------------------------------------
+    def evaluate(self, ref: Optional[Ref], unit: Unit, depth: int = 0) -> Optional[Value]:
+        if ref is None or depth > _MAX_DEPTH:
+            return None
+        key = (unit.qualname, ref)
+        if key in self._values:
+            return self._values[key]
+        if key in self._active:
+            return None  # a cycle (x = f(x)): no information
+        self._active.add(key)
+        try:
+            value = self._evaluate(ref, unit, depth + 1)
+        finally:
+            self._active.discard(key)
+        self._values[key] = value
+        return value
+
+    def _evaluate(self, ref: Ref, unit: Unit, depth: int) -> Optional[Value]:
+        kind = ref[0]
+        if kind == "name":
+            return self._resolve_name(ref[1], unit, depth)
+        if kind == "attr":
+            return self.attribute(self.evaluate(ref[1], unit, depth), ref[2], depth)
+        if kind == "call":
+            return self.call(ref, unit, depth).value
+        if kind == "str":
+            return Value("string", sql=ref[1])
+        if kind == "concat":
+            text = self.string_of(ref, unit, depth)
+            return Value("string", sql=text) if text is not None else None
+        if kind == "list":
+            return self.evaluate(ref[1][0], unit, depth) if ref[1] else None
+        if kind == "sub":
+            base = self.evaluate(ref[1], unit, depth)
+            if base is not None and base.kind == "handle" and base.name == "connection":
+                return base  # django.db.connections["alias"]
+            return None
+        if kind == "enter":
+            value = self.evaluate(ref[1], unit, depth)
+            if value is None:
+                return None
+            knowledge = self.registry.for_value(value)
+            entered = knowledge.enter(value) if knowledge is not None else None
+            return entered or value
+        if kind == "iter":
+            value = self.evaluate(ref[1], unit, depth)
+            if value is not None and value.kind == "handle" and value.name in ("manager", "query") and value.flags:
+                return Value("instance", name=value.flags[0], library=value.library, table=value.table)
+            return None
+        if kind == "param":
+            return self._parameter(ref, unit, depth)
+        if kind == "self":
+            return self.instance_of(ref[1])
+        if kind == "cls":
+            return self.class_value(ref[1])
+        if kind == "annotated":
+            typed = self._instance_of_type(ref[1], unit, depth)
+            return typed or self.evaluate(ref[2], unit, depth)
+        if kind == "function":
+            return Value("function", name=ref[1])
+        return None
+
+    def string_of(self, ref: Optional[Ref], unit: Unit, depth: int = 0) -> Optional[str]:
+        """The text of a string expression; unknown parts become the SQL placeholder."""
+        if ref is None or depth > _MAX_DEPTH:
+            return None
+        if ref[0] == "str":
+            return ref[1]
+        if ref[0] == "concat":
+            parts = [self.string_of(part, unit, depth + 1) for part in ref[1]]
+            if all(part is None for part in parts):
+                return None
+            return "".join(sqlkit.PLACEHOLDER if part is None else part for part in parts)
+        value = self.evaluate(ref, unit, depth + 1)
+        if value is not None and value.kind in ("string", "statement") and value.sql:
+            return value.sql
+        return None
+
+    def _resolve_name(self, name: str, unit: Unit, depth: int) -> Optional[Value]:
+        current: Optional[Unit] = unit
+        while current is not None:
+            candidates = current.facts.bindings.get(name)
+            if candidates:
+                for candidate in reversed(candidates):
+                    value = self.evaluate(candidate, current, depth)
+                    if value is not None:
+                        return self._with_attribute_settings(value, name, current)
+                if not current.facts.is_module:
+                    return None
+            current = self._enclosing_unit(current)
+        module = unit.module
+        qualname = f"{module.module}.{name}"
+        if qualname in self.units and qualname != module.module:
+            return Value("function", name=qualname)
+        if qualname in self.classes:
+            return self.class_value(qualname)
+        imported = module.imports.get(name)
+        if imported is not None:
+            return self.resolve_qualname(imported, depth)
+        if name in _BUILTINS:
+            return Value("qname", name=f"builtins.{name}")
+        return None
+
+    @staticmethod
+    def _with_attribute_settings(value: Value, name: str, unit: Unit) -> Value:
+        """`conn.autocommit = True` / `conn.isolation_level = None` switch a DB-API connection to autocommit."""
+        if value.kind != "handle" or value.name != "connection":
+            return value
+        for attribute, switched in (("autocommit", "True"), ("isolation_level", "None")):
+            for ref in unit.facts.bindings.get(f"{name}.{attribute}", ()):
+                if ref == ("const", switched):
+                    return Value(value.kind, value.name, value.library, value.table, value.sql, AUTOCOMMIT, value.flags)
+        return value
+
+    def _enclosing_unit(self, unit: Unit) -> Optional[Unit]:
+        if unit.facts.is_module:
+            return None
+        qualname = unit.qualname
+        if ".<locals>." in qualname:
+            return self.units.get(qualname.rsplit(".<locals>.", 1)[0])
+        return self.module_unit(unit.module)
+
+    def resolve_qualname(self, qualname: str, depth: int = 0) -> Optional[Value]:
+        if qualname in self.classes:
+            return self.class_value(qualname)
+        if qualname in self.units and qualname not in self.modules:
+            return Value("function", name=qualname)
+        knowledge = self.registry.for_qname(qualname)
+        if knowledge is not None:
+            value = knowledge.qname_value(qualname)
+            if value is not None:
+                return value
+        parts = qualname.split(".")
+        for index in range(len(parts) - 1, 0, -1):
+            module = self.modules.get(".".join(parts[:index]))
+            if module is None:
+                continue
+            value = self._resolve_name(parts[index], self.module_unit(module), depth + 1)
+            for attribute in parts[index + 1:]:
+                value = self.attribute(value, attribute, depth + 1)
+            return value
+        return Value("qname", name=qualname)
+
+    def attribute(self, base: Optional[Value], name: str, depth: int = 0) -> Optional[Value]:
+        if base is None:
+            return None
+        if base.kind == "qname":
+            return self.resolve_qualname(f"{base.name}.{name}", depth + 1)
+        knowledge = self.registry.for_value(base)
+        if knowledge is not None:
+            value = knowledge.attribute(base, name)
+            if value is not None:
+                return value
+        if base.kind in ("model", "instance", "class", "object") and base.name in self.classes:
+            return self._member(base, name, depth)
+        return None
+
+    def _class_chain(self, qualname: str) -> List[str]:
+        """The class and its project base classes, nearest first."""
+        chain, pending = [], [qualname]
+        while pending and len(chain) < 16:
+            current = pending.pop(0)
+            if current in chain or current not in self.classes:
+                continue
+            chain.append(current)
+            facts, module = self.classes[current]
+            for base in facts.bases:
+                value = self.evaluate(base, self.module_unit(module))
+                if value is not None and value.kind in ("model", "class") and value.name in self.classes:
+                    pending.append(value.name)
+        return chain
+
+    def _member(self, base: Value, name: str, depth: int) -> Optional[Value]:
+        for qualname in self._class_chain(base.name):
+            facts, module = self.classes[qualname]
+            if name in facts.methods:
+                return Value("function", name=facts.methods[name], flags=("method",))
+            if base.kind in ("instance", "object"):
+                for ref, assigner in facts.self_attributes.get(name, ()):
+                    unit = self.units.get(assigner)
+                    value = self.evaluate(ref, unit, depth + 1) if unit is not None else None
+                    if value is not None:
+                        return value
+            ref = facts.attributes.get(name)
+            if ref is not None:
+                field = self._model_field(base, name, ref)
+                if field is not None:
+                    return field
+                value = self.evaluate(ref, self.module_unit(module), depth + 1)
+                if value is not None:
+                    return value
+        if base.kind == "instance" and base.library == "django" and name.endswith("_set"):
+            return Value("handle", name="related", library="django", table=name[:-4])
+        return None
+
+    @staticmethod
+    def _model_field(base: Value, name: str, ref: Ref) -> Optional[Value]:
+        """Django fields that carry writes of their own: many-to-many managers and file fields."""
+        if base.kind != "instance" or ref[0] != "call":
+            return None
+        func = ref[1]
+        field_type = func[2] if func[0] == "attr" else func[1] if func[0] == "name" else ""
+        if field_type.endswith("ManyToManyField"):
+            return Value("handle", name="related", library=base.library,
+                         table=f"{base.name.rsplit('.', 1)[-1]}.{name}")
+        if field_type in ("FileField", "ImageField"):
+            return Value("fileobj", name="fieldfile", library="files")
+        if base.library == "django" and field_type in ("ManyToManyField",):
+            return None
+        return None
+
+    def class_value(self, qualname: str) -> Value:
+        """A project class: a model (of some library) or a plain class."""
+        cached = self._class_values.get(qualname)
+        if cached is not None:
+            return cached
+        self._class_values[qualname] = Value("class", name=qualname)  # provisional, breaks cycles
+        facts, module = self.classes[qualname]
+        value = Value("class", name=qualname)
+        for base in facts.bases:
+            library = self._model_library(base, facts, module)
+            if library:
+                knowledge = self.registry.by_library[library]
+                table = knowledge.model_table(facts.name, module.module, facts.attributes)
+                value = Value("model", name=qualname, library=library, table=table)
+                break
+        self._class_values[qualname] = value
+        return value
+
+    def _model_library(self, base: Ref, facts, module: ModuleFacts) -> str:
+        value = self.evaluate(base, self.module_unit(module))
+        if value is None:
+            return ""
+        if value.kind == "model":
+            return value.library
+        if value.kind == "modelbase":
+            return value.library
+        if value.kind == "qname":
+            library = self.registry.model_bases.get(value.name)
+            if library and self.registry.by_library[library].accepts_model(value.name, facts.attributes):
+                return library
+        return ""
+
+    def instance_of(self, class_qualname: str) -> Optional[Value]:
+        if class_qualname not in self.classes:
+            return None
+        cls = self.class_value(class_qualname)
+        if cls.kind == "model":
+            return Value("instance", name=cls.name, library=cls.library, table=cls.table)
+        return Value("object", name=class_qualname)
+
+    def _instance_of_type(self, ref: Optional[Ref], unit: Unit, depth: int) -> Optional[Value]:
+        if ref is None:
+            return None
+        if ref[0] == "sub":  # Optional[Session], Annotated[Session, ...]
+            inner = ref[2]
+            if inner[0] == "list" and inner[1]:
+                inner = inner[1][0]
+            return self._instance_of_type(inner, unit, depth)
+        if ref[0] == "str":
+            return self._instance_of_type(("name", ref[1].split("[")[0].strip()), unit, depth)
+        value = self.evaluate(ref, unit, depth)
+        if value is None:
+            return None
+        if value.kind in ("model", "class"):
+            return self.instance_of(value.name)
+        if value.kind == "qname":
+            return self._call_target(value, CallView((), (), lambda r: None, lambda r: None), depth).value
+        return None
+
+    def _parameter(self, ref: Ref, unit: Unit, depth: int) -> Optional[Value]:
+        _, name, annotation, default = ref
+        typed = self._instance_of_type(annotation, unit, depth)
+        if typed is not None:
+            return typed
+        if default is not None:
+            value = self.evaluate(default, unit, depth)
+            if value is not None:
+                return value
+        return self._argument_from_callers(name, unit, depth)
+
+    def _argument_from_callers(self, name: str, unit: Unit, depth: int) -> Optional[Value]:
+        """What callers pass for a parameter (the first caller whose argument resolves)."""
+        if depth > _MAX_DEPTH // 2:
+            return None
+        params = [param.name for param in unit.facts.params]
+        if name not in params:
+            return None
+        index = params.index(name)
+        if unit.facts.class_qualname is not None and params and index > 0:
+            index -= 1  # bound call: `self` is not passed
+        targets = [unit.qualname]
+        if unit.facts.name == "__init__" and unit.facts.class_qualname:
+            targets.append(unit.facts.class_qualname)
+        for target in targets:
+            for caller, event, _ in self.callers().get(target, ())[:8]:
+                _, _, args, kwargs = event.ref
+                argument = dict(kwargs).get(name)
+                if argument is None and index < len(args):
+                    argument = args[index]
+                value = self.evaluate(argument, caller, depth + 1)
+                if value is not None:
+                    return value
+        return None
+
+    # -- calls ---------------------------------------------------------------------------------
+    def call(self, ref: Ref, unit: Unit, depth: int = 0) -> Outcome:
+        _, func, args, kwargs = ref
+        view = CallView(args, kwargs, lambda r: self.evaluate(r, unit, depth + 1),
+                        lambda r: self.string_of(r, unit, depth + 1))
+        if func[0] == "attr":
+            base = self.evaluate(func[1], unit, depth)
+            if base is None:
+                return Outcome()
+            knowledge = self.registry.for_value(base)
+            if knowledge is not None:
+                outcome = knowledge.method(base, func[2], view)
+                if outcome is not None:
+                    return outcome
+            target = self.attribute(base, func[2], depth)
+        else:
+            target = self.evaluate(func, unit, depth)
+        if target is None:
+            return Outcome()
+        return self._call_target(target, view, depth)
+
+    def _call_target(self, target: Value, view: CallView, depth: int) -> Outcome:
+        if target.kind == "qname":
+            if target.name in _DEPENDS:
+                dependency = view.value(0, "dependency")
+                if dependency is not None and dependency.kind == "function":
+                    return Outcome(value=self.return_value(dependency.name, depth))
+                return Outcome()
+            knowledge = self.registry.for_qname(target.name)
+            outcome = knowledge.call_qname(target.name, view) if knowledge is not None else None
+            return outcome or Outcome()
+        if target.kind == "function":
+            return Outcome(value=self.return_value(target.name, depth), callee=target.name)
+        if target.kind == "model":
+            return Outcome(value=Value("instance", name=target.name, library=target.library, table=target.table))
+        if target.kind == "class":
+            init = f"{target.name}.__init__"
+            return Outcome(value=Value("object", name=target.name), callee=init if init in self.units else "")
+        knowledge = self.registry.for_value(target)
+        if knowledge is not None:
+            outcome = knowledge.call_value(target, view)
+            if outcome is not None:
+                return outcome
+        if target.kind == "scope":
+            return Outcome(value=target)  # transaction.atomic(using=...) is still the scope
+        return Outcome()
+
+    def return_value(self, qualname: str, depth: int) -> Optional[Value]:
+        unit = self.units.get(qualname)
+        if unit is None:
+            return None
+        for ref in unit.facts.bindings.get("<return>", ()):
+            value = self.evaluate(ref, unit, depth + 1)
+            if value is not None:
+                return value
+        return None
+
+    # -- transaction scopes --------------------------------------------------------------------
+    def opens_transaction(self, value: Optional[Value], as_decorator: bool) -> bool:
+        if value is None:
+            return False
+        if value.kind in ("qname", "function") and self.registry.is_transaction_helper(value.name):
+            return True
+        knowledge = self.registry.for_value(value)
+        return knowledge is not None and knowledge.opens_transaction(value, as_decorator)
+
+    def _scope_opens(self, unit: Unit, with_id: int) -> bool:
+        item = unit.facts.withs.get(with_id)
+        if item is None:
+            return False
+        ref = item.ref
+        if ref[0] == "call" and self.registry.transaction_helpers:
+            callee = self.evaluate(ref[1], unit)
+            if callee is not None and callee.kind in ("qname", "function") and \
+                    self.registry.is_transaction_helper(callee.name):
+                return True
+        return self.opens_transaction(self.evaluate(ref, unit), as_decorator=False)
+
+    def in_scope(self, unit: Unit, event: Event) -> bool:
+        return any(self._scope_opens(unit, with_id) for with_id in event.context.scopes)
+
+    def decorated_transactional(self, unit: Unit) -> bool:
+        for decorator in unit.facts.decorators:
+            value = self.evaluate(decorator, unit)
+            if self.opens_transaction(value, as_decorator=True):
+                return True
+        if unit.facts.class_qualname in self.classes:
+            facts, module = self.classes[unit.facts.class_qualname]
+            for decorator in facts.decorators:
+                if self.opens_transaction(self.evaluate(decorator, self.module_unit(module)), as_decorator=True):
+                    return True
+        return False
+
+    def _is_non_atomic_view(self, unit: Unit) -> bool:
+        for decorator in unit.facts.decorators:
+            value = self.evaluate(decorator, unit)
+            if value is not None and value.kind == "scope" and value.name == "non_atomic_requests":
+                return True
+        return False
+
+    def runs_in_transaction(self, unit: Unit) -> bool:
+        """Is this function always run inside a transaction that it does not open itself?
+
+        Django migrations (unless atomic = False), Alembic migrations, Django views under
+        ATOMIC_REQUESTS, and helpers whose every caller calls them inside a transaction.
+        """
+        qualname = unit.qualname
+        if qualname in self._in_transaction:
+            return self._in_transaction[qualname]
+        self._in_transaction[qualname] = False  # cycles count as "not known to be in one"
+        result = self.decorated_transactional(unit) or self._framework_transaction(unit)
+        if not result:
+            callers = self.callers().get(qualname, ())
+            result = bool(callers) and all(
+                inside or self.runs_in_transaction(caller) for caller, _, inside in callers
+            )
+        self._in_transaction[qualname] = result
+        return result
+
+    def _framework_transaction(self, unit: Unit) -> bool:
+        module = unit.module
+        path = "/" + module.path
+        if "/migrations/" in path:
+            migration = module.classes.get(f"{module.module}.Migration")
+            if migration is not None:
+                return migration.attributes.get("atomic") != ("const", "False")
+        if "/versions/" in path or "/alembic/" in path:
+            if any(name.startswith("alembic") for name in module.imports.values()):
+                return True
+        if self.atomic_requests and not unit.facts.is_async and self._is_view(unit):
+            return not self._is_non_atomic_view(unit)
+        return False
+
+    @staticmethod
+    def _is_view(unit: Unit) -> bool:
+        parts = unit.module.module.split(".")
+        return "views" in parts or "viewsets" in parts or "api" in parts[-1:]
+
+    def _settings_atomic_requests(self) -> bool:
+        """DATABASES[...]["ATOMIC_REQUESTS"] = True in a settings module."""
+        for module in self.modules.values():
+            if "settings" not in module.module.split(".")[-1]:
+                continue
+            for ref in module.functions[module.module].bindings.get("DATABASES", ()):
+                if ref[0] != "dict":
+                    continue
+                for _, alias in ref[1]:
+                    if alias[0] == "dict" and (("str", "ATOMIC_REQUESTS"), ("const", "True")) in alias[1]:
+                        return True
+        return False
+
+    # -- call graph and effects ----------------------------------------------------------------
+    def callers(self) -> Dict[str, List[Tuple[Unit, Event, bool]]]:
+        """callee qualname -> [(calling unit, call event, called inside a transaction scope)]."""
+        if self._callers is None:
+            self._callers = {}
+            graph: Dict[str, List[Tuple[Unit, Event, bool]]] = {}
+            for unit in list(self.units.values()):
+                for event in unit.facts.events:
+                    callee = self._callee_only(event.ref, unit)
+                    if callee:
+                        graph.setdefault(callee, []).append((unit, event, None))
+            self._callers = graph
+            for callee, sites in graph.items():
+                graph[callee] = [(unit, event, self.in_scope(unit, event)) for unit, event, _ in sites]
+        return self._callers
+
+    def _callee_only(self, ref: Ref, unit: Unit) -> str:
+        func = ref[1]
+        if func[0] == "name":
+            value = self.evaluate(func, unit)
+        elif func[0] == "attr" and func[1][0] in ("name", "attr"):
+            value = self.evaluate(func, unit)
+        else:
+            return ""
+        if value is None:
+            return ""
+        if value.kind == "function":
+            return value.name
+        if value.kind == "class" and f"{value.name}.__init__" in self.units:
+            return value.name
+        return ""
+
+    def effects(self, unit: Unit, depth: int = 0) -> List[Effect]:
+        """The function's effects in order, with helpers' effects placed at their call sites."""
+        cached = self._effects.get(unit.qualname)
+        if cached is not None:
+            return cached
+        self._effects[unit.qualname] = []  # recursion: a function calling itself adds nothing
+        result: List[Effect] = []
+        for event in unit.facts.events:
+            if event.context.deferred:
+                continue
+            outcome = self.call(event.ref, unit)
+            inside = None
+            if outcome.effect is not None:
+                inside = self.in_scope(unit, event)
+                result.extend(self._direct_effects(outcome.effect, event, inside, unit))
+            if outcome.callee and depth < _MAX_CALL_DEPTH:
+                callee = self.units.get(outcome.callee)
+                if callee is None or callee is unit:
+                    continue
+                inside = self.in_scope(unit, event) if inside is None else inside
+                wrapped = self.decorated_transactional(callee)
+                for effect in self.effects(callee, depth + 1):
+                    result.append(Effect(effect.kind, effect.spec, event, inside or wrapped or effect.in_scope,
+                                         via=effect.via or callee.qualname, receiver=effect.receiver))
+        self._effects[unit.qualname] = result
+        return result
+
+    def _direct_effects(self, spec: EffectSpec, event: Event, inside: bool, unit: Unit) -> List[Effect]:
+        receiver = _receiver_text(event.ref)
+        if spec.kind != "sql":
+            return [Effect(spec.kind, spec, event, inside, receiver=receiver)]
+        if not spec.sql:
+            return []
+        effects = []
+        for statement in sqlkit.classify_sql(spec.sql):
+            if statement.kind in ("write", "ddl", "bulk"):
+                tables = statement.tables or ("?",)
+                write = EffectSpec("write", spec.library, tables[0], "raw", spec.regime, spec.atomic_alone,
+                                   spec.sql, spec.bulk, aliases=tables[1:])
+                effects.append(Effect("write", write, event, inside, receiver=receiver))
+            elif statement.commits:
+                effects.append(Effect("commit", EffectSpec("commit", spec.library, regime=spec.regime, sql=spec.sql),
+                                      event, inside, receiver=receiver))
+        return effects
+
+
+def _receiver_text(ref: Ref) -> str:
+    func = ref[1]
+    if func[0] != "attr":
+        return ""
+    return _ref_text(func[1])
+
+
+def _ref_text(ref: Ref) -> str:
+    if ref[0] == "name":
+        return ref[1]
+    if ref[0] == "attr":
+        return f"{_ref_text(ref[1])}.{ref[2]}"
+    if ref[0] == "call":
+        return f"{_ref_text(ref[1])}()"
+    return "?"

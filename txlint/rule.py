@@ -1,0 +1,119 @@
+"""What a rule is, and the context it queries."""
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Iterable, List, Optional, Tuple
+
+from txlint.config import Config
+from txlint.facts import Context, Event, Range
+from txlint.project import Effect, Project, Unit
+from txlint.values import AUTOCOMMIT
+
+_CODE_BLOCK = re.compile(r"```python\n(.*?)```", re.S)
+
+
+@dataclass(frozen=True)
+class Report:
+    range: Range
+    message: str
+    statement: str = ""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule: its contract (code, name), its documentation and its check.
+
+    `docs` is Markdown with the sections *What it does*, *Why is this bad?*, *Example* and
+    *Use instead*; the test suite lints the first code block under *Example* (it must be
+    flagged) and under *Use instead* (it must be clean), so the docs cannot lie.
+    """
+
+    code: str
+    name: str
+    summary: str
+    docs: str
+    check: Optional[Callable[["RuleContext"], Iterable[Report]]] = None
+    enabled_by_default: bool = True
+
+    def section_code(self, heading: str) -> str:
+        match = re.search(rf"## {re.escape(heading)}\n(.*?)(?=\n## |\Z)", self.docs, re.S)
+        if not match:
+            return ""
+        block = _CODE_BLOCK.search(match.group(1))
+        return block.group(1) if block else ""
+
+
+class RuleContext:
+    """One function seen by a rule: its effects and the project around it."""
+
+    def __init__(self, project: Project, unit: Unit, config: Config):
+        self.project = project
+        self.unit = unit
+        self.config = config
+
+    @property
+    def effects(self) -> List[Effect]:
+        return self.project.effects(self.unit)
+
+    def runs_in_transaction(self) -> bool:
+        return self.project.runs_in_transaction(self.unit)
+
+    def site_in_scope(self, event: Event) -> bool:
+        return self.project.in_scope(self.unit, event)
+
+    def loop_line(self, loop_id: int) -> int:
+        loop = self.unit.facts.loops.get(loop_id)
+        return loop.range[0] if loop else 0
+
+    def sequential(self, first: Context, second: Context) -> bool:
+        """Can `second` run after `first` on one path through the function?"""
+        first_arms = dict(first.branches)
+        for branch, arm in second.branches:
+            if branch in first_arms and first_arms[branch] != arm:
+                return False
+        second_arms = set(second.branches)
+        for arm in first.branches:
+            if arm in self.unit.facts.terminating_arms and arm not in second_arms:
+                return False
+        return True
+
+    def in_handler(self, context: Context) -> bool:
+        """Inside an `except` or `finally` block: error handling, not the main path."""
+        return any(part in ("except", "finally") for _, part in context.trys)
+
+
+def is_autocommit_write(effect: Effect) -> bool:
+    return effect.kind == "write" and effect.spec.regime == AUTOCOMMIT
+
+
+def known_table(effect: Effect) -> bool:
+    return effect.spec.table not in ("", "?")
+
+
+def where(effect: Effect) -> str:
+    """`Order` (line 12), or `Order` (line 12, in helper create_invoice)."""
+    line = effect.site.range[0]
+    helper = f", in {effect.via.rsplit('.', 1)[-1]}()" if effect.via else ""
+    return f"{effect.spec.table} (line {line}{helper})"
+
+
+_FIX = {
+    "django": "wrap them in `with transaction.atomic():` (or decorate the function with `@transaction.atomic`)",
+    "peewee": "wrap them in `with db.atomic():`",
+    "tortoise": "wrap them in `async with in_transaction():`",
+    "dbapi": "wrap them in a transaction (`async with conn.transaction():` for asyncpg, `with conn:` for "
+             "sqlite3/psycopg2) or `txlint.runtime.atomic(conn)`",
+    "sqlalchemy": "run them in one `with session.begin():` block (or `with engine.begin() as conn:`)",
+}
+
+
+def fix_for(library: str) -> str:
+    return _FIX.get(library, "wrap them in one transaction, for example `with txlint.runtime.atomic(...):`")
+
+
+def report_at(event: Event, message: str) -> Report:
+    return Report(event.range, message, event.statement)
+
+
+def distinct(items: Iterable) -> Tuple:
+    return tuple(dict.fromkeys(items))
