@@ -77,7 +77,7 @@ def facts_from_source(text: str, path: str, module: str, is_package: bool = Fals
     except (RecursionError, MemoryError, ValueError) as error:
         return FileResult(path, parse_error=_parse_error(path, f"cannot parse: {type(error).__name__}: {error}"))
     lines = text.splitlines()
-    facts = extract(tree, lines, path, module, is_package)
+    facts = extract(tree, text, lines, path, module, is_package)
     facts.suppressions, facts.suppression_reasons = parse_suppressions(lines)
     return FileResult(path, facts=facts)
 

@@ -17,8 +17,9 @@ from txlint.facts import (
     TryBlock,
     WithItem,
 )
-from txlint.positions import node_ranges
+from txlint.positions import ast_ranges, node_ranges
 from txlint.sql import PLACEHOLDER
+from txlint.walk import Walker
 
 _MAX_REF_DEPTH = 12
 
@@ -34,6 +35,11 @@ def dotted(node: cst.BaseExpression) -> Optional[str]:
 
 def _string_text(node) -> Optional[str]:
     if isinstance(node, cst.SimpleString):
+        raw = node.value
+        if "\\" not in raw:  # no escapes: the text between the quotes is the value
+            body = raw.lstrip("rRbBuUfF")
+            quote = body[:3] if body[:3] in ('"""', "'''") else body[:1]
+            return body[len(quote):len(body) - len(quote)]
         try:
             value = node.evaluated_value
         except Exception:  # malformed escapes: keep the raw text, it is still SQL-shaped
@@ -50,85 +56,117 @@ def _string_text(node) -> Optional[str]:
     return None
 
 
+# Refs of the nodes of the module being extracted, by id: a call's ref contains the refs of the
+# calls inside it, which are visited (and asked for) first. Cleared for every module.
+_REF_CACHE: Dict[int, Ref] = {}
+
+
 def to_ref(node: cst.BaseExpression, depth: int = 0) -> Ref:
     """The ref of an expression (see txlint.facts)."""
+    cached = _REF_CACHE.get(id(node))
+    if cached is None:
+        cached = _REF_CACHE[id(node)] = _build_ref(node, depth)
+    return cached
+
+
+def _build_ref(node: cst.BaseExpression, depth: int) -> Ref:
     if depth > _MAX_REF_DEPTH:
         return UNKNOWN
     depth += 1
-    if isinstance(node, cst.Name):
+    node_type = type(node)
+    if node_type is cst.Name:
         if node.value in ("True", "False", "None"):
             return ("const", node.value)
         return ("name", node.value)
-    if isinstance(node, cst.Attribute):
+    if node_type is cst.Attribute:
         return ("attr", to_ref(node.value, depth), node.attr.value)
-    if isinstance(node, cst.Call):
-        args = []
-        kwargs = []
-        for arg in node.args:
-            if arg.keyword is not None:
-                kwargs.append((arg.keyword.value, to_ref(arg.value, depth)))
-            elif arg.star:
-                args.append(UNKNOWN)
-            else:
-                args.append(to_ref(arg.value, depth))
-        func = node.func
-        # "...".format(...) and "..." % (...) keep the template: its literal part is what matters.
-        if isinstance(func, cst.Attribute) and func.attr.value == "format":
-            inner = to_ref(func.value, depth)
-            if inner[0] in ("str", "concat"):
-                return inner
-        return ("call", to_ref(func, depth), tuple(args), tuple(kwargs))
-    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
+    if node_type is cst.Call:
+        return _call_ref(node, depth)
+    if node_type in (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString):
         text = _string_text(node)
         if text is not None:
             return ("str", text)
-        if isinstance(node, cst.ConcatenatedString):
+        if node_type is cst.ConcatenatedString:
             return ("concat", (to_ref(node.left, depth), to_ref(node.right, depth)))
         return UNKNOWN
-    if isinstance(node, cst.BinaryOperation):
-        if isinstance(node.operator, cst.Add):
+    if node_type is cst.BinaryOperation:
+        operator = type(node.operator)
+        if operator is cst.Add:
             return ("concat", (to_ref(node.left, depth), to_ref(node.right, depth)))
-        if isinstance(node.operator, cst.Modulo):
+        if operator is cst.Modulo:
             left = to_ref(node.left, depth)
             if left[0] in ("str", "concat", "name"):
                 return left
+        if operator is cst.Divide:  # Path(...) / "name" is still a path
+            return to_ref(node.left, depth)
         return UNKNOWN
-    if isinstance(node, cst.Await):
+    if node_type is cst.Await:
         return to_ref(node.expression, depth)
-    if isinstance(node, cst.Subscript):
+    if node_type is cst.Subscript:
         key = UNKNOWN
-        if len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
+        if len(node.slice) == 1 and type(node.slice[0].slice) is cst.Index:
             key = to_ref(node.slice[0].slice.value, depth)
         return ("sub", to_ref(node.value, depth), key)
-    if isinstance(node, (cst.Integer, cst.Float)):
+    if node_type in (cst.Integer, cst.Float):
         return ("const", node.value)
-    if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
+    if node_type in (cst.List, cst.Tuple, cst.Set):
         return ("list", tuple(to_ref(el.value, depth) for el in node.elements[:20]))
-    if isinstance(node, cst.Dict):
-        items = []
-        for element in node.elements[:50]:
-            if isinstance(element, cst.DictElement):
-                items.append((to_ref(element.key, depth), to_ref(element.value, depth)))
-        return ("dict", tuple(items))
-    if isinstance(node, cst.Lambda):
+    if node_type is cst.Dict:
+        return ("dict", tuple((to_ref(element.key, depth), to_ref(element.value, depth))
+                              for element in node.elements[:50] if type(element) is cst.DictElement))
+    if node_type is cst.Lambda:
         return ("lambda",)
-    if isinstance(node, cst.IfExp):
+    if node_type is cst.IfExp:
         return to_ref(node.body, depth)
-    if isinstance(node, cst.BooleanOperation):
+    if node_type is cst.BooleanOperation:
         return to_ref(node.right, depth)
     return UNKNOWN
 
 
-def _uses_modulo(node: cst.CSTNode) -> bool:
-    class Finder(cst.CSTVisitor):
-        found = False
+def _call_ref(node: cst.Call, depth: int) -> Ref:
+    args = []
+    kwargs = []
+    for arg in node.args:
+        if arg.keyword is not None:
+            kwargs.append((arg.keyword.value, to_ref(arg.value, depth)))
+        elif arg.star:
+            args.append(UNKNOWN)
+        else:
+            args.append(to_ref(arg.value, depth))
+    func = node.func
+    # "...".format(...) keeps the template: its literal part is what matters.
+    if type(func) is cst.Attribute and func.attr.value == "format":
+        inner = to_ref(func.value, depth)
+        if inner[0] in ("str", "concat"):
+            return inner
+    return ("call", to_ref(func, depth), tuple(args), tuple(kwargs))
 
-        def visit_Modulo(self, _node) -> None:
+
+class _Finder(Walker):
+    """Does a subtree hold a node of one of the given types (not looking into nested functions)?"""
+
+    def __init__(self, wanted):
+        super().__init__()
+        self.wanted = wanted
+        self.found = False
+
+    def walk(self, node) -> None:
+        if self.found or isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            return
+        if isinstance(node, self.wanted) or isinstance(getattr(node, "operator", None), self.wanted):
             self.found = True
+            return
+        super().walk(node)
 
-    finder = Finder()
-    node.visit(finder)
+
+def _contains(node: cst.CSTNode, wanted) -> bool:
+    finder = _Finder(wanted)
+    finder.walk(node)
     return finder.found
+
+
+def _uses_modulo(node: cst.CSTNode) -> bool:
+    return _contains(node, (cst.Modulo,))
 
 
 class _Unit:
@@ -155,8 +193,9 @@ class _Unit:
         self.facts.bindings.setdefault(name, []).append(ref)
 
 
-class _Extractor(cst.CSTVisitor):
+class _Extractor(Walker):
     def __init__(self, module_name: str, is_package: bool):
+        super().__init__()
         self.module_name = module_name
         self.package = module_name if is_package else module_name.rpartition(".")[0]
         self.imports: Dict[str, str] = {}
@@ -167,10 +206,13 @@ class _Extractor(cst.CSTVisitor):
         self.functions[module_name] = module_unit
         self.units: List[_Unit] = [_Unit(module_unit)]
         self.qual_stack: List[str] = [module_name]
-        self.ranged: Dict[int, cst.CSTNode] = {}
         self.pending: List[Tuple[object, str, cst.CSTNode]] = []  # (object, attribute, node) needing a range
         self.decorator_depth = 0
         self.class_kinds: List[str] = []  # "class" or "meta" (a nested `class Meta:`)
+        # Every Call, in source order, recorded or not: positions are matched against `ast` by order.
+        self.call_nodes: List[cst.Call] = []
+        self.loop_nodes: List[cst.CSTNode] = []
+        self.function_nodes: List[cst.FunctionDef] = []
 
     # -- helpers -------------------------------------------------------------------------------
     @property
@@ -188,6 +230,18 @@ class _Extractor(cst.CSTVisitor):
         if level > 1:
             base = base[: len(base) - (level - 1)]
         return ".".join(part for part in (*base, name) if part)
+
+    def _walk_in(self, stack: list, entry, nodes) -> None:
+        stack.append(entry)
+        try:
+            self.walk(nodes) if isinstance(nodes, cst.CSTNode) else self.walk_all(nodes)
+        finally:
+            stack.pop()
+
+    def _walk_decorators(self, decorators) -> None:
+        self.decorator_depth += 1
+        self.walk_all(decorators)
+        self.decorator_depth -= 1
 
     # -- imports -------------------------------------------------------------------------------
     def visit_Import(self, node: cst.Import) -> None:
@@ -211,11 +265,19 @@ class _Extractor(cst.CSTVisitor):
             self.imports[local] = f"{source}.{name}" if source else name
 
     # -- classes and functions -----------------------------------------------------------------
-    def visit_ClassDef(self, node: cst.ClassDef) -> Optional[bool]:
+    def _current_class(self) -> Optional[ClassFacts]:
+        """The class whose body directly holds the code being walked (not a nested function's)."""
+        if self.class_stack and self.qual_stack[-1] == self.class_stack[-1].qualname:
+            return self.class_stack[-1]
+        return None
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._walk_decorators(node.decorators)
         if self._current_class() is not None and node.name.value == "Meta":
             self.class_kinds.append("meta")
-            return True
-        self.class_kinds.append("class")
+            self.walk(node.body)
+            self.class_kinds.pop()
+            return
         qualname = f"{self.qual_stack[-1]}.{node.name.value}"
         facts = ClassFacts(
             qualname=qualname,
@@ -226,25 +288,19 @@ class _Extractor(cst.CSTVisitor):
             self_attributes={},
             decorators=[to_ref(d.decorator) for d in node.decorators],
         )
-        self._want_range(facts, "range", node.name)
         self.classes[qualname] = facts
+        self.walk_all(node.bases)
+        self.walk_all(node.keywords)
+        self.class_kinds.append("class")
         self.class_stack.append(facts)
         self.qual_stack.append(qualname)
-        return True
-
-    def leave_ClassDef(self, node: cst.ClassDef) -> None:
-        if self.class_kinds.pop() == "meta":
-            return
-        self.class_stack.pop()
+        self.walk(node.body)
         self.qual_stack.pop()
+        self.class_stack.pop()
+        self.class_kinds.pop()
 
-    def _current_class(self) -> Optional[ClassFacts]:
-        """The class whose body directly holds the code being walked (not a nested function's)."""
-        if self.class_stack and self.qual_stack[-1] == self.class_stack[-1].qualname:
-            return self.class_stack[-1]
-        return None
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> Optional[bool]:
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._walk_decorators(node.decorators)
         owner = self._current_class()
         parent = self.qual_stack[-1]
         in_function = not owner and len(self.units) > 1
@@ -257,6 +313,7 @@ class _Extractor(cst.CSTVisitor):
             is_async=node.asynchronous is not None,
         )
         self._want_range(facts, "range", node.name)
+        self.function_nodes.append(node)
         if owner is not None:
             owner.methods[node.name.value] = qualname
         elif in_function:
@@ -264,44 +321,33 @@ class _Extractor(cst.CSTVisitor):
             self.unit.bind(node.name.value, ("function", qualname))
         self.functions[qualname] = facts
         unit = _Unit(facts)
+        self._bind_parameters(node, facts, unit, owner)
+        self._walk_decorators([node.params, node.returns])  # defaults and annotations: not the body's calls
+        self.units.append(unit)
+        self.qual_stack.append(qualname)
+        self.walk(node.body)
+        self.qual_stack.pop()
+        self.units.pop()
+        facts.modulo_ifs = tuple(unit.modulo_ifs)
+
+    @staticmethod
+    def _bind_parameters(node: cst.FunctionDef, facts: FunctionFacts, unit: _Unit, owner) -> None:
         decorator_names = {dotted(d.decorator) for d in node.decorators}
-        params = [*node.params.posonly_params, *node.params.params]
-        for index, param in enumerate(params):
+        positional = [*node.params.posonly_params, *node.params.params]
+        for index, param in enumerate([*positional, *node.params.kwonly_params]):
             annotation = to_ref(param.annotation.annotation) if param.annotation else None
             default = to_ref(param.default) if param.default else None
             facts.params.append(Param(param.name.value, annotation, default))
-            if index == 0 and owner is not None and "staticmethod" not in decorator_names:
+            if index == 0 and owner is not None and positional and "staticmethod" not in decorator_names:
                 kind = "cls" if "classmethod" in decorator_names else "self"
                 unit.bind(param.name.value, (kind, owner.qualname))
             else:
                 unit.bind(param.name.value, ("param", param.name.value, annotation, default))
-        for param in (*node.params.kwonly_params,):
-            annotation = to_ref(param.annotation.annotation) if param.annotation else None
-            default = to_ref(param.default) if param.default else None
-            facts.params.append(Param(param.name.value, annotation, default))
-            unit.bind(param.name.value, ("param", param.name.value, annotation, default))
-        self.units.append(unit)
-        self.qual_stack.append(qualname)
-        return True
-
-    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-        unit = self.units.pop()
-        unit.facts.modulo_ifs = tuple(unit.modulo_ifs)
-        self.qual_stack.pop()
-
-    def visit_Decorator(self, node: cst.Decorator) -> None:
-        self.decorator_depth += 1
-
-    def leave_Decorator(self, node: cst.Decorator) -> None:
-        self.decorator_depth -= 1
-
-    def visit_Parameters(self, node: cst.Parameters) -> Optional[bool]:
-        return False  # defaults and annotations run at definition time, not in the function
 
     def visit_Lambda(self, node: cst.Lambda) -> None:
         self.unit.lambda_depth += 1
-
-    def leave_Lambda(self, node: cst.Lambda) -> None:
+        self.walk(node.params)
+        self.walk(node.body)
         self.unit.lambda_depth -= 1
 
     # -- bindings ------------------------------------------------------------------------------
@@ -309,10 +355,8 @@ class _Extractor(cst.CSTVisitor):
         if isinstance(target, cst.Name):
             owner = self._current_class()
             if owner is not None:
-                if self.class_kinds[-1] == "meta":
-                    owner.attributes[f"Meta.{target.value}"] = ref
-                else:
-                    owner.attributes[target.value] = ref
+                key = f"Meta.{target.value}" if self.class_kinds[-1] == "meta" else target.value
+                owner.attributes[key] = ref
                 return
             self.unit.bind(target.value, ref)
         elif isinstance(target, (cst.Tuple, cst.List)):
@@ -331,150 +375,150 @@ class _Extractor(cst.CSTVisitor):
         ref = to_ref(node.value)
         for target in node.targets:
             self._bind_target(target.target, ref)
+            self.walk(target.target)
+        self.walk(node.value)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         value = to_ref(node.value) if node.value is not None else None
         self._bind_target(node.target, ("annotated", to_ref(node.annotation.annotation), value))
+        self.walk_all([node.target, node.annotation, node.value])
 
     def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
         self._bind_target(node.target, to_ref(node.value))
+        self.walk(node.value)
 
     def visit_Return(self, node: cst.Return) -> None:
         if node.value is not None:
             self.unit.bind("<return>", to_ref(node.value))
+            self.walk(node.value)
 
     def visit_Yield(self, node: cst.Yield) -> None:
         if isinstance(node.value, cst.BaseExpression):
             self.unit.bind("<return>", to_ref(node.value))
+        self.walk(node.value)
 
     # -- structure -----------------------------------------------------------------------------
     def visit_With(self, node: cst.With) -> None:
+        unit = self.unit
+        opened = 0
         for item in node.items:
+            self.walk(item.item)  # evaluated outside the scope it opens
             target = None
             if item.asname is not None and isinstance(item.asname.name, cst.Name):
                 target = item.asname.name.value
-            # Each item is a scope for the items after it and for the body.
-            with_id = len(self.unit.facts.withs) + 1
+            with_id = len(unit.facts.withs) + 1
             with_item = WithItem(to_ref(item.item), node.asynchronous is not None, target, (0, 0, 0, 0))
-            self._want_range(with_item, "range", item.item)
-            self.unit.facts.withs[with_id] = with_item
+            unit.facts.withs[with_id] = with_item
             if target is not None:
-                self.unit.bind(target, ("enter", with_item.ref))
+                unit.bind(target, ("enter", with_item.ref))
             elif item.asname is not None:
                 self._bind_target(item.asname.name, UNKNOWN)
+            unit.scopes.append(with_id)  # each item is a scope for the items after it and the body
+            opened += 1
+        self.walk(node.body)
+        del unit.scopes[-opened:]
 
-    def visit_With_body(self, node: cst.With) -> None:
-        count = len(node.items)
-        first = len(self.unit.facts.withs) - count + 1
-        self.unit.scopes.extend(range(first, first + count))
-
-    def leave_With_body(self, node: cst.With) -> None:
-        del self.unit.scopes[-len(node.items):]
-
-    def _enter_loop(self, kind: str, iterable: Ref, node: cst.CSTNode) -> None:
+    def _new_loop(self, kind: str, iterable: Ref, anchor: cst.CSTNode) -> int:
         loop_id = len(self.unit.facts.loops) + 1
         loop = Loop(kind, iterable, (0, 0, 0, 0))
-        self._want_range(loop, "range", node)
+        self._want_range(loop, "range", anchor)
+        self.loop_nodes.append(anchor)
         self.unit.facts.loops[loop_id] = loop
-        self.unit.loops.append(loop_id)
+        return loop_id
 
     def visit_For(self, node: cst.For) -> None:
-        self._bind_target(node.target, ("iter", to_ref(node.iter)))
+        iterable = to_ref(node.iter)
+        self._bind_target(node.target, ("iter", iterable))
+        loop_id = self._new_loop("for", iterable, node)
+        self.walk_all([node.target, node.iter])
+        self._walk_in(self.unit.loops, loop_id, node.body)
+        self.walk(node.orelse)
 
-    def visit_For_body(self, node: cst.For) -> None:
-        self._enter_loop("for", to_ref(node.iter), node.target)
+    def visit_While(self, node: cst.While) -> None:
+        loop_id = self._new_loop("while", UNKNOWN, node)
+        self._walk_in(self.unit.loops, loop_id, [node.test, node.body])
+        self.walk(node.orelse)
 
-    def leave_For_body(self, node: cst.For) -> None:
-        self.unit.loops.pop()
+    def _visit_comprehension(self, node, results) -> None:
+        """Walked in source order (results, first iterable, then each `for`'s conditions and
+        the later iterables), each part with the loops it runs inside."""
+        clauses = []
+        comp_for = node.for_in
+        while comp_for is not None:
+            clauses.append(comp_for)
+            comp_for = comp_for.inner_for_in
+        loops = self.unit.loops
+        loop_ids = []
+        for index, clause in enumerate(clauses):
+            iterable = to_ref(clause.iter)
+            self._bind_target(clause.target, ("iter", iterable))
+            loop_ids.append(self._new_loop("comprehension", iterable, node if index == 0 else clause))
+        loops.extend(loop_ids)
+        self.walk_all(results)
+        del loops[-len(loop_ids):]
+        for index, clause in enumerate(clauses):
+            self.walk(clause.iter)  # the first iterable runs before the loop starts
+            loops.append(loop_ids[index])
+            self.walk_all(clause.ifs)
+        del loops[-len(loop_ids):]
 
-    def visit_While_body(self, node: cst.While) -> None:
-        self._enter_loop("while", UNKNOWN, node.test)
+    def visit_ListComp(self, node) -> None:
+        self._visit_comprehension(node, [node.elt])
 
-    def leave_While_body(self, node: cst.While) -> None:
-        self.unit.loops.pop()
+    visit_SetComp = visit_ListComp
+    visit_GeneratorExp = visit_ListComp
 
-    def visit_CompFor(self, node: cst.CompFor) -> None:
-        self._bind_target(node.target, ("iter", to_ref(node.iter)))
-        self._enter_loop("comprehension", to_ref(node.iter), node.target)
-
-    def leave_CompFor(self, node: cst.CompFor) -> None:
-        self.unit.loops.pop()
+    def visit_DictComp(self, node) -> None:
+        self._visit_comprehension(node, [node.key, node.value])
 
     def visit_If(self, node: cst.If) -> None:
+        unit = self.unit
         if _uses_modulo(node.test):
-            self.unit.modulo_ifs.append(id(node))
+            unit.modulo_ifs.append(id(node))
         if _terminates(node.body):
-            self.unit.facts.terminating_arms.add((id(node), "body"))
+            unit.facts.terminating_arms.add((id(node), "body"))
         if isinstance(node.orelse, cst.Else) and _terminates(node.orelse.body):
-            self.unit.facts.terminating_arms.add((id(node), "else"))
-
-    def visit_If_body(self, node: cst.If) -> None:
-        self.unit.branches.append((id(node), "body"))
-
-    def leave_If_body(self, node: cst.If) -> None:
-        self.unit.branches.pop()
-
-    def visit_If_orelse(self, node: cst.If) -> None:
-        self.unit.branches.append((id(node), "else"))
-
-    def leave_If_orelse(self, node: cst.If) -> None:
-        self.unit.branches.pop()
+            unit.facts.terminating_arms.add((id(node), "else"))
+        self.walk(node.test)
+        self._walk_in(unit.branches, (id(node), "body"), node.body)
+        if node.orelse is not None:
+            self._walk_in(unit.branches, (id(node), "else"), node.orelse)
 
     def visit_MatchCase(self, node) -> None:
-        self.unit.branches.append((id(node), "case"))
+        self._walk_in(self.unit.branches, (id(node), "case"), [node.guard, node.body])
 
-    def leave_MatchCase(self, node) -> None:
-        self.unit.branches.pop()
-
-    def visit_Try(self, node: cst.Try) -> None:
-        self.unit.facts.trys[id(node)] = TryBlock(
+    def visit_Try(self, node) -> None:
+        unit = self.unit
+        unit.facts.trys[id(node)] = TryBlock(
             handlers_reraise=tuple(_reraises(handler) for handler in node.handlers),
             has_finally=node.finalbody is not None,
         )
+        self._walk_in(unit.trys, (id(node), "body"), node.body)
+        for handler in node.handlers:
+            if handler.name is not None and isinstance(handler.name.name, cst.Name):
+                unit.bind(handler.name.name.value, UNKNOWN)
+            self.walk(handler.type)
+            self._walk_in(unit.trys, (id(node), "except"), handler.body)
+        if node.orelse is not None:
+            self._walk_in(unit.trys, (id(node), "else"), node.orelse)
+        if node.finalbody is not None:
+            self._walk_in(unit.trys, (id(node), "finally"), node.finalbody)
 
-    def visit_Try_body(self, node: cst.Try) -> None:
-        self.unit.trys.append((id(node), "body"))
-
-    def leave_Try_body(self, node: cst.Try) -> None:
-        self.unit.trys.pop()
-
-    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
-        self.unit.trys.append((self._enclosing_try_id(node), "except"))
-        if node.name is not None and isinstance(node.name.name, cst.Name):
-            self.unit.bind(node.name.name.value, UNKNOWN)
-
-    def leave_ExceptHandler(self, node: cst.ExceptHandler) -> None:
-        self.unit.trys.pop()
-
-    def visit_Try_orelse(self, node: cst.Try) -> None:
-        self.unit.trys.append((id(node), "else"))
-
-    def leave_Try_orelse(self, node: cst.Try) -> None:
-        self.unit.trys.pop()
-
-    def visit_Try_finalbody(self, node: cst.Try) -> None:
-        self.unit.trys.append((id(node), "finally"))
-
-    def leave_Try_finalbody(self, node: cst.Try) -> None:
-        self.unit.trys.pop()
-
-    def _enclosing_try_id(self, handler: cst.ExceptHandler) -> int:
-        return self._handler_owner.get(id(handler), 0)
-
-    # Handlers are visited as children of their Try; remember which Try owns each.
-    _handler_owner: Dict[int, int]
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, cst.Try):
-            for handler in node.handlers:
-                self._handler_owner[id(handler)] = id(node)
-        return super().on_visit(node)
+    visit_TryStar = visit_Try
 
     # -- events --------------------------------------------------------------------------------
-    def leave_Call(self, node: cst.Call) -> None:
+    def visit_IfExp(self, node: cst.IfExp) -> None:
+        self.walk_all([node.body, node.test, node.orelse])  # source order
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.call_nodes.append(node)
+        self.walk_children(node)  # arguments run before the call
         if self.decorator_depth:
             return
-        event = Event(to_ref(node), self.unit.context(), (0, 0, 0, 0), "")
+        ref = to_ref(node)
+        if ref[0] != "call":
+            return  # "...".format(...): a string template, not a call that can write
+        event = Event(ref, self.unit.context(), (0, 0, 0, 0), "")
         self._want_range(event, "range", node)
         self.unit.facts.events.append(event)
 
@@ -492,30 +536,27 @@ def _terminates(block: cst.BaseSuite) -> bool:
 
 
 def _reraises(handler: cst.ExceptHandler) -> bool:
-    class RaiseFinder(cst.CSTVisitor):
-        found = False
-
-        def visit_Raise(self, _node) -> None:
-            self.found = True
-
-        def visit_FunctionDef(self, _node) -> bool:
-            return False
-
-    finder = RaiseFinder()
-    handler.body.visit(finder)
-    return finder.found
+    return _contains(handler.body, (cst.Raise,))
 
 
 def _normalise(text: str) -> str:
     return " ".join(text.split())
 
 
-def extract(module: cst.Module, source_lines: List[str], path: str, module_name: str, is_package: bool) -> ModuleFacts:
+def extract(module: cst.Module, text: str, source_lines: List[str], path: str, module_name: str,
+            is_package: bool) -> ModuleFacts:
     extractor = _Extractor(module_name, is_package)
-    extractor._handler_owner = {}
-    module.visit(extractor)
+    _REF_CACHE.clear()
+    try:
+        extractor.walk_all(module.body)
+    finally:
+        _REF_CACHE.clear()
     extractor.functions[module_name].modulo_ifs = tuple(extractor.units[0].modulo_ifs)
-    ranges = node_ranges(module, [node for _, _, node in extractor.pending])
+    ranges = None
+    if extractor.pending:
+        ranges = ast_ranges(text, source_lines, extractor.call_nodes, extractor.loop_nodes, extractor.function_nodes)
+    if ranges is None:
+        ranges = node_ranges(module, [node for _, _, node in extractor.pending])
     for target, attribute, node in extractor.pending:
         setattr(target, attribute, ranges.get(id(node), (1, 1, 1, 1)))
     for facts in extractor.functions.values():
