@@ -9,7 +9,8 @@ from typing import List, Optional
 from txlint import __version__
 from txlint.config import load_config, with_overrides
 from txlint.discovery import discover
-from txlint.engine import Linter, read_file
+from txlint.cache import CACHE_DIRECTORY, Cache
+from txlint.engine import Linter, check_files
 from txlint.errors import UsageError
 from txlint.reporters import ReportOptions, render, reporter_names
 
@@ -30,10 +31,23 @@ def _build_parser() -> argparse.ArgumentParser:
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     check.add_argument("--force-exclude", action="store_true",
                        help="apply the configured excludes to paths named on the command line too")
+    check.add_argument("--jobs", type=_positive, default=os.cpu_count() or 1, metavar="N",
+                       help="processes to parse files in (default: all cores)")
+    check.add_argument("--no-cache", action="store_true", help=f"neither read nor write {CACHE_DIRECTORY}/")
     explain = commands.add_parser("explain", help="print a rule's documentation")
     explain.add_argument("code")
     commands.add_parser("rules", help="list the rule catalogue")
     return parser
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
+    return value
+
 
 def _codes(text: str) -> List[str]:
     return [code for code in text.replace(" ", ",").split(",") if code]
@@ -49,7 +63,8 @@ def _check(args) -> int:
     config = with_overrides(config, args.select, args.ignore, codes)
     files = discover(args.paths, config, force_exclude=args.force_exclude)
     linter = Linter(config, rules)
-    result = linter.run([read_file(path) for path in files])
+    cache = None if args.no_cache else Cache(config.root)
+    result = check_files(files, linter, jobs=args.jobs, cache=cache)
     color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
     sys.stdout.write(render(args.format, result, ReportOptions(color=color, rules=rules)))
     for message in result.internal_errors:

@@ -19,36 +19,39 @@ class FileFilter:
         self.always_excluded = pathspec.GitIgnoreSpec.from_lines(DEFAULT_EXCLUDE)
         self.configured_excluded = pathspec.GitIgnoreSpec.from_lines(config.exclude + config.extend_exclude)
         self._gitignores: dict = {}
+        self._root = os.path.abspath(self.root)
 
     def relative(self, path: Path) -> Optional[str]:
-        try:
-            return path.resolve().relative_to(self.root.resolve()).as_posix()
-        except ValueError:
+        """The path relative to the root, "/"-separated; None outside the root."""
+        relative = os.path.relpath(os.path.abspath(path), self._root)
+        if relative == os.curdir:
+            return ""
+        if relative == os.pardir or relative.startswith(os.pardir + os.sep):
             return None
+        return relative.replace(os.sep, "/")
 
-    def _gitignore_for(self, directory: Path):
+    def _gitignore_for(self, directory: str):
         spec = self._gitignores.get(directory)
         if spec is None:
-            gitignore = directory / ".gitignore"
+            gitignore = os.path.join(self._root, directory, ".gitignore")
             lines: List[str] = []
-            if gitignore.is_file():
+            if os.path.isfile(gitignore):
                 try:
-                    lines = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
+                    with open(gitignore, encoding="utf-8", errors="replace") as handle:
+                        lines = handle.read().splitlines()
                 except OSError:
                     lines = []
             spec = pathspec.GitIgnoreSpec.from_lines(lines)
             self._gitignores[directory] = spec
         return spec
 
-    def _ignored_by_git(self, path: Path, is_dir: bool) -> bool:
+    def _ignored_by_git(self, relative: str, is_dir: bool) -> bool:
         """A .gitignore in any directory between the root and the path applies to it."""
-        resolved = path.resolve()
-        root = self.root.resolve()
-        directories = [d for d in resolved.parents if d == root or root in d.parents]
-        for directory in directories:
-            spec = self._gitignore_for(directory)
-            relative = resolved.relative_to(directory).as_posix() + ("/" if is_dir else "")
-            if spec.match_file(relative):
+        parts = relative.split("/")
+        suffix = "/" if is_dir else ""
+        for depth in range(len(parts)):
+            spec = self._gitignore_for("/".join(parts[:depth]))
+            if spec.match_file("/".join(parts[depth:]) + suffix):
                 return True
         return False
 
@@ -62,7 +65,8 @@ class FileFilter:
             return True
         if configured and self.configured_excluded.match_file(relative):
             return True
-        return self._ignored_by_git(path, is_dir)
+        inside = self.relative(path)
+        return inside is not None and inside != "" and self._ignored_by_git(inside, is_dir)
 
     def included(self, path: Path) -> bool:
         relative = self.relative(path) or path.name

@@ -1,5 +1,6 @@
 """The engine: read and parse each file once, extract its facts, resolve the project, run the rules."""
 
+import multiprocessing
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -8,6 +9,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import libcst as cst
 import pathspec
 
+from txlint.cache import Cache, file_key, run_key
 from txlint.config import Config
 from txlint.discovery import display_path, module_name
 from txlint.extract import extract
@@ -82,17 +84,86 @@ def facts_from_source(text: str, path: str, module: str, is_package: bool = Fals
     return FileResult(path, facts=facts)
 
 
-def read_file(path: Path) -> FileResult:
+@dataclass
+class SourceFile:
+    """A file's bytes and names, read once; `key` identifies its facts in the cache."""
+
+    shown: str
+    module: str
+    is_package: bool
+    data: Optional[bytes] = None
+    read_error: Optional[Finding] = None
+    key: str = ""
+
+
+def load_source(path: Path) -> SourceFile:
     shown = display_path(path)
+    name, is_package = module_name(path)
     try:
         data = path.read_bytes()
     except OSError as error:
-        return FileResult(shown, parse_error=_parse_error(shown, f"cannot read: {error.strerror or error}"))
-    text, problem = decode(data, shown)
+        return SourceFile(shown, name, is_package,
+                          read_error=_parse_error(shown, f"cannot read: {error.strerror or error}"))
+    return SourceFile(shown, name, is_package, data, key=file_key(shown, name, data))
+
+
+def facts_from_file(source: SourceFile) -> FileResult:
+    if source.read_error is not None:
+        return FileResult(source.shown, parse_error=source.read_error)
+    text, problem = decode(source.data, source.shown)
     if problem is not None:
-        return FileResult(shown, parse_error=problem)
-    name, is_package = module_name(path)
-    return facts_from_source(text, shown, name, is_package)
+        return FileResult(source.shown, parse_error=problem)
+    return facts_from_source(text, source.shown, source.module, source.is_package)
+
+
+def read_file(path: Path) -> FileResult:
+    return facts_from_file(load_source(path))
+
+
+def _parse_all(sources: List[SourceFile], jobs: int) -> List[FileResult]:
+    """Facts for each source, in order; in `jobs` processes, one file per task, largest first."""
+    if jobs <= 1 or len(sources) < 2:
+        return [facts_from_file(source) for source in sources]
+    order = sorted(range(len(sources)), key=lambda index: -len(sources[index].data or b""))
+    results: List[Optional[FileResult]] = [None] * len(sources)
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+    with context.Pool(min(jobs, len(sources))) as pool:
+        for index, result in pool.imap_unordered(_parse_indexed, [(index, sources[index]) for index in order]):
+            results[index] = result
+    return results
+
+
+def _parse_indexed(item: Tuple[int, SourceFile]) -> Tuple[int, FileResult]:
+    index, source = item
+    return index, facts_from_file(source)
+
+
+def check_files(files: Sequence[Path], linter: "Linter", jobs: int = 1, cache: Optional[Cache] = None) -> RunResult:
+    """Lint files as one project: facts from the cache or parsed in parallel, then the rules."""
+    sources = [load_source(path) for path in files]
+    key = ""
+    if cache is not None:
+        key = run_key(linter.config.fingerprint(), [rule.code for rule in linter.rules],
+                      [(source.shown, source.key) for source in sources])
+        cached = cache.load("runs", key)
+        if isinstance(cached, RunResult):
+            return cached
+    results: List[Optional[FileResult]] = [None] * len(sources)
+    missing = []
+    for index, source in enumerate(sources):
+        hit = cache.load("facts", source.key) if cache is not None and source.key else None
+        if isinstance(hit, FileResult):
+            results[index] = hit
+        else:
+            missing.append(index)
+    for index, result in zip(missing, _parse_all([sources[index] for index in missing], jobs)):
+        results[index] = result
+        if cache is not None and sources[index].key:
+            cache.store("facts", sources[index].key, result)
+    run = linter.run(results)
+    if cache is not None and not run.internal_errors:
+        cache.store("runs", key, run)
+    return run
 
 
 class Linter:
