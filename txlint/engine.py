@@ -6,13 +6,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-import libcst as cst
 import pathspec
 
 from txlint.cache import Cache, file_key, run_key
 from txlint.config import Config
 from txlint.discovery import display_path, module_name
-from txlint.extract import extract
 from txlint.facts import ModuleFacts
 from txlint.findings import Finding
 from txlint.project import Project
@@ -70,6 +68,11 @@ def decode(data: bytes, path: str) -> Tuple[Optional[str], Optional[Finding]]:
 
 
 def facts_from_source(text: str, path: str, module: str, is_package: bool = False) -> FileResult:
+    # libcst is imported here, not at module level: a run answered from the cache never needs it.
+    import libcst as cst
+
+    from txlint.extract import extract
+
     try:
         tree = cst.parse_module(text)
     except cst.ParserSyntaxError as error:
