@@ -393,6 +393,7 @@ class _Extractor(Walker):
             self.walk(node.value)
 
     def visit_Yield(self, node: cst.Yield) -> None:
+        self.unit.facts.yield_contexts.append(self.unit.context())
         if isinstance(node.value, cst.BaseExpression):
             self.unit.bind("<return>", to_ref(node.value))
         self.walk(node.value)

@@ -92,6 +92,7 @@ class FunctionFacts:
     trys: Dict[int, TryBlock] = field(default_factory=dict)
     local_functions: Dict[str, str] = field(default_factory=dict)  # local name -> qualname of a nested def
     terminating_arms: set = field(default_factory=set)  # (if id, arm) pairs that end in return/raise/...
+    yield_contexts: List[Context] = field(default_factory=list)  # where the function yields
     is_module: bool = False
 
 

@@ -68,6 +68,7 @@ class Project:
         self._effects: Dict[str, List[Effect]] = {}
         self._callers: Optional[Dict[str, List[Tuple[Unit, Event, bool]]]] = None
         self._in_transaction: Dict[str, bool] = {}
+        self._models_by_name: Optional[Dict[str, List[str]]] = None
         self._active: set = set()
         self.atomic_requests = config.atomic_requests or self._settings_atomic_requests()
 
@@ -391,6 +392,11 @@ class Project:
         _, func, args, kwargs = ref
         view = CallView(args, kwargs, lambda r: self.evaluate(r, unit, depth + 1),
                         lambda r: self.string_of(r, unit, depth + 1))
+        function_name = func[2] if func[0] == "attr" else func[1] if func[0] == "name" else ""
+        if function_name == "get_model":
+            model = self._model_by_label(view)
+            if model is not None:
+                return Outcome(value=model)
         if func[0] == "attr":
             base = self.evaluate(func[1], unit, depth)
             if base is None:
@@ -400,12 +406,51 @@ class Project:
                 outcome = knowledge.method(base, func[2], view)
                 if outcome is not None:
                     return outcome
+            if base.kind == "handle" and base.name == "manager" and base.flags:
+                custom = self._custom_manager_method(base.flags[0], func[2], depth)
+                if custom is not None:
+                    return self._call_target(custom, view, depth)
             target = self.attribute(base, func[2], depth)
         else:
             target = self.evaluate(func, unit, depth)
         if target is None:
             return Outcome()
         return self._call_target(target, view, depth)
+
+    def _model_by_label(self, view: CallView) -> Optional[Value]:
+        """`apps.get_model("shop", "Order")` / `get_model("shop.Order")`: the model named by strings."""
+        first, second = view.string(0, "app_label"), view.string(1, "model_name")
+        if first is None:
+            return None
+        if second is None:
+            if "." not in first:
+                return None
+            first, second = first.split(".", 1)
+        if self._models_by_name is None:
+            self._models_by_name = {}
+            for qualname, (facts, _) in self.classes.items():
+                self._models_by_name.setdefault(facts.name.lower(), []).append(qualname)
+        candidates = [self.class_value(q) for q in self._models_by_name.get(second.lower(), ())]
+        models = [value for value in candidates if value.kind == "model"]
+        if len(models) == 1:
+            return models[0]
+        return Value("model", name=f"{first}.{second}", library="django", table=f"{first}_{second.lower()}".lower())
+
+    def _custom_manager_method(self, model_qualname: str, name: str, depth: int) -> Optional[Value]:
+        """A method of a project manager class assigned on the model (`objects = OrderManager()`)."""
+        for qualname in self._class_chain(model_qualname):
+            facts, module = self.classes[qualname]
+            for ref in facts.attributes.values():
+                if ref[0] != "call":
+                    continue
+                manager = self.evaluate(ref[1], self.module_unit(module), depth + 1)
+                if manager is None or manager.kind != "class":
+                    continue
+                for manager_class in self._class_chain(manager.name):
+                    method = self.classes[manager_class][0].methods.get(name)
+                    if method is not None:
+                        return Value("function", name=method, flags=("method",))
+        return None
 
     def _call_target(self, target: Value, view: CallView, depth: int) -> Outcome:
         if target.kind == "qname":
@@ -457,12 +502,30 @@ class Project:
         if item is None:
             return False
         ref = item.ref
-        if ref[0] == "call" and self.registry.transaction_helpers:
+        if ref[0] == "call":
             callee = self.evaluate(ref[1], unit)
             if callee is not None and callee.kind in ("qname", "function") and \
                     self.registry.is_transaction_helper(callee.name):
                 return True
+            if callee is not None and callee.kind == "function" and self._yields_in_transaction(callee.name):
+                return True
         return self.opens_transaction(self.evaluate(ref, unit), as_decorator=False)
+
+    def _yields_in_transaction(self, qualname: str) -> bool:
+        """A project context manager (`@contextmanager`) that yields inside a transaction scope."""
+        helper = self.units.get(qualname)
+        if helper is None or not helper.facts.yield_contexts:
+            return False
+        key = ("yields", qualname)
+        if key in self._active:
+            return False
+        self._active.add(key)
+        try:
+            return all(any(self._scope_opens(helper, with_id) for with_id in context.scopes)
+                       or self.decorated_transactional(helper)
+                       for context in helper.facts.yield_contexts)
+        finally:
+            self._active.discard(key)
 
     def in_scope(self, unit: Unit, event: Event) -> bool:
         return any(self._scope_opens(unit, with_id) for with_id in event.context.scopes)

@@ -20,6 +20,7 @@ _MANAGER_WRITES = {
     "bulk_update": True, "abulk_update": True,
     "update": False, "aupdate": False,
     "delete": True, "adelete": True,  # the deletion collector wraps cascades in one transaction
+    "create_user": False, "create_superuser": False,  # django.contrib.auth's UserManager
 }
 _QUERYSET_CHAIN = {
     "filter", "exclude", "all", "select_related", "prefetch_related", "order_by", "using", "select_for_update",
@@ -34,6 +35,7 @@ _CONTRIB_MODEL = re.compile(r"^django\.contrib\.\w+\.models\.[A-Z]\w*$")
 
 
 def _manager(model: Value) -> Value:
+    """The default manager of a model (flags: the model's qualname)."""
     return Value("handle", name="manager", library=LIBRARY, table=model.table, regime=AUTOCOMMIT, flags=(model.name,))
 
 
