@@ -1,5 +1,6 @@
 """The engine: read and parse each file once, extract its facts, resolve the project, run the rules."""
 
+import ast
 import multiprocessing
 import re
 from dataclasses import dataclass, field
@@ -76,9 +77,7 @@ def facts_from_source(text: str, path: str, module: str, is_package: bool = Fals
     try:
         tree = cst.parse_module(text)
     except cst.ParserSyntaxError as error:
-        message = " ".join(str(error.message).split())
-        return FileResult(path, parse_error=_parse_error(path, f"cannot parse: {message}", error.raw_line,
-                                                         error.raw_column + 1))
+        return FileResult(path, parse_error=_syntax_error(text, path, error))
     except (RecursionError, MemoryError, ValueError) as error:
         return FileResult(path, parse_error=_parse_error(path, f"cannot parse: {type(error).__name__}: {error}"))
     lines = text.splitlines()
@@ -117,6 +116,20 @@ def facts_from_file(source: SourceFile) -> FileResult:
     if problem is not None:
         return FileResult(source.shown, parse_error=problem)
     return facts_from_source(text, source.shown, source.module, source.is_package)
+
+
+def _syntax_error(text: str, path: str, error) -> Finding:
+    """Python's own message and position when it has one (clearer than libcst's), else libcst's."""
+    try:
+        compile(text, path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as python_error:
+        if python_error.lineno:
+            return _parse_error(path, f"cannot parse: {python_error.msg}", python_error.lineno,
+                                max(python_error.offset or 1, 1))
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    message = " ".join(str(error.message).split())
+    return _parse_error(path, f"cannot parse: {message}", error.raw_line, error.raw_column + 1)
 
 
 def read_file(path: Path) -> FileResult:
