@@ -47,12 +47,12 @@ def check(context: RuleContext) -> Iterable[Report]:
 
 
 def _related(context: RuleContext, first: Effect, second: Effect) -> bool:
-    """Same library, on the same session or connection when both are visible in this function."""
-    if first.spec.library != second.spec.library:
-        return False
-    if first.via or second.via or not first.receiver or not second.receiver:
-        return context.sequential(first.site.context, second.site.context)
-    return first.receiver == second.receiver and context.sequential(first.site.context, second.site.context)
+    """Writes and commits of one library on one path through the function.
+
+    The handle is not compared: a cursor commits through its connection, and a helper commits
+    the session it was given under another name.
+    """
+    return first.spec.library == second.spec.library and context.sequential(first.site.context, second.site.context)
 
 
 def _name(effect: Effect) -> str:

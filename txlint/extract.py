@@ -114,6 +114,8 @@ def _build_ref(node: cst.BaseExpression, depth: int) -> Ref:
     if node_type is cst.Dict:
         return ("dict", tuple((to_ref(element.key, depth), to_ref(element.value, depth))
                               for element in node.elements[:50] if type(element) is cst.DictElement))
+    if node_type in (cst.ListComp, cst.SetComp, cst.GeneratorExp):
+        return ("list", (to_ref(node.elt, depth),))  # what the comprehension builds
     if node_type is cst.Lambda:
         return ("lambda",)
     if node_type is cst.IfExp:

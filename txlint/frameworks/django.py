@@ -139,8 +139,7 @@ class DjangoKnowledge(Knowledge):
         if name in _MANAGER_WRITES:
             model = _model_of(manager)
             outcome = write_effect(LIBRARY, model, AUTOCOMMIT, atomic_alone=_MANAGER_WRITES[name],
-                                   bulk=name in ("update", "aupdate", "delete", "adelete", "bulk_create",
-                                                 "abulk_create", "bulk_update", "abulk_update"))
+                                   bulk=name in ("bulk_create", "abulk_create", "bulk_update", "abulk_update"))
             if name in ("create", "acreate", "get_or_create", "aget_or_create", "update_or_create",
                         "aupdate_or_create"):
                 return Outcome(value=Value("instance", name=model.name, library=LIBRARY, table=model.table),

@@ -42,7 +42,9 @@ class PeeweeKnowledge(Knowledge):
             if name in _IMMEDIATE:
                 return write_effect(LIBRARY, value, AUTOCOMMIT, bulk=name.startswith(("bulk", "abulk")))
             if name in _BUILDERS:
-                return Outcome(value=Value("statement", name=value.name, library=LIBRARY, table=value.table))
+                batch = ("batch",) if name in ("insert_many", "insert_from", "replace_many") else ()
+                return Outcome(value=Value("statement", name=value.name, library=LIBRARY, table=value.table,
+                                           flags=batch))
             if name in _GETTERS:
                 return Outcome(value=Value("instance", name=value.name, library=LIBRARY, table=value.table))
             if name in _QUERY_CHAIN:
@@ -63,7 +65,7 @@ class PeeweeKnowledge(Knowledge):
                 return Outcome(value=value)
             if name in ("execute", "aexecute"):
                 model = Value("model", name=value.name, library=LIBRARY, table=value.table)
-                return write_effect(LIBRARY, model, AUTOCOMMIT, bulk=True)
+                return write_effect(LIBRARY, model, AUTOCOMMIT, bulk=value.has("batch"))
             return None
         if value.kind == "instance":
             if name in ("save", "delete_instance", "asave", "adelete_instance"):

@@ -165,7 +165,7 @@ class SQLAlchemyKnowledge(Knowledge):
             if name in ("update", "delete"):
                 model = Value("model", name=value.flags[0] if value.flags else value.table, library=LIBRARY,
                               table=value.table)
-                return write_effect(LIBRARY, model, value.regime or IMPLICIT, how="orm", bulk=True)
+                return write_effect(LIBRARY, model, value.regime or IMPLICIT, how="orm")
             if name in ("first", "one", "one_or_none", "get", "scalar"):
                 return Outcome(value=Value("instance", name=value.flags[0] if value.flags else "", library=LIBRARY,
                                            table=value.table), effect=None)

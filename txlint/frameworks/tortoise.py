@@ -51,7 +51,7 @@ class TortoiseKnowledge(Knowledge):
                 return Outcome(value=value)
             if name in ("update", "delete"):
                 model = Value("model", name=value.flags[0] if value.flags else "", library=LIBRARY, table=value.table)
-                return write_effect(LIBRARY, model, AUTOCOMMIT, bulk=True)
+                return write_effect(LIBRARY, model, AUTOCOMMIT)
             if name in _GETTERS:
                 return Outcome(value=Value("instance", name=value.flags[0] if value.flags else "", library=LIBRARY,
                                            table=value.table))
