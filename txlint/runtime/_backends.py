@@ -1,0 +1,332 @@
+"""One adapter per library: begin/commit/rollback and savepoints, chosen by the target's type.
+
+Only the module of the target's class is inspected, so nothing is imported that the caller did
+not already import.
+"""
+
+import itertools
+from typing import Any, Callable, List, Optional
+
+_savepoint_names = itertools.count(1)
+
+
+class AtomicError(RuntimeError):
+    """The target cannot be made atomic (for example a connection fixed in autocommit mode)."""
+
+
+def _type_names(target: Any) -> List[str]:
+    return [f"{cls.__module__}.{cls.__qualname__}" for cls in type(target).__mro__]
+
+
+class Backend:
+    """A transaction on one target. `begin` opens the outermost level; savepoints the others."""
+
+    async_only = False
+
+    def begin(self) -> None:
+        raise NotImplementedError
+
+    def commit(self) -> None:
+        raise NotImplementedError
+
+    def rollback(self) -> None:
+        raise NotImplementedError
+
+    def savepoint(self) -> Any:
+        raise NotImplementedError
+
+    def release(self, token: Any) -> None:
+        raise NotImplementedError
+
+    def rollback_to(self, token: Any) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Give back what begin() acquired (an engine's connection)."""
+
+    def after_commit(self, callback: Callable[[], Any]) -> bool:
+        """Defer `callback` to a commit this block does not own; False when this block's commit is the real one."""
+        return False
+
+
+class _SqlSavepoints:
+    """Savepoints by SQL, for DB-API connections."""
+
+    def _execute(self, sql: str) -> None:
+        raise NotImplementedError
+
+    def savepoint(self) -> str:
+        name = f"txlint_sp_{next(_savepoint_names)}"
+        self._execute(f"SAVEPOINT {name}")
+        return name
+
+    def release(self, token: str) -> None:
+        self._execute(f"RELEASE SAVEPOINT {token}")
+
+    def rollback_to(self, token: str) -> None:
+        self._execute(f"ROLLBACK TO SAVEPOINT {token}")
+        self._execute(f"RELEASE SAVEPOINT {token}")
+
+
+class SqliteBackend(_SqlSavepoints, Backend):
+    """sqlite3 in every mode: BEGIN is issued explicitly, so autocommit connections work too."""
+
+    def __init__(self, connection):
+        self.connection = connection
+        self.opened = False
+
+    def _execute(self, sql: str) -> None:
+        self.connection.execute(sql)
+
+    def begin(self) -> None:
+        if self.connection.in_transaction:
+            return  # legacy mode with pending writes, or autocommit=False: this transaction is ours
+        self.connection.execute("BEGIN")
+        self.opened = True
+
+    def commit(self) -> None:
+        if self.connection.in_transaction:
+            self.connection.execute("COMMIT")
+        if getattr(self.connection, "autocommit", None) is False:
+            self.connection.commit()  # re-opens the always-open transaction of autocommit=False
+
+    def rollback(self) -> None:
+        if self.connection.in_transaction:
+            self.connection.execute("ROLLBACK")
+        if getattr(self.connection, "autocommit", None) is False:
+            self.connection.rollback()
+
+
+class PsycopgBackend(_SqlSavepoints, Backend):
+    """psycopg2 and psycopg 3: an autocommit connection is switched off for the transaction."""
+
+    def __init__(self, connection):
+        self.connection = connection
+        self.restore_autocommit = False
+
+    def _execute(self, sql: str) -> None:
+        cursor = self.connection.cursor()
+        try:
+            cursor.execute(sql)
+        finally:
+            cursor.close()
+
+    def begin(self) -> None:
+        if self.connection.autocommit:
+            try:
+                self.connection.autocommit = False
+            except Exception as error:
+                raise AtomicError(f"cannot switch this connection out of autocommit: {error}") from error
+            self.restore_autocommit = True
+
+    def commit(self) -> None:
+        self.connection.commit()
+
+    def rollback(self) -> None:
+        self.connection.rollback()
+
+    def close(self) -> None:
+        if self.restore_autocommit:
+            self.connection.autocommit = True
+
+
+class SessionBackend(Backend):
+    """A SQLAlchemy Session (or a Connection): commit, rollback, and begin_nested for savepoints."""
+
+    def __init__(self, session):
+        self.session = session
+        _refuse_autocommit(_bind_of(session))
+
+    def begin(self) -> None:
+        if not self.session.in_transaction():
+            self.session.begin()
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+
+    def savepoint(self):
+        return self.session.begin_nested()
+
+    def release(self, token) -> None:
+        token.commit()
+
+    def rollback_to(self, token) -> None:
+        token.rollback()
+
+
+class EngineBackend(SessionBackend):
+    """A SQLAlchemy Engine: a connection of its own for the transaction."""
+
+    def __init__(self, engine):
+        _refuse_autocommit(engine)
+        self.engine = engine
+        self.session = None
+
+    @property
+    def connection(self):
+        return self.session
+
+    def begin(self) -> None:
+        self.session = self.engine.connect()
+        self.session.begin()
+
+    def close(self) -> None:
+        if self.session is not None:
+            self.session.close()
+
+
+class AsyncSessionBackend(Backend):
+    """AsyncSession / AsyncConnection: the same, awaited (used with `async with`)."""
+
+    async_only = True
+
+    def __init__(self, session):
+        self.session = session
+        bind = getattr(session, "bind", None) or getattr(session, "engine", None)
+        _refuse_autocommit(getattr(bind, "sync_engine", bind))
+
+    async def begin(self) -> None:
+        if not self.session.in_transaction():
+            await self.session.begin()
+
+    async def commit(self) -> None:
+        await self.session.commit()
+
+    async def rollback(self) -> None:
+        await self.session.rollback()
+
+    async def savepoint(self):
+        return await self.session.begin_nested()
+
+    async def release(self, token) -> None:
+        await token.commit()
+
+    async def rollback_to(self, token) -> None:
+        await token.rollback()
+
+    async def close(self) -> None:
+        return None
+
+
+class ContextManagerBackend(Backend):
+    """Libraries whose own context manager nests with savepoints (Django atomic, peewee atomic)."""
+
+    def __init__(self, factory: Callable[[], Any]):
+        self.factory = factory
+        self.levels: List[Any] = []
+
+    def _enter(self):
+        manager = self.factory()
+        manager.__enter__()
+        self.levels.append(manager)
+        return manager
+
+    def _exit(self, manager, error: Optional[BaseException]) -> None:
+        assert self.levels and self.levels[-1] is manager
+        self.levels.pop()
+        if error is None:
+            manager.__exit__(None, None, None)
+        else:
+            manager.__exit__(type(error), error, error.__traceback__)
+
+    def begin(self) -> None:
+        self._enter()
+
+    def commit(self) -> None:
+        self._exit(self.levels[-1], None)
+
+    def rollback(self) -> None:
+        self._exit(self.levels[-1], _Rollback())
+
+    def savepoint(self):
+        return self._enter()
+
+    def release(self, token) -> None:
+        self._exit(token, None)
+
+    def rollback_to(self, token) -> None:
+        self._exit(token, _Rollback())
+
+
+class _Rollback(Exception):
+    """Passed to a native context manager's __exit__ to make it roll back."""
+
+
+def _bind_of(session):
+    get_bind = getattr(session, "get_bind", None)
+    if get_bind is not None:
+        try:
+            return get_bind()
+        except Exception:
+            return None
+    return getattr(session, "engine", None)
+
+
+def _refuse_autocommit(engine) -> None:
+    if engine is None:
+        return
+    engine = getattr(engine, "engine", engine)
+    level = getattr(getattr(engine, "dialect", None), "_on_connect_isolation_level", None)
+    options = getattr(engine, "get_execution_options", lambda: {})()
+    if level == "AUTOCOMMIT" or options.get("isolation_level") == "AUTOCOMMIT":
+        raise AtomicError(
+            "this SQLAlchemy engine is configured with isolation_level='AUTOCOMMIT': every statement "
+            "commits on its own, so no block on it can be atomic; use an engine without it")
+
+
+class DjangoBackend(ContextManagerBackend):
+    """Django's own atomic; inside an atomic block opened elsewhere, the real commit is Django's."""
+
+    def __init__(self, alias: Optional[str]):
+        from django.db import transaction
+
+        self.transaction = transaction
+        self.alias = alias
+        super().__init__(lambda: transaction.atomic(using=alias))
+
+    def begin(self) -> None:
+        self.inside_outer_block = self.transaction.get_connection(self.alias).in_atomic_block
+        super().begin()
+
+    def after_commit(self, callback: Callable[[], Any]) -> bool:
+        if not self.inside_outer_block:
+            return False
+        self.transaction.on_commit(callback, using=self.alias)
+        return True
+
+
+def _django(alias: Optional[str]) -> Backend:
+    return DjangoBackend(alias)
+
+
+def backend_for(target: Any) -> Backend:
+    """The adapter for a target, or AtomicError naming what is supported."""
+    if target is None or isinstance(target, str):
+        return _django(target)
+    names = _type_names(target)
+    if "sqlite3.Connection" in names:
+        return SqliteBackend(target)
+    if "psycopg2.extensions.connection" in names or any(
+            name.startswith("psycopg.") and name.endswith(".Connection") for name in names):
+        return PsycopgBackend(target)
+    if any(name.startswith(("sqlalchemy.ext.asyncio.session.AsyncSession",
+                            "sqlalchemy.ext.asyncio.engine.AsyncConnection")) for name in names):
+        return AsyncSessionBackend(target)
+    if any(name in ("sqlalchemy.orm.session.Session", "sqlalchemy.engine.base.Connection") for name in names):
+        return SessionBackend(target)
+    if "sqlalchemy.engine.base.Engine" in names:
+        return EngineBackend(target)
+    if any(name.startswith("peewee.") and name.endswith("Database") for name in names):
+        return ContextManagerBackend(target.atomic)
+    raise AtomicError(
+        f"txlint.runtime.atomic does not know how to open a transaction on {type(target).__qualname__}; "
+        "it supports SQLAlchemy sessions, connections and engines (sync and asyncio), a Django "
+        "database alias, sqlite3, psycopg2 and psycopg 3 connections, and peewee databases")
+
+
+def target_key(target: Any) -> Any:
+    return ("django", target or "default") if target is None or isinstance(target, str) else id(target)
+
