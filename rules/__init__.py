@@ -10,6 +10,10 @@ RULE_MODULES = (
     "txl101_multi_table_write",
     "txl102_loop_write",
     "txl103_split_commit",
+    "txl201_raw_sql_write",
+    "txl202_write_outside_repository",
+    "txl301_file_db_without_cleanup",
+    "txl401_snapshot_write_outside_materializer",
 )
 
 

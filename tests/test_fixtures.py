@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from conftest import REPOSITORY, run_txlint
+from helpers import REPOSITORY, run_txlint
 
 FIXTURES = REPOSITORY / "fixtures"
 _ANNOTATION = re.compile(r"#\s*(error|todo):\s*((?:TXL\d{3}(?:\s*,\s*)?)+)")

@@ -4,7 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import REPOSITORY
+from helpers import REPOSITORY
 
 
 def test_wheel_installs_every_rule(tmp_path):

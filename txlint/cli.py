@@ -67,6 +67,8 @@ def _check(args) -> int:
     result = check_files(files, linter, jobs=args.jobs, cache=cache)
     color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
     sys.stdout.write(render(args.format, result, ReportOptions(color=color, rules=rules)))
+    for hint in result.hints:
+        print(f"txlint: hint: {hint}", file=sys.stderr)
     for message in result.internal_errors:
         print(f"txlint: {message}", file=sys.stderr)
     if result.internal_errors:

@@ -37,6 +37,7 @@ class RunResult:
     parse_errors: int = 0
     internal_errors: List[str] = field(default_factory=list)
     suppressed: List[Finding] = field(default_factory=list)
+    hints: List[str] = field(default_factory=list)
 
 
 def _parse_error(path: str, message: str, line: int = 1, column: int = 1) -> Finding:
@@ -219,6 +220,9 @@ class Linter:
         project = Project(modules, self.config)
         for module in modules:
             self._check_module(project, module, run)
+        if self.enabled("TXL201") and "TXL201" not in self.config.select and project.writes_only_raw_sql:
+            run.hints.append("no ORM in this project: raw SQL is how it writes, so TXL201 raw-sql-write is off; "
+                             "select it by name (--select TXL201) to check raw SQL writes too")
         run.findings.sort(key=Finding.sort_key)
         return run
 

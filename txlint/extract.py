@@ -82,6 +82,12 @@ def _build_ref(node: cst.BaseExpression, depth: int) -> Ref:
         return ("attr", to_ref(node.value, depth), node.attr.value)
     if node_type is cst.Call:
         return _call_ref(node, depth)
+    if node_type is cst.FormattedString and any(
+            type(part) is cst.FormattedStringExpression for part in node.parts):
+        # Keep the interpolated expressions: their names carry data flow (an id into a path).
+        return ("concat", tuple(
+            ("str", part.value) if type(part) is cst.FormattedStringText else to_ref(part.expression, depth)
+            for part in node.parts))
     if node_type in (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString):
         text = _string_text(node)
         if text is not None:

@@ -18,6 +18,10 @@ _MAX_DEPTH = 24
 _MAX_CALL_DEPTH = 5
 _BUILTINS = {"open"}
 _DEPENDS = {"fastapi.Depends", "fastapi.params.Depends"}
+# Libraries that give a project a way to write other than raw SQL.
+_ORM_ROOTS = {"django", "sqlalchemy", "sqlmodel", "flask_sqlalchemy", "peewee", "playhouse", "tortoise", "pony",
+              "piccolo", "prisma", "mongoengine"}
+_DRIVER_ROOTS = {"sqlite3", "aiosqlite", "psycopg2", "psycopg", "pymysql", "MySQLdb", "asyncpg", "databases"}
 
 
 @dataclass(frozen=True)
@@ -67,10 +71,14 @@ class Project:
         self._class_values: Dict[str, Value] = {}
         self._effects: Dict[str, List[Effect]] = {}
         self._callers: Optional[Dict[str, List[Tuple[Unit, Event, bool]]]] = None
-        self._in_transaction: Dict[str, bool] = {}
+        self._in_transaction: Dict[object, bool] = {}
         self._models_by_name: Optional[Dict[str, List[str]]] = None
+        self._snapshot_names: Optional[frozenset] = None
         self._active: set = set()
         self.atomic_requests = config.atomic_requests or self._settings_atomic_requests()
+        roots = {qualified.split(".", 1)[0] for module in self.modules.values() for qualified in module.imports.values()}
+        self.uses_orm = bool(roots & _ORM_ROOTS)
+        self.writes_only_raw_sql = not self.uses_orm and bool(roots & _DRIVER_ROOTS)
 
     def add(self, module: ModuleFacts) -> None:
         self.modules[module.module] = module
@@ -566,6 +574,44 @@ class Project:
                 inside or self.runs_in_transaction(caller) for caller, _, inside in callers
             )
         self._in_transaction[qualname] = result
+        return result
+
+    # -- materializers ------------------------------------------------------------------------
+    def snapshot_names(self) -> frozenset:
+        """The configured snapshots in lower case, with the tables of the models they name."""
+        if self._snapshot_names is None:
+            names = {name.lower() for name in self.config.snapshots}
+            for qualname, (facts, _) in self.classes.items():
+                if facts.name in self.config.snapshots:
+                    value = self.class_value(qualname)
+                    if value.kind == "model" and value.table:
+                        names.add(value.table.lower())
+            self._snapshot_names = frozenset(names)
+        return self._snapshot_names
+
+    def _is_materializer(self, value: Optional[Value]) -> bool:
+        return value is not None and value.kind == "scope" and value.name == "materializer"
+
+    def in_materializer_scope(self, unit: Unit, event: Event) -> bool:
+        for with_id in event.context.scopes:
+            item = unit.facts.withs.get(with_id)
+            if item is not None and self._is_materializer(self.evaluate(item.ref, unit)):
+                return True
+        return False
+
+    def runs_in_materializer(self, unit: Unit) -> bool:
+        """Decorated with `materializer`, or only ever called from materializer code."""
+        key = ("materializer", unit.qualname)
+        if key in self._in_transaction:
+            return self._in_transaction[key]
+        self._in_transaction[key] = False
+        result = any(self._is_materializer(self.evaluate(decorator, unit)) for decorator in unit.facts.decorators)
+        if not result:
+            callers = self.callers().get(unit.qualname, ())
+            result = bool(callers) and all(
+                self.in_materializer_scope(caller, event) or self.runs_in_materializer(caller)
+                for caller, event, _ in callers)
+        self._in_transaction[key] = result
         return result
 
     def _framework_transaction(self, unit: Unit) -> bool:

@@ -1,8 +1,11 @@
 """What a rule is, and the context it queries."""
 
+import os
 import re
 from dataclasses import dataclass
-from typing import Callable, Iterable, List, Optional, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Tuple
+
+import pathspec
 
 from txlint.config import Config
 from txlint.facts import Context, Event, Range
@@ -10,6 +13,7 @@ from txlint.project import Effect, Project, Unit
 from txlint.values import AUTOCOMMIT
 
 _CODE_BLOCK = re.compile(r"```python\n(.*?)```", re.S)
+_SPECS: Dict[Tuple[str, ...], pathspec.PathSpec] = {}
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,25 @@ class RuleContext:
                 return False
         return True
 
+    def path_matches(self, patterns: Tuple[str, ...]) -> bool:
+        """Does this module's file match gitignore-style patterns anchored at the configuration root?"""
+        if not patterns:
+            return False
+        spec = _SPECS.get(patterns)
+        if spec is None:
+            spec = _SPECS[patterns] = pathspec.GitIgnoreSpec.from_lines(patterns)
+        relative = os.path.relpath(os.path.abspath(self.unit.module.path), self.config.root).replace(os.sep, "/")
+        return spec.match_file(relative)
+
+    def is_migration(self) -> bool:
+        path = "/" + self.unit.module.path
+        return "/migrations/" in path or ("/versions/" in path and any(
+            name.startswith("alembic") for name in self.unit.module.imports.values()))
+
+    def direct(self, effect: Effect) -> bool:
+        """Made by this function itself, not by a helper it calls (the helper reports its own)."""
+        return not effect.via and not effect.site.context.deferred
+
     def in_handler(self, context: Context) -> bool:
         """Inside an `except` or `finally` block: error handling, not the main path."""
         return any(part in ("except", "finally") for _, part in context.trys)
@@ -117,3 +140,9 @@ def report_at(event: Event, message: str) -> Report:
 
 def distinct(items: Iterable) -> Tuple:
     return tuple(dict.fromkeys(items))
+
+
+def is_snapshot(effect: Effect, project: Project) -> bool:
+    """Does a write touch a configured snapshot (by model class name or table name)?"""
+    names = project.snapshot_names()
+    return bool(names) and any(name.lower() in names for name in (effect.spec.table, *effect.spec.aliases))

@@ -54,9 +54,11 @@ class Knowledge:
 
 
 def _load():
-    from txlint.frameworks import dbapi, django, files, peewee, runtime, sqlalchemy, tortoise
+    from txlint.frameworks import alembic, dbapi, django, files, pandas, peewee, runtime, sqlalchemy, tortoise
 
     return (
+        alembic.AlembicKnowledge(),
+        pandas.PandasKnowledge(),
         sqlalchemy.SQLAlchemyKnowledge(),
         django.DjangoKnowledge(),
         dbapi.DBAPIKnowledge(),

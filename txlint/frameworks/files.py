@@ -8,11 +8,12 @@ from txlint.values import CallView, Outcome, Value, effect
 LIBRARY = "files"
 
 _WRITING_MODES = set("wax+")
-_OS_WRITES = {"os.rename", "os.replace", "os.renames", "shutil.copy", "shutil.copy2", "shutil.copyfile",
-              "shutil.copyfileobj", "shutil.move", "shutil.copytree"}
+_OS_WRITES = {"shutil.copy", "shutil.copy2", "shutil.copyfile", "shutil.copyfileobj", "shutil.copytree"}
+_OS_MOVES = {"os.rename", "os.replace", "os.renames", "shutil.move"}
 _OS_DELETES = {"os.remove", "os.unlink", "shutil.rmtree", "os.rmdir"}
 _PATH_CLASSES = {"pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath", "pathlib.WindowsPath"}
-_PATH_WRITES = {"write_text", "write_bytes", "rename", "replace", "touch"}
+_PATH_WRITES = {"write_text", "write_bytes", "touch"}
+_PATH_MOVES = {"rename", "replace"}
 _PATH_DELETES = {"unlink", "rmdir"}
 _OBJECT_WRITES = {"upload_file", "upload_fileobj", "put_object", "copy_object", "upload_from_filename",
                   "upload_from_string", "upload_from_file", "put", "copy"}
@@ -33,6 +34,8 @@ class FilesKnowledge(Knowledge):
             return None
         if qname in _OS_WRITES:
             return effect("file_write", LIBRARY)
+        if qname in _OS_MOVES:
+            return effect("file_write", LIBRARY, how="move")
         if qname in _OS_DELETES:
             return effect("file_delete", LIBRARY)
         if qname in _PATH_CLASSES:
@@ -48,6 +51,8 @@ class FilesKnowledge(Knowledge):
         if value.name == "path":
             if name in _PATH_WRITES:
                 return effect("file_write", LIBRARY)
+            if name in _PATH_MOVES:
+                return effect("file_write", LIBRARY, how="move")
             if name in _PATH_DELETES:
                 return effect("file_delete", LIBRARY)
             if name == "open":

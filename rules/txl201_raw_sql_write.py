@@ -1,0 +1,83 @@
+"""TXL201 raw-sql-write: SQL text that writes, outside the modules allowed to."""
+
+from typing import Iterable
+
+from txlint.rule import Report, Rule, RuleContext, report_at
+
+
+def enabled_for(context: RuleContext) -> bool:
+    """A project without an ORM writes only through SQL: there the rule runs only when selected by name."""
+    return context.project.uses_orm or "TXL201" in context.config.select
+
+
+def check(context: RuleContext) -> Iterable[Report]:
+    if not enabled_for(context) or context.is_migration() or context.path_matches(context.config.raw_sql_allowed):
+        return
+    reported = set()
+    for effect in context.effects:
+        if effect.kind != "write" or effect.spec.how != "raw" or not context.direct(effect):
+            continue
+        if id(effect.site) in reported:
+            continue
+        reported.add(id(effect.site))
+        statement = (effect.spec.sql.strip().split() or ["SQL"])[0].upper()
+        table = f" `{effect.spec.table}`" if effect.spec.table not in ("", "?") else ""
+        allowed = ", ".join(context.config.raw_sql_allowed) or "none configured"
+        yield report_at(
+            effect.site,
+            f"raw SQL {statement} of{table or ' a table'} outside the modules allowed to write SQL "
+            f"(raw-sql-allowed: {allowed}): write it through the ORM or move it into those modules",
+        )
+
+
+RULE = Rule(
+    code="TXL201",
+    name="raw-sql-write",
+    summary="SQL text that writes, executed outside the modules allowed to run raw SQL",
+    check=check,
+    docs="""\
+## What it does
+Finds SQL text that writes — INSERT, UPDATE, DELETE, MERGE, REPLACE, UPSERT, `SELECT ... INTO`,
+DDL, `COPY ... FROM`, data-modifying CTEs — executed through a raw entry point (DB-API `execute`,
+`executemany`, `executescript`, psycopg2 `execute_values`, SQLAlchemy `text()` and
+`exec_driver_sql`, Django `connection.cursor()` and `.raw()`, peewee `execute_sql`, Alembic
+`op.execute`, pandas `to_sql`), outside the modules listed in `raw-sql-allowed`. The SQL is
+followed through concatenation, f-strings, `%` and `.format` templates and constants; SQL that
+cannot be resolved is not reported. Migrations (Django `migrations/`, Alembic `versions/`) are
+allowed. A project with no ORM at all writes only through SQL, so there the rule is off unless
+`select` names `TXL201` (txlint prints a one-line hint instead).
+
+## Why is this bad?
+Raw writes bypass the model layer: its validation, its signals, the repository that is supposed
+to own the table. They are invisible to a search for the model's name and are where
+half-finished migrations and inconsistent rows come from.
+
+## Example
+```python
+from django.db import connection, models
+
+
+class Order(models.Model):
+    status = models.CharField(max_length=20)
+
+
+def close_stale_orders():
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE shop_order SET status = 'closed' WHERE status = 'stale'")
+```
+
+## Use instead
+```python
+from django.db import models
+
+
+class Order(models.Model):
+    status = models.CharField(max_length=20)
+
+
+def close_stale_orders():
+    Order.objects.filter(status="stale").update(status="closed")
+```
+Or keep the SQL in a module listed in `raw-sql-allowed` (a repository).
+""",
+)
