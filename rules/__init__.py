@@ -7,6 +7,8 @@ from txlint.rule import Rule
 
 RULE_MODULES = (
     "txl000_parse_error",
+    "txl001_unused_suppression",
+    "txl002_suppression_without_reason",
     "txl101_multi_table_write",
     "txl102_loop_write",
     "txl103_split_commit",

@@ -79,7 +79,7 @@ def test_rules_lists_the_catalogue(txlint):
     code, out, _ = txlint("rules")
     assert code == 0
     codes = [line.split()[0] for line in out.splitlines()]
-    assert codes[:4] == ["TXL000", "TXL101", "TXL102", "TXL103"]
+    assert codes == ["TXL000", "TXL001", "TXL002", "TXL101", "TXL102", "TXL103", "TXL201", "TXL202", "TXL301", "TXL401"]
     assert "multi-table-write" in out
 
 

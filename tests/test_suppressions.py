@@ -26,11 +26,48 @@ def test_suppressed(comment):
 @pytest.mark.parametrize("comment", ["# txlint: ignore[TXL102]", "# noqa: E501", "# just a comment"])
 def test_other_codes_do_not_suppress(comment):
     source = MULTI_TABLE.replace(REPORTED_LINE, f"{REPORTED_LINE}  {comment}")
-    assert [finding.code for finding in lint_source(source)] == ["TXL101"]
+    assert [finding.code for finding in lint_source(source) if finding.code != "TXL001"] == ["TXL101"]
 
 
 def test_a_finding_spanning_lines_is_suppressed_on_its_first_line():
     source = MULTI_TABLE.replace(REPORTED_LINE, "    Invoice.objects.create(  # noqa: TXL101\n        order=order,\n    )")
     assert lint_source(source) == []
     source = MULTI_TABLE.replace(REPORTED_LINE, "    Invoice.objects.create(\n        order=order,  # noqa: TXL101\n    )")
-    assert [finding.line for finding in lint_source(source)] == [14]
+    assert [(f.code, f.line) for f in lint_source(source)] == [("TXL101", 14), ("TXL001", 15)]
+
+
+def _codes_at(source, config=None):
+    return sorted((finding.code, finding.line) for finding in lint_source(source, config=config))
+
+
+def test_a_suppression_that_suppresses_nothing_is_reported():
+    source = MULTI_TABLE.replace("    return order", "    return order  # txlint: ignore[TXL101]")
+    assert _codes_at(source) == [("TXL001", 15), ("TXL101", 14)]
+    source = MULTI_TABLE.replace("    return order", "    return order  # noqa: TXL102")
+    assert ("TXL001", 15) in _codes_at(source)
+
+
+@pytest.mark.parametrize("comment", ["# noqa: E501", "# noqa", "# type: ignore"])
+def test_other_tools_comments_are_never_reported_unused(comment):
+    source = MULTI_TABLE.replace("    return order", f"    return order  {comment}")
+    assert _codes_at(source) == [("TXL101", 14)]
+
+
+def test_suppressions_of_rules_that_did_not_run_are_not_judged():
+    from txlint.config import Config
+
+    source = MULTI_TABLE.replace("    return order", "    return order  # txlint: ignore[TXL102]")
+    assert _codes_at(source, Config(ignore=("TXL102",))) == [("TXL101", 14)]
+
+
+def test_require_reason():
+    from txlint.config import Config
+
+    config = Config(require_reason=True)
+    without = MULTI_TABLE.replace(REPORTED_LINE, f"{REPORTED_LINE}  # txlint: ignore[TXL101]")
+    assert _codes_at(without, config) == [("TXL002", 14)]
+    noqa = MULTI_TABLE.replace(REPORTED_LINE, f"{REPORTED_LINE}  # noqa: TXL101")
+    assert _codes_at(noqa, config) == [("TXL002", 14)]
+    with_reason = MULTI_TABLE.replace(REPORTED_LINE, f"{REPORTED_LINE}  # txlint: ignore[TXL101] -- caller is atomic")
+    assert _codes_at(with_reason, config) == []
+    assert _codes_at(without) == []

@@ -55,6 +55,7 @@ class Config:
     materializers: Tuple[str, ...] = ()
     transaction_helpers: Tuple[str, ...] = ()
     atomic_requests: bool = False
+    require_reason: bool = False
     # Where relative patterns are anchored: the directory of the pyproject.toml (or the cwd).
     root: str = field(default_factory=os.getcwd)
     # The codes the user named explicitly in `select` (a rule that is off by default can be forced on).
@@ -77,7 +78,8 @@ _LIST_KEYS = (
     "materializers",
     "transaction-helpers",
 )
-_KEYS = _LIST_KEYS + ("per-file-ignores", "atomic-requests")
+_BOOLEAN_KEYS = ("atomic-requests", "require-reason")
+_KEYS = _LIST_KEYS + ("per-file-ignores",) + _BOOLEAN_KEYS
 
 
 def _suggest(word: str, choices) -> str:
@@ -112,9 +114,9 @@ def _from_table(table: dict, source: str, root: str, known_codes) -> Config:
         attribute = key.replace("-", "_")
         if key in _LIST_KEYS:
             values[attribute] = _string_list(key, value, source)
-        elif key == "atomic-requests":
+        elif key in _BOOLEAN_KEYS:
             if not isinstance(value, bool):
-                raise UsageError(f"{source}: `atomic-requests` must be true or false, got {value!r}")
+                raise UsageError(f"{source}: `{key}` must be true or false, got {value!r}")
             values[attribute] = value
         elif key == "per-file-ignores":
             if not isinstance(value, dict):

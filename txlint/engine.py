@@ -16,7 +16,7 @@ from txlint.facts import ModuleFacts
 from txlint.findings import Finding
 from txlint.project import Project
 from txlint.rule import Rule, RuleContext
-from txlint.suppressions import is_suppressed, parse_suppressions
+from txlint.suppressions import ALL, NOQA_STYLE, TXLINT_STYLE, is_suppressed, parse_suppressions
 
 _CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
 
@@ -37,7 +37,14 @@ class RunResult:
     parse_errors: int = 0
     internal_errors: List[str] = field(default_factory=list)
     suppressed: List[Finding] = field(default_factory=list)
+    suppression_reasons: Dict[Tuple[str, int], str] = field(default_factory=dict)  # (path, line) -> reason
     hints: List[str] = field(default_factory=list)
+    # (path, function qualname) -> (first line, last line): maps changed lines to functions for --diff.
+    function_ranges: Dict[Tuple[str, str], Tuple[int, int]] = field(default_factory=dict)
+
+
+def _engine_finding(code: str, name: str, path: str, line: int, message: str) -> Finding:
+    return Finding(code, name, path, line, 1, line, 1, "", message)
 
 
 def _parse_error(path: str, message: str, line: int = 1, column: int = 1) -> Finding:
@@ -83,7 +90,7 @@ def facts_from_source(text: str, path: str, module: str, is_package: bool = Fals
         return FileResult(path, parse_error=_parse_error(path, f"cannot parse: {type(error).__name__}: {error}"))
     lines = text.splitlines()
     facts = extract(tree, text, lines, path, module, is_package)
-    facts.suppressions, facts.suppression_reasons = parse_suppressions(lines)
+    facts.suppressions, facts.suppression_reasons, facts.suppression_styles = parse_suppressions(lines)
     return FileResult(path, facts=facts)
 
 
@@ -227,8 +234,12 @@ class Linter:
         return run
 
     def _check_module(self, project: Project, module: ModuleFacts, run: RunResult) -> None:
+        used: Dict[int, List[str]] = {}  # suppression line -> codes it suppressed
         for qualname, unit_facts in module.functions.items():
             unit = project.units[qualname]
+            start, _, end, _ = unit_facts.range
+            run.function_ranges[(module.path, qualname)] = (
+                (1, module.source_lines) if unit_facts.is_module else (start, end))
             context = RuleContext(project, unit, self.config)
             for rule in self.checks:
                 if self._ignored_for_path(rule.code, module.path):
@@ -246,8 +257,35 @@ class Linter:
                                       qualname, report.message, report.statement)
                     if is_suppressed(rule.code, line, module.suppressions):
                         run.suppressed.append(finding)
+                        used.setdefault(line, []).append(rule.code)
+                        if line in module.suppression_reasons:
+                            run.suppression_reasons[(module.path, line)] = module.suppression_reasons[line]
                     else:
                         run.findings.append(finding)
+        run.findings.extend(self._audit_suppressions(module, used))
+
+    def _audit_suppressions(self, module: ModuleFacts, used: Dict[int, List[str]]) -> List[Finding]:
+        """TXL001 for suppressions that suppress nothing, TXL002 for ones without a reason."""
+        findings = []
+        checked = [rule.code for rule in self.checks]
+        for line, codes in module.suppressions.items():
+            style = module.suppression_styles.get(line, TXLINT_STYLE)
+            ours = [code for code in codes if code.startswith("TXL")] if style == NOQA_STYLE else list(codes)
+            if not ours:
+                continue  # a `# noqa` for other tools, or a bare `# noqa`
+            if self.enabled("TXL001") and not self._ignored_for_path("TXL001", module.path):
+                for code in ours:
+                    if code != ALL and not any(c.startswith(code) for c in checked):
+                        continue  # the rule did not run, so whether it would fire is unknown
+                    if not any(code == ALL or found.startswith(code) for found in used.get(line, ())):
+                        shown = "" if code == ALL else f" of {code}"
+                        findings.append(_engine_finding("TXL001", "unused-suppression", module.path, line, (
+                            f"this suppression{shown} suppresses nothing: nothing is reported on this line any "
+                            f"more; remove it")))
+            if self.config.require_reason and self.enabled("TXL002") and line not in module.suppression_reasons:
+                findings.append(_engine_finding("TXL002", "suppression-without-reason", module.path, line, (
+                    "suppression without a reason: write it as `# txlint: ignore[CODE] -- why it is safe`")))
+        return findings
 
 
 def lint_source(source, path: str = "example.py", config: Optional[Config] = None,

@@ -118,3 +118,4 @@ class ModuleFacts:
     source_lines: int = 0
     suppressions: Dict[int, Tuple[str, ...]] = field(default_factory=dict)  # line -> codes ("*" = all)
     suppression_reasons: Dict[int, str] = field(default_factory=dict)
+    suppression_styles: Dict[int, str] = field(default_factory=dict)  # "txlint" or "noqa"

@@ -14,23 +14,30 @@ def _codes(text) -> Tuple[str, ...]:
     return tuple(code.strip().upper() for code in re.split(r"[,\s]+", text) if code.strip())
 
 
-def parse_suppressions(lines) -> Tuple[Dict[int, Tuple[str, ...]], Dict[int, str]]:
-    """line number -> suppressed codes, and line number -> the reason given after `--`."""
+TXLINT_STYLE = "txlint"
+NOQA_STYLE = "noqa"
+
+
+def parse_suppressions(lines) -> Tuple[Dict[int, Tuple[str, ...]], Dict[int, str], Dict[int, str]]:
+    """line number -> suppressed codes, -> the reason given after `--`, -> the comment's style."""
     suppressed: Dict[int, Tuple[str, ...]] = {}
     reasons: Dict[int, str] = {}
+    styles: Dict[int, str] = {}
     for number, line in enumerate(lines, start=1):
         if "#" not in line:
             continue
         match = _TXLINT.search(line)
         if match:
             suppressed[number] = _codes(match.group("codes"))
+            styles[number] = TXLINT_STYLE
             if match.group("reason"):
                 reasons[number] = match.group("reason").strip()
             continue
         match = _NOQA.search(line)
         if match:
             suppressed[number] = _codes(match.group("codes"))
-    return suppressed, reasons
+            styles[number] = NOQA_STYLE
+    return suppressed, reasons, styles
 
 
 def is_suppressed(code: str, line: int, suppressed: Dict[int, Tuple[str, ...]]) -> bool:
