@@ -22,7 +22,7 @@ def check(context: RuleContext) -> Iterable[Report]:
                 effect.site,
                 f"writes {effect.spec.table or 'a row'} once per iteration of the loop at line "
                 f"{context.loop_line(loops[0])}, and each write commits on its own, so a failure part-way "
-                f"leaves the rows before it committed: {fix_for(effect.spec.library)} around the loop, "
+                f"leaves the rows before it committed: {fix_for(effect.spec.library, 'the loop')}, "
                 f"or write the rows in one bulk call",
             )
         elif _commit_per_iteration(context, effect, effects):

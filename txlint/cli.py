@@ -9,9 +9,11 @@ from typing import List, Optional
 from txlint import __version__
 from txlint.config import load_config, with_overrides
 from txlint.discovery import discover
+from txlint.baseline import apply_baseline, read_baseline, write_baseline
 from txlint.cache import CACHE_DIRECTORY, Cache
 from txlint.engine import Linter, check_files
 from txlint.errors import UsageError
+from txlint.gitdiff import changed_lines, in_changed_code
 from txlint.reporters import ReportOptions, render, reporter_names
 
 class _Parser(argparse.ArgumentParser):
@@ -34,6 +36,9 @@ def _build_parser() -> argparse.ArgumentParser:
     check.add_argument("--jobs", type=_positive, default=os.cpu_count() or 1, metavar="N",
                        help="processes to parse files in (default: all cores)")
     check.add_argument("--no-cache", action="store_true", help=f"neither read nor write {CACHE_DIRECTORY}/")
+    check.add_argument("--baseline", metavar="FILE", help="report only findings that are not in this baseline")
+    check.add_argument("--write-baseline", metavar="FILE", help="record today's findings as the baseline and exit 0")
+    check.add_argument("--diff", metavar="REV", help="report only findings in functions changed since git REV")
     explain = commands.add_parser("explain", help="print a rule's documentation")
     explain.add_argument("code")
     commands.add_parser("rules", help="list the rule catalogue")
@@ -65,6 +70,18 @@ def _check(args) -> int:
     linter = Linter(config, rules)
     cache = None if args.no_cache else Cache(config.root)
     result = check_files(files, linter, jobs=args.jobs, cache=cache)
+    if args.diff:
+        result.findings = in_changed_code(result.findings, changed_lines(args.diff), result.function_ranges)
+    if args.write_baseline:
+        count = write_baseline(args.write_baseline, result.findings)
+        print(f"txlint: wrote {count} finding{'s' if count != 1 else ''} to the baseline {args.write_baseline}",
+              file=sys.stderr)
+        return 0
+    if args.baseline:
+        result.findings, fixed = apply_baseline(result.findings, read_baseline(args.baseline))
+        if fixed:
+            print(f"txlint: {fixed} baselined finding{'s are' if fixed != 1 else ' is'} fixed; "
+                  f"run with --write-baseline {args.baseline} to shrink the baseline", file=sys.stderr)
     color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
     sys.stdout.write(render(args.format, result, ReportOptions(color=color, rules=rules)))
     for hint in result.hints:

@@ -39,7 +39,7 @@ class RunResult:
     suppressed: List[Finding] = field(default_factory=list)
     suppression_reasons: Dict[Tuple[str, int], str] = field(default_factory=dict)  # (path, line) -> reason
     hints: List[str] = field(default_factory=list)
-    # (path, function qualname) -> (first line, last line): maps changed lines to functions for --diff.
+    # (path, function qualname) -> (first line, last line), (0, n) for module-level code: for --diff.
     function_ranges: Dict[Tuple[str, str], Tuple[int, int]] = field(default_factory=dict)
 
 
@@ -239,7 +239,7 @@ class Linter:
             unit = project.units[qualname]
             start, _, end, _ = unit_facts.range
             run.function_ranges[(module.path, qualname)] = (
-                (1, module.source_lines) if unit_facts.is_module else (start, end))
+                (0, module.source_lines) if unit_facts.is_module else (start, end))
             context = RuleContext(project, unit, self.config)
             for rule in self.checks:
                 if self._ignored_for_path(rule.code, module.path):

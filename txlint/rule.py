@@ -121,17 +121,18 @@ def where(effect: Effect) -> str:
 
 
 _FIX = {
-    "django": "wrap them in `with transaction.atomic():` (or decorate the function with `@transaction.atomic`)",
-    "peewee": "wrap them in `with db.atomic():`",
-    "tortoise": "wrap them in `async with in_transaction():`",
-    "dbapi": "wrap them in a transaction (`async with conn.transaction():` for asyncpg, `with conn:` for "
+    "django": "wrap {what} in `with transaction.atomic():` (or decorate the function with `@transaction.atomic`)",
+    "peewee": "wrap {what} in `with db.atomic():`",
+    "tortoise": "wrap {what} in `async with in_transaction():`",
+    "dbapi": "wrap {what} in a transaction (`async with conn.transaction():` for asyncpg, `with conn:` for "
              "sqlite3/psycopg2) or `txlint.runtime.atomic(conn)`",
-    "sqlalchemy": "run them in one `with session.begin():` block (or `with engine.begin() as conn:`)",
+    "sqlalchemy": "run {what} in one `with session.begin():` block (or `with engine.begin() as conn:`)",
 }
 
 
-def fix_for(library: str) -> str:
-    return _FIX.get(library, "wrap them in one transaction, for example `with txlint.runtime.atomic(...):`")
+def fix_for(library: str, what: str = "them") -> str:
+    template = _FIX.get(library, "wrap {what} in one transaction, for example `with txlint.runtime.atomic(...):`")
+    return template.format(what=what)
 
 
 def report_at(event: Event, message: str) -> Report:

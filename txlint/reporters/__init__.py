@@ -14,9 +14,10 @@ class ReportOptions:
 
 
 def _registry() -> Dict[str, Reporter]:
-    from txlint.reporters import json_format, text
+    from txlint.reporters import github, gitlab, json_format, junit, sarif, text
 
-    return {"text": text.render, "json": json_format.render}
+    return {"text": text.render, "json": json_format.render, "github": github.render, "sarif": sarif.render,
+            "junit": junit.render, "gitlab": gitlab.render}
 
 
 def reporter_names():
