@@ -37,8 +37,8 @@ def check(context: RuleContext) -> Iterable[Report]:
 
 
 def _autocommit_row_write(context: RuleContext, effect: Effect) -> bool:
-    if not is_autocommit_write(effect) or effect.in_scope or effect.spec.bulk:
-        return False
+    if not is_autocommit_write(effect) or effect.in_scope or effect.spec.bulk or effect.spec.idempotent:
+        return False  # a batch, or an upsert that a re-run completes without harm
     return not context.site_in_scope(effect.site)
 
 

@@ -42,16 +42,18 @@ def _orphaning_pair(context: RuleContext, effects: List[Effect], files, writes) 
     for file_effect in files:
         if file_effect.spec.how == "move" and not _followed_by_write(effects, file_effect):
             continue  # a temporary file renamed into place after the rows are written
+        if file_effect.spec.how == "tree":
+            continue  # removing a directory tree: scratch space, not a file a row points at
         file_names = flowing_names(file_effect.site.ref, facts)
         for write in writes:
             if write.site is file_effect.site:
                 continue
+            if not (file_names & flowing_names(write.site.ref, facts)):
+                continue  # not linked by data: a report file unrelated to the rows
             if file_effect.kind == "file_delete":
                 if _rollback_can_follow(context, write, file_effect):
                     return (write, file_effect) if write.line <= file_effect.line else (file_effect, write)
                 continue
-            if not (file_names & flowing_names(write.site.ref, facts)):
-                continue  # not linked by data: a report file unrelated to the rows
             first, second = (write, file_effect) if effects.index(write) < effects.index(file_effect) else (
                 file_effect, write)
             if not context.sequential(first.site.context, second.site.context):

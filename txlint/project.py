@@ -21,6 +21,7 @@ _DEPENDS = {"fastapi.Depends", "fastapi.params.Depends"}
 # Libraries that give a project a way to write other than raw SQL.
 _ORM_ROOTS = {"django", "sqlalchemy", "sqlmodel", "flask_sqlalchemy", "peewee", "playhouse", "tortoise", "pony",
               "piccolo", "prisma", "mongoengine"}
+_SIGNALS_IN_TRANSACTION = {f"django.db.models.signals.{name}" for name in ("pre_delete", "post_delete", "m2m_changed")}
 _DRIVER_ROOTS = {"sqlite3", "aiosqlite", "psycopg2", "psycopg", "pymysql", "MySQLdb", "asyncpg", "databases"}
 
 
@@ -626,6 +627,20 @@ class Project:
                 return True
         if self.atomic_requests and not unit.facts.is_async and self._is_view(unit):
             return not self._is_non_atomic_view(unit)
+        if [param.name for param in unit.facts.params] == ["apps", "schema_editor"]:
+            return True  # a RunPython function: Django runs it in the migration's transaction
+        return self._receives_signal_in_transaction(unit)
+
+    def _receives_signal_in_transaction(self, unit: Unit) -> bool:
+        """`@receiver(pre_delete | post_delete | m2m_changed)`: sent inside Django's own atomic block."""
+        for decorator in unit.facts.decorators:
+            if decorator[0] != "call" or not decorator[2]:
+                continue
+            callee = self.evaluate(decorator[1], unit)
+            signal = self.evaluate(decorator[2][0], unit)
+            if callee is not None and callee.kind == "qname" and callee.name == "django.dispatch.receiver" and \
+                    signal is not None and signal.kind == "qname" and signal.name in _SIGNALS_IN_TRANSACTION:
+                return True
         return False
 
     @staticmethod

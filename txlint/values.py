@@ -52,6 +52,7 @@ class EffectSpec:
     sql: str = ""  # for raw SQL: the statement text, when it could be resolved
     bulk: bool = False  # one call writes many rows (a batch)
     aliases: Tuple[str, ...] = ()  # other names of the target (its table name)
+    idempotent: bool = False  # get_or_create / update_or_create: running it again changes nothing
 
 
 @dataclass(frozen=True)

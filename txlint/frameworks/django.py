@@ -22,6 +22,7 @@ _MANAGER_WRITES = {
     "delete": True, "adelete": True,  # the deletion collector wraps cascades in one transaction
     "create_user": False, "create_superuser": False,  # django.contrib.auth's UserManager
 }
+_IDEMPOTENT = {"get_or_create", "aget_or_create", "update_or_create", "aupdate_or_create"}
 _QUERYSET_CHAIN = {
     "filter", "exclude", "all", "select_related", "prefetch_related", "order_by", "using", "select_for_update",
     "annotate", "alias", "only", "defer", "distinct", "none", "reverse", "extra", "complex_filter", "union",
@@ -139,7 +140,8 @@ class DjangoKnowledge(Knowledge):
         if name in _MANAGER_WRITES:
             model = _model_of(manager)
             outcome = write_effect(LIBRARY, model, AUTOCOMMIT, atomic_alone=_MANAGER_WRITES[name],
-                                   bulk=name in ("bulk_create", "abulk_create", "bulk_update", "abulk_update"))
+                                   bulk=name in ("bulk_create", "abulk_create", "bulk_update", "abulk_update"),
+                                   idempotent=name in _IDEMPOTENT)
             if name in ("create", "acreate", "get_or_create", "aget_or_create", "update_or_create",
                         "aupdate_or_create"):
                 return Outcome(value=Value("instance", name=model.name, library=LIBRARY, table=model.table),

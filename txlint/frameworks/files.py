@@ -10,7 +10,8 @@ LIBRARY = "files"
 _WRITING_MODES = set("wax+")
 _OS_WRITES = {"shutil.copy", "shutil.copy2", "shutil.copyfile", "shutil.copyfileobj", "shutil.copytree"}
 _OS_MOVES = {"os.rename", "os.replace", "os.renames", "shutil.move"}
-_OS_DELETES = {"os.remove", "os.unlink", "shutil.rmtree", "os.rmdir"}
+_OS_DELETES = {"os.remove", "os.unlink"}
+_TREE_DELETES = {"shutil.rmtree", "os.rmdir", "os.removedirs"}  # directories: scratch space, not files rows name
 _PATH_CLASSES = {"pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath", "pathlib.WindowsPath"}
 _PATH_WRITES = {"write_text", "write_bytes", "touch"}
 _PATH_MOVES = {"rename", "replace"}
@@ -38,6 +39,8 @@ class FilesKnowledge(Knowledge):
             return effect("file_write", LIBRARY, how="move")
         if qname in _OS_DELETES:
             return effect("file_delete", LIBRARY)
+        if qname in _TREE_DELETES:
+            return effect("file_delete", LIBRARY, how="tree")
         if qname in _PATH_CLASSES:
             return Outcome(value=Value("fileobj", name="path", library=LIBRARY))
         if qname in ("boto3.client", "boto3.resource", "boto3.session.Session.client",
