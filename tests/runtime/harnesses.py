@@ -7,6 +7,14 @@ import sys
 import uuid
 
 
+def committed_in_sqlite(path: str) -> list:
+    reader = sqlite3.connect(path)
+    try:
+        return sorted(row[0] for row in reader.execute("SELECT value FROM items"))
+    finally:
+        reader.close()
+
+
 class Harness:
     name = ""
 
@@ -41,11 +49,7 @@ class SqliteHarness(Harness):
         self.connection.execute("INSERT INTO items VALUES (?)", (value,))
 
     def committed(self):
-        reader = sqlite3.connect(self.path)
-        try:
-            return sorted(row[0] for row in reader.execute("SELECT value FROM items"))
-        finally:
-            reader.close()
+        return committed_in_sqlite(self.path)
 
     def close(self):
         self.connection.close()
@@ -173,11 +177,7 @@ class PeeweeHarness(Harness):
         self.model.create(value=value)
 
     def committed(self):
-        reader = sqlite3.connect(self.path)
-        try:
-            return sorted(row[0] for row in reader.execute("SELECT value FROM items"))
-        finally:
-            reader.close()
+        return committed_in_sqlite(self.path)
 
     def close(self):
         self.database.close()
