@@ -54,10 +54,12 @@ class Knowledge:
 
 
 def _load():
-    from txlint.frameworks import alembic, dbapi, django, files, pandas, peewee, runtime, sqlalchemy, tortoise
+    from txlint.frameworks import (alembic, databases, dbapi, django, files, pandas, peewee, runtime, sqlalchemy,
+                                   tortoise)
 
     return (
         alembic.AlembicKnowledge(),
+        databases.DatabasesKnowledge(),
         pandas.PandasKnowledge(),
         sqlalchemy.SQLAlchemyKnowledge(),
         django.DjangoKnowledge(),

@@ -15,6 +15,7 @@ _CLASS_WRITES = {"create": False, "get_or_create": False, "update_or_create": Tr
 _QUERY_CHAIN = {"filter", "exclude", "all", "order_by", "limit", "offset", "select_for_update", "using_db",
                 "prefetch_related", "select_related", "annotate", "distinct", "only"}
 _GETTERS = {"get", "get_or_none", "first", "last"}
+_RAW = {"execute_query", "execute_query_dict", "execute_insert", "execute_many", "execute_script"}
 
 
 class TortoiseKnowledge(Knowledge):
@@ -25,6 +26,8 @@ class TortoiseKnowledge(Knowledge):
     def call_qname(self, qname: str, call: CallView) -> Optional[Outcome]:
         if qname in ("tortoise.transactions.in_transaction", "tortoise.transactions.atomic"):
             return Outcome(value=Value("scope", name="in_transaction", library=LIBRARY))
+        if qname in ("tortoise.Tortoise.get_connection", "tortoise.connections.get"):
+            return Outcome(value=Value("handle", name="client", library=LIBRARY, regime=AUTOCOMMIT))
         return None
 
     def method(self, value: Value, name: str, call: CallView) -> Optional[Outcome]:
@@ -58,6 +61,9 @@ class TortoiseKnowledge(Knowledge):
             return None
         if value.kind == "instance" and name in ("save", "delete"):
             return write_effect(LIBRARY, value, AUTOCOMMIT)
+        if value.kind == "handle" and value.name == "client" and name in _RAW:
+            return effect("sql", LIBRARY, AUTOCOMMIT, how="raw", sql=call.string(0, "query") or "",
+                          bulk=name in ("execute_many", "execute_script"))
         return None
 
     def opens_transaction(self, value: Value, as_decorator: bool) -> bool:
