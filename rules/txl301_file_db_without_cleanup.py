@@ -6,8 +6,11 @@ from typing import Iterable, List, Optional, Tuple
 from txlint.dataflow import flowing_names
 from txlint.project import Effect
 from txlint.rule import Report, Rule, RuleContext, report_at
+from txlint.values import IMPLICIT
 
 _FILE_KINDS = ("file_write", "file_delete")
+_FIX = ("write the file with `txlint.runtime.stage_file(path, data)` inside `atomic(...)`, defer it with "
+        "`transaction.on_commit(lambda: ...)`, or delete it in an `except` block that re-raises")
 
 
 def check(context: RuleContext) -> Iterable[Report]:
@@ -16,57 +19,76 @@ def check(context: RuleContext) -> Iterable[Report]:
     writes = [e for e in effects if e.kind == "write"]
     if not files or not writes:
         return
-    pair = _orphaning_pair(context, effects, files, writes)
-    if pair is None:
-        return
-    first, second = pair
-    if first.kind == "file_delete" or second.kind == "file_delete":
-        delete = first if first.kind == "file_delete" else second
-        yield report_at(delete.site, (
-            f"deletes a file inside a transaction that can still roll back (with the write to {_name(writes)} "
-            f"at line {writes[0].line}): if it does, the row points at a file that is gone; delete the file "
-            f"after the commit (`transaction.on_commit(...)`, or `Transaction.on_commit` of txlint.runtime.atomic)"))
-        return
-    if first.kind == "write":
-        orphan = f"the row written at line {first.line} ({_name([first])}) is left pointing at a file that was never written"
-    else:
-        orphan = f"the file written at line {first.line} is left with no row pointing at it"
-    yield report_at(second.site, (
-        f"if this step fails, {orphan}: write the file with `txlint.runtime.stage_file(path, data)` inside "
-        f"`atomic(...)`, defer it with `transaction.on_commit`, or delete the file in an `except` block "
-        f"that re-raises"))
-
-
-def _orphaning_pair(context: RuleContext, effects: List[Effect], files, writes) -> Optional[Tuple[Effect, Effect]]:
-    facts = context.unit.facts
     for file_effect in files:
-        if file_effect.spec.how == "move" and not _followed_by_write(effects, file_effect):
-            continue  # a temporary file renamed into place after the rows are written
-        if file_effect.spec.how == "tree":
-            continue  # removing a directory tree: scratch space, not a file a row points at
-        file_names = flowing_names(file_effect.site.ref, facts)
         for write in writes:
-            if write.site is file_effect.site:
-                continue
-            if not (file_names & flowing_names(write.site.ref, facts)):
-                continue  # not linked by data: a report file unrelated to the rows
-            if file_effect.kind == "file_delete":
-                if _rollback_can_follow(context, write, file_effect):
-                    return (write, file_effect) if write.line <= file_effect.line else (file_effect, write)
-                continue
-            first, second = (write, file_effect) if effects.index(write) < effects.index(file_effect) else (
-                file_effect, write)
-            if not context.sequential(first.site.context, second.site.context):
-                continue
-            if _cleaned_up(context, effects, second):
-                continue
-            return first, second
-    return None
+            report = _hazard(context, effects, file_effect, write)
+            if report is not None:
+                yield report
+                return  # one finding per function: the first orphaning pair
 
 
-def _followed_by_write(effects: List[Effect], move: Effect) -> bool:
-    index = effects.index(move)
-    return any(effect.kind == "write" for effect in effects[index + 1:])
+def _hazard(context: RuleContext, effects: List[Effect], file_effect: Effect, write: Effect) -> Optional[Report]:
+    if file_effect.spec.how == "tree" or write.site is file_effect.site:
+        return None  # removing a directory tree: scratch space, not a file a row points at
+    facts = context.unit.facts
+    if not (flowing_names(file_effect.site.ref, facts) & flowing_names(write.site.ref, facts)):
+        return None  # not linked by data: a report file unrelated to the rows
+    file_first = effects.index(file_effect) < effects.index(write)
+    first, second = (file_effect, write) if file_first else (write, file_effect)
+    if not context.sequential(first.site.context, second.site.context):
+        return None
+    if file_effect.kind == "file_delete":
+        if not _rollback_can_follow(context, write, file_effect):
+            return None
+        return report_at(file_effect.site, (
+            f"deletes a file inside a transaction that can still roll back (with the write to {_name(write)} at "
+            f"line {write.line}): if it does, the row points at a file that is gone; delete the file after the "
+            f"commit (`transaction.on_commit(lambda: ...)`, or `on_commit` of `txlint.runtime.atomic`)"))
+    if file_first:
+        if _moved_into_place_later(context, effects, file_effect, write):
+            return None  # a temporary name, moved into place only after the rows are written
+        if _cleaned_up(effects, write, ("file_delete",)):
+            return None
+        return report_at(write.site, (
+            f"the file written at line {file_effect.line} is left with no row pointing at it if this write fails: "
+            f"{_FIX}"))
+    if file_effect.spec.how == "move":
+        return None  # renaming a finished file into place after the rows: atomic, nothing half-written
+    if _durable_before(context, effects, write, file_effect):
+        if _cleaned_up(effects, file_effect, ("rollback", "write")):
+            return None
+        return report_at(file_effect.site, (
+            f"if this file write fails, the row written at line {write.line} ({_name(write)}) is already committed "
+            f"and points at a file that was never written: {_FIX}"))
+    if _cleaned_up(effects, file_effect, ("file_delete",)):
+        return None
+    return report_at(file_effect.site, (
+        f"writes a file before the transaction with the write to {_name(write)} (line {write.line}) commits: if it "
+        f"rolls back, the file is left with no row pointing at it; {_FIX}"))
+
+
+def _durable_before(context: RuleContext, effects: List[Effect], write: Effect, later: Effect) -> bool:
+    """Is the write committed by the time `later` runs (autocommit outside a transaction, or a commit between)?"""
+    start, end = effects.index(write), effects.index(later)
+    if any(effect.kind == "commit" for effect in effects[start + 1:end]):
+        return True
+    if context.runs_in_transaction():
+        return False  # the caller's transaction commits later
+    unit = context.unit
+    scopes = [with_id for with_id in write.site.context.scopes if context.project._scope_opens(unit, with_id)]
+    if scopes:
+        return scopes[0] not in later.site.context.scopes  # the outermost transaction has ended
+    if write.via and write.in_scope:
+        return True  # a helper's own transaction, committed when it returned
+    return write.spec.regime != IMPLICIT
+
+
+def _moved_into_place_later(context: RuleContext, effects: List[Effect], file_effect: Effect, write: Effect) -> bool:
+    """The file is written under a temporary name and renamed into place after the write."""
+    names = flowing_names(file_effect.site.ref, context.unit.facts)
+    return any(effect.kind == "file_write" and effect.spec.how == "move" and
+               names & flowing_names(effect.site.ref, context.unit.facts)
+               for effect in effects[effects.index(write) + 1:])
 
 
 def _rollback_can_follow(context: RuleContext, write: Effect, delete: Effect) -> bool:
@@ -78,20 +100,24 @@ def _rollback_can_follow(context: RuleContext, write: Effect, delete: Effect) ->
     return context.runs_in_transaction()
 
 
-def _cleaned_up(context: RuleContext, effects: List[Effect], later: Effect) -> bool:
-    """The later step sits in a try whose except/finally deletes the file or rolls back."""
+def _cleaned_up(effects: List[Effect], later: Effect, cleanups: Tuple[str, ...]) -> bool:
+    """The later step sits in a try whose except/finally undoes the earlier one.
+
+    A file written first is undone by deleting it; a row written first by rolling back or by
+    another write (deleting the row).
+    """
     try_ids = {try_id for try_id, part in later.site.context.trys if part == "body"}
     if not try_ids:
         return False
     for effect in effects:
         for try_id, part in effect.site.context.trys:
-            if try_id in try_ids and part in ("except", "finally") and effect.kind in ("file_delete", "rollback"):
+            if try_id in try_ids and part in ("except", "finally") and effect.kind in cleanups:
                 return True
     return False
 
 
-def _name(writes: List[Effect]) -> str:
-    table = writes[0].spec.table
+def _name(write: Effect) -> str:
+    table = write.spec.table
     return table if table not in ("", "?") else "the database"
 
 
