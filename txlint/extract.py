@@ -1,5 +1,6 @@
 """One libcst walk over a module that records its facts (see txlint.facts)."""
 
+import re
 from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
@@ -101,7 +102,15 @@ def _build_ref(node: cst.BaseExpression, depth: int) -> Ref:
             return ("concat", (to_ref(node.left, depth), to_ref(node.right, depth)))
         if operator is cst.Modulo:
             left = to_ref(node.left, depth)
-            if left[0] in ("str", "concat", "name"):
+            if left[0] in ("str", "concat"):
+                right = to_ref(node.right, depth)
+                if right[0] == "list":
+                    return _filled(left, _PERCENT_FIELD, right[1], {})
+                if right[0] == "dict":
+                    return _filled(left, _PERCENT_FIELD, (), {key[1]: value for key, value in right[1]
+                                                               if key[0] == "str"})
+                return _filled(left, _PERCENT_FIELD, (right,), {}, fallback=right)
+            if left[0] == "name":
                 return left
         if operator is cst.Divide:  # Path(...) / "name" is still a path
             return to_ref(node.left, depth)
@@ -146,8 +155,48 @@ def _call_ref(node: cst.Call, depth: int) -> Ref:
     if type(func) is cst.Attribute and func.attr.value == "format":
         inner = to_ref(func.value, depth)
         if inner[0] in ("str", "concat"):
-            return inner
+            return _filled(inner, _FORMAT_FIELD, tuple(args), dict(kwargs))
     return ("call", to_ref(func, depth), tuple(args), tuple(kwargs))
+
+
+_PERCENT_FIELD = re.compile(r"%%|%(?:\((?P<key>[^)]*)\))?[-#0 +*]*\d*(?:\.\d+)?[sdirfgeEGxXoca]")
+_FORMAT_FIELD = re.compile(r"\{\{|\}\}|\{(?P<key>[^{}!:]*)(?:[!:][^{}]*)?\}")
+
+
+def _filled(template: Ref, field: "re.Pattern", args: tuple, named: dict, fallback: Ref = UNKNOWN) -> Ref:
+    """A `%` or `.format` template with its arguments in place, like an f-string: the literal parts
+    stay text (for SQL), the arguments stay refs (for constants and data flow)."""
+    parts: List[Ref] = []
+    position = 0
+    for piece in (template[1] if template[0] == "concat" else (template,)):
+        if piece[0] != "str":
+            parts.append(piece)
+            continue
+        text, last = piece[1], 0
+        for match in field.finditer(text):
+            parts.append(("str", text[last:match.start()]))
+            last = match.end()
+            if match.group(0) in ("%%", "{{", "}}"):
+                parts.append(("str", match.group(0)[0]))
+                continue
+            key = (match.group("key") or "").split(".")[0].split("[")[0]
+            if key.isdigit():
+                parts.append(args[int(key)] if int(key) < len(args) else fallback)
+            elif key:
+                parts.append(named.get(key, fallback))
+            else:
+                parts.append(args[position] if position < len(args) else fallback)
+                position += 1
+        parts.append(("str", text[last:]))
+    merged: List[Ref] = []
+    for part in parts:
+        if part[0] == "str" and merged and merged[-1][0] == "str":
+            merged[-1] = ("str", merged[-1][1] + part[1])
+        elif part != ("str", ""):
+            merged.append(part)
+    if len(merged) == 1 and merged[0][0] == "str":
+        return merged[0]
+    return ("concat", tuple(merged)) if merged else ("str", "")
 
 
 class _Finder(Walker):
