@@ -84,17 +84,21 @@ class SqliteBackend(_SqlSavepoints, Backend):
         self.connection.execute("BEGIN")
         self.opened = True
 
+    def _always_in_transaction(self) -> bool:
+        """autocommit=False (3.12+): the module keeps a transaction open and re-opens it itself."""
+        return getattr(self.connection, "autocommit", None) is False
+
     def commit(self) -> None:
-        if self.connection.in_transaction:
+        if self._always_in_transaction():
+            self.connection.commit()
+        elif self.connection.in_transaction:
             self.connection.execute("COMMIT")
-        if getattr(self.connection, "autocommit", None) is False:
-            self.connection.commit()  # re-opens the always-open transaction of autocommit=False
 
     def rollback(self) -> None:
-        if self.connection.in_transaction:
-            self.connection.execute("ROLLBACK")
-        if getattr(self.connection, "autocommit", None) is False:
+        if self._always_in_transaction():
             self.connection.rollback()
+        elif self.connection.in_transaction:
+            self.connection.execute("ROLLBACK")
 
 
 class PsycopgBackend(_SqlSavepoints, Backend):
