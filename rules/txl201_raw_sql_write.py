@@ -2,6 +2,8 @@
 
 from typing import Iterable
 
+from txlint import sql as sqlkit
+from txlint.project import Effect
 from txlint.rule import Report, Rule, RuleContext, report_at
 
 
@@ -20,14 +22,22 @@ def check(context: RuleContext) -> Iterable[Report]:
         if id(effect.site) in reported:
             continue
         reported.add(id(effect.site))
-        statement = (effect.spec.sql.strip().split() or ["SQL"])[0].upper()
-        table = f" `{effect.spec.table}`" if effect.spec.table not in ("", "?") else ""
-        allowed = ", ".join(context.config.raw_sql_allowed) or "none configured"
-        yield report_at(
-            effect.site,
-            f"raw SQL {statement} of{table or ' a table'} outside the modules allowed to write SQL "
-            f"(raw-sql-allowed: {allowed}): write it through the ORM or move it into those modules",
-        )
+        allowed = ", ".join(context.config.raw_sql_allowed)
+        where = f"the modules allowed to write SQL ({allowed})" if allowed else "a module listed in `raw-sql-allowed`"
+        yield report_at(effect.site, (
+            f"{_describe(effect)} outside the modules allowed to write SQL: write it through the model layer, "
+            f"or move it into {where}"))
+
+
+def _describe(effect: Effect) -> str:
+    """`raw SQL UPDATE of `orders``, `raw SQL write to `scores``."""
+    keyword = next((statement.keyword.upper() for statement in sqlkit.classify_sql(effect.spec.sql)
+                    if statement.kind in sqlkit.WRITE_KINDS), "") if effect.spec.sql else ""
+    table = effect.spec.table if effect.spec.table not in ("", "?") and sqlkit.PLACEHOLDER not in effect.spec.table \
+        else ""
+    if keyword:
+        return f"raw SQL {keyword} of `{table}`" if table else f"raw SQL {keyword}"
+    return f"raw write to `{table}`" if table else "raw SQL write"
 
 
 RULE = Rule(
