@@ -30,6 +30,8 @@ def check(context: RuleContext) -> Iterable[Report]:
 def _hazard(context: RuleContext, effects: List[Effect], file_effect: Effect, write: Effect) -> Optional[Report]:
     if file_effect.spec.how == "tree" or write.site is file_effect.site:
         return None  # removing a directory tree: scratch space, not a file a row points at
+    if context.in_handler(file_effect.site.context) or context.in_handler(write.site.context):
+        return None  # an except/finally block: the cleanup this rule asks for, not the operation
     facts = context.unit.facts
     if not (flowing_names(file_effect.site.ref, facts) & flowing_names(write.site.ref, facts)):
         return None  # not linked by data: a report file unrelated to the rows

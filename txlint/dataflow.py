@@ -22,7 +22,7 @@ def names_in(ref: Ref, into: Set[str]) -> None:
             names_in(argument, into)
         for _, argument in ref[3]:
             names_in(argument, into)
-    elif kind in ("sub",):
+    elif kind in ("sub", "div"):
         names_in(ref[1], into)
         names_in(ref[2], into)
     elif kind in ("concat", "list"):

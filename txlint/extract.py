@@ -112,8 +112,8 @@ def _build_ref(node: cst.BaseExpression, depth: int) -> Ref:
                 return _filled(left, _PERCENT_FIELD, (right,), {}, fallback=right)
             if left[0] == "name":
                 return left
-        if operator is cst.Divide:  # Path(...) / "name" is still a path
-            return to_ref(node.left, depth)
+        if operator is cst.Divide:  # Path(...) / "name" is still a path, named after both sides
+            return ("div", to_ref(node.left, depth), to_ref(node.right, depth))
         return UNKNOWN
     if node_type is cst.Await:
         return to_ref(node.expression, depth)

@@ -8,6 +8,7 @@ functions) without re-parsing:
     ("attr", ref, "field")             attribute access
     ("call", ref, (args...), ((kw, ref), ...))
     ("sub", ref, ref)                  subscript
+    ("div", ref, ref)                  `a / b`: a path joined from both (its value is the left side's)
     ("str", "text")                    a string; unknown interpolations become sql.PLACEHOLDER
     ("concat", (ref, ...))             string concatenation of parts
     ("const", value)                   True / False / None / numbers

@@ -123,6 +123,8 @@ class Project:
             return Value("string", sql=text) if text is not None else None
         if kind == "list":
             return self.evaluate(ref[1][0], unit, depth) if ref[1] else None
+        if kind == "div":
+            return self.evaluate(ref[1], unit, depth)  # Path(...) / "name" is still a path
         if kind == "sub":
             base = self.evaluate(ref[1], unit, depth)
             if base is not None and base.kind == "handle" and base.name == "connection":
