@@ -1,178 +1,178 @@
 """Benchmark txlint against its peers on large real code from PyPI.
 
-Downloads pinned corpora once into a cache folder, installs the peer tools into bench/.venv, and
-times every tool on every corpus in one interleaved run (round-robin per repetition, so drift on
-the machine hits all tools alike). Prints a Markdown table with the median time, the ratio to the
-bare libcst parse of the same corpus (same number of processes) and the peak memory of the
-largest single process. Standard library only.
+Downloads pinned corpora once into a cache folder, installs the tools into virtual environments
+under bench/ on first use, and times every tool on every corpus in one interleaved run: each
+repetition runs every tool once, round-robin, so drift on the machine hits all tools alike. Prints
+a Markdown table with the median time, the ratio to the bare libcst parse of the same corpus (same
+number of processes) and the peak memory of the largest single process, checks txlint's targets,
+and writes the same to a JSON file. Standard library only.
 """
 
 import argparse
 import json
 import os
-import shutil
+import platform
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import zipfile
 from pathlib import Path
+from typing import Dict, List, Optional
+
+import corpora
+import toolchain
+from report import print_report
 
 HERE = Path(__file__).resolve().parent
-REPOSITORY = HERE.parent
-CORPORA = {
-    "apache-airflow-core": ("3.3.2", "airflow"),
-    "django": ("5.2.19", "django"),
-    "mlflow": ("3.18.0", "mlflow"),
-}
-PEERS = ["libcst", "fixit==2.2.1", "flake8==7.5.0", "ruff==0.17.6"]
-# semgrep pins click and certifi versions that conflict with fixit's: it gets an environment of its own.
-SEMGREP = "semgrep<1.185"
-SLOW_SECONDS = 60
-MEASURE = (
-    "import json, resource, subprocess, sys, time\n"
-    "start = time.perf_counter()\n"
-    "code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE).returncode\n"
-    "elapsed = time.perf_counter() - start\n"
-    "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
-    "print(json.dumps({'seconds': elapsed, 'peak_mib': peak, 'code': code}))\n"
-)
+TOOL_NAMES = ["libcst parse", "txlint cold", "txlint warm", "txlint 1 file edited", "flake8", "flake8 --select TXL",
+              "ruff", "fixit", "semgrep (1 rule)"]
+VERSIONS = [(".venv-txlint", "txlint"), (".venv-txlint", "libcst"), (".venv", "fixit"), (".venv", "flake8"),
+            (".venv", "ruff"), (".venv-semgrep", "semgrep")]
 
 
-def _run(command, **options):
-    return subprocess.run(command, check=True, **options)
-
-
-def prepare_corpus(name: str, cache: Path) -> Path:
-    version, package = CORPORA[name]
-    target = cache / f"{name}-{version}"
-    if (target / package).is_dir():
-        return target / package
-    downloads = cache / "downloads"
-    downloads.mkdir(parents=True, exist_ok=True)
-    _run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary", ":all:",
-          "-d", str(downloads), f"{name}=={version}"])
-    wheel = next(downloads.glob(f"{name.replace('-', '_')}-{version}-*.whl"))
-    with zipfile.ZipFile(wheel) as archive:
-        archive.extractall(target)
-    return target / package
-
-
-def _environment(venv: Path, packages) -> Path:
-    python = venv / "bin" / "python"
-    if not python.exists():
-        _run([sys.executable, "-m", "venv", str(venv)])
-        _run([str(python), "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
-    for package in packages:
-        result = subprocess.run([str(python), "-m", "pip", "install", "--quiet", package], capture_output=True, text=True)
-        if result.returncode != 0:
-            print(f"could not install {package}: {result.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
-    return venv / "bin"
-
-
-def prepare_tools(venv: Path) -> Path:
-    _environment(venv.with_name(venv.name + "-semgrep"), [SEMGREP])
-    return _environment(venv, [*PEERS, str(REPOSITORY)])
-
-
-def tool_commands(bin_dir: Path, corpus: Path, jobs: int, scratch: Path):
-    """name -> (setup before each timing or None, command)."""
-    txlint = str(bin_dir / "txlint")
-    python = str(bin_dir / "python")
-    edited = corpus / "__txlint_bench_edit__.py"
-
-    def cold():
-        shutil.rmtree(corpus / ".txlint_cache", ignore_errors=True)
-
-    def warm():
-        subprocess.run([txlint, "check", str(corpus), "--exit-zero", "--jobs", str(jobs), "--format", "json"],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=corpus)
-
-    def one_edit():
-        warm()
-        edited.write_text(f"# edit {time.time_ns()}\n")
-
-    check = [txlint, "check", ".", "--exit-zero", "--jobs", str(jobs), "--format", "json"]
-    return {
-        "libcst parse": (None, [python, str(HERE / "parse_floor.py"), str(corpus), str(jobs)]),
-        "txlint cold": (cold, check + ["--no-cache"]),
-        "txlint warm": (warm, check),
-        "txlint 1 file edited": (one_edit, check),
-        "flake8 --select TXL": (None, [str(bin_dir / "flake8"), "--select", "TXL", "-j", str(jobs), "--exit-zero", "."]),
-        "flake8": (None, [str(bin_dir / "flake8"), "-j", str(jobs), "--exit-zero", "."]),
-        "ruff": (None, [str(bin_dir / "ruff"), "check", "--no-cache", "--exit-zero", "--quiet", "."]),
-        "fixit": (None, [str(bin_dir / "fixit"), "lint", "."]),
-        "semgrep (1 rule)": (None, [str(bin_dir.parent.with_name(bin_dir.parent.name + "-semgrep") / "bin" / "semgrep"), "--config", str(HERE / "semgrep-rule.yml"),
-                                    "--metrics=off", "--jobs", str(jobs), "--quiet", "."]),
-    }
-
-
-def measure(command, cwd: Path) -> dict:
-    completed = subprocess.run([sys.executable, "-c", MEASURE, *command], cwd=cwd, capture_output=True, text=True)
-    return json.loads(completed.stdout)
-
-
-def corpus_size(corpus: Path):
-    files = [Path(d) / f for d, _, names in os.walk(corpus) for f in names if f.endswith(".py")]
-    lines = sum(path.read_bytes().count(b"\n") for path in files)
-    return len(files), lines
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", action="append", choices=sorted(CORPORA), help="repeatable; default: all")
-    parser.add_argument("--tools", help="comma-separated tool names (default: all)")
-    parser.add_argument("--repeat", type=int, default=3)
+def parse_arguments(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="bench/run.py", description=__doc__.split("\n\n")[0],
+        epilog="tools: " + ", ".join(TOOL_NAMES) + " (also accepted: txlint = its three rows, flake8-txl, semgrep)")
+    parser.add_argument("--corpus", action="append", choices=sorted(corpora.PINNED),
+                        help="a corpus to measure; repeatable (default: all)")
+    parser.add_argument("--tools", help="comma-separated tool names (default: all); the libcst parse floor always runs")
+    parser.add_argument("--repeat", type=int, default=3, help="repetitions; the median is reported (default: 3)")
     parser.add_argument("--quick", action="store_true", help="one repetition")
-    parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--cache-dir", type=Path, default=Path.home() / ".cache" / "txlint-bench",
-                        help="where corpora are unpacked; outside this repository, whose .gitignore and "
-                             "pyproject.toml would otherwise apply to them")
-    parser.add_argument("--results", type=Path, default=HERE / "results.json")
-    args = parser.parse_args()
-    repeat = 1 if args.quick else args.repeat
-    bin_dir = prepare_tools(HERE / ".venv")
-    wanted = set(args.tools.split(",")) if args.tools else None
+    parser.add_argument("--jobs", type=int, default=2, help="processes for txlint, the parse floor, flake8 and semgrep "
+                                                            "(default: 2)")
+    parser.add_argument("--slow-seconds", type=float, default=60.0,
+                        help="a peer whose first run takes longer than this is timed only once (default: 60)")
+    parser.add_argument("--timeout", type=float, default=900.0, help="seconds before one run is killed (default: 900)")
+    parser.add_argument("--cache-dir", type=Path, default=HERE / ".corpora",
+                        help="where corpora are downloaded and unpacked (default: bench/.corpora)")
+    parser.add_argument("--results", type=Path, default=HERE / "results.json",
+                        help="JSON results file (default: bench/results.json)")
+    return parser.parse_args(argv)
+
+
+def selected_tools(spec: Optional[str]) -> List[str]:
+    if not spec:
+        return TOOL_NAMES
+    aliases = {"txlint": ["txlint cold", "txlint warm", "txlint 1 file edited"], "flake8-txl": ["flake8 --select TXL"],
+               "semgrep": ["semgrep (1 rule)"], "libcst": ["libcst parse"]}
+    wanted = {"libcst parse"}
+    for item in (part.strip() for part in spec.split(",") if part.strip()):
+        names = aliases.get(item, [item])
+        unknown = [name for name in names if name not in TOOL_NAMES]
+        if unknown:
+            sys.exit(f"bench/run.py: unknown tool {item!r}; known: {', '.join(TOOL_NAMES)}")
+        wanted.update(names)
+    return [name for name in TOOL_NAMES if name in wanted]
+
+
+def measure_once(tool: toolchain.Tool, corpus: corpora.Corpus, timeout: float, scratch: Path) -> dict:
+    """One timed run through measure.py; the tool's setup and teardown are not timed."""
+    if tool.setup:
+        tool.setup()
+    stdout_file, stderr_file = scratch / "stdout", scratch / "stderr"
+    try:
+        completed = subprocess.run(
+            [sys.executable, str(HERE / "measure.py"), str(stdout_file), str(stderr_file), str(timeout), "--",
+             *tool.command],
+            cwd=corpus.root, capture_output=True, text=True, env={**os.environ, **tool.env})
+    finally:
+        if tool.teardown:
+            tool.teardown()
+    sample = json.loads(completed.stdout)
+    stdout = stdout_file.read_text(encoding="utf-8", errors="replace")
+    stderr = stderr_file.read_text(encoding="utf-8", errors="replace")
+    if sample["timed_out"]:
+        sample["error"] = f"timed out after {timeout:.0f} s"
+    elif sample["code"] not in tool.ok_codes:
+        sample["error"] = f"exit {sample['code']}: {toolchain._last_line(stderr)}"
+    else:
+        try:
+            sample.update(tool.read(stdout))
+        except (ValueError, KeyError, TypeError) as error:
+            sample["error"] = f"unreadable output ({type(error).__name__}): {toolchain._last_line(stderr or stdout)}"
+        if "Traceback (most recent call last)" in stderr:
+            sample["warning"] = f"traceback on stderr: {toolchain._last_line(stderr)}"
+    return sample
+
+
+def bench_corpus(corpus: corpora.Corpus, tools: List[toolchain.Tool], args, repeat: int, scratch: Path) -> Dict[str, list]:
+    samples: Dict[str, list] = {tool.name: [] for tool in tools}
+    for repetition in range(repeat):
+        for tool in tools:  # round-robin: every tool once per repetition
+            runs = samples[tool.name]
+            if tool.unavailable or (runs and "error" in runs[0]):
+                continue
+            if repetition and tool.slow_once and runs and runs[0]["seconds"] > args.slow_seconds:
+                continue  # one run of a tool this slow is enough to place it
+            sample = measure_once(tool, corpus, args.timeout, scratch)
+            runs.append(sample)
+            status = sample.get("error") or f"{sample['seconds']:.2f} s, {sample['peak_mib']:.0f} MiB"
+            print(f"  [{corpus.name} {repetition + 1}/{repeat}] {tool.name}: {status}", file=sys.stderr, flush=True)
+    return samples
+
+
+def summarise(corpus: corpora.Corpus, tools: List[toolchain.Tool], samples: Dict[str, list]) -> List[dict]:
+    def median_of(name: str) -> Optional[float]:
+        good = [run["seconds"] for run in samples.get(name, []) if "error" not in run]
+        return statistics.median(good) if good else None
+
+    floor = median_of("libcst parse")
     rows = []
-    with tempfile.TemporaryDirectory() as scratch:
-        for name in args.corpus or sorted(CORPORA):
-            corpus = prepare_corpus(name, args.cache_dir)
-            files, lines = corpus_size(corpus)
-            tools = {tool: spec for tool, spec in tool_commands(bin_dir, corpus, args.jobs, Path(scratch)).items()
-                     if wanted is None or tool in wanted}
-            samples = {tool: [] for tool in tools}
-            for repetition in range(repeat):
-                for tool, (setup, command) in tools.items():
-                    if not Path(command[0]).exists():
-                        continue
-                    if repetition and samples[tool] and samples[tool][0]["seconds"] > SLOW_SECONDS:
-                        continue  # one sample of a tool this slow is enough to place it
-                    if setup is not None:
-                        setup()
-                    samples[tool].append(measure(command, corpus))
-            (corpus / "__txlint_bench_edit__.py").unlink(missing_ok=True)
-            shutil.rmtree(corpus / ".txlint_cache", ignore_errors=True)
-            floor = statistics.median(s["seconds"] for s in samples.get("libcst parse", [])) if samples.get(
-                "libcst parse") else None
-            for tool, runs in samples.items():
-                if not runs:
-                    rows.append({"corpus": name, "files": files, "lines": lines, "tool": tool, "seconds": None})
-                    continue
-                seconds = statistics.median(run["seconds"] for run in runs)
-                rows.append({"corpus": name, "files": files, "lines": lines, "tool": tool, "seconds": seconds,
-                             "ratio": seconds / floor if floor else None,
-                             "peak_mib": max(run["peak_mib"] for run in runs), "runs": len(runs)})
-    args.results.write_text(json.dumps(rows, indent=2) + "\n")
-    print("| corpus | files | lines | tool | median s | × libcst parse | peak MiB |")
-    print("|---|---|---|---|---|---|---|")
-    for row in rows:
-        if row["seconds"] is None:
-            print(f"| {row['corpus']} | {row['files']} | {row['lines']} | {row['tool']} | n/a | n/a | n/a |")
+    for tool in tools:
+        runs = samples[tool.name]
+        row = {"corpus": corpus.name, "version": corpus.version, "files": corpus.files, "lines": corpus.lines,
+               "tool": tool.name, "command": " ".join(Path(tool.command[0]).name if i == 0 else part
+                                                      for i, part in enumerate(tool.command)),
+               "runs": len(runs), "samples": [round(run["seconds"], 3) for run in runs if "error" not in run]}
+        errors = [run["error"] for run in runs if "error" in run]
+        if tool.unavailable or errors or not runs:
+            row["status"] = tool.unavailable or (errors[0] if errors else "not run")
+            rows.append(row)
             continue
-        ratio = f"{row['ratio']:.2f}" if row.get("ratio") is not None else "n/a"
-        print(f"| {row['corpus']} | {row['files']} | {row['lines']} | {row['tool']} | {row['seconds']:.2f} | "
-              f"{ratio} | {row['peak_mib']:.0f} |")
+        seconds = median_of(tool.name)
+        last = runs[-1]
+        row.update(status="ok", seconds=seconds, ratio=seconds / floor if floor else None,
+                   peak_mib=max(run["peak_mib"] for run in runs),
+                   findings=last.get("findings"), files_seen=last.get("files_seen"))
+        if any("warning" in run for run in runs):
+            row["warning"] = next(run["warning"] for run in runs if "warning" in run)
+        rows.append(row)
+    return rows
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = parse_arguments(argv)
+    repeat = 1 if args.quick else max(1, args.repeat)
+    names = selected_tools(args.tools)
+    started = time.perf_counter()
+    setup_problems = {}
+    for venv in toolchain.ENVIRONMENTS:
+        problem = toolchain.prepare_environment(venv)
+        if problem:
+            print(f"bench/{venv}: {problem}", file=sys.stderr)
+            setup_problems[venv] = problem
+    versions = {name: toolchain.version_of(venv, name) for venv, name in VERSIONS}
+    rows: List[dict] = []
+    with tempfile.TemporaryDirectory(prefix="txlint-bench-") as scratch:
+        for name in args.corpus or list(corpora.PINNED):
+            corpus = corpora.prepare(name, args.cache_dir)
+            print(f"{corpus.name} {corpus.version}: {corpus.files} files, {corpus.lines} lines", file=sys.stderr)
+            tools, state = toolchain.tools_for(corpus, args.jobs, setup_problems)
+            tools = [tool for tool in tools if tool.name in names]
+            try:
+                samples = bench_corpus(corpus, tools, args, repeat, Path(scratch))
+            finally:
+                state.restore()
+                state.clear()
+            rows.extend(summarise(corpus, tools, samples))
+    meta = {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "python": platform.python_version(),
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores", "jobs": args.jobs, "repeat": repeat,
+            "versions": versions, "wall_seconds": round(time.perf_counter() - started, 1)}
+    args.results.write_text(json.dumps({"meta": meta, "rows": rows}, indent=2) + "\n", encoding="utf-8")
+    print_report(meta, rows)
+    print(f"\nresults: {args.results}", file=sys.stderr)
     return 0
 
 
