@@ -8,7 +8,7 @@ from typing import List, Optional
 
 from txlint import __version__
 from txlint.config import load_config, with_overrides
-from txlint.discovery import discover
+from txlint.discovery import discover, display_path
 from txlint.baseline import apply_baseline, read_baseline, write_baseline
 from txlint.cache import CACHE_DIRECTORY, Cache
 from txlint.engine import Linter, check_files
@@ -69,19 +69,23 @@ def _check(args) -> int:
     files = discover(args.paths, config, force_exclude=args.force_exclude)
     linter = Linter(config, rules)
     cache = None if args.no_cache else Cache(config.root)
+    baseline = read_baseline(args.baseline) if args.baseline else None
+    changes = changed_lines(args.diff) if args.diff else None
     result = check_files(files, linter, jobs=args.jobs, cache=cache)
-    if args.diff:
-        result.findings = in_changed_code(result.findings, changed_lines(args.diff), result.function_ranges)
+    checked = [display_path(path) for path in files]
     if args.write_baseline:
-        count = write_baseline(args.write_baseline, result.findings)
+        count = write_baseline(args.write_baseline, result.findings, checked)
         print(f"txlint: wrote {count} finding{'s' if count != 1 else ''} to the baseline {args.write_baseline}",
               file=sys.stderr)
         return 0
-    if args.baseline:
-        result.findings, fixed = apply_baseline(result.findings, read_baseline(args.baseline))
+    if baseline is not None:
+        result.findings, fixed = apply_baseline(result.findings, baseline, args.baseline, checked)
         if fixed:
             print(f"txlint: {fixed} baselined finding{'s are' if fixed != 1 else ' is'} fixed; "
                   f"run with --write-baseline {args.baseline} to shrink the baseline", file=sys.stderr)
+    if changes is not None:
+        result.findings = in_changed_code(result.findings, changes, result.function_ranges,
+                                          getattr(result, "calls", {}))
     color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
     sys.stdout.write(render(args.format, result, ReportOptions(color=color, rules=rules)))
     for hint in result.hints:

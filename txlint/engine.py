@@ -41,6 +41,8 @@ class RunResult:
     hints: List[str] = field(default_factory=list)
     # (path, function qualname) -> (first line, last line), (0, n) for module-level code: for --diff.
     function_ranges: Dict[Tuple[str, str], Tuple[int, int]] = field(default_factory=dict)
+    # function qualname -> the project's functions it calls: for --diff, a hazard spans its helpers.
+    calls: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
 
 
 def _engine_finding(code: str, name: str, path: str, line: int, message: str) -> Finding:
@@ -197,6 +199,8 @@ class Linter:
         self.config = config
         self.rules = [rule for rule in rules if self._enabled(rule.code, rule.enabled_by_default)]
         self.checks = [rule for rule in self.rules if rule.check is not None]
+        self.full_rule_set = all(rule in self.rules for rule in rules
+                                 if rule.check is not None and rule.enabled_by_default)
         self.per_file_ignores = [
             (pathspec.GitIgnoreSpec.from_lines([pattern]), codes) for pattern, codes in config.per_file_ignores
         ]
@@ -227,6 +231,7 @@ class Linter:
         project = Project(modules, self.config)
         for module in modules:
             self._check_module(project, module, run)
+        run.calls = _call_graph(project)
         if self.enabled("TXL201") and "TXL201" not in self.config.select and project.writes_only_raw_sql:
             run.hints.append("no ORM in this project: raw SQL is how it writes, so TXL201 raw-sql-write is off; "
                              "select it by name (--select TXL201) to check raw SQL writes too")
@@ -237,7 +242,7 @@ class Linter:
         used: Dict[int, List[str]] = {}  # suppression line -> codes it suppressed
         for qualname, unit_facts in module.functions.items():
             unit = project.units[qualname]
-            start, _, end, _ = unit_facts.range
+            start, _, end, _ = unit_facts.extent if unit_facts.extent[0] else unit_facts.range
             run.function_ranges[(module.path, qualname)] = (
                 (0, module.source_lines) if unit_facts.is_module else (start, end))
             context = RuleContext(project, unit, self.config)
@@ -267,7 +272,9 @@ class Linter:
     def _audit_suppressions(self, module: ModuleFacts, used: Dict[int, List[str]]) -> List[Finding]:
         """TXL001 for suppressions that suppress nothing, TXL002 for ones without a reason."""
         findings = []
-        checked = [rule.code for rule in self.checks]
+        checked = [rule.code for rule in self.checks if not self._ignored_for_path(rule.code, module.path)]
+        # A bare `# txlint: ignore` is judged only when every rule it could be meant for ran here.
+        all_ran = self.full_rule_set and len(checked) == len(self.checks)
         for line, codes in module.suppressions.items():
             style = module.suppression_styles.get(line, TXLINT_STYLE)
             ours = [code for code in codes if code.startswith("TXL")] if style == NOQA_STYLE else list(codes)
@@ -275,7 +282,7 @@ class Linter:
                 continue  # a `# noqa` for other tools, or a bare `# noqa`
             if self.enabled("TXL001") and not self._ignored_for_path("TXL001", module.path):
                 for code in ours:
-                    if code != ALL and not any(c.startswith(code) for c in checked):
+                    if (code == ALL and not all_ran) or (code != ALL and not any(c.startswith(code) for c in checked)):
                         continue  # the rule did not run, so whether it would fire is unknown
                     if not any(code == ALL or found.startswith(code) for found in used.get(line, ())):
                         shown = "" if code == ALL else f" of {code}"
@@ -286,6 +293,14 @@ class Linter:
                 findings.append(_engine_finding("TXL002", "suppression-without-reason", module.path, line, (
                     "suppression without a reason: write it as `# txlint: ignore[CODE] -- why it is safe`")))
         return findings
+
+
+def _call_graph(project: Project) -> Dict[str, Tuple[str, ...]]:
+    calls: Dict[str, List[str]] = {}
+    for callee, sites in project.callers().items():
+        for caller, _, _ in sites:
+            calls.setdefault(caller.qualname, []).append(callee)
+    return {caller: tuple(dict.fromkeys(callees)) for caller, callees in calls.items()}
 
 
 def lint_source(source, path: str = "example.py", config: Optional[Config] = None,

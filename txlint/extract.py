@@ -18,7 +18,7 @@ from txlint.facts import (
     TryBlock,
     WithItem,
 )
-from txlint.positions import ast_ranges, node_ranges
+from txlint.positions import Range, ast_ranges, node_ranges
 from txlint.sql import PLACEHOLDER
 from txlint.walk import Walker
 
@@ -370,6 +370,7 @@ class _Extractor(Walker):
             is_async=node.asynchronous is not None,
         )
         self._want_range(facts, "range", node.name)
+        self._want_range(facts, "extent", node)
         self.function_nodes.append(node)
         if owner is not None:
             owner.methods[node.name.value] = qualname
@@ -601,6 +602,17 @@ def _normalise(text: str) -> str:
     return " ".join(text.split())
 
 
+def _call_source(lines: List[str], where: Range) -> str:
+    """The call's own source text, whitespace-normalised (what a baseline entry is keyed on)."""
+    line, column, end_line, end_column = where
+    if not 0 < line <= end_line <= len(lines):
+        return ""
+    if line == end_line:
+        return _normalise(lines[line - 1][column - 1:end_column - 1])
+    parts = [lines[line - 1][column - 1:], *lines[line:end_line - 1], lines[end_line - 1][:end_column - 1]]
+    return _normalise(" ".join(parts))
+
+
 def extract(module: cst.Module, text: str, source_lines: List[str], path: str, module_name: str,
             is_package: bool) -> ModuleFacts:
     extractor = _Extractor(module_name, is_package)
@@ -620,7 +632,7 @@ def extract(module: cst.Module, text: str, source_lines: List[str], path: str, m
     for facts in extractor.functions.values():
         for event in facts.events:
             line, _, end_line, _ = event.range
-            event.statement = _normalise(" ".join(source_lines[line - 1:end_line]))
+            event.statement = _call_source(source_lines, event.range)
     return ModuleFacts(
         path=path,
         module=module_name,

@@ -84,7 +84,8 @@ class FunctionFacts:
     decorators: List[Ref] = field(default_factory=list)
     params: List[Param] = field(default_factory=list)
     is_async: bool = False
-    range: Range = (1, 1, 1, 1)
+    range: Range = (1, 1, 1, 1)  # the def's name
+    extent: Range = (0, 0, 0, 0)  # the whole def, decorators included (0: unknown)
     bindings: Dict[str, List[Ref]] = field(default_factory=dict)
     events: List[Event] = field(default_factory=list)
     withs: Dict[int, WithItem] = field(default_factory=dict)

@@ -133,6 +133,8 @@ def ast_ranges(text: str, lines: List[str], calls, loops, functions) -> Optional
             return None
         ranges[id(ours.name)] = (theirs.lineno, columns.char(theirs.lineno, theirs.col_offset),
                                  theirs.end_lineno, columns.char(theirs.end_lineno, theirs.end_col_offset))
+        first = min([theirs.lineno] + [decorator.lineno for decorator in theirs.decorator_list])
+        ranges[id(ours)] = (first, 1, theirs.end_lineno, columns.char(theirs.end_lineno, theirs.end_col_offset))
     for ours, theirs in zip(loops, ast_loops):
         ranges[id(ours)] = (theirs.lineno, columns.char(theirs.lineno, theirs.col_offset),
                             theirs.end_lineno, columns.char(theirs.end_lineno, theirs.end_col_offset))

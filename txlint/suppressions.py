@@ -1,7 +1,8 @@
 """Inline suppressions: `# txlint: ignore[TXL101] -- reason`, `# noqa: TXL101` and bare `# noqa`."""
 
 import re
-from typing import Dict, Tuple
+import tokenize
+from typing import Dict, Optional, Tuple
 
 ALL = "*"
 _TXLINT = re.compile(r"#\s*txlint:\s*ignore(?:\[(?P<codes>[^\]]*)\])?(?:\s*--\s*(?P<reason>.*))?", re.I)
@@ -23,9 +24,15 @@ def parse_suppressions(lines) -> Tuple[Dict[int, Tuple[str, ...]], Dict[int, str
     suppressed: Dict[int, Tuple[str, ...]] = {}
     reasons: Dict[int, str] = {}
     styles: Dict[int, str] = {}
+    comments: Optional[Dict[int, str]] = None
+    tokenized = False
     for number, line in enumerate(lines, start=1):
-        if "#" not in line:
+        if "#" not in line or not (_TXLINT.search(line) or _NOQA.search(line)):
             continue
+        if not tokenized:  # only for files that mention a suppression: the tokenizer is not free
+            comments, tokenized = _comments(lines), True
+        if comments is not None:
+            line = comments.get(number, "")
         match = _TXLINT.search(line)
         if match:
             suppressed[number] = _codes(match.group("codes"))
@@ -38,6 +45,19 @@ def parse_suppressions(lines) -> Tuple[Dict[int, Tuple[str, ...]], Dict[int, str
             suppressed[number] = _codes(match.group("codes"))
             styles[number] = NOQA_STYLE
     return suppressed, reasons, styles
+
+
+def _comments(lines) -> Optional[Dict[int, str]]:
+    """line -> its comment, so that `# noqa` inside a string or docstring is not a suppression."""
+    found: Dict[int, str] = {}
+    readline = iter(line + "\n" for line in lines).__next__
+    try:
+        for token in tokenize.generate_tokens(readline):
+            if token.type == tokenize.COMMENT:
+                found[token.start[0]] = token.string
+    except (tokenize.TokenError, SyntaxError, StopIteration):
+        return None  # then the lines are read as they are
+    return found
 
 
 def is_suppressed(code: str, line: int, suppressed: Dict[int, Tuple[str, ...]]) -> bool:

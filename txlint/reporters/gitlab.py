@@ -2,15 +2,15 @@
 
 import json
 
-from txlint.fingerprint import fingerprint
+from txlint.fingerprint import unique_fingerprints
 
 
 def render(result, options) -> str:
     issues = [{
         "description": f"{finding.code} {finding.message}",
         "check_name": f"{finding.code} {finding.name}",
-        "fingerprint": fingerprint(finding),
+        "fingerprint": print_,
         "severity": "major",
         "location": {"path": finding.path, "lines": {"begin": finding.line, "end": finding.end_line}},
-    } for finding in result.findings]
+    } for finding, print_ in zip(result.findings, unique_fingerprints(result.findings))]
     return json.dumps(issues, indent=2) + "\n"

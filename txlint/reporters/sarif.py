@@ -1,11 +1,13 @@
 """SARIF 2.1.0: the rule catalogue, results with locations and fingerprints, suppressions."""
 
 import json
+import re
+from urllib.parse import quote
 
 from txlint import __version__
-from txlint.fingerprint import fingerprint
+from txlint.fingerprint import unique_fingerprints
 
-SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 HELP_URI = "https://pypi.org/project/txlint/#{code}"
 
 
@@ -14,29 +16,34 @@ def _rule(rule) -> dict:
         "id": rule.code,
         "name": rule.name,
         "shortDescription": {"text": rule.summary},
-        "fullDescription": {"text": rule.summary},
+        "fullDescription": {"text": _section(rule.docs, "What it does") or rule.summary},
         "help": {"text": rule.docs, "markdown": rule.docs},
         "helpUri": HELP_URI.format(code=rule.code.lower()),
         "defaultConfiguration": {"level": "error"},
     }
 
 
-def _result(finding, index_of, suppression_reason=None) -> dict:
+def _section(docs: str, heading: str) -> str:
+    match = re.search(rf"## {re.escape(heading)}\n(.*?)(?=\n## |\Z)", docs, re.S)
+    return " ".join(match.group(1).split()) if match else ""
+
+
+def _result(finding, index_of, fingerprint, suppression_reason=None) -> dict:
     result = {
         "ruleId": finding.code,
-        "ruleIndex": index_of[finding.code],
+        **({"ruleIndex": index_of[finding.code]} if finding.code in index_of else {}),
         "level": "error",
         "message": {"text": finding.message},
         "locations": [{
             "physicalLocation": {
-                "artifactLocation": {"uri": finding.path, "uriBaseId": "%SRCROOT%"},
+                "artifactLocation": {"uri": quote(finding.path), "uriBaseId": "%SRCROOT%"},
                 "region": {"startLine": finding.line, "startColumn": finding.column,
                            "endLine": finding.end_line, "endColumn": finding.end_column},
             },
             **({"logicalLocations": [{"fullyQualifiedName": finding.function, "kind": "function"}]}
                if finding.function else {}),
         }],
-        "partialFingerprints": {"txlint/v1": fingerprint(finding)},
+        "partialFingerprints": {"txlint/v1": fingerprint},
     }
     if suppression_reason is not None:
         suppression = {"kind": "inSource", "status": "accepted"}
@@ -49,10 +56,11 @@ def _result(finding, index_of, suppression_reason=None) -> dict:
 def render(result, options) -> str:
     rules = list(options.rules.values())
     index_of = {rule.code: index for index, rule in enumerate(rules)}
-    results = [_result(finding, index_of) for finding in result.findings]
+    results = [_result(finding, index_of, print_)
+               for finding, print_ in zip(result.findings, unique_fingerprints(result.findings))]
     results += [
-        _result(finding, index_of, result.suppression_reasons.get((finding.path, finding.line), ""))
-        for finding in result.suppressed
+        _result(finding, index_of, print_, result.suppression_reasons.get((finding.path, finding.line), ""))
+        for finding, print_ in zip(result.suppressed, unique_fingerprints(result.suppressed))
     ]
     document = {
         "$schema": SCHEMA,
