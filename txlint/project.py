@@ -411,7 +411,7 @@ class Project:
         if func[0] == "attr":
             base = self.evaluate(func[1], unit, depth)
             if base is None:
-                return Outcome()
+                return self._run_on_unknown_receiver(func[2], view)
             knowledge = self.registry.for_value(base)
             if knowledge is not None:
                 outcome = knowledge.method(base, func[2], view)
@@ -427,6 +427,17 @@ class Project:
         if target is None:
             return Outcome()
         return self._call_target(target, view, depth)
+
+    def _run_on_unknown_receiver(self, name: str, view: CallView) -> Outcome:
+        """`x.execute(text("UPDATE ..."))` with x unresolved: the statement still says what runs."""
+        if name not in self.registry.statement_runners or not view.args:
+            return Outcome()
+        statement = view.value(0)
+        if statement is None or statement.kind != "statement":
+            return Outcome()
+        knowledge = self.registry.for_value(statement)
+        outcome = knowledge.run_statement(statement, name, view) if knowledge is not None else None
+        return outcome or Outcome()
 
     def _model_by_label(self, view: CallView) -> Optional[Value]:
         """`apps.get_model("shop", "Order")` / `get_model("shop.Order")`: the model named by strings."""

@@ -16,6 +16,9 @@ class Knowledge:
     roots: Tuple[str, ...] = ()  # top-level import names this knowledge owns
     # Qualified names of base classes that make a class a model of this library.
     model_bases: Tuple[str, ...] = ()
+    # Methods that run a statement object of this library passed as their first argument, whatever
+    # the receiver is (`x.execute(text("..."))` where x could not be resolved).
+    statement_runners: Tuple[str, ...] = ()
 
     def qname_value(self, qname: str) -> Optional[Value]:
         """The value of an imported name itself (for example a transaction decorator)."""
@@ -34,6 +37,10 @@ class Knowledge:
 
     def call_value(self, value: Value, call: CallView) -> Optional[Outcome]:
         """Calling `value(...)`."""
+        return None
+
+    def run_statement(self, statement: Value, name: str, call: CallView) -> Optional[Outcome]:
+        """`receiver.name(statement, ...)` on a receiver that could not be resolved (see statement_runners)."""
         return None
 
     def enter(self, value: Value) -> Optional[Value]:
@@ -86,6 +93,7 @@ class Registry:
             for base in knowledge.model_bases:
                 self.model_bases[base] = knowledge.library
         self.transaction_helpers = frozenset(transaction_helpers)
+        self.statement_runners = frozenset(name for knowledge in self.all for name in knowledge.statement_runners)
 
     def for_qname(self, qname: str) -> Optional[Knowledge]:
         return self.by_root.get(qname.split(".", 1)[0])

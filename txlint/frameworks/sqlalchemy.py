@@ -171,6 +171,21 @@ class SQLAlchemyKnowledge(Knowledge):
                                            table=value.table), effect=None)
         return None
 
+    statement_runners = ("execute", "scalar", "scalars", "exec")
+
+    def run_statement(self, statement: Value, name: str, call: CallView) -> Optional[Outcome]:
+        """A `text()` or DML statement executed through a session or connection txlint could not resolve
+        (a project's own session factory): the write is known, its transaction regime is not."""
+        if statement.library != LIBRARY:
+            return None
+        if statement.has("text"):
+            return effect("sql", LIBRARY, "", how="raw", sql=statement.sql) if statement.sql else None
+        if statement.table or statement.name:
+            target = Value("model", name=statement.name, library=LIBRARY, table=statement.table) \
+                if statement.has("model") else statement
+            return write_effect(LIBRARY, target, "", how="core")
+        return None
+
     def _session_method(self, value: Value, name: str, call: CallView) -> Optional[Outcome]:
         regime = value.regime or IMPLICIT
         if name in _SESSION_WRITES:
