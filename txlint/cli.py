@@ -3,7 +3,6 @@
 import argparse
 import os
 import sys
-from pathlib import Path
 from typing import List, Optional
 
 from txlint import __version__
@@ -57,7 +56,6 @@ def _positive(text: str) -> int:
 def _codes(text: str) -> List[str]:
     return [code for code in text.replace(" ", ",").split(",") if code]
 
-    return tuple(rule.code for rule in all_rules())
 
 def _check(args) -> int:
     from txlint.rules import all_rules
