@@ -17,15 +17,15 @@ class Invoice(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE)
 
 
-def record(order):
+def record(total):
+    order = Order.objects.create(total=total)
     Invoice.objects.create(order=order)
+    return order
 
 
 @transaction.atomic
 def place_order(total):
-    order = Order.objects.create(total=total)
-    record(order)
-    return order
+    return record(total)
 
 
 def unrelated():
@@ -59,39 +59,34 @@ def test_an_edit_anywhere_in_the_function_gates_its_hazard(txlint, tree):
     assert txlint("check", cwd=root)[1].count("TXL101") == 2
 
 
-def test_removing_a_decorator_gates_the_function(txlint, tree):
+def test_an_edit_to_a_caller_gates_the_helper_it_calls(txlint, tree):
+    # record() writes two tables outside a transaction, but its only caller is atomic: no finding.
     root = _repository(tree, {"app/services.py": HELPERS})
+    assert txlint("check", cwd=root)[0] == 0
+    # Removing the caller's decorator (a deleted line) makes record() a finding, though record()
+    # itself did not change.
     (root / "app" / "services.py").write_text(HELPERS.replace("@transaction.atomic\n", ""))
     code, out, _ = txlint("check", "--diff", "HEAD", cwd=root)
-    assert code == 1 and "TXL101" in out, out
+    assert code == 1 and "app/services.py:14:5: TXL101" in out, out
 
 
-def test_an_edit_to_a_caller_gates_the_helper_and_an_edit_to_a_helper_gates_its_callers(txlint, tree):
-    # record() writes outside any transaction, but its only caller is atomic: no finding.
-    loose = HELPERS.replace("def unrelated():\n    return 1\n",
-                            "def unrelated():\n    return 1\n\n\ndef reorder(order):\n    record(order)\n")
-    root = _repository(tree, {"app/services.py": HELPERS})
-    # A new caller outside a transaction makes record() a finding, though record() did not change.
-    (root / "app" / "services.py").write_text(loose)
-    code, out, _ = txlint("check", "--diff", "HEAD", cwd=root)
-    assert code == 1 and "TXL" in out, out
-    # A helper that starts writing a second table makes its caller's hazard new, though only the
+def test_an_edit_to_a_helper_gates_its_callers(txlint, tree):
+    before = MULTI_TABLE.replace("    Invoice.objects.create(order=order)\n", "    make_invoice(order)\n") + (
+        "\n\ndef make_invoice(order):\n    return order\n\n\ndef unrelated():\n    return 1\n")
+    root = _repository(tree, {"app/services.py": before})
+    assert txlint("check", cwd=root)[0] == 0
+    # The helper starts writing a second table: its caller's hazard is new, though only the
     # helper changed.
-    split = HELPERS.replace("@transaction.atomic\n", "").replace(
-        "def record(order):\n    Invoice.objects.create(order=order)\n",
-        "def record(order):\n    pass\n")
-    root2 = _repository(tree, {"two/app/services.py": split})
-    assert txlint("check", "--diff", "HEAD", cwd=root2 / "two")[0] == 0
-    (root2 / "two" / "app" / "services.py").write_text(split.replace(
-        "def record(order):\n    pass\n", "def record(order):\n    Invoice.objects.create(order=order)\n"))
-    code, out, _ = txlint("check", "--diff", "HEAD", cwd=root2 / "two")
-    assert code == 1 and "app/services.py:19:5: TXL101" in out, out
-    # An edit to an unrelated function gates nothing.
-    (root2 / "two" / "app" / "services.py").write_text(split.replace("return 1", "return 2"))
-    _git(root2, "add", ".")
-    _git(root2, "commit", "-qm", "unrelated")
-    (root2 / "two" / "app" / "services.py").write_text(split.replace("return 1", "return 3"))
-    assert txlint("check", "--diff", "HEAD", cwd=root2 / "two")[0] == 0
+    after = before.replace("def make_invoice(order):\n    return order\n",
+                           "def make_invoice(order):\n    return Invoice.objects.create(order=order)\n")
+    (root / "app" / "services.py").write_text(after)
+    code, out, _ = txlint("check", "--diff", "HEAD", cwd=root)
+    assert code == 1 and "app/services.py:14:5: TXL101" in out, out
+    # With that committed, an edit to an unrelated function gates nothing.
+    _git(root, "commit", "-qam", "helper")
+    (root / "app" / "services.py").write_text(after.replace("return 1", "return 2"))
+    assert txlint("check", cwd=root)[0] == 1
+    assert txlint("check", "--diff", "HEAD", cwd=root)[0] == 0
 
 
 def test_module_level_code_counts_by_line_and_new_files_count_whole(txlint, tree):

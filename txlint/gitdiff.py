@@ -50,11 +50,13 @@ def changed_lines(revision: str) -> Changes:
 
 
 def _hunk_lines(header: str) -> range:
-    """`@@ -a,b +c,d @@`: lines c .. c+d-1 of the new file; a pure deletion (d = 0) marks line c,
-    the line after which the deleted lines were."""
+    """`@@ -a,b +c,d @@`: lines c .. c+d-1 of the new file; a pure deletion (d = 0) marks the lines
+    on both sides of it, c and c+1 (a deleted decorator changes the function below it)."""
     new = header.split(" ")[2][1:]
     start, _, count = new.partition(",")
-    return range(int(start), int(start) + max(int(count or 1), 1))
+    if count == "0":
+        return range(int(start), int(start) + 2)
+    return range(int(start), int(start) + int(count or 1))
 
 
 def _unquote(name: str) -> str:
