@@ -5,7 +5,7 @@ import multiprocessing
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 import pathspec
 
@@ -166,11 +166,18 @@ def _parse_indexed(item: Tuple[int, SourceFile]) -> Tuple[int, FileResult]:
 
 def check_files(files: Sequence[Path], linter: "Linter", jobs: int = 1, cache: Optional[Cache] = None) -> RunResult:
     """Lint files as one project: facts from the cache or parsed in parallel, then the rules."""
-    sources = [load_source(path) for path in files]
+    return check_sources([load_source(path) for path in files], linter, jobs, cache)
+
+
+def check_sources(sources: List[SourceFile], linter: "Linter", jobs: int = 1, cache: Optional[Cache] = None,
+                  report_paths: Optional[Set[str]] = None) -> RunResult:
+    """Lint sources already read (an editor's unsaved buffer among them) as one project; with
+    `report_paths`, the whole project is analysed but only those files' findings are reported."""
     key = ""
     if cache is not None:
         key = run_key(linter.config.fingerprint(), [rule.code for rule in linter.rules],
-                      [(source.shown, source.key) for source in sources])
+                      [(source.shown, source.key) for source in sources]
+                      + sorted((path, "reported") for path in report_paths or ()))
         cached = cache.load("runs", key)
         if isinstance(cached, RunResult):
             return cached
@@ -186,7 +193,7 @@ def check_files(files: Sequence[Path], linter: "Linter", jobs: int = 1, cache: O
         results[index] = result
         if cache is not None and sources[index].key:
             cache.store("facts", sources[index].key, result)
-    run = linter.run(results)
+    run = linter.run(results, report_paths)
     if cache is not None and not run.internal_errors:
         cache.store("runs", key, run)
     return run
@@ -220,17 +227,18 @@ class Linter:
         return any(spec.match_file(path) and any(code.startswith(c) for c in codes)
                    for spec, codes in self.per_file_ignores)
 
-    def run(self, results: Sequence[FileResult]) -> RunResult:
+    def run(self, results: Sequence[FileResult], report_paths: Optional[Set[str]] = None) -> RunResult:
         run = RunResult(files=len(results))
         modules = [result.facts for result in results if result.facts is not None]
         for result in results:
-            if result.parse_error is not None:
+            if result.parse_error is not None and (report_paths is None or result.path in report_paths):
                 run.parse_errors += 1
                 if self.enabled("TXL000") and not self._ignored_for_path("TXL000", result.path):
                     run.findings.append(result.parse_error)
         project = Project(modules, self.config)
         for module in modules:
-            self._check_module(project, module, run)
+            if report_paths is None or module.path in report_paths:
+                self._check_module(project, module, run)
         run.calls = _call_graph(project)
         if self.enabled("TXL201") and "TXL201" not in self.config.select and project.writes_only_raw_sql:
             run.hints.append("no ORM in this project: raw SQL is how it writes, so TXL201 raw-sql-write is off; "
