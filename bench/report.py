@@ -63,7 +63,8 @@ def print_report(meta: dict, rows: List[dict]) -> None:
         print(f"| {corpus} | {target} | {_number(measured, 2)} | {limit} | {met} |")
     notes = [f"{row['corpus']} {row['tool']}: {row['warning']}" for row in rows if row.get("warning")]
     for row in rows:
-        if row.get("files_seen") is not None and row["tool"] != "semgrep (1 rule)" and row["files_seen"] < 0.9 * row["files"]:
+        seen = row.get("files_seen")
+        if seen is not None and row["tool"] != "semgrep (1 rule)" and seen < 0.9 * row["files"]:
             notes.append(f"{row['corpus']} {row['tool']}: linted only {row['files_seen']} of {row['files']} files")
     if notes:
         print("\n" + "\n".join(f"- {note}" for note in notes))

@@ -69,6 +69,9 @@ def selected_tools(spec: Optional[str]) -> List[str]:
 
 def measure_once(tool: toolchain.Tool, corpus: corpora.Corpus, timeout: float, scratch: Path) -> dict:
     """One timed run through measure.py; the tool's setup and teardown are not timed."""
+    if not corpus.source.is_dir():
+        return {"seconds": 0.0, "peak_mib": 0.0, "code": None, "timed_out": False,
+                "error": f"{corpus.source} disappeared during the run"}
     if tool.setup:
         tool.setup()
     stdout_file, stderr_file = scratch / "stdout", scratch / "stderr"
@@ -94,10 +97,14 @@ def measure_once(tool: toolchain.Tool, corpus: corpora.Corpus, timeout: float, s
             sample["error"] = f"unreadable output ({type(error).__name__}): {toolchain._last_line(stderr or stdout)}"
         if "Traceback (most recent call last)" in stderr:
             sample["warning"] = f"traceback on stderr: {toolchain._last_line(stderr)}"
+        note = tool.code_note(sample["code"])
+        if note:
+            sample["warning"] = note
     return sample
 
 
-def bench_corpus(corpus: corpora.Corpus, tools: List[toolchain.Tool], args, repeat: int, scratch: Path) -> Dict[str, list]:
+def bench_corpus(corpus: corpora.Corpus, tools: List[toolchain.Tool], args, repeat: int,
+                 scratch: Path) -> Dict[str, list]:
     samples: Dict[str, list] = {tool.name: [] for tool in tools}
     for repetition in range(repeat):
         for tool in tools:  # round-robin: every tool once per repetition

@@ -58,7 +58,8 @@ def prepare_environment(name: str) -> Optional[str]:
         subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], capture_output=True)
     if name == ".venv":  # a txlint left here by an older bench would put its plugin into plain flake8
         subprocess.run([str(python), "-m", "pip", "uninstall", "--quiet", "--yes", "txlint"], capture_output=True)
-    installed = subprocess.run([str(python), "-m", "pip", "install", "--quiet", *packages], capture_output=True, text=True)
+    installed = subprocess.run([str(python), "-m", "pip", "install", "--quiet", *packages],
+                               capture_output=True, text=True)
     if installed.returncode != 0:
         return f"install failed: {_last_line(installed.stderr)}"
     stamp_file.write_text(_stamp(packages))
@@ -88,6 +89,7 @@ class Tool:
     teardown: Optional[Callable[[], None]] = None  # after each timed run, untimed
     read: Callable[[str], dict] = lambda stdout: {}  # findings (and files seen) from its output
     ok_codes: tuple = (0,)
+    code_note: Callable[[int], Optional[str]] = lambda code: None  # a warning for an accepted exit code
     env: Dict[str, str] = field(default_factory=dict)
     slow_once: bool = True  # a tool slower than --slow-seconds is timed once
 
@@ -184,7 +186,8 @@ def tools_for(corpus: Corpus, jobs: int, setup_problems: Dict[str, str]) -> "tup
              setup_problems.get(".venv"), read=lambda stdout: {"findings": len(json.loads(stdout))},
              env={"RAYON_NUM_THREADS": j}),
         Tool("fixit", [str(peers / "fixit"), "lint", target], setup_problems.get(".venv"),
-             read=_lines(r"^\S+@\d+:\d+ "), ok_codes=(0, 1)),
+             read=_lines(r"^\S+@\d+:\d+ "), ok_codes=(0, 1, 2, 3),  # bit 1: violations, bit 2: a file failed
+             code_note=lambda code: "some files failed inside Fixit (exit bit 2)" if code & 2 else None),
         Tool("semgrep (1 rule)", [str(semgrep_bin / "semgrep"), "scan", "--config", str(HERE / "semgrep-rule.yml"),
                                   "--metrics=off", "--disable-version-check", "--no-git-ignore", "--jobs", j,
                                   "--json", target],
