@@ -40,6 +40,11 @@ def _hazard(context: RuleContext, effects: List[Effect], file_effect: Effect, wr
     if not context.sequential(first.site.context, second.site.context):
         return None
     if file_effect.kind == "file_delete":
+        if file_first and not _rollback_can_follow(context, write, file_effect):
+            return report_at(file_effect.site, (
+                f"deletes the file before the write to {_name(write)} at line {write.line}: if that write fails, the "
+                f"row still points at a file that is gone; change the row first and delete the file after the "
+                f"commit (`transaction.on_commit(lambda: ...)`, or `on_commit` of `txlint.runtime.atomic`)"))
         if not _rollback_can_follow(context, write, file_effect):
             return None
         return report_at(file_effect.site, (

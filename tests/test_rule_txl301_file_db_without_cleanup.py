@@ -115,6 +115,12 @@ POSITIVES = {
                 os.remove(scenario.context_path)  # error: TXL301
                 scenario.delete()
         """,
+    "file deleted before the row that points at it": """
+        def discard(pk):
+            scenario = Scenario.objects.get(pk=pk)
+            scenario.upload.delete()  # error: TXL301
+            scenario.delete()
+        """,
     "SQLAlchemy: file written before the session commits": """
         from sqlalchemy.orm import Session
         from app.sa_models import Document
@@ -248,6 +254,12 @@ LOOK_ALIKES = {
             with transaction.atomic():
                 scenario.delete()
             os.remove(scenario.context_path)
+        """,
+    "row deleted first, then its file": """
+        def discard(pk):
+            scenario = Scenario.objects.get(pk=pk)
+            scenario.delete()
+            scenario.upload.delete(save=False)
         """,
     "scratch directory removed": """
         def rebuild(pk, workdir):
