@@ -50,10 +50,11 @@ RULE = Rule(
 Finds SQL text that writes — INSERT, UPDATE, DELETE, MERGE, REPLACE, UPSERT, `SELECT ... INTO`,
 DDL, `COPY ... FROM`, data-modifying CTEs — executed through a raw entry point (DB-API `execute`,
 `executemany`, `executescript`, psycopg2 `execute_values`, SQLAlchemy `text()` and
-`exec_driver_sql`, Django `connection.cursor()` and `.raw()`, peewee `execute_sql`, Alembic
-`op.execute`, pandas `to_sql`), outside the modules listed in `raw-sql-allowed`. The SQL is
-followed through concatenation, f-strings, `%` and `.format` templates and constants; SQL that
-cannot be resolved is not reported. Migrations (Django `migrations/`, Alembic `versions/`) are
+`exec_driver_sql` (also on sessions txlint cannot resolve), Django `connection.cursor()` and
+`.raw()`, peewee `execute_sql`, Tortoise `execute_query`/`execute_script`, encode/databases
+`execute`, Prisma `execute_raw`, Alembic `op.execute`, pandas `to_sql`), outside the modules listed
+in `raw-sql-allowed`. The SQL is followed through concatenation, f-strings, `%` and `.format`
+templates and constants; SQL that cannot be resolved is not reported. Migrations (Django `migrations/`, Alembic `versions/`) are
 allowed. A project with no ORM at all writes only through SQL, so there the rule is off unless
 `select` names `TXL201` (txlint prints a one-line hint instead).
 

@@ -139,7 +139,8 @@ Finds a function that writes a file (or an object in S3 / Google Cloud Storage, 
 storage file) and database rows that refer to each other — the path flows into the row, or the
 row's id into the path — ordered so that if the later step fails the earlier one is orphaned: a
 row pointing at a file that was never written, or a file no row points to. Deleting a file inside
-a transaction that can still roll back is the same hazard in reverse. Not a finding: cleanup in an
+a transaction that can still roll back, or before the write to the row that points at it, is the
+same hazard in reverse. Not a finding: cleanup in an
 `except`/`finally` block, a temporary file renamed into place after the rows are written, a file
 write deferred with `transaction.on_commit`, or `txlint.runtime.stage_file`.
 
