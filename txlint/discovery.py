@@ -2,12 +2,20 @@
 
 import os
 from pathlib import Path
-from typing import Iterable, List, Optional, Tuple
+from typing import Iterable, List, NamedTuple, Optional, Tuple
 
 import pathspec
 
 from txlint.config import DEFAULT_EXCLUDE, Config
 from txlint.errors import UsageError
+
+
+class NamedDirectory(NamedTuple):
+    """A directory named on the command line: the exclusions that matched it do not apply below it."""
+
+    path: Path
+    default_excluded: bool  # by the always-on excludes (or outside the root: matched below it)
+    git_depth: int  # .gitignore files above this depth matched it, so only deeper ones apply
 
 
 class FileFilter:
@@ -45,28 +53,47 @@ class FileFilter:
             self._gitignores[directory] = spec
         return spec
 
-    def _ignored_by_git(self, relative: str, is_dir: bool) -> bool:
-        """A .gitignore in any directory between the root and the path applies to it."""
+    def _ignored_by_git(self, relative: str, is_dir: bool, from_depth: int = 0) -> bool:
+        """A .gitignore in any directory between the root (or `from_depth` levels below it) and the
+        path applies to it."""
         parts = relative.split("/")
         suffix = "/" if is_dir else ""
-        for depth in range(len(parts)):
+        for depth in range(from_depth, len(parts)):
             spec = self._gitignore_for("/".join(parts[:depth]))
             if spec.match_file("/".join(parts[depth:]) + suffix):
                 return True
         return False
 
-    def excluded(self, path: Path, is_dir: bool, configured: bool = True) -> bool:
-        relative = self.relative(path)
-        if relative is None:
-            relative = path.as_posix().lstrip("/")
-        if is_dir:
-            relative += "/"
-        if self.always_excluded.match_file(relative):
-            return True
-        if configured and self.configured_excluded.match_file(relative):
-            return True
+    def excluded(self, path: Path, is_dir: bool, configured: bool = True, below: Optional["NamedDirectory"] = None) -> bool:
+        """Whether the default excludes, the configured ones or a .gitignore exclude the path.
+
+        `below` is the directory named on the command line the path was found in: an exclusion
+        that applies to that directory itself (or that cannot be anchored at the root because the
+        directory is outside it) is matched below the directory instead, so naming it lints it.
+        """
         inside = self.relative(path)
-        return inside is not None and inside != "" and self._ignored_by_git(inside, is_dir)
+        relative = inside if inside is not None else path.as_posix().lstrip("/")
+        default_relative = relative
+        if below is not None and (below.default_excluded or inside is None):
+            default_relative = os.path.relpath(path, below.path).replace(os.sep, "/")
+            if inside is None:
+                relative = default_relative
+        suffix = "/" if is_dir else ""
+        if self.always_excluded.match_file(default_relative + suffix):
+            return True
+        if configured and self.configured_excluded.match_file(relative + suffix):
+            return True
+        git_from = below.git_depth if below is not None else 0
+        return inside is not None and inside != "" and self._ignored_by_git(inside, is_dir, git_from)
+
+    def named_directory(self, path: Path) -> "NamedDirectory":
+        """How the excludes apply below a directory named on the command line."""
+        inside = self.relative(path)
+        default_excluded = inside is None or self.always_excluded.match_file((inside or "") + "/")
+        git_depth = 0
+        if inside and self._ignored_by_git(inside, True):
+            git_depth = len(inside.split("/"))
+        return NamedDirectory(path, default_excluded, git_depth)
 
     def included(self, path: Path) -> bool:
         relative = self.relative(path) or path.name
@@ -86,28 +113,31 @@ def discover(paths: Iterable[str], config: Config, force_exclude: bool = False) 
             if not (force_exclude and file_filter.excluded(path, is_dir=False)):
                 found.append(path)
             continue
-        # A directory that is itself excluded but named explicitly is walked with only the
-        # always-on excludes (virtual environments, build output, caches) and .gitignore.
-        configured = force_exclude or not file_filter.excluded(path, is_dir=True)
+        # A directory named explicitly is linted even if excluded: the exclusions that match the
+        # directory itself are lifted below it (the configured ones entirely), the others still
+        # apply to what is inside (a virtual environment in it, its own .gitignore).
         if force_exclude and file_filter.excluded(path, is_dir=True):
             continue
-        found.extend(_walk(path, file_filter, configured))
+        configured = force_exclude or not file_filter.excluded(path, is_dir=True)
+        found.extend(_walk(path, file_filter, configured, file_filter.named_directory(path)))
     unique = {}
     for path in found:
         unique.setdefault(os.path.normpath(path), path)
     return sorted(unique.values(), key=lambda p: p.as_posix())
 
 
-def _walk(top: Path, file_filter: FileFilter, configured: bool) -> List[Path]:
+def _walk(top: Path, file_filter: FileFilter, configured: bool, named: NamedDirectory) -> List[Path]:
     files: List[Path] = []
     for directory, subdirectories, filenames in os.walk(top):
         base = Path(directory)
         subdirectories[:] = sorted(
-            d for d in subdirectories if not file_filter.excluded(base / d, is_dir=True, configured=configured)
+            d for d in subdirectories
+            if not file_filter.excluded(base / d, is_dir=True, configured=configured, below=named)
         )
         for filename in sorted(filenames):
             path = base / filename
-            if file_filter.included(path) and not file_filter.excluded(path, is_dir=False, configured=configured):
+            if file_filter.included(path) and not file_filter.excluded(path, is_dir=False, configured=configured,
+                                                                       below=named):
                 files.append(path)
     return files
 
