@@ -73,7 +73,6 @@ class SqliteBackend(_SqlSavepoints, Backend):
 
     def __init__(self, connection):
         self.connection = connection
-        self.opened = False
 
     def _execute(self, sql: str) -> None:
         self.connection.execute(sql)
@@ -81,8 +80,9 @@ class SqliteBackend(_SqlSavepoints, Backend):
     def begin(self) -> None:
         if self.connection.in_transaction:
             return  # legacy mode with pending writes, or autocommit=False: this transaction is ours
-        self.connection.execute("BEGIN")
-        self.opened = True
+        # Legacy mode names the kind of BEGIN it would issue (DEFERRED, IMMEDIATE, EXCLUSIVE).
+        kind = self.connection.isolation_level or ""
+        self.connection.execute(f"BEGIN {kind}".strip())
 
     def _always_in_transaction(self) -> bool:
         """autocommit=False (3.12+): the module keeps a transaction open and re-opens it itself."""
@@ -139,7 +139,7 @@ class SessionBackend(Backend):
 
     def __init__(self, session):
         self.session = session
-        _refuse_autocommit(_bind_of(session))
+        _refuse_autocommit(session if _is_connection(session) else _bind_of(session))
 
     def begin(self) -> None:
         if not self.session.in_transaction():
@@ -189,8 +189,11 @@ class AsyncSessionBackend(Backend):
 
     def __init__(self, session):
         self.session = session
-        bind = getattr(session, "bind", None) or getattr(session, "engine", None)
-        _refuse_autocommit(getattr(bind, "sync_engine", bind))
+        sync_session = getattr(session, "sync_session", None)
+        if sync_session is not None:
+            _refuse_autocommit(_bind_of(sync_session))
+        else:  # an AsyncConnection, started or not
+            _refuse_autocommit(getattr(session, "sync_connection", None), getattr(session, "sync_engine", None))
 
     async def begin(self) -> None:
         if not self.session.in_transaction():
@@ -243,7 +246,8 @@ class ContextManagerBackend(Backend):
         self._exit(self.levels[-1], None)
 
     def rollback(self) -> None:
-        self._exit(self.levels[-1], _Rollback())
+        if self.levels:  # empty when the commit failed: the library has rolled back already
+            self._exit(self.levels[-1], _Rollback())
 
     def savepoint(self):
         return self._enter()
@@ -264,21 +268,24 @@ def _bind_of(session):
     if get_bind is not None:
         try:
             return get_bind()
-        except Exception:
+        except Exception:  # an unbound session: nothing to inspect yet
             return None
     return getattr(session, "engine", None)
 
 
-def _refuse_autocommit(engine) -> None:
-    if engine is None:
-        return
-    engine = getattr(engine, "engine", engine)
-    level = getattr(getattr(engine, "dialect", None), "_on_connect_isolation_level", None)
-    options = getattr(engine, "get_execution_options", lambda: {})()
-    if level == "AUTOCOMMIT" or options.get("isolation_level") == "AUTOCOMMIT":
-        raise AtomicError(
-            "this SQLAlchemy engine is configured with isolation_level='AUTOCOMMIT': every statement "
-            "commits on its own, so no block on it can be atomic; use an engine without it")
+def _refuse_autocommit(*binds) -> None:
+    """AtomicError when an engine or connection sends every statement in autocommit mode."""
+    for bind in binds:
+        if bind is None:
+            continue
+        engine = getattr(bind, "engine", bind)
+        connect_level = getattr(getattr(engine, "dialect", None), "_on_connect_isolation_level", None)
+        option_levels = [getattr(candidate, "get_execution_options", dict)().get("isolation_level")
+                         for candidate in (bind, engine)]
+        if "AUTOCOMMIT" in (connect_level, *option_levels):
+            raise AtomicError(
+                "this SQLAlchemy engine or connection uses isolation_level='AUTOCOMMIT': every "
+                "statement commits on its own, so no block on it can be atomic; use one without it")
 
 
 class DjangoBackend(ContextManagerBackend):
@@ -302,14 +309,32 @@ class DjangoBackend(ContextManagerBackend):
         return True
 
 
-def _django(alias: Optional[str]) -> Backend:
-    return DjangoBackend(alias)
+class PeeweeBackend(ContextManagerBackend):
+    """peewee's own atomic. peewee has no commit hook, so inside a transaction opened by peewee
+    code this block would only release a savepoint: its callbacks and files would run before the
+    real commit. It refuses that instead."""
+
+    def __init__(self, database):
+        self.database = database
+        super().__init__(database.atomic)
+
+    def begin(self) -> None:
+        if self.database.in_transaction():
+            raise AtomicError(
+                "this peewee database is already inside a transaction opened outside "
+                "txlint.runtime.atomic, whose commit atomic cannot observe; open the outer "
+                "transaction with atomic(database) instead")
+        super().begin()
+
+
+def _is_connection(bind) -> bool:
+    return "sqlalchemy.engine.base.Connection" in _type_names(bind)
 
 
 def backend_for(target: Any) -> Backend:
     """The adapter for a target, or AtomicError naming what is supported."""
     if target is None or isinstance(target, str):
-        return _django(target)
+        return DjangoBackend(target)
     names = _type_names(target)
     if "sqlite3.Connection" in names:
         return SqliteBackend(target)
@@ -324,7 +349,7 @@ def backend_for(target: Any) -> Backend:
     if "sqlalchemy.engine.base.Engine" in names:
         return EngineBackend(target)
     if any(name.startswith("peewee.") and name.endswith("Database") for name in names):
-        return ContextManagerBackend(target.atomic)
+        return PeeweeBackend(target)
     raise AtomicError(
         f"txlint.runtime.atomic does not know how to open a transaction on {type(target).__qualname__}; "
         "it supports SQLAlchemy sessions, connections and engines (sync and asyncio), a Django "
