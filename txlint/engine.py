@@ -28,6 +28,7 @@ class FileResult:
     path: str
     facts: Optional[ModuleFacts] = None
     parse_error: Optional[Finding] = None
+    internal_error: Optional[str] = None  # txlint itself failed on this file (a bug, reported, never cached)
 
 
 @dataclass
@@ -43,6 +44,10 @@ class RunResult:
     function_ranges: Dict[Tuple[str, str], Tuple[int, int]] = field(default_factory=dict)
     # function qualname -> the project's functions it calls: for --diff, a hazard spans its helpers.
     calls: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
+
+
+class InternalError(RuntimeError):
+    """txlint or one of its rules failed (a bug); raised by `lint_source`/`lint_sources`."""
 
 
 def _engine_finding(code: str, name: str, path: str, line: int, message: str) -> Finding:
@@ -91,7 +96,11 @@ def facts_from_source(text: str, path: str, module: str, is_package: bool = Fals
     except (RecursionError, MemoryError, ValueError) as error:
         return FileResult(path, parse_error=_parse_error(path, f"cannot parse: {type(error).__name__}: {error}"))
     lines = text.splitlines()
-    facts = extract(tree, text, lines, path, module, is_package)
+    try:
+        facts = extract(tree, text, lines, path, module, is_package)
+    except Exception as error:  # a bug in txlint on one file must not end the run
+        return FileResult(path, internal_error=f"{path}: internal error while reading the file's structure: "
+                                               f"{type(error).__name__}: {error}")
     facts.suppressions, facts.suppression_reasons, facts.suppression_styles = parse_suppressions(lines)
     return FileResult(path, facts=facts)
 
@@ -191,7 +200,7 @@ def check_sources(sources: List[SourceFile], linter: "Linter", jobs: int = 1, ca
             missing.append(index)
     for index, result in zip(missing, _parse_all([sources[index] for index in missing], jobs)):
         results[index] = result
-        if cache is not None and sources[index].key:
+        if cache is not None and sources[index].key and result.internal_error is None:
             cache.store("facts", sources[index].key, result)
     run = linter.run(results, report_paths)
     if cache is not None and not run.internal_errors:
@@ -235,7 +244,14 @@ class Linter:
                 run.parse_errors += 1
                 if self.enabled("TXL000") and not self._ignored_for_path("TXL000", result.path):
                     run.findings.append(result.parse_error)
-        project = Project(modules, self.config)
+            if result.internal_error is not None:
+                run.internal_errors.append(result.internal_error)
+        try:
+            project = Project(modules, self.config)
+        except Exception as error:  # without the project model no rule can run; say so, never a traceback
+            run.internal_errors.append(f"internal error while resolving the project: {type(error).__name__}: {error}")
+            run.findings.sort(key=Finding.sort_key)
+            return run
         for module in modules:
             if report_paths is None or module.path in report_paths:
                 self._check_module(project, module, run)
@@ -319,7 +335,11 @@ def lint_source(source, path: str = "example.py", config: Optional[Config] = Non
 
 def lint_sources(sources: Dict[str, object], config: Optional[Config] = None,
                  rules: Optional[Sequence[Rule]] = None, modules: Optional[Dict[str, str]] = None) -> List[Finding]:
-    """Lint several sources as one project (paths are used as given)."""
+    """Lint several sources as one project (paths are used as given).
+
+    A rule or txlint itself failing is not a finding: it raises `InternalError` with the messages
+    the command line would print, so that a crash can never pass for a clean result.
+    """
     from txlint.rules import all_rules
 
     linter = Linter(config or Config(), rules if rules is not None else all_rules())
@@ -334,7 +354,10 @@ def lint_sources(sources: Dict[str, object], config: Optional[Config] = None,
             text = source
         name = (modules or {}).get(path) or _module_from_path(path)
         results.append(facts_from_source(text, path, name, path.endswith("__init__.py")))
-    return linter.run(results).findings
+    run = linter.run(results)
+    if run.internal_errors:
+        raise InternalError("\n".join(run.internal_errors))
+    return run.findings
 
 
 def _module_from_path(path: str) -> str:
