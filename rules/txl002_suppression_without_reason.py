@@ -18,11 +18,13 @@ reader cannot tell whether it still holds.
 
 ## Example
 ```python
+# [tool.txlint] require-reason = true
 Invoice.objects.create(order=order)  # txlint: ignore[TXL101]
 ```
 
 ## Use instead
 ```python
+# [tool.txlint] require-reason = true
 Invoice.objects.create(order=order)  # txlint: ignore[TXL101] -- the caller holds transaction.atomic()
 ```
 """,

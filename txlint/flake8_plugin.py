@@ -64,6 +64,17 @@ def analyse_paths(paths: Sequence[str], jobs: int) -> _Analysis:
     return _Analysis(result.findings)
 
 
+def _project_start(path: Path) -> Path:
+    """Where the buffer's project is found: the nearest pyproject.toml above the file; without
+    one, the working directory (the editor's workspace) if the file is inside it."""
+    from txlint.config import find_pyproject
+
+    directory = path.resolve().parent
+    if find_pyproject(directory) is None and Path.cwd().resolve() in (directory, *directory.parents):
+        return Path.cwd()
+    return directory
+
+
 def analyse_buffer(filename: str, text: str) -> _Analysis:
     """The findings in `filename`, whose current text is `text`, analysed within its project."""
     from txlint.cache import file_key
@@ -73,7 +84,7 @@ def analyse_buffer(filename: str, text: str) -> _Analysis:
 
     path = Path(filename)
     try:
-        linter, cache = _linter(path.resolve().parent)
+        linter, cache = _linter(_project_start(path))
         if FileFilter(linter.config).excluded(path, is_dir=False):
             return _Analysis()
         files = discover([linter.config.root], linter.config)
