@@ -76,3 +76,69 @@ def test_per_file_ignores_apply(txlint, tree):
                  "scripts/once.py": MULTI_TABLE, "app/main.py": MULTI_TABLE})
     _, out, _ = txlint("check", cwd=root)
     assert "app/main.py" in out and "scripts/once.py" not in out
+
+
+@pytest.mark.parametrize("files, args, message", [
+    ({"pyproject.toml": "[tool.txlint]\nexlude = ['build/']\n"}, [],
+     "unknown key `exlude` in [tool.txlint] (did you mean 'exclude'?)"),
+    ({"pyproject.toml": "[tool.txlint]\nselect = ['TXL101'\n"}, [], "invalid TOML"),
+    ({"pyproject.toml": "[tool.txlint]\nignore = [101]\n"}, [], "`ignore` must be a list of strings"),
+    ({"pyproject.toml": "[tool.txlint]\nper-file-ignores = ['scripts/**']\n"}, [],
+     "`per-file-ignores` must be a table"),
+    ({"pyproject.toml": "[tool.txlint]\nper-file-ignores = { 'a/**' = 'TXL101' }\n"}, [], "must be a list of strings"),
+    ({"pyproject.toml": "[tool]\ntxlint = 3\n"}, [], "[tool.txlint] must be a table"),
+    ({"pyproject.toml": "[tool.txlint]\nselect = ['TXL99']\n"}, [], "unknown rule code 'TXL99'"),
+    ({"pyproject.toml": "[tool.txlint]\nper-file-ignores = { 'a/**' = ['TXL777'] }\n"}, [],
+     "unknown rule code 'TXL777'"),
+    ({"pyproject.toml": b"[tool.txlint]\nignore = ['\xff']\n"}, [], "pyproject.toml"),
+    ({}, ["--select", "TXL11O"], "--select: unknown rule code 'TXL11O'"),
+    ({}, ["--ignore", "E501"], "--ignore: unknown rule code 'E501'"),
+    ({}, ["--config", "missing.toml"], "--config: no such file: missing.toml"),
+    ({"txlint.toml": "selct = ['TXL']\n"}, ["--config", "txlint.toml"], "(did you mean 'select'?)"),
+])
+def test_configuration_errors_exit_2_with_one_line(txlint, tree, files, args, message):
+    root = tree({"app/services.py": MULTI_TABLE, **files})
+    code, out, err = txlint("check", *args, cwd=root)
+    assert code == 2, (out, err)
+    assert out == ""
+    assert "Traceback" not in err
+    assert len(err.splitlines()) == 1 and err.startswith("txlint: error: "), err
+    assert message in err
+
+
+def test_unknown_code_suggests_the_closest(tmp_path):
+    with pytest.raises(UsageError) as error:
+        _config(tmp_path, "[tool.txlint]\nignore = ['TXL1O2']\n")
+    assert "did you mean 'TXL102'?" in str(error.value)
+
+
+def test_codes_are_prefixes_and_case_insensitive(tmp_path):
+    config = _config(tmp_path, "[tool.txlint]\nselect = ['txl1']\nignore = ['TXL10']\n")
+    assert config.select == ("TXL1",) and config.ignore == ("TXL10",)
+
+
+def test_dedicated_config_file_at_top_level(tmp_path, txlint, tree):
+    root = tree({"lint.toml": "ignore = ['TXL101']\n", "app/services.py": MULTI_TABLE})
+    assert load_config(str(root / "lint.toml"), CODES, cwd=root).ignore == ("TXL101",)
+    assert txlint("check", "--config", "lint.toml", cwd=root)[0] == 0
+    assert txlint("check", cwd=root)[0] == 1
+
+
+def test_without_a_pyproject_the_defaults_apply(tmp_path):
+    config = load_config(None, CODES, cwd=tmp_path)
+    assert config.select == ("TXL",) and config.ignore == () and config.root == str(tmp_path.resolve())
+
+
+def test_a_pyproject_without_the_table_is_the_defaults(tmp_path):
+    config = _config(tmp_path, "[project]\nname = 'shop'\n")
+    assert config.select == ("TXL",) and config.root == str(tmp_path)
+
+
+def test_configured_select_and_ignore_from_the_command_line(txlint, tree):
+    root = tree({"pyproject.toml": "[tool.txlint]\nignore = ['TXL101']\n", "app/services.py": MULTI_TABLE})
+    assert txlint("check", cwd=root)[0] == 0
+    # --ignore adds to the configured ignores; --select replaces the configured selection.
+    root = tree({"pyproject.toml": "[tool.txlint]\nselect = ['TXL102']\n"})
+    assert txlint("check", cwd=root)[0] == 0
+    assert txlint("check", "--select", "TXL1", cwd=root)[0] == 1
+    assert txlint("check", "--select", "TXL1", "--ignore", "TXL101", cwd=root)[0] == 0

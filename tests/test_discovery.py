@@ -25,6 +25,8 @@ def test_default_excludes(tree):
     root = tree({name: SOURCE for name in [
         "app/models.py", ".venv/lib/x.py", "venv/x.py", "env/lib/site-packages/pkg/x.py", "build/lib/x.py",
         "dist/x.py", "node_modules/x.py", ".git/hooks/x.py", "__pycache__/x.py", ".tox/py/x.py",
+        ".mypy_cache/x.py", ".pytest_cache/x.py", ".ruff_cache/x.py", "app/sub/build/x.py", "lib/site-packages/x.py",
+        "shop.egg-info/x.py", "app/tests.py",
         "tests/test_models.py", "app/test_views.py", "app/views_test.py", "conftest.py", "app/tests/helpers.py",
     ]})
     assert _found(root) == ["app/models.py"]
@@ -57,3 +59,70 @@ def test_explicit_paths_are_linted_unless_force_exclude(tree):
 def test_only_python_files(tree):
     root = tree({"app/models.py": SOURCE, "README.md": "# x\n", "app/data.json": "{}"})
     assert _found(root) == ["app/models.py"]
+
+
+def test_gitignore_negation_and_anchors(tree):
+    root = tree({".gitignore": "gen_*.py\n!gen_keep.py\n", "app/.gitignore": "/local.py\n",
+                 "app/gen_a.py": SOURCE, "app/gen_keep.py": SOURCE, "app/local.py": SOURCE,
+                 "app/sub/local.py": SOURCE, "local.py": SOURCE})
+    # `/local.py` in app/.gitignore is anchored at app/: it ignores app/local.py only.
+    assert _found(root) == ["app/gen_keep.py", "app/sub/local.py", "local.py"]
+
+
+def test_explicit_directories_excluded_by_default_are_linted(tree):
+    root = tree({".gitignore": "generated/\n", "build/lib/x.py": SOURCE, "build/lib/__pycache__/x.py": SOURCE,
+                 "generated/models.py": SOURCE, "generated/.gitignore": "skip.py\n", "generated/skip.py": SOURCE,
+                 "tests/test_models.py": SOURCE, "tests/.venv/lib/x.py": SOURCE})
+    assert _found(root) == []
+    assert _found(root, paths=["build"]) == ["build/lib/x.py"]
+    assert _found(root, paths=["generated"]) == ["generated/models.py"]
+    # What is excluded inside the named directory stays excluded.
+    assert _found(root, paths=["tests"]) == ["tests/test_models.py"]
+    for name in ("build", "generated", "tests"):
+        assert _found(root, paths=[name], force_exclude=True) == []
+
+
+def test_a_directory_outside_the_root_is_matched_below_itself(tmp_path):
+    # A parent named like a default exclude (a CI workspace under /build/...) must not hide the project.
+    project = tmp_path / "build" / "checkout"
+    (project / "app").mkdir(parents=True)
+    (project / "app" / "models.py").write_text(SOURCE)
+    (project / "app" / "test_models.py").write_text(SOURCE)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    found = _found(elsewhere, paths=[str(project)])
+    assert found == [(project / "app" / "models.py").as_posix()]
+
+
+def test_missing_path_is_a_usage_error(tree):
+    import pytest
+
+    from txlint.errors import UsageError
+
+    root = tree({"app/models.py": SOURCE})
+    with pytest.raises(UsageError, match="no such file or directory: nowhere"):
+        _found(root, paths=["nowhere"])
+
+
+def test_explicit_test_file_from_the_command_line(txlint, tree):
+    from examples import MULTI_TABLE
+
+    root = tree({"tests/test_orders.py": MULTI_TABLE, "app/models.py": SOURCE})
+    code, out, _ = txlint("check", cwd=root)
+    assert code == 0 and out.strip() == "0 findings in 1 file"
+    code, out, _ = txlint("check", "tests/test_orders.py", cwd=root)
+    assert code == 1 and out.startswith("tests/test_orders.py:14:5: TXL101 ")
+    code, out, _ = txlint("check", "--force-exclude", "tests/test_orders.py", cwd=root)
+    assert code == 0 and out.strip() == "0 findings in 0 files"
+
+
+def test_configured_excludes_from_the_command_line(txlint, tree):
+    from examples import MULTI_TABLE
+
+    root = tree({"pyproject.toml": "[tool.txlint]\nextend-exclude = ['app/legacy/']\n",
+                 "app/legacy/old.py": MULTI_TABLE, "app/new.py": MULTI_TABLE})
+    code, out, _ = txlint("check", cwd=root)
+    assert code == 1 and "app/new.py" in out and "app/legacy" not in out
+    # Patterns are anchored at the configuration's directory, wherever txlint runs from.
+    code, out, _ = txlint("check", ".", cwd=root / "app")
+    assert "new.py" in out and "legacy" not in out

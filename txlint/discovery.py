@@ -116,9 +116,11 @@ def discover(paths: Iterable[str], config: Config, force_exclude: bool = False) 
         # A directory named explicitly is linted even if excluded: the exclusions that match the
         # directory itself are lifted below it (the configured ones entirely), the others still
         # apply to what is inside (a virtual environment in it, its own .gitignore).
-        if force_exclude and file_filter.excluded(path, is_dir=True):
+        # (Outside the root the patterns cannot be anchored: only what is below it is matched.)
+        excluded = file_filter.relative(path) is not None and file_filter.excluded(path, is_dir=True)
+        if force_exclude and excluded:
             continue
-        configured = force_exclude or not file_filter.excluded(path, is_dir=True)
+        configured = force_exclude or not excluded
         found.extend(_walk(path, file_filter, configured, file_filter.named_directory(path)))
     unique = {}
     for path in found:
