@@ -145,11 +145,20 @@ def _walk(top: Path, file_filter: FileFilter, configured: bool, named: NamedDire
 
 
 def display_path(path: Path) -> str:
-    """The path as reported: relative to the working directory when possible, "/"-separated."""
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
+    """The path as reported: relative to the working directory when possible, "/"-separated.
+
+    A symbolic link is reported by its own name, not its target's; the resolved path is only the
+    fallback for a path that reaches the working directory through a link.
+    """
+    cwd = os.getcwd()
+    for candidate, base in ((os.path.abspath(path), cwd), (os.path.realpath(path), os.path.realpath(cwd))):
+        try:
+            relative = os.path.relpath(candidate, base)
+        except ValueError:  # another drive
+            continue
+        if relative != os.pardir and not relative.startswith(os.pardir + os.sep):
+            return relative.replace(os.sep, "/")
+    return path.as_posix()
 
 
 def module_name(path: Path) -> Tuple[str, bool]:
