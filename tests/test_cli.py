@@ -106,3 +106,104 @@ def test_internal_error_in_a_rule_is_reported_and_the_run_continues(tree, monkey
     result = Linter(Config(root=str(root)), rules).run([read_file(root / "a.py"), read_file(root / "b.py")])
     assert any("TXL199 broken-rule" in message and "a.py" in message for message in result.internal_errors)
     assert [f.path for f in result.findings] == ["a.py", "b.py"]
+
+
+BROKEN_RULE_RUNNER = """
+import sys
+
+import txlint.rules
+from txlint.cli import main
+from txlint.rule import Rule
+
+real = txlint.rules.all_rules
+
+
+def broken(context):
+    if context.unit.qualname.startswith("a."):
+        raise RuntimeError("boom")
+    return ()
+
+
+txlint.rules.all_rules = lambda: (*real(), Rule("TXL199", "broken-rule", "breaks", "docs", check=broken))
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_rule_that_raises_is_an_internal_error_end_to_end(tree):
+    import subprocess
+    import sys
+
+    root = tree({"a.py": MULTI_TABLE, "b.py": MULTI_TABLE, "run.py": BROKEN_RULE_RUNNER})
+    completed = subprocess.run([sys.executable, "run.py", "check", "--no-cache", "a.py", "b.py"], cwd=root,
+                               capture_output=True, text=True, env={**__import__("os").environ, "NO_COLOR": "1"})
+    assert completed.returncode == 2
+    assert "Traceback" not in completed.stderr
+    assert "a.py: internal error in TXL199 broken-rule" in completed.stderr and "RuntimeError: boom" in completed.stderr
+    # The run went on: every file's findings are still reported.
+    assert [line.split(":")[0] for line in completed.stdout.splitlines()[:-1]] == ["a.py", "b.py"]
+
+
+def test_a_crash_while_reading_a_files_structure_is_an_internal_error(tree, monkeypatch):
+    import pytest
+
+    import txlint.extract
+    from txlint.config import Config
+    from txlint.engine import InternalError, Linter, lint_sources, read_file
+    from txlint.rules import all_rules
+
+    real = txlint.extract.extract
+
+    def fragile(tree_, text, *args, **kwargs):
+        if "FRAGILE" in text:
+            raise ValueError("unexpected node")
+        return real(tree_, text, *args, **kwargs)
+
+    monkeypatch.setattr(txlint.extract, "extract", fragile)
+    root = tree({"a.py": "FRAGILE = 1\n", "b.py": MULTI_TABLE})
+    monkeypatch.chdir(root)
+    result = Linter(Config(root=str(root)), all_rules()).run([read_file(root / "a.py"), read_file(root / "b.py")])
+    assert result.internal_errors == ["a.py: internal error while reading the file's structure: ValueError: unexpected node"]
+    assert [(f.path, f.code) for f in result.findings] == [("b.py", "TXL101")]
+    with pytest.raises(InternalError, match="a.py: internal error"):
+        lint_sources({"a.py": "FRAGILE = 1\n", "b.py": MULTI_TABLE})
+
+
+def test_lint_source_raises_when_a_rule_fails():
+    import pytest
+
+    from txlint.engine import InternalError, lint_source
+    from txlint.rule import Rule
+    from txlint.rules import all_rules
+
+    def broken(context):
+        raise KeyError("effects")
+
+    with pytest.raises(InternalError, match="TXL199 broken-rule"):
+        lint_source(CLEAN, rules=[*all_rules(), Rule("TXL199", "broken-rule", "breaks", "docs", check=broken)])
+
+
+def test_explain_an_unknown_code(txlint):
+    code, out, err = txlint("explain", "TXL999")
+    assert code == 2 and out == ""
+    assert err.startswith("txlint: error: unknown rule code 'TXL999'") and "`txlint rules`" in err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_explain_by_name_and_lower_case(txlint):
+    assert txlint("explain", "multi-table-write")[1] == txlint("explain", "txl101")[1] != ""
+
+
+def test_exit_codes(txlint, tree):
+    root = tree({"clean/services.py": CLEAN, "dirty/services.py": MULTI_TABLE, "broken/x.py": "def f(:\n"})
+    assert txlint("check", "clean", cwd=root)[0] == 0
+    assert txlint("check", "dirty", cwd=root)[0] == 1
+    assert txlint("check", "broken", cwd=root)[0] == 1
+    assert txlint("check", "--exit-zero", "dirty", "broken", cwd=root)[0] == 0
+    assert txlint("check", "--exit-zero", "missing", cwd=root)[0] == 2
+    assert txlint("check", "--exit-zero", "--select", "NOPE", cwd=root)[0] == 2
+    assert txlint(cwd=root)[0] == 2
+
+
+def test_version(txlint):
+    code, out, _ = txlint("--version")
+    assert code == 0 and out.strip() == f"txlint {__version__}"
