@@ -108,6 +108,19 @@ def test_uncaught_failure_in_a_nested_block_rolls_back_everything(harness, files
     assert harness.committed() == [] and _listing(files) == []
 
 
+def test_a_savepoint_as_the_first_statement_commits_nothing_early(harness, files):
+    """SQLite drivers that delay BEGIN would turn the first SAVEPOINT into a transaction of its
+    own, committed by its RELEASE: the inner block's row must stay uncommitted until the end."""
+    with pytest.raises(Boom):
+        with atomic(harness.target()):
+            with atomic(harness.target()) as inner:
+                harness.write(inner, "inner")
+                inner.stage_file(files / "inner.txt", b"2")
+            assert harness.committed() == [] and _listing(files) == []
+            raise Boom()
+    assert harness.committed() == [] and _listing(files) == []
+
+
 def test_failure_inside_commit_rolls_back_and_runs_no_commit_callbacks(harness, files, monkeypatch):
     original = transaction_module.backend_for
 

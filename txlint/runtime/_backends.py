@@ -144,6 +144,9 @@ class SessionBackend(Backend):
     def begin(self) -> None:
         if not self.session.in_transaction():
             self.session.begin()
+        connection = self.session if _is_connection(self.session) else self.session.connection()
+        if _sqlite_driver_outside_transaction(connection):
+            connection.exec_driver_sql("BEGIN")
 
     def commit(self) -> None:
         self.session.commit()
@@ -176,6 +179,8 @@ class EngineBackend(SessionBackend):
     def begin(self) -> None:
         self.session = self.engine.connect()
         self.session.begin()
+        if _sqlite_driver_outside_transaction(self.session):
+            self.session.exec_driver_sql("BEGIN")
 
     def close(self) -> None:
         if self.session is not None:
@@ -198,6 +203,9 @@ class AsyncSessionBackend(Backend):
     async def begin(self) -> None:
         if not self.session.in_transaction():
             await self.session.begin()
+        connection = self.session if hasattr(self.session, "sync_connection") else await self.session.connection()
+        if _sqlite_driver_outside_transaction(connection.sync_connection):
+            await connection.exec_driver_sql("BEGIN")
 
     async def commit(self) -> None:
         await self.session.commit()
@@ -261,6 +269,15 @@ class ContextManagerBackend(Backend):
 
 class _Rollback(Exception):
     """Passed to a native context manager's __exit__ to make it roll back."""
+
+
+def _sqlite_driver_outside_transaction(connection) -> bool:
+    """SQLAlchemy's SQLite drivers (sqlite3, aiosqlite in legacy mode) send no BEGIN until the
+    first INSERT/UPDATE/DELETE: a SAVEPOINT sent first would open a transaction of its own, and
+    its RELEASE would commit everything before the outermost block ends. A BEGIN prevents that."""
+    if connection.dialect.name != "sqlite":
+        return False
+    return not getattr(connection.connection.driver_connection, "in_transaction", True)
 
 
 def _bind_of(session):

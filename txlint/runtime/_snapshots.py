@@ -67,9 +67,10 @@ def _forbidden(what: str) -> SnapshotWriteError:
 def guard_snapshots(target: Any = None, models: Iterable = (), tables: Iterable[str] = ()) -> SnapshotGuard:
     """Raise SnapshotWriteError on a write to the given models or tables outside a materializer.
 
-    `target` is a SQLAlchemy Session, sessionmaker or Session class (checked at flush, before any
-    SQL is sent), or None for Django (checked by pre_save/pre_delete signals). `models` are
-    classes or class names. Returns a guard whose `remove()` undoes it.
+    `target` is a SQLAlchemy Session, sessionmaker or Session class (checked at flush, and for
+    insert/update/delete statements run through the session, before any SQL is sent), or None
+    for Django (checked by pre_save/pre_delete signals). `models` are classes or class names.
+    Returns a guard whose `remove()` undoes it.
     """
     model_names = {model if isinstance(model, str) else model.__name__ for model in models}
     table_names = set(tables)
@@ -80,10 +81,10 @@ def guard_snapshots(target: Any = None, models: Iterable = (), tables: Iterable[
 
     if target is None:
         return _guard_django(is_snapshot)
-    return _guard_sqlalchemy(target, is_snapshot)
+    return _guard_sqlalchemy(target, is_snapshot, table_names)
 
 
-def _guard_sqlalchemy(target, is_snapshot) -> SnapshotGuard:
+def _guard_sqlalchemy(target, is_snapshot, table_names) -> SnapshotGuard:
     from sqlalchemy import event
 
     def before_flush(session, flush_context, instances):
@@ -93,8 +94,23 @@ def _guard_sqlalchemy(target, is_snapshot) -> SnapshotGuard:
             if is_snapshot(type(obj)) and (obj not in session.dirty or session.is_modified(obj)):
                 raise _forbidden(type(obj).__name__)
 
+    def do_orm_execute(state):
+        """session.execute(insert/update/delete(...)) on a snapshot model or table: no flush involved."""
+        if is_materializing() or not (state.is_insert or state.is_update or state.is_delete):
+            return
+        table = getattr(state.statement, "table", None)
+        mapper = state.bind_mapper
+        if getattr(table, "name", None) in table_names or (mapper is not None and is_snapshot(mapper.class_)):
+            raise _forbidden(getattr(table, "name", None) or mapper.class_.__name__)
+
     event.listen(target, "before_flush", before_flush)
-    return SnapshotGuard(lambda: event.remove(target, "before_flush", before_flush))
+    event.listen(target, "do_orm_execute", do_orm_execute)
+
+    def remove():
+        event.remove(target, "before_flush", before_flush)
+        event.remove(target, "do_orm_execute", do_orm_execute)
+
+    return SnapshotGuard(remove)
 
 
 def _guard_django(is_snapshot) -> SnapshotGuard:
