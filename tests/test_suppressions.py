@@ -71,3 +71,33 @@ def test_require_reason():
     with_reason = MULTI_TABLE.replace(REPORTED_LINE, f"{REPORTED_LINE}  # txlint: ignore[TXL101] -- caller is atomic")
     assert _codes_at(with_reason, config) == []
     assert _codes_at(without) == []
+
+
+@pytest.mark.parametrize("comment", ["# TXLINT: IGNORE[txl101]", "#noqa:TXL101", "# NOQA", "# txlint: ignore[TXL101 ]"])
+def test_spelling_variants(comment):
+    source = MULTI_TABLE.replace(REPORTED_LINE, f"{REPORTED_LINE}  {comment}")
+    assert lint_source(source) == []
+
+
+def test_several_codes_in_one_comment():
+    source = MULTI_TABLE.replace(REPORTED_LINE, f"{REPORTED_LINE}  # txlint: ignore[TXL102, TXL101]")
+    # TXL101 is suppressed; the part for TXL102 suppresses nothing and says so.
+    assert [(f.code, f.line, "TXL102" in f.message) for f in lint_source(source)] == [("TXL001", 14, True)]
+
+
+def test_a_suppression_on_another_line_does_not_suppress():
+    source = MULTI_TABLE.replace("    order = Order.objects.create(total=total)",
+                                 "    order = Order.objects.create(total=total)  # txlint: ignore[TXL101]")
+    assert [(f.code, f.line) for f in lint_source(source)] == [("TXL001", 13), ("TXL101", 14)]
+
+
+def test_a_suppression_inside_a_string_is_not_a_comment():
+    source = MULTI_TABLE.replace(REPORTED_LINE, '    Invoice.objects.create(order=order, note="# noqa: TXL101")')
+    assert [f.code for f in lint_source(source)] == ["TXL101"]
+
+
+def test_the_text_summary_counts_suppressed_findings(txlint, tree):
+    source = MULTI_TABLE.replace(REPORTED_LINE, f"{REPORTED_LINE}  # txlint: ignore[TXL101] -- caller is atomic")
+    root = tree({"app/services.py": source})
+    code, out, _ = txlint("check", cwd=root)
+    assert code == 0 and out.strip() == "0 findings in 1 file, 1 suppressed"
