@@ -294,3 +294,25 @@ def test_importing_the_runtime_loads_no_database_library():
             "print(loaded)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_inside_a_django_atomic_block_files_and_callbacks_wait_for_djangos_commit(request, tmp_path, files):
+    from django.db import transaction as django_transaction
+
+    harness = harnesses.create(make_spec(request, "django-sqlite", str(tmp_path)))
+    called = []
+    with django_transaction.atomic():
+        with atomic() as transaction:
+            harness.write(transaction, "a")
+            transaction.stage_file(files / "a.txt", b"alpha")
+            transaction.on_commit(lambda: called.append("a"))
+        assert _listing(files) == [] and called == [] and harness.committed() == []
+    assert harness.committed() == ["a"] and _listing(files) == ["a.txt"] and called == ["a"]
+    with pytest.raises(Boom):
+        with django_transaction.atomic():
+            with atomic() as transaction:
+                harness.write(transaction, "b")
+                transaction.stage_file(files / "b.txt", b"beta")
+                transaction.on_commit(lambda: called.append("b"))
+            raise Boom()
+    assert harness.committed() == ["a"] and _listing(files) == ["a.txt"] and called == ["a"]
