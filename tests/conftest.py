@@ -23,11 +23,31 @@ def _in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+def _needs_db(item) -> bool:
+    # The marker, or the PostgreSQL fixture itself (a database test that forgot the marker).
+    return item.get_closest_marker("needs_db") is not None or "postgres_dsn" in getattr(item, "fixturenames", ())
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     """In CI a test that needs a real database must run: a skip of one is turned into a failure."""
     outcome = yield
     report = outcome.get_result()
-    if report.skipped and _in_ci() and item.get_closest_marker("needs_db") is not None:
+    if report.skipped and _in_ci() and _needs_db(item):
         report.outcome = "failed"
         report.longrepr = f"skipped in CI, where a real database is required: {report.longrepr}"
+    if report.when == "call" and report.passed and _needs_db(item):
+        _DATABASE_TESTS_PASSED.append(item.nodeid)
+
+
+_DATABASE_TESTS_PASSED: list = []
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """With TXLINT_REQUIRE_DB=1 (set by .ci/run) a run in which no database test passed fails:
+    the runtime tests were not collected, deselected, or lost their marker."""
+    if os.environ.get("TXLINT_REQUIRE_DB") == "1" and session.exitstatus == 0 and not _DATABASE_TESTS_PASSED:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line("TXLINT_REQUIRE_DB=1 but no test that needs a real database ran", red=True)
+        session.exitstatus = 1
