@@ -15,9 +15,9 @@ def render(result, options) -> str:
         for finding in findings:
             case = ElementTree.SubElement(suite, "testcase", classname=path,
                                           name=f"{finding.code} {finding.name} at line {finding.line}")
-            failure = ElementTree.SubElement(case, "failure", type=finding.code,
-                                             message=f"{finding.path}:{finding.line}:{finding.column}: {finding.message}")
-            failure.text = f"{finding.path}:{finding.line}:{finding.column}: {finding.code} {finding.message}"
+            where = f"{finding.path}:{finding.line}:{finding.column}"
+            failure = ElementTree.SubElement(case, "failure", type=finding.code, message=f"{where}: {finding.message}")
+            failure.text = f"{where}: {finding.code} {finding.message}"
     if not by_path:
         ElementTree.SubElement(suites, "testsuite", name="txlint", tests="0", failures="0")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ElementTree.tostring(suites, encoding="unicode") + "\n"

@@ -67,7 +67,8 @@ def render(result, options) -> str:
         "version": "2.1.0",
         "runs": [{
             "tool": {"driver": {"name": "txlint", "version": __version__, "semanticVersion": __version__,
-                                "informationUri": "https://pypi.org/project/txlint/", "rules": [_rule(r) for r in rules]}},
+                                "informationUri": "https://pypi.org/project/txlint/",
+                                "rules": [_rule(rule) for rule in rules]}},
             "originalUriBaseIds": {"%SRCROOT%": {"uri": "./"}},
             "results": results,
             "columnKind": "unicodeCodePoints",
