@@ -8,6 +8,7 @@ concurrent runs never read a half-written entry.
 """
 
 import hashlib
+import importlib.util
 import os
 import pickle
 import sys
@@ -18,7 +19,27 @@ from typing import Iterable, Optional, Tuple
 from txlint import __version__
 
 CACHE_DIRECTORY = ".txlint_cache"
-_NAMESPACE = f"{__version__}-py{sys.version_info[0]}.{sys.version_info[1]}"
+
+
+def _code_digest() -> str:
+    """A digest of txlint's own code: a changed extractor or rule never reads entries made by another."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    sources = set(package.rglob("*.py"))
+    rules = importlib.util.find_spec("txlint.rules")  # `rules/` in a source checkout, inside txlint in a wheel
+    for location in (rules.submodule_search_locations or []) if rules else []:
+        sources.update(Path(location).glob("*.py"))
+    for source in sorted(sources):
+        if "runtime" in source.relative_to(package).parts:
+            continue
+        try:
+            digest.update(source.read_bytes())
+        except OSError:
+            continue
+    return digest.hexdigest()[:12]
+
+
+_NAMESPACE = f"{__version__}-py{sys.version_info[0]}.{sys.version_info[1]}-{_code_digest()}"
 
 
 def file_key(path: str, module: str, data: bytes) -> str:
