@@ -25,13 +25,11 @@ def _code_digest() -> str:
     """A digest of txlint's own code: a changed extractor or rule never reads entries made by another."""
     digest = hashlib.sha256()
     package = Path(__file__).resolve().parent
-    sources = set(package.rglob("*.py"))
+    sources = {source for source in package.rglob("*.py") if "runtime" not in source.relative_to(package).parts}
     rules = importlib.util.find_spec("txlint.rules")  # `rules/` in a source checkout, inside txlint in a wheel
     for location in (rules.submodule_search_locations or []) if rules else []:
         sources.update(Path(location).glob("*.py"))
     for source in sorted(sources):
-        if "runtime" in source.relative_to(package).parts:
-            continue
         try:
             digest.update(source.read_bytes())
         except OSError:
