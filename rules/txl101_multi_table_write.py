@@ -13,8 +13,8 @@ def check(context: RuleContext) -> Iterable[Report]:
     for effect in context.effects:
         if not is_autocommit_write(effect) or not known_table(effect) or effect.site.context.deferred:
             continue
-        if context.site_in_scope(effect.site):
-            continue
+        if context.site_in_scope(effect.site) or (effect.in_scope and not effect.via):
+            continue  # inside a transaction this function opens (a scope, or a raw BEGIN)
         # Writes inside one helper's own transaction commit together; the others one by one.
         key = ("helper", id(effect.site)) if effect.in_scope else ("write", len(ordered))
         groups.setdefault(key, []).append(effect)

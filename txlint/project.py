@@ -5,7 +5,7 @@ parameters with annotations or the arguments callers pass, `with ... as`, `self.
 methods), and framework knowledge turns calls on the resolved receivers into effects.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Dict, Iterable, List, Optional, Tuple
 
 from txlint import sql as sqlkit
@@ -730,6 +730,7 @@ class Project:
                 for effect in self.effects(callee, depth + 1):
                     result.append(Effect(effect.kind, effect.spec, event, inside or wrapped or effect.in_scope,
                                          via=effect.via or callee.qualname, receiver=effect.receiver))
+        result = self._inside_explicit_begin(result)
         self._effects[unit.qualname] = result
         return result
 
@@ -749,7 +750,27 @@ class Project:
             elif statement.commits:
                 effects.append(Effect("commit", EffectSpec("commit", spec.library, regime=spec.regime, sql=spec.sql),
                                       event, inside, receiver=receiver))
+            elif statement.kind == "txctl" and statement.keyword in ("BEGIN", "START", "ROLLBACK", "ABORT"):
+                kind = "begin" if statement.keyword in ("BEGIN", "START") else "rollback"
+                effects.append(Effect(kind, EffectSpec(kind, spec.library, regime=spec.regime, sql=spec.sql),
+                                      event, inside, receiver=receiver))
         return effects
+
+    @staticmethod
+    def _inside_explicit_begin(effects: List[Effect]) -> List[Effect]:
+        """Autocommit writes between a raw `BEGIN` and its `COMMIT`/`ROLLBACK` are in that transaction."""
+        if not any(effect.kind == "begin" and not effect.via for effect in effects):
+            return effects
+        result, open_transaction = [], False
+        for effect in effects:
+            if not effect.via and effect.kind == "begin":
+                open_transaction = True
+            elif not effect.via and effect.kind in ("commit", "rollback"):
+                open_transaction = False
+            elif open_transaction and effect.kind == "write" and effect.spec.regime == AUTOCOMMIT:
+                effect = replace(effect, in_scope=True)
+            result.append(effect)
+        return result
 
 
 def _receiver_text(ref: Ref) -> str:
