@@ -75,6 +75,7 @@ class Project:
         self._in_transaction: Dict[object, bool] = {}
         self._models_by_name: Optional[Dict[str, List[str]]] = None
         self._snapshot_names: Optional[frozenset] = None
+        self._wrapped_functions: set = set()
         self._active: set = set()
         self.atomic_requests = config.atomic_requests or self._settings_atomic_requests()
         roots = {qualified.split(".", 1)[0] for module in self.modules.values() for qualified in module.imports.values()}
@@ -185,6 +186,8 @@ class Project:
             current = self._enclosing_unit(current)
         module = unit.module
         qualname = f"{module.module}.{name}"
+        if qualname in self.modules:
+            return Value("qname", name=qualname)  # a submodule of this package
         if qualname in self.units and qualname != module.module:
             return Value("function", name=qualname)
         if qualname in self.classes:
@@ -218,7 +221,9 @@ class Project:
     def resolve_qualname(self, qualname: str, depth: int = 0) -> Optional[Value]:
         if qualname in self.classes:
             return self.class_value(qualname)
-        if qualname in self.units and qualname not in self.modules:
+        if qualname in self.modules:
+            return Value("qname", name=qualname)  # a project module: its attributes resolve inside it
+        if qualname in self.units:
             return Value("function", name=qualname)
         knowledge = self.registry.for_qname(qualname)
         if knowledge is not None:
@@ -550,7 +555,15 @@ class Project:
             self._active.discard(key)
 
     def in_scope(self, unit: Unit, event: Event) -> bool:
-        return any(self._scope_opens(unit, with_id) for with_id in event.context.scopes)
+        if any(self._scope_opens(unit, with_id) for with_id in event.context.scopes):
+            return True
+        # `for row in db.batch_commit(rows, 100):` runs each chunk of iterations in a transaction.
+        return any(self._loop_opens(unit, loop_id) for loop_id in event.context.loops)
+
+    def _loop_opens(self, unit: Unit, loop_id: int) -> bool:
+        loop = unit.facts.loops.get(loop_id)
+        return loop is not None and loop.iterable[0] == "call" and \
+            self.opens_transaction(self.evaluate(loop.iterable, unit), as_decorator=False)
 
     def decorated_transactional(self, unit: Unit) -> bool:
         for decorator in unit.facts.decorators:
@@ -581,7 +594,8 @@ class Project:
         if qualname in self._in_transaction:
             return self._in_transaction[qualname]
         self._in_transaction[qualname] = False  # cycles count as "not known to be in one"
-        result = self.decorated_transactional(unit) or self._framework_transaction(unit)
+        result = self.decorated_transactional(unit) or self._framework_transaction(unit) or \
+            qualname in self._wrapped_functions_index()
         if not result:
             callers = self.callers().get(qualname, ())
             result = bool(callers) and all(
@@ -685,10 +699,27 @@ class Project:
                     callee = self._callee_only(event.ref, unit)
                     if callee:
                         graph.setdefault(callee, []).append((unit, event, None))
+                    self._note_wrapped_function(unit, event)
             self._callers = graph
             for callee, sites in graph.items():
                 graph[callee] = [(unit, event, self.in_scope(unit, event)) for unit, event, _ in sites]
         return self._callers
+
+    def _wrapped_functions_index(self) -> set:
+        self.callers()  # the call graph pass also notes functions wrapped by a transaction call
+        return self._wrapped_functions
+
+    def _note_wrapped_function(self, unit: Unit, event: Event) -> None:
+        """`transaction.atomic(view)` (as in urls.py): the function passed in runs in a transaction."""
+        arguments = [argument for argument in event.ref[2] if argument[0] in ("name", "attr")]
+        if not arguments:
+            return
+        if not self.opens_transaction(self.evaluate(event.ref[1], unit), as_decorator=True):
+            return
+        for argument in arguments:
+            value = self.evaluate(argument, unit)
+            if value is not None and value.kind == "function":
+                self._wrapped_functions.add(value.name)
 
     def _callee_only(self, ref: Ref, unit: Unit) -> str:
         func = ref[1]
