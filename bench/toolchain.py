@@ -5,7 +5,7 @@ Three virtual environments, all from PyPI:
                        flake8 runs every installed plugin whatever `--select` says, so plain flake8
                        must live where the txlint plugin is not installed;
 - bench/.venv-txlint   txlint installed editable from this repository (so every run measures the
-                       working tree), its libcst for the parse floor, and flake8 for the plugin;
+                       working tree), libcst for the parse floor, and flake8 for the plugin;
 - bench/.venv-semgrep  semgrep, whose pinned click and certifi versions conflict with Fixit's.
 """
 
@@ -24,9 +24,10 @@ from corpora import Corpus, pick_file_to_edit
 HERE = Path(__file__).resolve().parent
 REPOSITORY = HERE.parent
 FLAKE8 = "flake8==7.5.0"
+LIBCST = "libcst==1.9.0"  # the parse floor every txlint time is compared with
 ENVIRONMENTS = {
-    ".venv": ["fixit==2.2.1", FLAKE8, "ruff==0.17.6"],
-    ".venv-txlint": ["-e", str(REPOSITORY), FLAKE8],
+    ".venv": ["fixit==2.2.1", FLAKE8, "ruff==0.17.6", LIBCST],
+    ".venv-txlint": ["-e", str(REPOSITORY), FLAKE8, LIBCST],
     ".venv-semgrep": ["semgrep==1.182.0"],
 }
 # semgrep asks the network for a newer version on every run unless told not to: without network

@@ -3,6 +3,7 @@
 import ast
 import multiprocessing
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Set, Tuple
@@ -19,6 +20,7 @@ from txlint.rule import Rule, RuleContext
 from txlint.suppressions import ALL, NOQA_STYLE, TXLINT_STYLE, is_suppressed, parse_suppressions
 
 _CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+_LINE_BREAK = re.compile(r"\r\n?|\n")
 
 
 @dataclass
@@ -83,19 +85,37 @@ def decode(data: bytes, path: str) -> Tuple[Optional[str], Optional[Finding]]:
     return text, None
 
 
-def facts_from_source(text: str, path: str, module: str, is_package: bool = False) -> FileResult:
-    # libcst is imported here, not at module level: a run answered from the cache never needs it.
-    import libcst as cst
+def parse(text: str, path: str) -> Tuple[Optional[ast.Module], Optional[Finding]]:
+    """The module's syntax tree, or a TXL000 finding with Python's own message and position."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escapes and the like: another linter's business
+            return ast.parse(text, path), None
+    except SyntaxError as error:
+        line = error.lineno or 1
+        column = max(error.offset or 1, 1) if error.lineno else 1
+        return None, _parse_error(path, f"cannot parse: {error.msg}", line, column)
+    except (RecursionError, MemoryError, ValueError) as error:
+        return None, _parse_error(path, f"cannot parse: {type(error).__name__}: {error}")
 
+
+def split_lines(text: str) -> List[str]:
+    """The source's lines as Python numbers them (str.splitlines also breaks at form feeds)."""
+    lines = _LINE_BREAK.split(text)
+    if lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def facts_from_source(text: str, path: str, module: str, is_package: bool = False) -> FileResult:
     from txlint.extract import extract
 
-    try:
-        tree = cst.parse_module(text)
-    except cst.ParserSyntaxError as error:
-        return FileResult(path, parse_error=_syntax_error(text, path, error))
-    except (RecursionError, MemoryError, ValueError) as error:
-        return FileResult(path, parse_error=_parse_error(path, f"cannot parse: {type(error).__name__}: {error}"))
-    lines = text.splitlines()
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    tree, problem = parse(text, path)
+    if problem is not None:
+        return FileResult(path, parse_error=problem)
+    lines = split_lines(text)
     try:
         facts = extract(tree, text, lines, path, module, is_package)
     except Exception as error:  # a bug in txlint on one file must not end the run
@@ -135,20 +155,6 @@ def facts_from_file(source: SourceFile) -> FileResult:
     if problem is not None:
         return FileResult(source.shown, parse_error=problem)
     return facts_from_source(text, source.shown, source.module, source.is_package)
-
-
-def _syntax_error(text: str, path: str, error) -> Finding:
-    """Python's own message and position when it has one (clearer than libcst's), else libcst's."""
-    try:
-        compile(text, path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
-    except SyntaxError as python_error:
-        if python_error.lineno:
-            return _parse_error(path, f"cannot parse: {python_error.msg}", python_error.lineno,
-                                max(python_error.offset or 1, 1))
-    except (ValueError, RecursionError, MemoryError):
-        pass
-    message = " ".join(str(error.message).split())
-    return _parse_error(path, f"cannot parse: {message}", error.raw_line, error.raw_column + 1)
 
 
 def read_file(path: Path) -> FileResult:

@@ -1,9 +1,8 @@
-"""One libcst walk over a module that records its facts (see txlint.facts)."""
+"""One walk over a module's syntax tree (`ast`) that records its facts (see txlint.facts)."""
 
+import ast
 import re
 from typing import Dict, List, Optional, Tuple
-
-import libcst as cst
 
 from txlint.facts import (
     UNKNOWN,
@@ -14,46 +13,23 @@ from txlint.facts import (
     Loop,
     ModuleFacts,
     Param,
+    Range,
     Ref,
     TryBlock,
     WithItem,
 )
-from txlint.positions import Range, ast_ranges, node_ranges
-from txlint.sql import PLACEHOLDER
 from txlint.walk import Walker
 
 _MAX_REF_DEPTH = 12
+_CONSTANTS = {True: "True", False: "False", None: "None"}
 
 
-def dotted(node: cst.BaseExpression) -> Optional[str]:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
+def dotted(node: ast.expr) -> Optional[str]:
+    if type(node) is ast.Name:
+        return node.id
+    if type(node) is ast.Attribute:
         base = dotted(node.value)
-        return f"{base}.{node.attr.value}" if base else None
-    return None
-
-
-def _string_text(node) -> Optional[str]:
-    if isinstance(node, cst.SimpleString):
-        raw = node.value
-        if "\\" not in raw:  # no escapes: the text between the quotes is the value
-            body = raw.lstrip("rRbBuUfF")
-            quote = body[:3] if body[:3] in ('"""', "'''") else body[:1]
-            return body[len(quote):len(body) - len(quote)]
-        try:
-            value = node.evaluated_value
-        except Exception:  # malformed escapes: keep the raw text, it is still SQL-shaped
-            return node.value
-        return value if isinstance(value, str) else value.decode("latin-1")
-    if isinstance(node, cst.ConcatenatedString):
-        left, right = _string_text(node.left), _string_text(node.right)
-        return None if left is None or right is None else left + right
-    if isinstance(node, cst.FormattedString):
-        parts = []
-        for part in node.parts:
-            parts.append(part.value if isinstance(part, cst.FormattedStringText) else PLACEHOLDER)
-        return "".join(parts)
+        return f"{base}.{node.attr}" if base else None
     return None
 
 
@@ -62,7 +38,7 @@ def _string_text(node) -> Optional[str]:
 _REF_CACHE: Dict[int, Ref] = {}
 
 
-def to_ref(node: cst.BaseExpression, depth: int = 0) -> Ref:
+def to_ref(node: ast.expr, depth: int = 0) -> Ref:
     """The ref of an expression (see txlint.facts)."""
     cached = _REF_CACHE.get(id(node))
     if cached is None:
@@ -70,37 +46,46 @@ def to_ref(node: cst.BaseExpression, depth: int = 0) -> Ref:
     return cached
 
 
-def _build_ref(node: cst.BaseExpression, depth: int) -> Ref:
+def _constant_ref(value) -> Ref:
+    if isinstance(value, str):
+        return ("str", value)
+    if isinstance(value, bytes):
+        return ("str", value.decode("latin-1"))
+    if value is None or isinstance(value, bool):
+        return ("const", _CONSTANTS[value])
+    if isinstance(value, (int, float, complex)):
+        return ("const", repr(value))
+    return UNKNOWN  # `...`
+
+
+def _build_ref(node: ast.expr, depth: int) -> Ref:
     if depth > _MAX_REF_DEPTH:
         return UNKNOWN
     depth += 1
     node_type = type(node)
-    if node_type is cst.Name:
-        if node.value in ("True", "False", "None"):
-            return ("const", node.value)
-        return ("name", node.value)
-    if node_type is cst.Attribute:
-        return ("attr", to_ref(node.value, depth), node.attr.value)
-    if node_type is cst.Call:
+    if node_type is ast.Name:
+        return ("name", node.id)
+    if node_type is ast.Attribute:
+        return ("attr", to_ref(node.value, depth), node.attr)
+    if node_type is ast.Call:
         return _call_ref(node, depth)
-    if node_type is cst.FormattedString and any(
-            type(part) is cst.FormattedStringExpression for part in node.parts):
-        # Keep the interpolated expressions: their names carry data flow (an id into a path).
-        return ("concat", tuple(
-            ("str", part.value) if type(part) is cst.FormattedStringText else to_ref(part.expression, depth)
-            for part in node.parts))
-    if node_type in (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString):
-        text = _string_text(node)
-        if text is not None:
-            return ("str", text)
-        if node_type is cst.ConcatenatedString:
+    if node_type is ast.Constant:
+        return _constant_ref(node.value)
+    if node_type is ast.JoinedStr:
+        parts = []
+        for part in node.values:
+            if type(part) is ast.Constant:
+                parts.append(("str", part.value))
+            else:  # the interpolated expression: its names carry data flow (an id into a path)
+                parts.append(to_ref(part.value, depth) if type(part) is ast.FormattedValue else UNKNOWN)
+        if all(part[0] == "str" for part in parts):
+            return ("str", "".join(part[1] for part in parts))
+        return ("concat", tuple(parts))
+    if node_type is ast.BinOp:
+        operator = type(node.op)
+        if operator is ast.Add:
             return ("concat", (to_ref(node.left, depth), to_ref(node.right, depth)))
-        return UNKNOWN
-    if node_type is cst.BinaryOperation:
-        operator = type(node.operator)
-        if operator is cst.Add:
-            return ("concat", (to_ref(node.left, depth), to_ref(node.right, depth)))
-        if operator is cst.Modulo:
+        if operator is ast.Mod:
             left = to_ref(node.left, depth)
             if left[0] in ("str", "concat"):
                 right = to_ref(node.right, depth)
@@ -112,51 +97,47 @@ def _build_ref(node: cst.BaseExpression, depth: int) -> Ref:
                 return _filled(left, _PERCENT_FIELD, (right,), {}, fallback=right)
             if left[0] == "name":
                 return left
-        if operator is cst.Divide:  # Path(...) / "name" is still a path, named after both sides
+        if operator is ast.Div:  # Path(...) / "name" is still a path, named after both sides
             return ("div", to_ref(node.left, depth), to_ref(node.right, depth))
         return UNKNOWN
-    if node_type is cst.Await:
-        return to_ref(node.expression, depth)
-    if node_type is cst.Subscript:
-        key = UNKNOWN
-        if len(node.slice) == 1 and type(node.slice[0].slice) is cst.Index:
-            key = to_ref(node.slice[0].slice.value, depth)
-        return ("sub", to_ref(node.value, depth), key)
-    if node_type in (cst.Integer, cst.Float):
-        return ("const", node.value)
-    if node_type in (cst.List, cst.Tuple, cst.Set):
-        return ("list", tuple(to_ref(el.value, depth) for el in node.elements[:20]))
-    if node_type is cst.Dict:
-        return ("dict", tuple((to_ref(element.key, depth), to_ref(element.value, depth))
-                              for element in node.elements[:50] if type(element) is cst.DictElement))
-    if node_type in (cst.ListComp, cst.SetComp, cst.GeneratorExp):
+    if node_type is ast.Await:
+        return to_ref(node.value, depth)
+    if node_type is ast.Subscript:
+        key = node.slice
+        simple = type(key) not in (ast.Slice, ast.Tuple)
+        return ("sub", to_ref(node.value, depth), to_ref(key, depth) if simple else UNKNOWN)
+    if node_type in (ast.List, ast.Tuple, ast.Set):
+        return ("list", tuple(to_ref(element, depth) for element in node.elts[:20]))
+    if node_type is ast.Dict:
+        return ("dict", tuple((to_ref(key, depth), to_ref(value, depth))
+                              for key, value in zip(node.keys[:50], node.values[:50]) if key is not None))
+    if node_type in (ast.ListComp, ast.SetComp, ast.GeneratorExp):
         return ("list", (to_ref(node.elt, depth),))  # what the comprehension builds
-    if node_type is cst.Lambda:
+    if node_type is ast.Lambda:
         return ("lambda",)
-    if node_type is cst.IfExp:
+    if node_type is ast.IfExp:
         return to_ref(node.body, depth)
-    if node_type is cst.BooleanOperation:
-        return to_ref(node.right, depth)
+    if node_type is ast.BoolOp:
+        return to_ref(node.values[-1], depth)
     return UNKNOWN
 
 
-def _call_ref(node: cst.Call, depth: int) -> Ref:
-    args = []
+def _call_ref(node: ast.Call, depth: int) -> Ref:
+    args = [UNKNOWN if type(arg) is ast.Starred else to_ref(arg, depth) for arg in node.args]
     kwargs = []
-    for arg in node.args:
-        if arg.keyword is not None:
-            kwargs.append((arg.keyword.value, to_ref(arg.value, depth)))
-        elif arg.star:
-            args.append(UNKNOWN)
+    for keyword in node.keywords:
+        if keyword.arg is None:
+            args.append(UNKNOWN)  # `**options`: any argument might be in it
         else:
-            args.append(to_ref(arg.value, depth))
+            kwargs.append((keyword.arg, to_ref(keyword.value, depth)))
+    args, kwargs = tuple(args), tuple(kwargs)
     func = node.func
     # "...".format(...) keeps the template: its literal part is what matters.
-    if type(func) is cst.Attribute and func.attr.value == "format":
+    if type(func) is ast.Attribute and func.attr == "format":
         inner = to_ref(func.value, depth)
         if inner[0] in ("str", "concat"):
-            return _filled(inner, _FORMAT_FIELD, tuple(args), dict(kwargs))
-    return ("call", to_ref(func, depth), tuple(args), tuple(kwargs))
+            return _filled(inner, _FORMAT_FIELD, args, dict(kwargs))
+    return ("call", to_ref(func, depth), args, kwargs)
 
 
 _PERCENT_FIELD = re.compile(r"%%|%(?:\((?P<key>[^)]*)\))?[-#0 +*]*\d*(?:\.\d+)?[sdirfgeEGxXoca]")
@@ -200,30 +181,33 @@ def _filled(template: Ref, field: "re.Pattern", args: tuple, named: dict, fallba
 
 
 class _Finder(Walker):
-    """Does a subtree hold a node of one of the given types (not looking into nested functions)?"""
+    """Does a subtree hold a node the test accepts (not looking into nested functions or classes)?"""
 
-    def __init__(self, wanted):
+    def __init__(self, test):
         super().__init__()
-        self.wanted = wanted
+        self.test = test
         self.found = False
 
     def walk(self, node) -> None:
-        if self.found or isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+        if self.found or type(node) in _NESTED_SCOPES:
             return
-        if isinstance(node, self.wanted) or isinstance(getattr(node, "operator", None), self.wanted):
+        if self.test(node):
             self.found = True
             return
         super().walk(node)
 
 
-def _contains(node: cst.CSTNode, wanted) -> bool:
-    finder = _Finder(wanted)
-    finder.walk(node)
+_NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+
+def _contains(nodes, test) -> bool:
+    finder = _Finder(test)
+    finder.walk_all(nodes)
     return finder.found
 
 
-def _uses_modulo(node: cst.CSTNode) -> bool:
-    return _contains(node, (cst.Modulo,))
+def _uses_modulo(node: ast.expr) -> bool:
+    return _contains([node], lambda n: type(n) in (ast.BinOp, ast.AugAssign) and type(n.op) is ast.Mod)
 
 
 class _Unit:
@@ -250,11 +234,30 @@ class _Unit:
         self.facts.bindings.setdefault(name, []).append(ref)
 
 
+class _Columns:
+    """`ast` counts columns in UTF-8 bytes; findings count characters, from 1."""
+
+    def __init__(self, lines: List[str]):
+        self.lines = lines
+
+    def char(self, line: int, byte_offset: int) -> int:
+        text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
+        if text.isascii():
+            return byte_offset + 1
+        return len(text.encode("utf-8")[:byte_offset].decode("utf-8", "replace")) + 1
+
+    def range(self, node: ast.AST) -> Range:
+        return (node.lineno, self.char(node.lineno, node.col_offset),
+                node.end_lineno, self.char(node.end_lineno, node.end_col_offset))
+
+
 class _Extractor(Walker):
-    def __init__(self, module_name: str, is_package: bool):
+    def __init__(self, module_name: str, is_package: bool, lines: List[str]):
         super().__init__()
         self.module_name = module_name
         self.package = module_name if is_package else module_name.rpartition(".")[0]
+        self.columns = _Columns(lines)
+        self.lines = lines
         self.imports: Dict[str, str] = {}
         self.classes: Dict[str, ClassFacts] = {}
         self.functions: Dict[str, FunctionFacts] = {}
@@ -263,26 +266,18 @@ class _Extractor(Walker):
         self.functions[module_name] = module_unit
         self.units: List[_Unit] = [_Unit(module_unit)]
         self.qual_stack: List[str] = [module_name]
-        self.pending: List[Tuple[object, str, cst.CSTNode]] = []  # (object, attribute, node) needing a range
         self.decorator_depth = 0
         self.class_kinds: List[str] = []  # "class" or "meta" (a nested `class Meta:`)
-        # Every Call, in source order, recorded or not: positions are matched against `ast` by order.
-        self.call_nodes: List[cst.Call] = []
-        self.loop_nodes: List[cst.CSTNode] = []
-        self.function_nodes: List[cst.FunctionDef] = []
 
     # -- helpers -------------------------------------------------------------------------------
     @property
     def unit(self) -> _Unit:
         return self.units[-1]
 
-    def _want_range(self, target, attribute: str, node: cst.CSTNode) -> None:
-        self.pending.append((target, attribute, node))
-
-    def _absolute(self, module: Optional[cst.BaseExpression], level: int) -> str:
-        name = dotted(module) if module is not None else ""
+    def _absolute(self, module: Optional[str], level: int) -> str:
+        name = module or ""
         if not level:
-            return name or ""
+            return name
         base = self.package.split(".") if self.package else []
         if level > 1:
             base = base[: len(base) - (level - 1)]
@@ -291,7 +286,7 @@ class _Extractor(Walker):
     def _walk_in(self, stack: list, entry, nodes) -> None:
         stack.append(entry)
         try:
-            self.walk(nodes) if isinstance(nodes, cst.CSTNode) else self.walk_all(nodes)
+            self.walk_all(nodes)
         finally:
             stack.pop()
 
@@ -301,25 +296,21 @@ class _Extractor(Walker):
         self.decorator_depth -= 1
 
     # -- imports -------------------------------------------------------------------------------
-    def visit_Import(self, node: cst.Import) -> None:
+    def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
-            full = dotted(alias.name) or ""
-            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                self.imports[alias.asname.name.value] = full
+            if alias.asname is not None:
+                self.imports[alias.asname] = alias.name
             else:
-                first = full.split(".")[0]
+                first = alias.name.split(".")[0]
                 self.imports[first] = first
 
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        source = self._absolute(node.module, len(node.relative))
-        if isinstance(node.names, cst.ImportStar):
-            return
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        source = self._absolute(node.module, node.level or 0)
         for alias in node.names:
-            name = dotted(alias.name) or ""
-            local = name
-            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                local = alias.asname.name.value
-            self.imports[local] = f"{source}.{name}" if source else name
+            if alias.name == "*":
+                return
+            local = alias.asname if alias.asname is not None else alias.name
+            self.imports[local] = f"{source}.{alias.name}" if source else alias.name
 
     # -- classes and functions -----------------------------------------------------------------
     def _current_class(self) -> Optional[ClassFacts]:
@@ -328,22 +319,23 @@ class _Extractor(Walker):
             return self.class_stack[-1]
         return None
 
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._walk_decorators(node.decorators)
-        if self._current_class() is not None and node.name.value == "Meta":
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        self._walk_decorators(node.decorator_list)
+        if self._current_class() is not None and node.name == "Meta":
             self.class_kinds.append("meta")
-            self.walk(node.body)
+            self.walk_all(node.body)
             self.class_kinds.pop()
             return
-        qualname = f"{self.qual_stack[-1]}.{node.name.value}"
+        qualname = f"{self.qual_stack[-1]}.{node.name}"
         facts = ClassFacts(
             qualname=qualname,
-            name=node.name.value,
-            bases=[to_ref(arg.value) for arg in node.bases if arg.keyword is None],
-            attributes={f"keyword:{arg.keyword.value}": to_ref(arg.value) for arg in node.bases if arg.keyword},
+            name=node.name,
+            bases=[to_ref(base) for base in node.bases],
+            attributes={f"keyword:{keyword.arg}": to_ref(keyword.value) for keyword in node.keywords
+                        if keyword.arg is not None},
             methods={},
             self_attributes={},
-            decorators=[to_ref(d.decorator) for d in node.decorators],
+            decorators=[to_ref(decorator) for decorator in node.decorator_list],
         )
         self.classes[qualname] = facts
         self.walk_all(node.bases)
@@ -351,171 +343,178 @@ class _Extractor(Walker):
         self.class_kinds.append("class")
         self.class_stack.append(facts)
         self.qual_stack.append(qualname)
-        self.walk(node.body)
+        self.walk_all(node.body)
         self.qual_stack.pop()
         self.class_stack.pop()
         self.class_kinds.pop()
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._walk_decorators(node.decorators)
+    def visit_FunctionDef(self, node) -> None:
+        self._walk_decorators(node.decorator_list)
         owner = self._current_class()
         parent = self.qual_stack[-1]
         in_function = not owner and len(self.units) > 1
-        qualname = f"{parent}.<locals>.{node.name.value}" if in_function else f"{parent}.{node.name.value}"
+        qualname = f"{parent}.<locals>.{node.name}" if in_function else f"{parent}.{node.name}"
+        where = self.columns.range(node)
+        first_line = min([node.lineno] + [decorator.lineno for decorator in node.decorator_list])
         facts = FunctionFacts(
             qualname=qualname,
-            name=node.name.value,
+            name=node.name,
             class_qualname=owner.qualname if owner else None,
-            decorators=[to_ref(d.decorator) for d in node.decorators],
-            is_async=node.asynchronous is not None,
+            decorators=[to_ref(decorator) for decorator in node.decorator_list],
+            is_async=type(node) is ast.AsyncFunctionDef,
+            range=where,
+            extent=(first_line, 1, where[2], where[3]),
         )
-        self._want_range(facts, "range", node.name)
-        self._want_range(facts, "extent", node)
-        self.function_nodes.append(node)
         if owner is not None:
-            owner.methods[node.name.value] = qualname
+            owner.methods[node.name] = qualname
         elif in_function:
-            self.unit.facts.local_functions[node.name.value] = qualname
-            self.unit.bind(node.name.value, ("function", qualname))
+            self.unit.facts.local_functions[node.name] = qualname
+            self.unit.bind(node.name, ("function", qualname))
         self.functions[qualname] = facts
         unit = _Unit(facts)
         self._bind_parameters(node, facts, unit, owner)
-        self._walk_decorators([node.params, node.returns])  # defaults and annotations: not the body's calls
+        # Defaults and annotations run when the function is defined: not the body's calls.
+        self._walk_decorators([node.args, node.returns])
         self.units.append(unit)
         self.qual_stack.append(qualname)
-        self.walk(node.body)
+        self.walk_all(node.body)
         self.qual_stack.pop()
         self.units.pop()
         facts.modulo_ifs = tuple(unit.modulo_ifs)
 
+    visit_AsyncFunctionDef = visit_FunctionDef
+
     @staticmethod
-    def _bind_parameters(node: cst.FunctionDef, facts: FunctionFacts, unit: _Unit, owner) -> None:
-        decorator_names = {dotted(d.decorator) for d in node.decorators}
-        positional = [*node.params.posonly_params, *node.params.params]
-        for index, param in enumerate([*positional, *node.params.kwonly_params]):
-            annotation = to_ref(param.annotation.annotation) if param.annotation else None
-            default = to_ref(param.default) if param.default else None
-            facts.params.append(Param(param.name.value, annotation, default))
+    def _bind_parameters(node, facts: FunctionFacts, unit: _Unit, owner) -> None:
+        decorator_names = {dotted(decorator) for decorator in node.decorator_list}
+        arguments = node.args
+        positional = [*arguments.posonlyargs, *arguments.args]
+        defaults: List[Optional[ast.expr]] = [None] * (len(positional) - len(arguments.defaults))
+        defaults += arguments.defaults
+        defaults += arguments.kw_defaults
+        for index, (param, default) in enumerate(zip([*positional, *arguments.kwonlyargs], defaults)):
+            annotation = to_ref(param.annotation) if param.annotation is not None else None
+            default_ref = to_ref(default) if default is not None else None
+            facts.params.append(Param(param.arg, annotation, default_ref))
             if index == 0 and owner is not None and positional and "staticmethod" not in decorator_names:
                 kind = "cls" if "classmethod" in decorator_names else "self"
-                unit.bind(param.name.value, (kind, owner.qualname))
+                unit.bind(param.arg, (kind, owner.qualname))
             else:
-                unit.bind(param.name.value, ("param", param.name.value, annotation, default))
+                unit.bind(param.arg, ("param", param.arg, annotation, default_ref))
 
-    def visit_Lambda(self, node: cst.Lambda) -> None:
+    def visit_Lambda(self, node: ast.Lambda) -> None:
         self.unit.lambda_depth += 1
-        self.walk(node.params)
+        self.walk(node.args)
         self.walk(node.body)
         self.unit.lambda_depth -= 1
 
     # -- bindings ------------------------------------------------------------------------------
-    def _bind_target(self, target: cst.BaseExpression, ref: Ref) -> None:
-        if isinstance(target, cst.Name):
+    def _bind_target(self, target: ast.expr, ref: Ref) -> None:
+        target_type = type(target)
+        if target_type is ast.Name:
             owner = self._current_class()
             if owner is not None:
-                key = f"Meta.{target.value}" if self.class_kinds[-1] == "meta" else target.value
+                key = f"Meta.{target.id}" if self.class_kinds[-1] == "meta" else target.id
                 owner.attributes[key] = ref
                 return
-            self.unit.bind(target.value, ref)
-        elif isinstance(target, (cst.Tuple, cst.List)):
-            for element in target.elements:
-                self._bind_target(element.value, UNKNOWN)
-        elif isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
+            self.unit.bind(target.id, ref)
+        elif target_type in (ast.Tuple, ast.List):
+            for element in target.elts:
+                self._bind_target(element.value if type(element) is ast.Starred else element, UNKNOWN)
+        elif target_type is ast.Attribute and type(target.value) is ast.Name:
             # `conn.autocommit = True` is kept as a binding of "conn.autocommit".
-            self.unit.bind(f"{target.value.value}.{target.attr.value}", ref)
-            bound = self.unit.facts.bindings.get(target.value.value, [])
+            self.unit.bind(f"{target.value.id}.{target.attr}", ref)
+            bound = self.unit.facts.bindings.get(target.value.id, [])
             if bound and bound[0][0] == "self":
                 facts = self.classes.get(bound[0][1])
                 if facts is not None:
-                    facts.self_attributes.setdefault(target.attr.value, []).append((ref, self.unit.facts.qualname))
+                    facts.self_attributes.setdefault(target.attr, []).append((ref, self.unit.facts.qualname))
 
-    def visit_Assign(self, node: cst.Assign) -> None:
+    def visit_Assign(self, node: ast.Assign) -> None:
         ref = to_ref(node.value)
         for target in node.targets:
-            self._bind_target(target.target, ref)
-            self.walk(target.target)
+            self._bind_target(target, ref)
+            self.walk(target)
         self.walk(node.value)
 
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         value = to_ref(node.value) if node.value is not None else None
-        self._bind_target(node.target, ("annotated", to_ref(node.annotation.annotation), value))
+        self._bind_target(node.target, ("annotated", to_ref(node.annotation), value))
         self.walk_all([node.target, node.annotation, node.value])
 
-    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+    def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
         self._bind_target(node.target, to_ref(node.value))
         self.walk(node.value)
 
-    def visit_Return(self, node: cst.Return) -> None:
+    def visit_Return(self, node: ast.Return) -> None:
         if node.value is not None:
             self.unit.bind("<return>", to_ref(node.value))
             self.walk(node.value)
 
-    def visit_Yield(self, node: cst.Yield) -> None:
+    def visit_Yield(self, node: ast.Yield) -> None:
         self.unit.facts.yield_contexts.append(self.unit.context())
-        if isinstance(node.value, cst.BaseExpression):
+        if node.value is not None:
             self.unit.bind("<return>", to_ref(node.value))
         self.walk(node.value)
 
+    def visit_YieldFrom(self, node: ast.YieldFrom) -> None:
+        self.unit.facts.yield_contexts.append(self.unit.context())
+        self.walk(node.value)
+
     # -- structure -----------------------------------------------------------------------------
-    def visit_With(self, node: cst.With) -> None:
+    def visit_With(self, node) -> None:
         unit = self.unit
         opened = 0
         for item in node.items:
-            self.walk(item.item)  # evaluated outside the scope it opens
-            target = None
-            if item.asname is not None and isinstance(item.asname.name, cst.Name):
-                target = item.asname.name.value
+            self.walk(item.context_expr)  # evaluated outside the scope it opens
+            target = item.optional_vars.id if type(item.optional_vars) is ast.Name else None
             with_id = len(unit.facts.withs) + 1
-            with_item = WithItem(to_ref(item.item), node.asynchronous is not None, target, (0, 0, 0, 0))
+            with_item = WithItem(to_ref(item.context_expr), type(node) is ast.AsyncWith, target, (0, 0, 0, 0))
             unit.facts.withs[with_id] = with_item
             if target is not None:
                 unit.bind(target, ("enter", with_item.ref))
-            elif item.asname is not None:
-                self._bind_target(item.asname.name, UNKNOWN)
+            elif item.optional_vars is not None:
+                self._bind_target(item.optional_vars, UNKNOWN)
             unit.scopes.append(with_id)  # each item is a scope for the items after it and the body
             opened += 1
-        self.walk(node.body)
+        self.walk_all(node.body)
         del unit.scopes[-opened:]
 
-    def _new_loop(self, kind: str, iterable: Ref, anchor: cst.CSTNode) -> int:
+    visit_AsyncWith = visit_With
+
+    def _new_loop(self, kind: str, iterable: Ref, anchor: ast.AST) -> int:
         loop_id = len(self.unit.facts.loops) + 1
-        loop = Loop(kind, iterable, (0, 0, 0, 0))
-        self._want_range(loop, "range", anchor)
-        self.loop_nodes.append(anchor)
-        self.unit.facts.loops[loop_id] = loop
+        self.unit.facts.loops[loop_id] = Loop(kind, iterable, self.columns.range(anchor))
         return loop_id
 
-    def visit_For(self, node: cst.For) -> None:
+    def visit_For(self, node) -> None:
         iterable = to_ref(node.iter)
         self._bind_target(node.target, ("iter", iterable))
         loop_id = self._new_loop("for", iterable, node)
         self.walk_all([node.target, node.iter])
         self._walk_in(self.unit.loops, loop_id, node.body)
-        self.walk(node.orelse)
+        self.walk_all(node.orelse)
 
-    def visit_While(self, node: cst.While) -> None:
+    visit_AsyncFor = visit_For
+
+    def visit_While(self, node: ast.While) -> None:
         loop_id = self._new_loop("while", UNKNOWN, node)
-        self._walk_in(self.unit.loops, loop_id, [node.test, node.body])
-        self.walk(node.orelse)
+        self._walk_in(self.unit.loops, loop_id, [node.test, *node.body])
+        self.walk_all(node.orelse)
 
     def _visit_comprehension(self, node, results) -> None:
         """Walked in source order (results, first iterable, then each `for`'s conditions and
         the later iterables), each part with the loops it runs inside."""
-        clauses = []
-        comp_for = node.for_in
-        while comp_for is not None:
-            clauses.append(comp_for)
-            comp_for = comp_for.inner_for_in
         loops = self.unit.loops
         loop_ids = []
-        for index, clause in enumerate(clauses):
+        for clause in node.generators:
             iterable = to_ref(clause.iter)
             self._bind_target(clause.target, ("iter", iterable))
-            loop_ids.append(self._new_loop("comprehension", iterable, node if index == 0 else clause))
+            loop_ids.append(self._new_loop("comprehension", iterable, node))
         loops.extend(loop_ids)
         self.walk_all(results)
         del loops[-len(loop_ids):]
-        for index, clause in enumerate(clauses):
+        for index, clause in enumerate(node.generators):
             self.walk(clause.iter)  # the first iterable runs before the loop starts
             loops.append(loop_ids[index])
             self.walk_all(clause.ifs)
@@ -530,72 +529,63 @@ class _Extractor(Walker):
     def visit_DictComp(self, node) -> None:
         self._visit_comprehension(node, [node.key, node.value])
 
-    def visit_If(self, node: cst.If) -> None:
+    def visit_If(self, node: ast.If) -> None:
         unit = self.unit
         if _uses_modulo(node.test):
             unit.modulo_ifs.append(id(node))
         if _terminates(node.body):
             unit.facts.terminating_arms.add((id(node), "body"))
-        if isinstance(node.orelse, cst.Else) and _terminates(node.orelse.body):
+        if _terminates(node.orelse):
             unit.facts.terminating_arms.add((id(node), "else"))
         self.walk(node.test)
         self._walk_in(unit.branches, (id(node), "body"), node.body)
-        if node.orelse is not None:
+        if node.orelse:
             self._walk_in(unit.branches, (id(node), "else"), node.orelse)
 
-    def visit_MatchCase(self, node) -> None:
-        self._walk_in(self.unit.branches, (id(node), "case"), [node.guard, node.body])
+    def visit_match_case(self, node) -> None:
+        self._walk_in(self.unit.branches, (id(node), "case"), [node.guard, *node.body])
 
     def visit_Try(self, node) -> None:
         unit = self.unit
         unit.facts.trys[id(node)] = TryBlock(
-            handlers_reraise=tuple(_reraises(handler) for handler in node.handlers),
-            has_finally=node.finalbody is not None,
+            handlers_reraise=tuple(_contains(handler.body, _is_raise) for handler in node.handlers),
+            has_finally=bool(node.finalbody),
         )
         self._walk_in(unit.trys, (id(node), "body"), node.body)
         for handler in node.handlers:
-            if handler.name is not None and isinstance(handler.name.name, cst.Name):
-                unit.bind(handler.name.name.value, UNKNOWN)
+            if handler.name is not None:
+                unit.bind(handler.name, UNKNOWN)
             self.walk(handler.type)
             self._walk_in(unit.trys, (id(node), "except"), handler.body)
-        if node.orelse is not None:
+        if node.orelse:
             self._walk_in(unit.trys, (id(node), "else"), node.orelse)
-        if node.finalbody is not None:
+        if node.finalbody:
             self._walk_in(unit.trys, (id(node), "finally"), node.finalbody)
 
     visit_TryStar = visit_Try
 
     # -- events --------------------------------------------------------------------------------
-    def visit_IfExp(self, node: cst.IfExp) -> None:
+    def visit_IfExp(self, node: ast.IfExp) -> None:
         self.walk_all([node.body, node.test, node.orelse])  # source order
 
-    def visit_Call(self, node: cst.Call) -> None:
-        self.call_nodes.append(node)
+    def visit_Call(self, node: ast.Call) -> None:
         self.walk_children(node)  # arguments run before the call
         if self.decorator_depth:
             return
         ref = to_ref(node)
         if ref[0] != "call":
             return  # "...".format(...): a string template, not a call that can write
-        event = Event(ref, self.unit.context(), (0, 0, 0, 0), "")
-        self._want_range(event, "range", node)
-        self.unit.facts.events.append(event)
+        where = self.columns.range(node)
+        self.unit.facts.events.append(Event(ref, self.unit.context(), where, _call_source(self.lines, where)))
 
 
-def _terminates(block: cst.BaseSuite) -> bool:
+def _is_raise(node) -> bool:
+    return type(node) is ast.Raise
+
+
+def _terminates(body: List[ast.stmt]) -> bool:
     """Does the block end with return, raise, continue or break (so code after the `if` is not reached)?"""
-    if not isinstance(block, cst.IndentedBlock) or not block.body:
-        statements = getattr(block, "body", ())
-        last = statements[-1] if statements else None
-    else:
-        last = block.body[-1]
-        if isinstance(last, cst.SimpleStatementLine):
-            last = last.body[-1] if last.body else None
-    return isinstance(last, (cst.Return, cst.Raise, cst.Continue, cst.Break))
-
-
-def _reraises(handler: cst.ExceptHandler) -> bool:
-    return _contains(handler.body, (cst.Raise,))
+    return bool(body) and type(body[-1]) in (ast.Return, ast.Raise, ast.Continue, ast.Break)
 
 
 def _normalise(text: str) -> str:
@@ -613,26 +603,15 @@ def _call_source(lines: List[str], where: Range) -> str:
     return _normalise(" ".join(parts))
 
 
-def extract(module: cst.Module, text: str, source_lines: List[str], path: str, module_name: str,
+def extract(module: ast.Module, text: str, source_lines: List[str], path: str, module_name: str,
             is_package: bool) -> ModuleFacts:
-    extractor = _Extractor(module_name, is_package)
+    extractor = _Extractor(module_name, is_package, source_lines)
     _REF_CACHE.clear()
     try:
         extractor.walk_all(module.body)
     finally:
         _REF_CACHE.clear()
     extractor.functions[module_name].modulo_ifs = tuple(extractor.units[0].modulo_ifs)
-    ranges = None
-    if extractor.pending:
-        ranges = ast_ranges(text, source_lines, extractor.call_nodes, extractor.loop_nodes, extractor.function_nodes)
-    if ranges is None:
-        ranges = node_ranges(module, [node for _, _, node in extractor.pending])
-    for target, attribute, node in extractor.pending:
-        setattr(target, attribute, ranges.get(id(node), (1, 1, 1, 1)))
-    for facts in extractor.functions.values():
-        for event in facts.events:
-            line, _, end_line, _ = event.range
-            event.statement = _call_source(source_lines, event.range)
     return ModuleFacts(
         path=path,
         module=module_name,

@@ -1,44 +1,25 @@
-"""A fast pre-order walk over a libcst tree.
+"""A fast pre-order walk over a Python syntax tree (`ast`) that dispatches on the node type.
 
-libcst's visitor protocol rebuilds every node on the way back up, which costs about as much as
-the parse itself. txlint never changes the tree, so this walker reads the fields that can hold
-code (skipping whitespace, punctuation and comments) and dispatches on the node type.
+`ast.NodeVisitor` looks up the handler by name for every node and visits every field, the
+expression contexts and operators included. This walker caches the handler and the fields that
+can hold code per node type, skips the leaves, and lets a handler walk the children it wants
+itself, in the order it wants.
 """
 
-import dataclasses
+import ast
 from typing import Callable, Dict, Tuple
 
-import libcst as cst
-
-_NOT_CODE = {
-    "whitespace", "lpar", "rpar", "comma", "semicolon", "leading_lines", "lines_after_decorators", "header",
-    "footer", "newline", "indent", "trailing_whitespace", "equal", "colon", "dot", "star", "operator",
-    "asynchronous", "lbracket", "rbracket", "lbrace", "rbrace", "default_newline", "default_indent",
-    "encoding", "has_trailing_newline", "prefix", "quote", "value_quote", "start", "end", "string_quote",
-}
-_LEAVES = frozenset((cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Pass, cst.Break,
-                     cst.Continue, cst.Ellipsis, cst.ImportStar))
+# Nodes with no code below them (or none that extraction looks at).
+_LEAVES = frozenset((ast.Name, ast.Constant, ast.Pass, ast.Break, ast.Continue, ast.Global, ast.Nonlocal,
+                     ast.Load, ast.Store, ast.Del))
 _FIELDS: Dict[type, Tuple[str, ...]] = {}
-# isinstance() against libcst's abstract base classes is slow; the answer per type is cached.
-_IS_NODE: Dict[type, bool] = {}
-
-
-def _is_node(value) -> bool:
-    value_type = type(value)
-    known = _IS_NODE.get(value_type)
-    if known is None:
-        known = _IS_NODE[value_type] = issubclass(value_type, cst.CSTNode)
-    return known
 
 
 def code_fields(node_type: type) -> Tuple[str, ...]:
     fields = _FIELDS.get(node_type)
     if fields is None:
-        fields = tuple(
-            f.name for f in dataclasses.fields(node_type)
-            if not f.name.startswith("whitespace") and f.name not in _NOT_CODE
-        )
-        _FIELDS[node_type] = fields
+        fields = _FIELDS[node_type] = tuple(name for name in node_type._fields
+                                            if name not in ("ctx", "op", "type_comment"))
     return fields
 
 
@@ -63,12 +44,12 @@ class Walker:
 
     def walk_children(self, node) -> None:
         for name in code_fields(type(node)):
-            value = getattr(node, name)
-            if type(value) in (tuple, list):
+            value = getattr(node, name, None)
+            if type(value) is list:
                 for item in value:
-                    if _is_node(item):
+                    if isinstance(item, ast.AST):
                         self.walk(item)
-            elif _is_node(value):
+            elif isinstance(value, ast.AST):
                 self.walk(value)
 
     def walk_all(self, nodes) -> None:

@@ -5,7 +5,6 @@ committed: the rows, the files in the directory (no stray temporary ones) and th
 import os
 import tempfile
 
-import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import txlint.runtime._transaction as transaction_module
