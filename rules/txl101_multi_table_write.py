@@ -2,12 +2,12 @@
 
 from typing import Dict, Iterable, List
 
-from txlint.rule import Report, Rule, RuleContext, fix_for, is_autocommit_write, known_table, report_at, where
+from txlint.rule import (Report, Rule, RuleContext, fix_for, is_autocommit_write, known_table, report_at,
+                         unless_in_transaction, where)
 
 
+@unless_in_transaction
 def check(context: RuleContext) -> Iterable[Report]:
-    if context.runs_in_transaction():
-        return
     groups: Dict[object, List] = {}  # unit of work -> its writes; each commits on its own
     ordered = []
     for effect in context.effects:

@@ -3,13 +3,12 @@
 from typing import Iterable, Set
 
 from txlint.project import Effect
-from txlint.rule import Report, Rule, RuleContext, fix_for, is_autocommit_write, report_at
+from txlint.rule import Report, Rule, RuleContext, fix_for, is_autocommit_write, report_at, unless_in_transaction
 from txlint.values import IMPLICIT
 
 
+@unless_in_transaction
 def check(context: RuleContext) -> Iterable[Report]:
-    if context.runs_in_transaction():
-        return
     effects = [effect for effect in context.effects if not effect.site.context.deferred]
     reported: Set[int] = set()
     for effect in effects:

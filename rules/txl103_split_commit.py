@@ -3,7 +3,7 @@
 from typing import Iterable, List
 
 from txlint.project import Effect
-from txlint.rule import Report, Rule, RuleContext, report_at
+from txlint.rule import Report, Rule, RuleContext, report_at, unless_in_transaction
 from txlint.values import IMPLICIT
 
 
@@ -15,9 +15,8 @@ def _main_path_writes(context: RuleContext, effects: List[Effect]) -> List[int]:
     ]
 
 
+@unless_in_transaction
 def check(context: RuleContext) -> Iterable[Report]:
-    if context.runs_in_transaction():
-        return
     effects = [effect for effect in context.effects if not effect.site.context.deferred]
     writes = _main_path_writes(context, effects)
     reported = set()

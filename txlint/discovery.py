@@ -1,6 +1,7 @@
 """Which files a run lints: command-line paths filtered by include/exclude and .gitignore."""
 
 import os
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, List, NamedTuple, Optional, Tuple
 
@@ -27,6 +28,7 @@ class FileFilter:
         self.always_excluded = pathspec.GitIgnoreSpec.from_lines(DEFAULT_EXCLUDE)
         self.configured_excluded = pathspec.GitIgnoreSpec.from_lines(config.exclude + config.extend_exclude)
         self._gitignores: dict = {}
+        self._default_names: dict = {}
         self._root = os.path.abspath(self.root)
 
     def relative(self, path: Path) -> Optional[str]:
@@ -39,18 +41,18 @@ class FileFilter:
         return relative.replace(os.sep, "/")
 
     def _gitignore_for(self, directory: str):
-        spec = self._gitignores.get(directory)
-        if spec is None:
-            gitignore = os.path.join(self._root, directory, ".gitignore")
-            lines: List[str] = []
-            if os.path.isfile(gitignore):
-                try:
-                    with open(gitignore, encoding="utf-8", errors="replace") as handle:
-                        lines = handle.read().splitlines()
-                except OSError:
-                    lines = []
-            spec = pathspec.GitIgnoreSpec.from_lines(lines)
-            self._gitignores[directory] = spec
+        """The directory's .gitignore as a spec, or None when it has none (most directories)."""
+        if directory in self._gitignores:
+            return self._gitignores[directory]
+        gitignore = os.path.join(self._root, directory, ".gitignore")
+        spec = None
+        if os.path.isfile(gitignore):
+            try:
+                with open(gitignore, encoding="utf-8", errors="replace") as handle:
+                    spec = pathspec.GitIgnoreSpec.from_lines(handle.read().splitlines())
+            except OSError:
+                spec = None
+        self._gitignores[directory] = spec
         return spec
 
     def _ignored_by_git(self, relative: str, is_dir: bool, from_depth: int = 0) -> bool:
@@ -60,17 +62,15 @@ class FileFilter:
         suffix = "/" if is_dir else ""
         for depth in range(from_depth, len(parts)):
             spec = self._gitignore_for("/".join(parts[:depth]))
-            if spec.match_file("/".join(parts[depth:]) + suffix):
+            if spec is not None and spec.match_file("/".join(parts[depth:]) + suffix):
                 return True
         return False
 
-    def excluded(self, path: Path, is_dir: bool, configured: bool = True, below: Optional["NamedDirectory"] = None) -> bool:
-        """Whether the default excludes, the configured ones or a .gitignore exclude the path.
-
-        `below` is the directory named on the command line the path was found in: an exclusion
-        that applies to that directory itself (or that cannot be anchored at the root because the
-        directory is outside it) is matched below the directory instead, so naming it lints it.
-        """
+    def place(self, path: Path, below: Optional["NamedDirectory"] = None) -> "Place":
+        """The names a path is matched by. `below` is the directory named on the command line the
+        path was found in: an exclusion that applies to that directory itself (or that cannot be
+        anchored at the root because the directory is outside it) is matched below the directory
+        instead, so naming it lints it."""
         inside = self.relative(path)
         relative = inside if inside is not None else path.as_posix().lstrip("/")
         default_relative = relative
@@ -78,13 +78,34 @@ class FileFilter:
             default_relative = os.path.relpath(path, below.path).replace(os.sep, "/")
             if inside is None:
                 relative = default_relative
+        return Place(inside, relative, default_relative)
+
+    def excluded(self, path: Path, is_dir: bool, configured: bool = True,
+                 below: Optional["NamedDirectory"] = None) -> bool:
+        """Whether the default excludes, the configured ones or a .gitignore exclude the path."""
+        return self.place_excluded(self.place(path, below), is_dir, configured, below)
+
+    def place_excluded(self, place: "Place", is_dir: bool, configured: bool, below: Optional["NamedDirectory"],
+                       walked_name: Optional[str] = None) -> bool:
+        """`walked_name`: the path was reached by walking down from a directory already checked."""
         suffix = "/" if is_dir else ""
-        if self.always_excluded.match_file(default_relative + suffix):
+        if walked_name is not None:
+            # The default excludes name directories at any depth and the ones above were checked
+            # (or lifted), so only the new name can match, and only if it is a directory.
+            if is_dir and self._default_excluded_name(walked_name):
+                return True
+        elif self.always_excluded.match_file(place.default_relative + suffix):
             return True
-        if configured and self.configured_excluded.match_file(relative + suffix):
+        if configured and self.configured_excluded.match_file(place.relative + suffix):
             return True
         git_from = below.git_depth if below is not None else 0
-        return inside is not None and inside != "" and self._ignored_by_git(inside, is_dir, git_from)
+        return place.inside is not None and place.inside != "" and self._ignored_by_git(place.inside, is_dir, git_from)
+
+    def _default_excluded_name(self, name: str) -> bool:
+        known = self._default_names.get(name)
+        if known is None:
+            known = self._default_names[name] = self.always_excluded.match_file(name + "/")
+        return known
 
     def named_directory(self, path: Path) -> "NamedDirectory":
         """How the excludes apply below a directory named on the command line."""
@@ -96,8 +117,20 @@ class FileFilter:
         return NamedDirectory(path, default_excluded, git_depth)
 
     def included(self, path: Path) -> bool:
-        relative = self.relative(path) or path.name
-        return self.include.match_file(relative)
+        return self.include.match_file(self.relative(path) or path.name)
+
+
+class Place(NamedTuple):
+    """A path's names for matching: relative to the root (None outside it), for the configured
+    excludes, and for the default ones."""
+
+    inside: Optional[str]
+    relative: str
+    default_relative: str
+
+    def child(self, name: str) -> "Place":
+        return Place(*(None if part is None else (f"{part}/{name}" if part not in ("", ".") else name)
+                       for part in self))
 
 
 def discover(paths: Iterable[str], config: Config, force_exclude: bool = False) -> List[Path]:
@@ -129,19 +162,38 @@ def discover(paths: Iterable[str], config: Config, force_exclude: bool = False) 
 
 
 def _walk(top: Path, file_filter: FileFilter, configured: bool, named: NamedDirectory) -> List[Path]:
+    """Files below `top`, like os.walk without following links to directories, but with no extra
+    system call per directory; each directory's names are worked out once and extended per entry."""
     files: List[Path] = []
-    for directory, subdirectories, filenames in os.walk(top):
-        base = Path(directory)
-        subdirectories[:] = sorted(
-            d for d in subdirectories
-            if not file_filter.excluded(base / d, is_dir=True, configured=configured, below=named)
-        )
-        for filename in sorted(filenames):
-            path = base / filename
-            if file_filter.included(path) and not file_filter.excluded(path, is_dir=False, configured=configured,
-                                                                       below=named):
-                files.append(path)
+    pending = [(str(top), file_filter.place(top, named))]
+    while pending:
+        directory, place = pending.pop()
+        try:
+            with os.scandir(directory) as entries:
+                listed = [(entry.name, _is_directory(entry)) for entry in entries]
+        except OSError:  # unreadable: skipped, as os.walk does
+            continue
+        for name, is_directory in listed:
+            child = place.child(name)
+            if is_directory is None:
+                continue  # a link to a directory
+            if is_directory:
+                if not file_filter.place_excluded(child, True, configured, named, name):
+                    pending.append((os.path.join(directory, name), child))
+            elif (file_filter.include.match_file(child.inside or name)
+                  and not file_filter.place_excluded(child, False, configured, named, name)):
+                files.append(Path(directory, name))
     return files
+
+
+def _is_directory(entry: os.DirEntry) -> Optional[bool]:
+    """True for a directory, None for a link to one (not followed), False for anything else."""
+    try:
+        if not entry.is_dir():
+            return False
+    except OSError:
+        return False
+    return None if entry.is_symlink() else True
 
 
 def display_path(path: Path) -> str:
@@ -150,6 +202,10 @@ def display_path(path: Path) -> str:
     A symbolic link is reported by its own name, not its target's; the resolved path is only the
     fallback for a path that reaches the working directory through a link.
     """
+    if not path.is_absolute():
+        normal = os.path.normpath(path)
+        if normal != os.pardir and not normal.startswith(os.pardir + os.sep):
+            return normal.replace(os.sep, "/")  # what relpath(abspath(path), cwd) would give
     cwd = os.getcwd()
     for candidate, base in ((os.path.abspath(path), cwd), (os.path.realpath(path), os.path.realpath(cwd))):
         try:
@@ -168,11 +224,17 @@ def module_name(path: Path) -> Tuple[str, bool]:
     """
     path = path.resolve()
     is_package = path.name == "__init__.py"
-    parts = [] if is_package else [path.stem]
-    directory = path.parent
-    while (directory / "__init__.py").is_file() and directory != directory.parent:
-        parts.insert(0, directory.name)
-        directory = directory.parent
+    parts = list(_package_of(path.parent))
+    if not is_package:
+        parts.append(path.stem)
     if not parts:
         parts = [path.parent.name]
     return ".".join(parts), is_package
+
+
+@lru_cache(maxsize=4096)
+def _package_of(directory: Path) -> Tuple[str, ...]:
+    """The dotted parts of the package a directory is (empty when it is not one)."""
+    if directory == directory.parent or not (directory / "__init__.py").is_file():
+        return ()
+    return (*_package_of(directory.parent), directory.name)

@@ -1,9 +1,11 @@
 """The engine: read and parse each file once, extract its facts, resolve the project, run the rules."""
 
 import ast
+import gc
 import multiprocessing
 import re
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Set, Tuple
@@ -13,7 +15,7 @@ import pathspec
 from txlint.cache import Cache, file_key, run_key
 from txlint.config import Config
 from txlint.discovery import display_path, module_name
-from txlint.facts import ModuleFacts
+from txlint.facts import ModuleFacts, interface_digest
 from txlint.findings import Finding
 from txlint.project import Project
 from txlint.rule import Rule, RuleContext
@@ -31,6 +33,19 @@ class FileResult:
     facts: Optional[ModuleFacts] = None
     parse_error: Optional[Finding] = None
     internal_error: Optional[str] = None  # txlint itself failed on this file (a bug, reported, never cached)
+    interface: str = ""  # what other files' findings can depend on (txlint.facts.interface_digest)
+
+
+@dataclass
+class ModuleOutcome:
+    """What checking one module gave (its TXL000 aside): reused as it is by the next run when the
+    file is unchanged and no file's interface changed."""
+
+    findings: List[Finding] = field(default_factory=list)
+    suppressed: List[Finding] = field(default_factory=list)
+    suppression_reasons: Dict[Tuple[str, int], str] = field(default_factory=dict)
+    function_ranges: Dict[Tuple[str, str], Tuple[int, int]] = field(default_factory=dict)
+    internal_errors: List[str] = field(default_factory=list)
 
 
 @dataclass
@@ -46,6 +61,30 @@ class RunResult:
     function_ranges: Dict[Tuple[str, str], Tuple[int, int]] = field(default_factory=dict)
     # function qualname -> the project's functions it calls: for --diff, a hazard spans its helpers.
     calls: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
+    modules: Dict[str, ModuleOutcome] = field(default_factory=dict)  # by path
+    # The project's call graph by names (txlint.project.Project.call_sites), for the next run.
+    call_sites: Tuple[dict, Tuple[str, ...]] = ({}, ())
+
+
+@dataclass
+class ProjectState:
+    """A run's result with the files it saw: path -> (cache key of the file, interface digest)."""
+
+    files: Dict[str, Tuple[str, str]]
+    run: RunResult
+
+    def reusable(self, sources: List["SourceFile"], results: List[FileResult]) -> Optional[Dict[str, ModuleOutcome]]:
+        """The outcomes of the unchanged files, if every file's interface is as it was; else None."""
+        if len(self.files) != len(sources):
+            return None
+        reuse = {}
+        for source, result in zip(sources, results):
+            before = self.files.get(source.shown)
+            if before is None or before[1] != result.interface or result.internal_error is not None:
+                return None
+            if before[0] == source.key and source.shown in self.run.modules:
+                reuse[source.shown] = self.run.modules[source.shown]
+        return reuse
 
 
 class InternalError(RuntimeError):
@@ -122,7 +161,7 @@ def facts_from_source(text: str, path: str, module: str, is_package: bool = Fals
         return FileResult(path, internal_error=f"{path}: internal error while reading the file's structure: "
                                                f"{type(error).__name__}: {error}")
     facts.suppressions, facts.suppression_reasons, facts.suppression_styles = parse_suppressions(lines)
-    return FileResult(path, facts=facts)
+    return FileResult(path, facts=facts, interface=interface_digest(facts))
 
 
 @dataclass
@@ -188,6 +227,26 @@ def check_sources(sources: List[SourceFile], linter: "Linter", jobs: int = 1, ca
                   report_paths: Optional[Set[str]] = None) -> RunResult:
     """Lint sources already read (an editor's unsaved buffer among them) as one project; with
     `report_paths`, the whole project is analysed but only those files' findings are reported."""
+    with _no_cycle_collection():
+        return _check_sources(sources, linter, jobs, cache, report_paths)
+
+
+@contextmanager
+def _no_cycle_collection():
+    """The cycle collector off while facts are built, loaded and resolved: they are millions of
+    small acyclic objects, and the collector, triggered again and again by their allocation, would
+    take three times as long as the work itself (measured loading a large project's facts)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _check_sources(sources: List[SourceFile], linter: "Linter", jobs: int, cache: Optional[Cache],
+                   report_paths: Optional[Set[str]]) -> RunResult:
     key = ""
     if cache is not None:
         key = run_key(linter.config.fingerprint(), [rule.code for rule in linter.rules],
@@ -208,9 +267,22 @@ def check_sources(sources: List[SourceFile], linter: "Linter", jobs: int = 1, ca
         results[index] = result
         if cache is not None and sources[index].key and result.internal_error is None:
             cache.store("facts", sources[index].key, result)
-    run = linter.run(results, report_paths)
+    state_key = ""
+    previous = None
+    if cache is not None:
+        # The same project (configuration, rules and paths) as a run before, with other contents.
+        state_key = run_key(linter.config.fingerprint(), [rule.code for rule in linter.rules],
+                            [(source.shown, "") for source in sources]
+                            + sorted((path, "reported") for path in report_paths or ()))
+        state = cache.load("states", state_key)
+        if isinstance(state, ProjectState):
+            reuse = state.reusable(sources, results)
+            previous = (state.run, reuse) if reuse is not None else None
+    run = linter.run(results, report_paths, previous)
     if cache is not None and not run.internal_errors:
         cache.store("runs", key, run)
+        files = {source.shown: (source.key, result.interface) for source, result in zip(sources, results)}
+        cache.store("states", state_key, ProjectState(files, run))
     return run
 
 
@@ -242,7 +314,10 @@ class Linter:
         return any(spec.match_file(path) and any(code.startswith(c) for c in codes)
                    for spec, codes in self.per_file_ignores)
 
-    def run(self, results: Sequence[FileResult], report_paths: Optional[Set[str]] = None) -> RunResult:
+    def run(self, results: Sequence[FileResult], report_paths: Optional[Set[str]] = None,
+            previous: Optional[Tuple[RunResult, Dict[str, ModuleOutcome]]] = None) -> RunResult:
+        """Check every module, or with `previous` (a run over files with the same interfaces, and
+        the outcomes of the files unchanged since) only the changed ones."""
         run = RunResult(files=len(results))
         modules = [result.facts for result in results if result.facts is not None]
         for result in results:
@@ -258,17 +333,31 @@ class Linter:
             run.internal_errors.append(f"internal error while resolving the project: {type(error).__name__}: {error}")
             run.findings.sort(key=Finding.sort_key)
             return run
+        reuse = previous[1] if previous is not None else {}
+        if previous is not None:
+            project.restore_call_sites(*previous[0].call_sites)
         for module in modules:
             if report_paths is None or module.path in report_paths:
-                self._check_module(project, module, run)
-        run.calls = _call_graph(project)
-        if self.enabled("TXL201") and "TXL201" not in self.config.select and project.writes_only_raw_sql:
-            run.hints.append("no ORM in this project: raw SQL is how it writes, so TXL201 raw-sql-write is off; "
-                             "select it by name (--select TXL201) to check raw SQL writes too")
+                outcome = reuse.get(module.path) or self._check_module(project, module)
+                run.modules[module.path] = outcome
+                run.findings.extend(outcome.findings)
+                run.suppressed.extend(outcome.suppressed)
+                run.suppression_reasons.update(outcome.suppression_reasons)
+                run.function_ranges.update(outcome.function_ranges)
+                run.internal_errors.extend(outcome.internal_errors)
+        if previous is not None:  # the call graph and the project's kind depend on interfaces alone
+            run.calls, run.hints, run.call_sites = previous[0].calls, list(previous[0].hints), previous[0].call_sites
+        else:
+            run.calls = _call_graph(project)
+            run.call_sites = project.call_sites()
+            if self.enabled("TXL201") and "TXL201" not in self.config.select and project.writes_only_raw_sql:
+                run.hints.append("no ORM in this project: raw SQL is how it writes, so TXL201 raw-sql-write is off; "
+                                 "select it by name (--select TXL201) to check raw SQL writes too")
         run.findings.sort(key=Finding.sort_key)
         return run
 
-    def _check_module(self, project: Project, module: ModuleFacts, run: RunResult) -> None:
+    def _check_module(self, project: Project, module: ModuleFacts) -> ModuleOutcome:
+        run = ModuleOutcome()
         used: Dict[int, List[str]] = {}  # suppression line -> codes it suppressed
         for qualname, unit_facts in module.functions.items():
             unit = project.units[qualname]
@@ -298,6 +387,7 @@ class Linter:
                     else:
                         run.findings.append(finding)
         run.findings.extend(self._audit_suppressions(module, used))
+        return run
 
     def _audit_suppressions(self, module: ModuleFacts, used: Dict[int, List[str]]) -> List[Finding]:
         """TXL001 for suppressions that suppress nothing, TXL002 for ones without a reason."""

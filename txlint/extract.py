@@ -267,6 +267,7 @@ class _Extractor(Walker):
         self.units: List[_Unit] = [_Unit(module_unit)]
         self.qual_stack: List[str] = [module_name]
         self.decorator_depth = 0
+        self.blocks = 0
         self.class_kinds: List[str] = []  # "class" or "meta" (a nested `class Meta:`)
 
     # -- helpers -------------------------------------------------------------------------------
@@ -529,38 +530,45 @@ class _Extractor(Walker):
     def visit_DictComp(self, node) -> None:
         self._visit_comprehension(node, [node.key, node.value])
 
+    def _block_id(self) -> int:
+        """A number for an `if`, `case` or `try`, the same whenever the file is read again."""
+        self.blocks += 1
+        return self.blocks
+
     def visit_If(self, node: ast.If) -> None:
         unit = self.unit
+        block = self._block_id()
         if _uses_modulo(node.test):
-            unit.modulo_ifs.append(id(node))
+            unit.modulo_ifs.append(block)
         if _terminates(node.body):
-            unit.facts.terminating_arms.add((id(node), "body"))
+            unit.facts.terminating_arms.add((block, "body"))
         if _terminates(node.orelse):
-            unit.facts.terminating_arms.add((id(node), "else"))
+            unit.facts.terminating_arms.add((block, "else"))
         self.walk(node.test)
-        self._walk_in(unit.branches, (id(node), "body"), node.body)
+        self._walk_in(unit.branches, (block, "body"), node.body)
         if node.orelse:
-            self._walk_in(unit.branches, (id(node), "else"), node.orelse)
+            self._walk_in(unit.branches, (block, "else"), node.orelse)
 
     def visit_match_case(self, node) -> None:
-        self._walk_in(self.unit.branches, (id(node), "case"), [node.guard, *node.body])
+        self._walk_in(self.unit.branches, (self._block_id(), "case"), [node.guard, *node.body])
 
     def visit_Try(self, node) -> None:
         unit = self.unit
-        unit.facts.trys[id(node)] = TryBlock(
+        block = self._block_id()
+        unit.facts.trys[block] = TryBlock(
             handlers_reraise=tuple(_contains(handler.body, _is_raise) for handler in node.handlers),
             has_finally=bool(node.finalbody),
         )
-        self._walk_in(unit.trys, (id(node), "body"), node.body)
+        self._walk_in(unit.trys, (block, "body"), node.body)
         for handler in node.handlers:
             if handler.name is not None:
                 unit.bind(handler.name, UNKNOWN)
             self.walk(handler.type)
-            self._walk_in(unit.trys, (id(node), "except"), handler.body)
+            self._walk_in(unit.trys, (block, "except"), handler.body)
         if node.orelse:
-            self._walk_in(unit.trys, (id(node), "else"), node.orelse)
+            self._walk_in(unit.trys, (block, "else"), node.orelse)
         if node.finalbody:
-            self._walk_in(unit.trys, (id(node), "finally"), node.finalbody)
+            self._walk_in(unit.trys, (block, "finally"), node.finalbody)
 
     visit_TryStar = visit_Try
 

@@ -18,6 +18,7 @@ functions) without re-parsing:
     ("?",)                             anything else
 """
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
@@ -121,3 +122,26 @@ class ModuleFacts:
     suppressions: Dict[int, Tuple[str, ...]] = field(default_factory=dict)  # line -> codes ("*" = all)
     suppression_reasons: Dict[int, str] = field(default_factory=dict)
     suppression_styles: Dict[int, str] = field(default_factory=dict)  # "txlint" or "noqa"
+
+
+def interface_digest(facts: ModuleFacts) -> str:
+    """A digest of everything in a module's facts that another module's findings can depend on.
+
+    Left out: positions, call sources, suppressions and the line count, which only the module's
+    own findings show. Two versions of a file with the same digest (a comment, formatting, a moved
+    line) leave every other file's findings as they were.
+    """
+    functions = [
+        (unit.qualname, unit.name, unit.class_qualname, unit.decorators,
+         [(param.name, param.annotation, param.default) for param in unit.params], unit.is_async,
+         unit.bindings, [(event.ref, event.context) for event in unit.events],
+         [(key, item.ref, item.is_async, item.target) for key, item in unit.withs.items()],
+         [(key, loop.kind, loop.iterable) for key, loop in unit.loops.items()], unit.modulo_ifs,
+         [(key, block.handlers_reraise, block.has_finally) for key, block in unit.trys.items()],
+         unit.local_functions, sorted(unit.terminating_arms), unit.yield_contexts, unit.is_module)
+        for unit in facts.functions.values()
+    ]
+    classes = [(cls.qualname, cls.name, cls.bases, cls.attributes, cls.methods, cls.self_attributes, cls.decorators)
+               for cls in facts.classes.values()]
+    text = repr((facts.path, facts.module, facts.imports, classes, functions))
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()

@@ -705,6 +705,25 @@ class Project:
                 graph[callee] = [(unit, event, self.in_scope(unit, event)) for unit, event, _ in sites]
         return self._callers
 
+    def call_sites(self) -> Tuple[Dict[str, List[Tuple[str, int, bool]]], Tuple[str, ...]]:
+        """The call graph by names and event numbers (and the functions wrapped by a transaction
+        call), for the next run over files with the same interfaces: see `restore_call_sites`."""
+        numbers: Dict[int, int] = {}
+        for unit in self.units.values():
+            for number, event in enumerate(unit.facts.events):
+                numbers[id(event)] = number
+        graph = {callee: [(unit.qualname, numbers[id(event)], inside) for unit, event, inside in sites]
+                 for callee, sites in self.callers().items()}
+        return graph, tuple(sorted(self._wrapped_functions))
+
+    def restore_call_sites(self, graph: Dict[str, List[Tuple[str, int, bool]]], wrapped: Tuple[str, ...]) -> None:
+        """Take the call graph of a run whose files had the same interfaces: the same functions with
+        the same calls in the same order, so the numbers still point at the same events."""
+        self._callers = {callee: [(self.units[qualname], self.units[qualname].facts.events[number], inside)
+                                  for qualname, number, inside in sites]
+                         for callee, sites in graph.items()}
+        self._wrapped_functions = set(wrapped)
+
     def _wrapped_functions_index(self) -> set:
         self.callers()  # the call graph pass also notes functions wrapped by a transaction call
         return self._wrapped_functions

@@ -135,6 +135,22 @@ def fix_for(library: str, what: str = "them") -> str:
     return template.format(what=what)
 
 
+def unless_in_transaction(check: Callable[["RuleContext"], Iterable[Report]]):
+    """A rule's check that reports nothing in a function always run inside a transaction.
+
+    The question is asked only once there is something to report: answering it needs the callers
+    of the function across the whole project, which a run re-checking one edited file would
+    otherwise never look at.
+    """
+    def checked(context: "RuleContext") -> Iterable[Report]:
+        reports = list(check(context))
+        if reports and not context.runs_in_transaction():
+            yield from reports
+
+    checked.__doc__ = check.__doc__
+    return checked
+
+
 def report_at(event: Event, message: str) -> Report:
     return Report(event.range, message, event.statement)
 
