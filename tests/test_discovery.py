@@ -126,3 +126,25 @@ def test_configured_excludes_from_the_command_line(txlint, tree):
     # Patterns are anchored at the configuration's directory, wherever txlint runs from.
     code, out, _ = txlint("check", ".", cwd=root / "app")
     assert "new.py" in out and "legacy" not in out
+
+
+def test_links_to_directories_are_not_followed_but_links_to_files_are_linted(tree):
+    root = tree({"app/models.py": SOURCE, "elsewhere/pkg/x.py": SOURCE, "shared/helpers.py": SOURCE})
+    (root / "app" / "linked_dir").symlink_to(root / "elsewhere" / "pkg", target_is_directory=True)
+    (root / "app" / "linked_file.py").symlink_to(root / "shared" / "helpers.py")
+    assert _found(root, paths=("app",)) == ["app/linked_file.py", "app/models.py"]
+
+
+def test_an_unreadable_directory_is_skipped(tree, monkeypatch):
+    import os
+
+    root = tree({"app/models.py": SOURCE, "app/private/x.py": SOURCE})
+    real_scandir = os.scandir
+
+    def scandir(path):
+        if os.path.basename(path) == "private":
+            raise PermissionError(13, "Permission denied", path)
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    assert _found(root) == ["app/models.py"]

@@ -222,7 +222,7 @@ def module_name(path: Path) -> Tuple[str, bool]:
 
     Returns the name and whether the file is a package's __init__.
     """
-    path = path.resolve()
+    path = path.resolve() if path.is_symlink() else _resolved_directory(os.path.abspath(path.parent)) / path.name
     is_package = path.name == "__init__.py"
     parts = list(_package_of(path.parent))
     if not is_package:
@@ -230,6 +230,12 @@ def module_name(path: Path) -> Tuple[str, bool]:
     if not parts:
         parts = [path.parent.name]
     return ".".join(parts), is_package
+
+
+@lru_cache(maxsize=4096)
+def _resolved_directory(directory: str) -> Path:
+    """An absolute directory with its links resolved: once per directory, not once per file."""
+    return Path(directory).resolve()
 
 
 @lru_cache(maxsize=4096)
