@@ -278,7 +278,7 @@ def _check_sources(sources: List[SourceFile], linter: "Linter", jobs: int, cache
         if isinstance(state, ProjectState):
             reuse = state.reusable(sources, results)
             previous = (state.run, reuse) if reuse is not None else None
-    run = linter.run(results, report_paths, previous)
+    run = linter.run(results, report_paths, previous, {source.shown: source.data for source in sources})
     if cache is not None and not run.internal_errors:
         cache.store("runs", key, run)
         files = {source.shown: (source.key, result.interface) for source, result in zip(sources, results)}
@@ -315,9 +315,12 @@ class Linter:
                    for spec, codes in self.per_file_ignores)
 
     def run(self, results: Sequence[FileResult], report_paths: Optional[Set[str]] = None,
-            previous: Optional[Tuple[RunResult, Dict[str, ModuleOutcome]]] = None) -> RunResult:
+            previous: Optional[Tuple[RunResult, Dict[str, ModuleOutcome]]] = None,
+            sources: Optional[Dict[str, object]] = None) -> RunResult:
         """Check every module, or with `previous` (a run over files with the same interfaces, and
-        the outcomes of the files unchanged since) only the changed ones."""
+        the outcomes of the files unchanged since) only the changed ones. `sources`: the files'
+        contents (bytes or text) by path, for the source of the calls reported (else read from the paths)."""
+        self._sources = sources or {}
         run = RunResult(files=len(results))
         modules = [result.facts for result in results if result.facts is not None]
         for result in results:
@@ -338,7 +341,11 @@ class Linter:
             project.restore_call_sites(*previous[0].call_sites)
         for module in modules:
             if report_paths is None or module.path in report_paths:
-                outcome = reuse.get(module.path) or self._check_module(project, module)
+                outcome = reuse.get(module.path)
+                # A function of this module that another file shadows (two files that are both the
+                # module `job`) is checked as that file's unit, with its positions: never reused.
+                if outcome is None or any(project.units[name].module is not module for name in module.functions):
+                    outcome = self._check_module(project, module)
                 run.modules[module.path] = outcome
                 run.findings.extend(outcome.findings)
                 run.suppressed.extend(outcome.suppressed)
@@ -359,6 +366,7 @@ class Linter:
     def _check_module(self, project: Project, module: ModuleFacts) -> ModuleOutcome:
         run = ModuleOutcome()
         used: Dict[int, List[str]] = {}  # suppression line -> codes it suppressed
+        lines: Optional[List[str]] = None
         for qualname, unit_facts in module.functions.items():
             unit = project.units[qualname]
             start, _, end, _ = unit_facts.extent if unit_facts.extent[0] else unit_facts.range
@@ -377,8 +385,10 @@ class Linter:
                     continue
                 for report in reports:
                     line, column, end_line, end_column = report.range
+                    if lines is None:
+                        lines = self._source_lines(module.path)
                     finding = Finding(rule.code, rule.name, module.path, line, column, end_line, end_column,
-                                      qualname, report.message, report.statement)
+                                      qualname, report.message, call_source(lines, report.range))
                     if is_suppressed(rule.code, line, module.suppressions):
                         run.suppressed.append(finding)
                         used.setdefault(line, []).append(rule.code)
@@ -388,6 +398,16 @@ class Linter:
                         run.findings.append(finding)
         run.findings.extend(self._audit_suppressions(module, used))
         return run
+
+    def _source_lines(self, path: str) -> List[str]:
+        data = self._sources.get(path)
+        if data is None:
+            try:
+                data = Path(path).read_bytes()
+            except OSError:
+                return []
+        text = data if isinstance(data, str) else decode(data, path)[0]
+        return split_lines(text) if text is not None else []
 
     def _audit_suppressions(self, module: ModuleFacts, used: Dict[int, List[str]]) -> List[Finding]:
         """TXL001 for suppressions that suppress nothing, TXL002 for ones without a reason."""
@@ -413,6 +433,18 @@ class Linter:
                 findings.append(_engine_finding("TXL002", "suppression-without-reason", module.path, line, (
                     "suppression without a reason: write it as `# txlint: ignore[CODE] -- why it is safe`")))
         return findings
+
+
+def call_source(lines: List[str], where: Tuple[int, int, int, int]) -> str:
+    """A call's own source text, whitespace-normalised (what a baseline entry is keyed on)."""
+    line, column, end_line, end_column = where
+    if not 0 < line <= end_line <= len(lines):
+        return ""
+    if line == end_line:
+        text = lines[line - 1][column - 1:end_column - 1]
+    else:
+        text = " ".join([lines[line - 1][column - 1:], *lines[line:end_line - 1], lines[end_line - 1][:end_column - 1]])
+    return " ".join(text.split())
 
 
 def _call_graph(project: Project) -> Dict[str, Tuple[str, ...]]:
@@ -450,7 +482,7 @@ def lint_sources(sources: Dict[str, object], config: Optional[Config] = None,
             text = source
         name = (modules or {}).get(path) or _module_from_path(path)
         results.append(facts_from_source(text, path, name, path.endswith("__init__.py")))
-    run = linter.run(results)
+    run = linter.run(results, sources=sources)
     if run.internal_errors:
         raise InternalError("\n".join(run.internal_errors))
     return run.findings

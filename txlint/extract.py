@@ -257,7 +257,6 @@ class _Extractor(Walker):
         self.module_name = module_name
         self.package = module_name if is_package else module_name.rpartition(".")[0]
         self.columns = _Columns(lines)
-        self.lines = lines
         self.imports: Dict[str, str] = {}
         self.classes: Dict[str, ClassFacts] = {}
         self.functions: Dict[str, FunctionFacts] = {}
@@ -583,8 +582,7 @@ class _Extractor(Walker):
         ref = to_ref(node)
         if ref[0] != "call":
             return  # "...".format(...): a string template, not a call that can write
-        where = self.columns.range(node)
-        self.unit.facts.events.append(Event(ref, self.unit.context(), where, _call_source(self.lines, where)))
+        self.unit.facts.events.append(Event(ref, self.unit.context(), self.columns.range(node)))
 
 
 def _is_raise(node) -> bool:
@@ -594,21 +592,6 @@ def _is_raise(node) -> bool:
 def _terminates(body: List[ast.stmt]) -> bool:
     """Does the block end with return, raise, continue or break (so code after the `if` is not reached)?"""
     return bool(body) and type(body[-1]) in (ast.Return, ast.Raise, ast.Continue, ast.Break)
-
-
-def _normalise(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _call_source(lines: List[str], where: Range) -> str:
-    """The call's own source text, whitespace-normalised (what a baseline entry is keyed on)."""
-    line, column, end_line, end_column = where
-    if not 0 < line <= end_line <= len(lines):
-        return ""
-    if line == end_line:
-        return _normalise(lines[line - 1][column - 1:end_column - 1])
-    parts = [lines[line - 1][column - 1:], *lines[line:end_line - 1], lines[end_line - 1][:end_column - 1]]
-    return _normalise(" ".join(parts))
 
 
 def extract(module: ast.Module, text: str, source_lines: List[str], path: str, module_name: str,

@@ -19,6 +19,7 @@ functions) without re-parsing:
 """
 
 import hashlib
+import pickle
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
@@ -46,7 +47,6 @@ class Event:
     ref: Ref  # a ("call", ...) ref
     context: Context
     range: Range
-    statement: str  # the source of the call, whitespace-normalised
 
 
 @dataclass
@@ -143,5 +143,7 @@ def interface_digest(facts: ModuleFacts) -> str:
     ]
     classes = [(cls.qualname, cls.name, cls.bases, cls.attributes, cls.methods, cls.self_attributes, cls.decorators)
                for cls in facts.classes.values()]
-    text = repr((facts.path, facts.module, facts.imports, classes, functions))
-    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+    # Equal bytes unpickle to equal values, so equal digests mean equal interfaces (the reverse
+    # can fail only by chance of object sharing, which costs a full re-check, never a wrong result).
+    return hashlib.sha256(pickle.dumps((facts.path, facts.module, facts.imports, classes, functions),
+                                       protocol=4)).hexdigest()

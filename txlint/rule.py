@@ -18,9 +18,8 @@ _SPECS: Dict[Tuple[str, ...], pathspec.PathSpec] = {}
 
 @dataclass(frozen=True)
 class Report:
-    range: Range
+    range: Range  # the call the finding is about
     message: str
-    statement: str = ""
 
 
 @dataclass(frozen=True)
@@ -152,7 +151,7 @@ def unless_in_transaction(check: Callable[["RuleContext"], Iterable[Report]]):
 
 
 def report_at(event: Event, message: str) -> Report:
-    return Report(event.range, message, event.statement)
+    return Report(event.range, message)
 
 
 def distinct(items: Iterable) -> Tuple:

@@ -27,7 +27,7 @@ def parse_suppressions(lines) -> Tuple[Dict[int, Tuple[str, ...]], Dict[int, str
     comments: Optional[Dict[int, str]] = None
     tokenized = False
     for number, line in enumerate(lines, start=1):
-        if "#" not in line or not (_TXLINT.search(line) or _NOQA.search(line)):
+        if "#" not in line or not (_TXLINT.search(line) or _concerns_txlint(_NOQA.search(line))):
             continue
         if not tokenized:  # only for files that mention a suppression: the tokenizer is not free
             comments, tokenized = _comments(lines), True
@@ -41,10 +41,16 @@ def parse_suppressions(lines) -> Tuple[Dict[int, Tuple[str, ...]], Dict[int, str
                 reasons[number] = match.group("reason").strip()
             continue
         match = _NOQA.search(line)
-        if match:
+        if _concerns_txlint(match):
             suppressed[number] = _codes(match.group("codes"))
             styles[number] = NOQA_STYLE
     return suppressed, reasons, styles
+
+
+def _concerns_txlint(noqa: Optional["re.Match[str]"]) -> bool:
+    """A bare `# noqa`, or one naming a TXL code; `# noqa: E501` is another tool's business (and
+    large projects have thousands: the tokenizer that tells comments from strings is not free)."""
+    return noqa is not None and (not noqa.group("codes") or "TXL" in noqa.group("codes").upper())
 
 
 def _comments(lines) -> Optional[Dict[int, str]]:
