@@ -71,13 +71,16 @@ class Cache:
             return None  # absent, or written by another version: recompute
 
     def store(self, kind: str, key: str, value: object) -> None:
+        self.store_pickled(kind, key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def store_pickled(self, kind: str, key: str, pickled: bytes) -> None:
         target = self._path(kind, key)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             self._ignore_in_git()
             handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
             with os.fdopen(handle, "wb") as stream:
-                pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL)
+                stream.write(pickled)
             os.replace(temporary, target)
         except OSError:
             return  # a read-only tree or a full disk: run without caching

@@ -3,6 +3,7 @@
 import ast
 import gc
 import multiprocessing
+import pickle
 import re
 import warnings
 from contextlib import contextmanager
@@ -200,22 +201,36 @@ def read_file(path: Path) -> FileResult:
     return facts_from_file(load_source(path))
 
 
-def _parse_all(sources: List[SourceFile], jobs: int) -> List[FileResult]:
-    """Facts for each source, in order; in `jobs` processes, one file per task, largest first."""
+def _parse_all(sources: List[SourceFile], jobs: int, cache: Optional[Cache]) -> List[FileResult]:
+    """Facts for each source, in order, stored in the cache; in `jobs` processes, one file per
+    task, largest first. A worker stores what it parsed itself and hands it over pickled once."""
     if jobs <= 1 or len(sources) < 2:
-        return [facts_from_file(source) for source in sources]
+        results = [facts_from_file(source) for source in sources]
+        for source, result in zip(sources, results):
+            if _cacheable(source, result) and cache is not None:
+                cache.store("facts", source.key, result)
+        return results
     order = sorted(range(len(sources)), key=lambda index: -len(sources[index].data or b""))
     results: List[Optional[FileResult]] = [None] * len(sources)
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
     with context.Pool(min(jobs, len(sources))) as pool:
-        for index, result in pool.imap_unordered(_parse_indexed, [(index, sources[index]) for index in order]):
-            results[index] = result
+        tasks = [(index, sources[index], cache) for index in order]
+        for index, pickled in pool.imap_unordered(_parse_indexed, tasks):
+            results[index] = pickle.loads(pickled)
     return results
 
 
-def _parse_indexed(item: Tuple[int, SourceFile]) -> Tuple[int, FileResult]:
-    index, source = item
-    return index, facts_from_file(source)
+def _parse_indexed(task: Tuple[int, SourceFile, Optional[Cache]]) -> Tuple[int, bytes]:
+    index, source, cache = task
+    result = facts_from_file(source)
+    pickled = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+    if cache is not None and _cacheable(source, result):
+        cache.store_pickled("facts", source.key, pickled)
+    return index, pickled
+
+
+def _cacheable(source: SourceFile, result: FileResult) -> bool:
+    return bool(source.key) and result.internal_error is None  # a bug is reported again, never cached
 
 
 def check_files(files: Sequence[Path], linter: "Linter", jobs: int = 1, cache: Optional[Cache] = None) -> RunResult:
@@ -263,10 +278,8 @@ def _check_sources(sources: List[SourceFile], linter: "Linter", jobs: int, cache
             results[index] = hit
         else:
             missing.append(index)
-    for index, result in zip(missing, _parse_all([sources[index] for index in missing], jobs)):
+    for index, result in zip(missing, _parse_all([sources[index] for index in missing], jobs, cache)):
         results[index] = result
-        if cache is not None and sources[index].key and result.internal_error is None:
-            cache.store("facts", sources[index].key, result)
     state_key = ""
     previous = None
     if cache is not None:
