@@ -4,7 +4,6 @@ from typing import Iterable, Set
 
 from txlint.project import Effect
 from txlint.rule import Report, Rule, RuleContext, fix_for, is_autocommit_write, report_at, unless_in_transaction
-from txlint.values import IMPLICIT
 
 
 @unless_in_transaction
@@ -42,9 +41,7 @@ def _autocommit_row_write(context: RuleContext, effect: Effect) -> bool:
 
 
 def _commit_per_iteration(context: RuleContext, commit: Effect, effects) -> bool:
-    if commit.kind != "commit" or commit.spec.regime != IMPLICIT or commit.in_scope:
-        return False
-    if context.site_in_scope(commit.site) or context.in_handler(commit.site.context):
+    if not context.main_path_commit(commit):
         return False
     loop = commit.site.context.loops[-1]
     if any(branch in context.unit.facts.modulo_ifs for branch, _ in commit.site.context.branches):

@@ -21,12 +21,10 @@ def check(context: RuleContext) -> Iterable[Report]:
     writes = _main_path_writes(context, effects)
     reported = set()
     for index, commit in enumerate(effects):
-        if commit.kind != "commit" or commit.spec.regime != IMPLICIT or commit.in_scope:
+        if not context.main_path_commit(commit) or id(commit.site) in reported:
             continue
-        if commit.site.context.loops or context.in_handler(commit.site.context):
-            continue  # per-row commits are TXL102's; commits in handlers are error handling
-        if context.site_in_scope(commit.site) or id(commit.site) in reported:
-            continue
+        if commit.site.context.loops:
+            continue  # per-row commits are TXL102's
         before = [effects[i] for i in writes if i < index and _related(context, effects[i], commit)]
         after = [effects[i] for i in writes if i > index and _related(context, commit, effects[i])]
         pairs = [(first, second) for first in before for second in after

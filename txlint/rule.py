@@ -10,7 +10,7 @@ import pathspec
 from txlint.config import Config
 from txlint.facts import Context, Event, Range
 from txlint.project import Effect, Project, Unit
-from txlint.values import AUTOCOMMIT
+from txlint.values import AUTOCOMMIT, IMPLICIT
 
 _CODE_BLOCK = re.compile(r"```python\n(.*?)```", re.S)
 _SPECS: Dict[Tuple[str, ...], pathspec.PathSpec] = {}
@@ -98,6 +98,12 @@ class RuleContext:
     def direct(self, effect: Effect) -> bool:
         """Made by this function itself, not by a helper it calls (the helper reports its own)."""
         return not effect.via and not effect.site.context.deferred
+
+    def main_path_commit(self, effect: Effect) -> bool:
+        """A commit of an implicitly begun transaction on the function's main path: not inside a
+        transaction scope (here or in the helper) and not in an `except`/`finally` block."""
+        return (effect.kind == "commit" and effect.spec.regime == IMPLICIT and not effect.in_scope
+                and not self.site_in_scope(effect.site) and not self.in_handler(effect.site.context))
 
     def in_handler(self, context: Context) -> bool:
         """Inside an `except` or `finally` block: error handling, not the main path."""
