@@ -116,7 +116,7 @@ def _floor_json(stdout: str) -> dict:
 
 
 class TxlintState:
-    """The .txlint_cache/ of one corpus and the file that the "1 file edited" row changes."""
+    """The .txlint_cache/ of one corpus and the file that the "edited" rows change."""
 
     def __init__(self, corpus: Corpus, warm_command: List[str]):
         self.cache = corpus.root / ".txlint_cache"
@@ -131,11 +131,21 @@ class TxlintState:
     def prime(self) -> None:
         subprocess.run(self.warm_command, cwd=self.corpus.root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
-    def edit_one_file(self) -> None:
+    def edit_comment(self) -> None:
+        """A comment appended: the file's interface (its facts without positions) stays the same,
+        so txlint re-checks this file alone."""
+        self._edit(b"\n# edited by bench/run.py\n")
+
+    def edit_code(self) -> None:
+        """A function appended: the file's interface changes, so txlint re-checks the project
+        (the edited file alone is parsed again)."""
+        self._edit(b"\n\ndef _edited_by_bench():\n    return print('edited by bench/run.py')\n")
+
+    def _edit(self, addition: bytes) -> None:
         self.prime()
         self.edited = pick_file_to_edit(self.corpus)
         self.original = self.edited.read_bytes()
-        self.edited.write_bytes(self.original + b"\n# edited by bench/run.py\n")
+        self.edited.write_bytes(self.original + addition)
 
     def restore(self) -> None:
         if self.edited is not None and self.original is not None:
@@ -174,7 +184,9 @@ def tools_for(corpus: Corpus, jobs: int, setup_problems: Dict[str, str]) -> "tup
              setup_problems.get(".venv-txlint"), read=_floor_json, slow_once=False),
         Tool("txlint cold", check + ["--no-cache"], txlint_problem, read=_txlint_json, slow_once=False),
         Tool("txlint warm", check, txlint_problem, setup=state.prime, read=_txlint_json, slow_once=False),
-        Tool("txlint 1 file edited", check, txlint_problem, setup=state.edit_one_file, teardown=state.restore,
+        Tool("txlint 1 comment edited", check, txlint_problem, setup=state.edit_comment, teardown=state.restore,
+             read=_txlint_json, slow_once=False),
+        Tool("txlint 1 function added", check, txlint_problem, setup=state.edit_code, teardown=state.restore,
              read=_txlint_json, slow_once=False),
         Tool("flake8", [str(peers / "flake8"), "-j", j, "--exit-zero", target], setup_problems.get(".venv"),
              read=_lines(r"^\S+:\d+:\d+: ")),
