@@ -102,6 +102,8 @@ def _build_ref(node: ast.expr, depth: int) -> Ref:
         return UNKNOWN
     if node_type is ast.Await:
         return to_ref(node.value, depth)
+    if node_type is ast.Starred:  # `[*rows]`: what it unpacks, as libcst's element value was
+        return to_ref(node.value, depth)
     if node_type is ast.Subscript:
         key = node.slice
         simple = type(key) not in (ast.Slice, ast.Tuple)
@@ -574,6 +576,11 @@ class _Extractor(Walker):
     # -- events --------------------------------------------------------------------------------
     def visit_IfExp(self, node: ast.IfExp) -> None:
         self.walk_all([node.body, node.test, node.orelse])  # source order
+
+    def visit_Dict(self, node: ast.Dict) -> None:
+        for key, value in zip(node.keys, node.values):  # each key before its value, as Python runs them
+            self.walk(key)  # None for `**mapping`
+            self.walk(value)
 
     def visit_Call(self, node: ast.Call) -> None:
         self.walk_children(node)  # arguments run before the call

@@ -1,0 +1,50 @@
+"""The `ast` extractor keeps what the libcst one recorded (see the port in txlint/extract.py)."""
+
+from txlint.engine import facts_from_source, lint_sources
+
+MODELS = """\
+from django.db import models
+
+
+class Order(models.Model):
+    x = models.IntegerField()
+
+
+class Item(models.Model):
+    x = models.IntegerField()
+"""
+
+
+def _findings(source):
+    found = lint_sources({"shop/models.py": MODELS, "shop/services.py": source},
+                         modules={"shop/models.py": "shop.models", "shop/services.py": "shop.services"})
+    return [(finding.code, finding.line, finding.column) for finding in found if finding.path == "shop/services.py"]
+
+
+def test_a_starred_element_of_a_list_display_keeps_what_it_unpacks():
+    source = (
+        "from shop.models import Order\n"
+        "\n"
+        "\n"
+        "def resave(extra):\n"
+        "    for order in [*Order.objects.filter(x=1), *extra]:\n"
+        "        order.save()\n"
+    )
+    assert ("TXL102", 6, 9) in _findings(source)
+    facts = facts_from_source(source, "shop/services.py", "shop.services").facts
+    assert facts.functions["shop.services.resave"].loops[1].iterable[1][0][0] == "call"
+
+
+def test_a_dict_display_runs_each_key_before_its_value():
+    source = (
+        "from shop.models import Item, Order\n"
+        "\n"
+        "\n"
+        "def index(rows):\n"
+        "    return {Order.objects.create(x=1): Item.objects.create(x=2), Item.objects.create(x=3): 1}\n"
+    )
+    facts = facts_from_source(source, "shop/services.py", "shop.services").facts
+    columns = [event.range[1] for event in facts.functions["shop.services.index"].events]
+    assert columns == [13, 40, 66]
+    # The second write in the order Python runs them is `Item.objects.create(x=2)`, at column 40.
+    assert ("TXL101", 5, 40) in _findings(source)
