@@ -3,6 +3,7 @@
 import ast
 import gc
 import multiprocessing
+import os
 import pickle
 import re
 import warnings
@@ -263,8 +264,9 @@ def _no_cycle_collection():
 def _check_sources(sources: List[SourceFile], linter: "Linter", jobs: int, cache: Optional[Cache],
                    report_paths: Optional[Set[str]]) -> RunResult:
     key = ""
+    configuration = f"{linter.config.fingerprint()}\0{_where(linter.config.root)}"
     if cache is not None:
-        key = run_key(linter.config.fingerprint(), [rule.code for rule in linter.rules],
+        key = run_key(configuration, [rule.code for rule in linter.rules],
                       [(source.shown, source.key) for source in sources]
                       + sorted((path, "reported") for path in report_paths or ()))
         cached = cache.load("runs", key)
@@ -284,7 +286,7 @@ def _check_sources(sources: List[SourceFile], linter: "Linter", jobs: int, cache
     previous = None
     if cache is not None:
         # The same project (configuration, rules and paths) as a run before, with other contents.
-        state_key = run_key(linter.config.fingerprint(), [rule.code for rule in linter.rules],
+        state_key = run_key(configuration, [rule.code for rule in linter.rules],
                             [(source.shown, "") for source in sources]
                             + sorted((path, "reported") for path in report_paths or ()))
         state = cache.load("states", state_key)
@@ -297,6 +299,15 @@ def _check_sources(sources: List[SourceFile], linter: "Linter", jobs: int, cache
         files = {source.shown: (source.key, result.interface) for source, result in zip(sources, results)}
         cache.store("states", state_key, ProjectState(files, run))
     return run
+
+
+def _where(root: str) -> str:
+    """The working directory seen from the root: paths are shown relative to it and matched against
+    patterns anchored at the root, so the same paths seen from another directory are other files."""
+    try:
+        return os.path.relpath(os.getcwd(), root)
+    except ValueError:  # another drive
+        return os.getcwd()
 
 
 class Linter:
