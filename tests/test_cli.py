@@ -207,3 +207,31 @@ def test_exit_codes(txlint, tree):
 def test_version(txlint):
     code, out, _ = txlint("--version")
     assert code == 0 and out.strip() == f"txlint {__version__}"
+
+
+def test_two_scripts_with_one_module_name_are_checked_each_as_itself(txlint, tree):
+    # scripts/a/job.py and scripts/b/job.py are both the script `job`: each is checked with its own
+    # functions and lines, not one read through the other.
+    writes_two_tables = """\
+        from django.db import models
+
+
+        class Order(models.Model):
+            pass
+
+
+        class Invoice(models.Model):
+            pass
+
+
+        def run():
+            Order.objects.create()
+            Invoice.objects.create()
+        """
+    root = tree({"pyproject.toml": "[tool.txlint]\n", "scripts/a/job.py": writes_two_tables,
+                 "scripts/b/job.py": "# one\n# two\n# three\ndef run():\n    print('nothing')\n"})
+    for cache in (["--no-cache"], [], []):
+        code, out, _ = txlint("check", "--format", "json", *cache, ".", cwd=root)
+        findings = json.loads(out)["findings"]
+        assert code == 1
+        assert [(f["path"], f["line"], f["code"]) for f in findings] == [("scripts/a/job.py", 14, "TXL101")]

@@ -243,8 +243,29 @@ def check_sources(sources: List[SourceFile], linter: "Linter", jobs: int = 1, ca
                   report_paths: Optional[Set[str]] = None) -> RunResult:
     """Lint sources already read (an editor's unsaved buffer among them) as one project; with
     `report_paths`, the whole project is analysed but only those files' findings are reported."""
+    _name_clashing_modules_by_path(sources)
     with _no_cycle_collection():
         return _check_sources(sources, linter, jobs, cache, report_paths)
+
+
+def _name_clashing_modules_by_path(sources: List[SourceFile]) -> None:
+    """Two files that are the same module (`scripts/a/job.py` and `scripts/b/job.py`, both the
+    script `job`) would share one set of functions in the project model, one file's read with the
+    other's lines: each is named after its path instead (`scripts.a.job`), so an `import job`
+    resolves to neither rather than to a guess."""
+    by_module: Dict[str, List[SourceFile]] = {}
+    for source in sources:
+        by_module.setdefault(source.module, []).append(source)
+    for clashing in by_module.values():
+        if len(clashing) < 2:
+            continue
+        for source in clashing:
+            parts = list(Path(source.shown).with_suffix("").parts)
+            if source.is_package:
+                parts = parts[:-1]
+            source.module = ".".join(part for part in parts if part not in ("", ".", "..")) or source.module
+            if source.data is not None:
+                source.key = file_key(source.shown, source.module, source.data)
 
 
 @contextmanager
