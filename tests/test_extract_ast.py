@@ -48,3 +48,25 @@ def test_a_dict_display_runs_each_key_before_its_value():
     assert columns == [13, 40, 66]
     # The second write in the order Python runs them is `Item.objects.create(x=2)`, at column 40.
     assert ("TXL101", 5, 40) in _findings(source)
+
+
+def test_a_parenthesised_tuple_subscript_keeps_its_key():
+    # `paths[(order_id, "pdf")]` links the file to the row through order_id (libcst's one index);
+    # `paths[order_id, "pdf"]` (several indexes) was unknown before the port and still is.
+    source = (
+        "from shop.models import Order\n"
+        "\n"
+        "\n"
+        "def export(order_id, paths):\n"
+        "    path = paths[(order_id, 'pdf')]\n"
+        "    with open(path, 'wb') as handle:\n"
+        "        handle.write(b'x')\n"
+        "    Order.objects.create(x=order_id)\n"
+    )
+    assert ("TXL301", 8, 5) in _findings(source)
+    bindings = facts_from_source(source, "shop/services.py", "shop.services").facts.functions[
+        "shop.services.export"].bindings
+    assert bindings["path"] == [("sub", ("name", "paths"), ("list", (("name", "order_id"), ("str", "pdf"))))]
+    bare = source.replace("paths[(order_id, 'pdf')]", "paths[order_id, 'pdf']")
+    assert facts_from_source(bare, "shop/services.py", "shop.services").facts.functions[
+        "shop.services.export"].bindings["path"] == [("sub", ("name", "paths"), ("?",))]

@@ -106,7 +106,7 @@ def _build_ref(node: ast.expr, depth: int) -> Ref:
         return to_ref(node.value, depth)
     if node_type is ast.Subscript:
         key = node.slice
-        simple = type(key) not in (ast.Slice, ast.Tuple)
+        simple = type(key) is not ast.Slice and (type(key) is not ast.Tuple or _parenthesised(key))
         return ("sub", to_ref(node.value, depth), to_ref(key, depth) if simple else UNKNOWN)
     if node_type in (ast.List, ast.Tuple, ast.Set):
         return ("list", tuple(to_ref(element, depth) for element in node.elts[:20]))
@@ -122,6 +122,16 @@ def _build_ref(node: ast.expr, depth: int) -> Ref:
     if node_type is ast.BoolOp:
         return to_ref(node.values[-1], depth)
     return UNKNOWN
+
+
+def _parenthesised(key: ast.Tuple) -> bool:
+    """`x[(a, b)]` (one index, a tuple: libcst's extractor kept it) rather than `x[a, b]` (several,
+    unknown): `ast` has a Tuple for both, which spans the parentheses only when they are there."""
+    if not key.elts:
+        return True
+    first, last = key.elts[0], key.elts[-1]
+    return (first.lineno, first.col_offset) != (key.lineno, key.col_offset) and \
+        (last.end_lineno, last.end_col_offset) != (key.end_lineno, key.end_col_offset)
 
 
 def _call_ref(node: ast.Call, depth: int) -> Ref:
