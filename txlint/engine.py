@@ -382,8 +382,13 @@ class Linter:
             run.findings.sort(key=Finding.sort_key)
             return run
         reuse = previous[1] if previous is not None else {}
+        # The call graph before any rule: built inside a rule's question, it would see the values
+        # that question is still working out as unknown, and what a rule finds would depend on
+        # which function happened to be checked first (and differ between full and incremental runs).
         if previous is not None:
             project.restore_call_sites(*previous[0].call_sites)
+        else:
+            project.callers()
         for module in modules:
             if report_paths is None or module.path in report_paths:
                 outcome = reuse.get(module.path)

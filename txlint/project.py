@@ -77,6 +77,9 @@ class Project:
         self._snapshot_names: Optional[frozenset] = None
         self._wrapped_functions: set = set()
         self._active: set = set()
+        # Set when a value was worked out without the call graph, still being built: not kept.
+        self._partial = False
+        self._building_callers = False
         self.atomic_requests = config.atomic_requests or self._settings_atomic_requests()
         roots = {qualified.split(".", 1)[0] for module in self.modules.values() for qualified in module.imports.values()}
         self.uses_orm = bool(roots & _ORM_ROOTS)
@@ -102,11 +105,15 @@ class Project:
         if key in self._active:
             return None  # a cycle (x = f(x)): no information
         self._active.add(key)
+        partial = self._partial
+        self._partial = False
         try:
             value = self._evaluate(ref, unit, depth + 1)
         finally:
             self._active.discard(key)
-        self._values[key] = value
+        if not self._partial:  # worked out in full: the same whenever it is asked
+            self._values[key] = value
+        self._partial = self._partial or partial
         return value
 
     def _evaluate(self, ref: Ref, unit: Unit, depth: int) -> Optional[Value]:
@@ -392,6 +399,9 @@ class Project:
         targets = [unit.qualname]
         if unit.facts.name == "__init__" and unit.facts.class_qualname:
             targets.append(unit.facts.class_qualname)
+        if self._callers is not None and self._building_callers:
+            self._partial = True  # asked while the graph is built: unknown for now, asked again later
+            return None
         for target in targets:
             for caller, event, _ in self.callers().get(target, ())[:8]:
                 _, _, args, kwargs = event.ref
@@ -693,13 +703,17 @@ class Project:
         """callee qualname -> [(calling unit, call event, called inside a transaction scope)]."""
         if self._callers is None:
             self._callers = {}
+            self._building_callers = True
             graph: Dict[str, List[Tuple[Unit, Event, bool]]] = {}
-            for unit in list(self.units.values()):
-                for event in unit.facts.events:
-                    callee = self._callee_only(event.ref, unit)
-                    if callee:
-                        graph.setdefault(callee, []).append((unit, event, None))
-                    self._note_wrapped_function(unit, event)
+            try:
+                for unit in list(self.units.values()):
+                    for event in unit.facts.events:
+                        callee = self._callee_only(event.ref, unit)
+                        if callee:
+                            graph.setdefault(callee, []).append((unit, event, None))
+                        self._note_wrapped_function(unit, event)
+            finally:
+                self._building_callers = False
             self._callers = graph
             for callee, sites in graph.items():
                 graph[callee] = [(unit, event, self.in_scope(unit, event)) for unit, event, _ in sites]
