@@ -1,9 +1,11 @@
 """TXL102 loop-write: one commit per row inside a loop."""
 
-from typing import Iterable, Set
+from typing import TYPE_CHECKING, Iterable, Set
 
-from txlint.project import Effect
 from txlint.rule import Report, Rule, RuleContext, fix_for, is_autocommit_write, report_at, unless_in_transaction
+
+if TYPE_CHECKING:
+    from txlint.project import Effect
 
 
 @unless_in_transaction
@@ -34,13 +36,13 @@ def check(context: RuleContext) -> Iterable[Report]:
             )
 
 
-def _autocommit_row_write(context: RuleContext, effect: Effect) -> bool:
+def _autocommit_row_write(context: RuleContext, effect: "Effect") -> bool:
     if not is_autocommit_write(effect) or effect.in_scope or effect.spec.bulk or effect.spec.idempotent:
         return False  # a batch, or an upsert that a re-run completes without harm
     return not context.site_in_scope(effect.site)
 
 
-def _commit_per_iteration(context: RuleContext, commit: Effect, effects) -> bool:
+def _commit_per_iteration(context: RuleContext, commit: "Effect", effects) -> bool:
     if not context.main_path_commit(commit):
         return False
     loop = commit.site.context.loops[-1]

@@ -1,13 +1,15 @@
 """TXL103 split-commit: a commit between writes that belong together."""
 
-from typing import Iterable, List
+from typing import TYPE_CHECKING, Iterable, List
 
-from txlint.project import Effect
 from txlint.rule import Report, Rule, RuleContext, report_at, unless_in_transaction
 from txlint.values import IMPLICIT
 
+if TYPE_CHECKING:
+    from txlint.project import Effect
 
-def _main_path_writes(context: RuleContext, effects: List[Effect]) -> List[int]:
+
+def _main_path_writes(context: RuleContext, effects: List["Effect"]) -> List[int]:
     return [
         index for index, effect in enumerate(effects)
         if effect.kind == "write" and effect.spec.regime == IMPLICIT and not effect.in_scope
@@ -43,7 +45,7 @@ def check(context: RuleContext) -> Iterable[Report]:
         )
 
 
-def _related(context: RuleContext, first: Effect, second: Effect) -> bool:
+def _related(context: RuleContext, first: "Effect", second: "Effect") -> bool:
     """Writes and commits of one library on one path through the function.
 
     The handle is not compared: a cursor commits through its connection, and a helper commits
@@ -52,7 +54,7 @@ def _related(context: RuleContext, first: Effect, second: Effect) -> bool:
     return first.spec.library == second.spec.library and context.sequential(first.site.context, second.site.context)
 
 
-def _name(effect: Effect) -> str:
+def _name(effect: "Effect") -> str:
     return effect.spec.table if effect.spec.table not in ("", "?") else "the database"
 
 

@@ -1,10 +1,12 @@
 """TXL201 raw-sql-write: SQL text that writes, outside the modules allowed to."""
 
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from txlint import sql as sqlkit
-from txlint.project import Effect
 from txlint.rule import Report, Rule, RuleContext, report_at
+
+if TYPE_CHECKING:
+    from txlint.project import Effect
 
 
 def enabled_for(context: RuleContext) -> bool:
@@ -29,7 +31,7 @@ def check(context: RuleContext) -> Iterable[Report]:
             f"or move it into {where}"))
 
 
-def _describe(effect: Effect) -> str:
+def _describe(effect: "Effect") -> str:
     """`raw SQL UPDATE of `orders``, `raw SQL write to `scores``."""
     keyword = next((statement.keyword.upper() for statement in sqlkit.classify_sql(effect.spec.sql)
                     if statement.kind in sqlkit.WRITE_KINDS), "") if effect.spec.sql else ""

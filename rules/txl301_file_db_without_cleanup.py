@@ -1,12 +1,14 @@
 """TXL301 file-db-without-cleanup: a file and rows written in one operation, with nothing to
 clean up when the later step fails."""
 
-from typing import Iterable, List, Optional, Tuple
+from typing import TYPE_CHECKING, Iterable, List, Optional, Tuple
 
 from txlint.dataflow import flowing_names
-from txlint.project import Effect
 from txlint.rule import Report, Rule, RuleContext, report_at
 from txlint.values import IMPLICIT
+
+if TYPE_CHECKING:
+    from txlint.project import Effect
 
 _FILE_KINDS = ("file_write", "file_delete")
 _FIX = ("write the file with `txlint.runtime.stage_file(path, data)` inside `atomic(...)`, defer it with "
@@ -27,7 +29,7 @@ def check(context: RuleContext) -> Iterable[Report]:
                 return  # one finding per function: the first orphaning pair
 
 
-def _hazard(context: RuleContext, effects: List[Effect], file_effect: Effect, write: Effect) -> Optional[Report]:
+def _hazard(context: RuleContext, effects: List["Effect"], file_effect: "Effect", write: "Effect") -> Optional[Report]:
     if file_effect.spec.how == "tree" or write.site is file_effect.site:
         return None  # removing a directory tree: scratch space, not a file a row points at
     if context.in_handler(file_effect.site.context) or context.in_handler(write.site.context):
@@ -74,7 +76,7 @@ def _hazard(context: RuleContext, effects: List[Effect], file_effect: Effect, wr
         f"rolls back, the file is left with no row pointing at it; {_FIX}"))
 
 
-def _durable_before(context: RuleContext, effects: List[Effect], write: Effect, later: Effect) -> bool:
+def _durable_before(context: RuleContext, effects: List["Effect"], write: "Effect", later: "Effect") -> bool:
     """Is the write committed by the time `later` runs (autocommit outside a transaction, or a commit between)?"""
     start, end = effects.index(write), effects.index(later)
     if any(effect.kind == "commit" for effect in effects[start + 1:end]):
@@ -90,7 +92,8 @@ def _durable_before(context: RuleContext, effects: List[Effect], write: Effect, 
     return write.spec.regime != IMPLICIT
 
 
-def _moved_into_place_later(context: RuleContext, effects: List[Effect], file_effect: Effect, write: Effect) -> bool:
+def _moved_into_place_later(context: RuleContext, effects: List["Effect"], file_effect: "Effect",
+                            write: "Effect") -> bool:
     """The file is written under a temporary name and renamed into place after the write."""
     names = flowing_names(file_effect.site.ref, context.unit.facts)
     return any(effect.kind == "file_write" and effect.spec.how == "move" and
@@ -98,7 +101,7 @@ def _moved_into_place_later(context: RuleContext, effects: List[Effect], file_ef
                for effect in effects[effects.index(write) + 1:])
 
 
-def _rollback_can_follow(context: RuleContext, write: Effect, delete: Effect) -> bool:
+def _rollback_can_follow(context: RuleContext, write: "Effect", delete: "Effect") -> bool:
     """A delete inside the same open transaction as a write (a scope, or before an implicit commit)."""
     unit = context.unit
     shared = set(write.site.context.scopes) & set(delete.site.context.scopes)
@@ -107,7 +110,7 @@ def _rollback_can_follow(context: RuleContext, write: Effect, delete: Effect) ->
     return context.runs_in_transaction()
 
 
-def _cleaned_up(effects: List[Effect], later: Effect, cleanups: Tuple[str, ...]) -> bool:
+def _cleaned_up(effects: List["Effect"], later: "Effect", cleanups: Tuple[str, ...]) -> bool:
     """The later step sits in a try whose except/finally undoes the earlier one.
 
     A file written first is undone by deleting it; a row written first by rolling back or by
@@ -123,7 +126,7 @@ def _cleaned_up(effects: List[Effect], later: Effect, cleanups: Tuple[str, ...])
     return False
 
 
-def _name(write: Effect) -> str:
+def _name(write: "Effect") -> str:
     table = write.spec.table
     return table if table not in ("", "?") else "the database"
 

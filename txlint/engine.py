@@ -2,15 +2,14 @@
 
 import ast
 import gc
-import multiprocessing
 import os
 import pickle
 import re
 import warnings
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Set, Tuple
 
 import pathspec
 
@@ -19,9 +18,11 @@ from txlint.config import Config
 from txlint.discovery import display_path, module_name
 from txlint.facts import ModuleFacts, interface_digest
 from txlint.findings import Finding
-from txlint.project import Project
-from txlint.rule import Rule, RuleContext
 from txlint.suppressions import ALL, NOQA_STYLE, TXLINT_STYLE, is_suppressed, parse_suppressions
+
+if TYPE_CHECKING:  # the model and the rules are imported when a run needs them: a cached run never does
+    from txlint.project import Project
+    from txlint.rule import Rule
 
 _CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
 _LINE_BREAK = re.compile(r"\r\n?|\n")
@@ -213,6 +214,8 @@ def _parse_all(sources: List[SourceFile], jobs: int, cache: Optional[Cache]) -> 
         return results
     order = sorted(range(len(sources)), key=lambda index: -len(sources[index].data or b""))
     results: List[Optional[FileResult]] = [None] * len(sources)
+    import multiprocessing
+
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
     with context.Pool(min(jobs, len(sources))) as pool:
         tasks = [(index, sources[index], cache) for index in order]
@@ -316,7 +319,9 @@ def _check_sources(sources: List[SourceFile], linter: "Linter", jobs: int, cache
             previous = (state.run, reuse) if reuse is not None else None
     run = linter.run(results, report_paths, previous, {source.shown: source.data for source in sources})
     if cache is not None and not run.internal_errors:
-        cache.store("runs", key, run)
+        # An unchanged tree needs the findings alone; the per-module outcomes and the call graph
+        # are for the next run over changed files, kept once, in the project's state.
+        cache.store("runs", key, replace(run, modules={}, call_sites=({}, ())))
         files = {source.shown: (source.key, result.interface) for source, result in zip(sources, results)}
         cache.store("states", state_key, ProjectState(files, run))
     return run
@@ -334,7 +339,7 @@ def _where(root: str) -> str:
 class Linter:
     """Configuration and the rule set, built once per run (or once per worker process)."""
 
-    def __init__(self, config: Config, rules: Sequence[Rule]):
+    def __init__(self, config: Config, rules: Sequence["Rule"]):
         self.config = config
         self.rules = [rule for rule in rules if self._enabled(rule.code, rule.enabled_by_default)]
         self.checks = [rule for rule in self.rules if rule.check is not None]
@@ -375,6 +380,8 @@ class Linter:
                     run.findings.append(result.parse_error)
             if result.internal_error is not None:
                 run.internal_errors.append(result.internal_error)
+        from txlint.project import Project
+
         try:
             project = Project(modules, self.config)
         except Exception as error:  # without the project model no rule can run; say so, never a traceback
@@ -413,7 +420,9 @@ class Linter:
         run.findings.sort(key=Finding.sort_key)
         return run
 
-    def _check_module(self, project: Project, module: ModuleFacts) -> ModuleOutcome:
+    def _check_module(self, project: "Project", module: ModuleFacts) -> ModuleOutcome:
+        from txlint.rule import RuleContext
+
         run = ModuleOutcome()
         used: Dict[int, List[str]] = {}  # suppression line -> codes it suppressed
         lines: Optional[List[str]] = None
@@ -497,7 +506,7 @@ def call_source(lines: List[str], where: Tuple[int, int, int, int]) -> str:
     return " ".join(text.split())
 
 
-def _call_graph(project: Project) -> Dict[str, Tuple[str, ...]]:
+def _call_graph(project: "Project") -> Dict[str, Tuple[str, ...]]:
     calls: Dict[str, List[str]] = {}
     for callee, sites in project.callers().items():
         for caller, _, _ in sites:
@@ -506,13 +515,13 @@ def _call_graph(project: Project) -> Dict[str, Tuple[str, ...]]:
 
 
 def lint_source(source, path: str = "example.py", config: Optional[Config] = None,
-                rules: Optional[Sequence[Rule]] = None, module: Optional[str] = None) -> List[Finding]:
+                rules: Optional[Sequence["Rule"]] = None, module: Optional[str] = None) -> List[Finding]:
     """Lint one source (str or bytes) as a project of its own; the entry point every front end shares."""
     return lint_sources({path: source}, config, rules, modules={path: module} if module else None)
 
 
 def lint_sources(sources: Dict[str, object], config: Optional[Config] = None,
-                 rules: Optional[Sequence[Rule]] = None, modules: Optional[Dict[str, str]] = None) -> List[Finding]:
+                 rules: Optional[Sequence["Rule"]] = None, modules: Optional[Dict[str, str]] = None) -> List[Finding]:
     """Lint several sources as one project (paths are used as given).
 
     A rule or txlint itself failing is not a finding: it raises `InternalError` with the messages

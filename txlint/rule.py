@@ -3,14 +3,16 @@
 import os
 import re
 from dataclasses import dataclass
-from typing import Callable, Dict, Iterable, List, Optional, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, Iterable, List, Optional, Tuple
 
 import pathspec
 
 from txlint.config import Config
 from txlint.facts import Context, Event, Range
-from txlint.project import Effect, Project, Unit
 from txlint.values import AUTOCOMMIT, IMPLICIT
+
+if TYPE_CHECKING:  # rules are loaded on every run, the project model only when one is checked
+    from txlint.project import Effect, Project, Unit
 
 _CODE_BLOCK = re.compile(r"```python\n(.*?)```", re.S)
 _SPECS: Dict[Tuple[str, ...], pathspec.PathSpec] = {}
@@ -49,13 +51,13 @@ class Rule:
 class RuleContext:
     """One function seen by a rule: its effects and the project around it."""
 
-    def __init__(self, project: Project, unit: Unit, config: Config):
+    def __init__(self, project: "Project", unit: "Unit", config: Config):
         self.project = project
         self.unit = unit
         self.config = config
 
     @property
-    def effects(self) -> List[Effect]:
+    def effects(self) -> List["Effect"]:
         return self.project.effects(self.unit)
 
     def runs_in_transaction(self) -> bool:
@@ -95,11 +97,11 @@ class RuleContext:
         return "/migrations/" in path or ("/versions/" in path and any(
             name.startswith("alembic") for name in self.unit.module.imports.values()))
 
-    def direct(self, effect: Effect) -> bool:
+    def direct(self, effect: "Effect") -> bool:
         """Made by this function itself, not by a helper it calls (the helper reports its own)."""
         return not effect.via and not effect.site.context.deferred
 
-    def main_path_commit(self, effect: Effect) -> bool:
+    def main_path_commit(self, effect: "Effect") -> bool:
         """A commit of an implicitly begun transaction on the function's main path: not inside a
         transaction scope (here or in the helper) and not in an `except`/`finally` block."""
         return (effect.kind == "commit" and effect.spec.regime == IMPLICIT and not effect.in_scope
@@ -110,15 +112,15 @@ class RuleContext:
         return any(part in ("except", "finally") for _, part in context.trys)
 
 
-def is_autocommit_write(effect: Effect) -> bool:
+def is_autocommit_write(effect: "Effect") -> bool:
     return effect.kind == "write" and effect.spec.regime == AUTOCOMMIT
 
 
-def known_table(effect: Effect) -> bool:
+def known_table(effect: "Effect") -> bool:
     return effect.spec.table not in ("", "?")
 
 
-def where(effect: Effect) -> str:
+def where(effect: "Effect") -> str:
     """`Order` (line 12), or `Order` (line 12, in helper create_invoice)."""
     line = effect.site.range[0]
     helper = f", in {effect.via.rsplit('.', 1)[-1]}()" if effect.via else ""
@@ -164,7 +166,7 @@ def distinct(items: Iterable) -> Tuple:
     return tuple(dict.fromkeys(items))
 
 
-def is_snapshot(effect: Effect, project: Project) -> bool:
+def is_snapshot(effect: "Effect", project: "Project") -> bool:
     """Does a write touch a configured snapshot (by model class name or table name)?"""
     names = project.snapshot_names()
     return bool(names) and any(name.lower() in names for name in (effect.spec.table, *effect.spec.aliases))
