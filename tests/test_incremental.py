@@ -666,3 +666,22 @@ def test_the_same_paths_seen_from_two_directories(tree, tmp_path, monkeypatch, r
     assert _same_as_uncached(rechecked)[:2] == (0, [])
     monkeypatch.chdir(tmp_path / "b")
     assert _same_as_uncached(rechecked)[:2] == (1, raw_sql)  # x.py's outcome in a/ is not b/'s
+
+
+# -- an unchanged tree: answered from the files' sizes and times --------------------------------
+
+def test_an_unchanged_tree_is_answered_without_reading_a_file(project, rechecked, monkeypatch):
+    import txlint.engine
+
+    _prime(rechecked)
+    reads = []
+    real_load_source = txlint.engine.load_source
+    monkeypatch.setattr(txlint.engine, "load_source", lambda path: reads.append(path) or real_load_source(path))
+    assert _check()[0] == 1 and reads == []
+    # The same size, another content: the file's times changed, so it is read and checked again.
+    _edit("shop/services.py", "Order.objects.create(total=total)", "Order.objects.create(total=99999)")
+    stat = os.stat("shop/services.py")
+    os.utime("shop/services.py", ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    reads.clear()
+    _, seen = _compare(rechecked)
+    assert reads and seen  # read again, and the same output as --no-cache (`_compare`)

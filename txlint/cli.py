@@ -8,12 +8,10 @@ from typing import List, Optional
 from txlint import __version__
 from txlint.config import load_config, with_overrides
 from txlint.discovery import discover, display_path
-from txlint.baseline import apply_baseline, read_baseline, write_baseline
 from txlint.cache import CACHE_DIRECTORY, Cache
 from txlint.engine import Linter, check_files
 from txlint.errors import UsageError
-from txlint.gitdiff import changed_lines, in_changed_code
-from txlint.reporters import ReportOptions, render, reporter_names
+from txlint.reporters import FORMATS, ReportOptions, render
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):
@@ -25,7 +23,7 @@ def _build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
     check = commands.add_parser("check", help="lint files and directories")
     check.add_argument("paths", nargs="*", default=["."], metavar="PATH")
-    check.add_argument("--format", choices=reporter_names(), default="text")
+    check.add_argument("--format", choices=FORMATS, default="text")
     check.add_argument("--select", type=_codes, help="comma-separated rule code prefixes to enable")
     check.add_argument("--ignore", type=_codes, help="comma-separated rule code prefixes to disable")
     check.add_argument("--config", metavar="FILE", help="read [tool.txlint] from FILE instead of pyproject.toml")
@@ -67,7 +65,12 @@ def _check(args) -> int:
     files = discover(args.paths, config, force_exclude=args.force_exclude)
     linter = Linter(config, rules)
     cache = None if args.no_cache else Cache(config.root)
+    # Baselines and --diff load their modules (json, subprocess, git) only when asked for.
+    if args.baseline or args.write_baseline:
+        from txlint.baseline import apply_baseline, read_baseline, write_baseline
     baseline = read_baseline(args.baseline) if args.baseline else None
+    if args.diff:
+        from txlint.gitdiff import changed_lines, in_changed_code
     changes = changed_lines(args.diff) if args.diff else None
     result = check_files(files, linter, jobs=args.jobs, cache=cache)
     checked = [display_path(path) for path in files]

@@ -238,8 +238,44 @@ def _cacheable(source: SourceFile, result: FileResult) -> bool:
 
 
 def check_files(files: Sequence[Path], linter: "Linter", jobs: int = 1, cache: Optional[Cache] = None) -> RunResult:
-    """Lint files as one project: facts from the cache or parsed in parallel, then the rules."""
-    return check_sources([load_source(path) for path in files], linter, jobs, cache)
+    """Lint files as one project: facts from the cache or parsed in parallel, then the rules.
+
+    With the cache, a tree whose files all have the size and times (and inode) they had in an
+    earlier run is answered with that run's result without reading a file, as ruff does."""
+    stat_key = _stat_key(files, linter) if cache is not None else None
+    if stat_key is not None:
+        content_key = cache.load("stats", stat_key)
+        cached = cache.load("runs", content_key) if isinstance(content_key, str) else None
+        if isinstance(cached, RunResult):
+            return cached
+    sources = [load_source(path) for path in files]
+    run = check_sources(sources, linter, jobs, cache)
+    if stat_key is not None and not run.internal_errors:
+        cache.store("stats", stat_key, _run_key(sources, linter, None))
+    return run
+
+
+def _stat_key(files: Sequence[Path], linter: "Linter") -> Optional[str]:
+    entries = []
+    for path in files:
+        try:
+            stat = path.stat()
+        except OSError:
+            return None  # reported as unreadable by the full run
+        name, _ = module_name(path)
+        entries.append((f"{display_path(path)}\0{name}",
+                        f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}"))
+    return run_key(_configuration(linter), [rule.code for rule in linter.rules], entries)
+
+
+def _configuration(linter: "Linter") -> str:
+    return f"{linter.config.fingerprint()}\0{_where(linter.config.root)}"
+
+
+def _run_key(sources: List[SourceFile], linter: "Linter", report_paths: Optional[Set[str]]) -> str:
+    return run_key(_configuration(linter), [rule.code for rule in linter.rules],
+                   [(source.shown, source.key) for source in sources]
+                   + sorted((path, "reported") for path in report_paths or ()))
 
 
 def check_sources(sources: List[SourceFile], linter: "Linter", jobs: int = 1, cache: Optional[Cache] = None,
@@ -288,11 +324,9 @@ def _no_cycle_collection():
 def _check_sources(sources: List[SourceFile], linter: "Linter", jobs: int, cache: Optional[Cache],
                    report_paths: Optional[Set[str]]) -> RunResult:
     key = ""
-    configuration = f"{linter.config.fingerprint()}\0{_where(linter.config.root)}"
+    configuration = _configuration(linter)
     if cache is not None:
-        key = run_key(configuration, [rule.code for rule in linter.rules],
-                      [(source.shown, source.key) for source in sources]
-                      + sorted((path, "reported") for path in report_paths or ()))
+        key = _run_key(sources, linter, report_paths)
         cached = cache.load("runs", key)
         if isinstance(cached, RunResult):
             return cached

@@ -1,6 +1,7 @@
 """Output formats. A reporter turns a run's result into text; the registry maps --format names to them."""
 
-from typing import Callable, Dict
+from importlib import import_module
+from typing import Callable
 
 from txlint.engine import RunResult
 
@@ -13,16 +14,12 @@ class ReportOptions:
         self.rules = {rule.code: rule for rule in rules}
 
 
-def _registry() -> Dict[str, Reporter]:
-    from txlint.reporters import github, gitlab, json_format, junit, sarif, text
-
-    return {"text": text.render, "json": json_format.render, "github": github.render, "sarif": sarif.render,
-            "junit": junit.render, "gitlab": gitlab.render}
-
-
-def reporter_names():
-    return tuple(_registry())
+# --format name -> the module that renders it (imported when chosen: junit alone pulls in an XML library)
+_MODULES = {"text": "text", "json": "json_format", "github": "github", "sarif": "sarif", "junit": "junit",
+            "gitlab": "gitlab"}
+FORMATS = tuple(_MODULES)
 
 
 def render(name: str, result: RunResult, options: ReportOptions) -> str:
-    return _registry()[name](result, options)
+    module = import_module(f"{__name__}.{_MODULES[name]}")
+    return module.render(result, options)
