@@ -685,3 +685,15 @@ def test_an_unchanged_tree_is_answered_without_reading_a_file(project, rechecked
     reads.clear()
     _, seen = _compare(rechecked)
     assert reads and seen  # read again, and the same output as --no-cache (`_compare`)
+
+
+def test_an_edit_starts_from_the_latest_run_even_when_that_run_was_answered_from_the_cache(project, rechecked):
+    with open("shop/services.py", encoding="utf-8") as handle:
+        original = handle.read()
+    _prime(rechecked)
+    _write("shop/services.py", original + "\n\ndef added():\n    return print('added')\n")
+    assert _same_as_uncached(rechecked)[2] == EVERY_MODULE  # an interface changed
+    _write("shop/services.py", original)
+    _same_as_uncached(rechecked)  # the original tree again: answered from the cache
+    _write("shop/services.py", original + "\n# a comment\n")
+    assert _same_as_uncached(rechecked)[2] == ["shop/services.py"]  # compared with the original, not `added`

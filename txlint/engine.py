@@ -242,11 +242,12 @@ def check_files(files: Sequence[Path], linter: "Linter", jobs: int = 1, cache: O
 
     With the cache, a tree whose files all have the size and times (and inode) they had in an
     earlier run is answered with that run's result without reading a file, as ruff does."""
-    stat_key = _stat_key(files, linter) if cache is not None else None
+    stat_key, shown = _stat_key(files, linter) if cache is not None else (None, [])
     if stat_key is not None:
         content_key = cache.load("stats", stat_key)
         cached = cache.load("runs", content_key) if isinstance(content_key, str) else None
         if isinstance(cached, RunResult):
+            cache.store("latest", _project_key(linter, shown, None), content_key)
             return cached
     sources = [load_source(path) for path in files]
     run = check_sources(sources, linter, jobs, cache)
@@ -255,17 +256,26 @@ def check_files(files: Sequence[Path], linter: "Linter", jobs: int = 1, cache: O
     return run
 
 
-def _stat_key(files: Sequence[Path], linter: "Linter") -> Optional[str]:
-    entries = []
+def _stat_key(files: Sequence[Path], linter: "Linter") -> Tuple[Optional[str], List[str]]:
+    """A key of the files' names and stat data, and the files' paths as shown."""
+    entries, shown = [], []
     for path in files:
         try:
             stat = path.stat()
         except OSError:
-            return None  # reported as unreadable by the full run
+            return None, []  # reported as unreadable by the full run
         name, _ = module_name(path)
-        entries.append((f"{display_path(path)}\0{name}",
+        shown.append(display_path(path))
+        entries.append((f"{shown[-1]}\0{name}",
                         f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}"))
-    return run_key(_configuration(linter), [rule.code for rule in linter.rules], entries)
+    return run_key(_configuration(linter), [rule.code for rule in linter.rules], entries), shown
+
+
+def _project_key(linter: "Linter", shown: Sequence[str], report_paths: Optional[Set[str]]) -> str:
+    """The project (configuration, rules and paths) whatever the files hold: it names the run
+    over it that a run over changed files starts from."""
+    return run_key(_configuration(linter), [rule.code for rule in linter.rules],
+                   [(path, "") for path in shown] + sorted((path, "reported") for path in report_paths or ()))
 
 
 def _configuration(linter: "Linter") -> str:
@@ -323,12 +333,13 @@ def _no_cycle_collection():
 
 def _check_sources(sources: List[SourceFile], linter: "Linter", jobs: int, cache: Optional[Cache],
                    report_paths: Optional[Set[str]]) -> RunResult:
-    key = ""
-    configuration = _configuration(linter)
+    key = project_key = ""
     if cache is not None:
         key = _run_key(sources, linter, report_paths)
+        project_key = _project_key(linter, [source.shown for source in sources], report_paths)
         cached = cache.load("runs", key)
         if isinstance(cached, RunResult):
+            cache.store("latest", project_key, key)  # the run the next edit starts from
             return cached
     results: List[Optional[FileResult]] = [None] * len(sources)
     missing = []
@@ -340,14 +351,11 @@ def _check_sources(sources: List[SourceFile], linter: "Linter", jobs: int, cache
             missing.append(index)
     for index, result in zip(missing, _parse_all([sources[index] for index in missing], jobs, cache)):
         results[index] = result
-    state_key = ""
     previous = None
     if cache is not None:
-        # The same project (configuration, rules and paths) as a run before, with other contents.
-        state_key = run_key(configuration, [rule.code for rule in linter.rules],
-                            [(source.shown, "") for source in sources]
-                            + sorted((path, "reported") for path in report_paths or ()))
-        state = cache.load("states", state_key)
+        # The latest run over the same project, with other contents.
+        latest = cache.load("latest", project_key)
+        state = cache.load("states", latest) if isinstance(latest, str) else None
         if isinstance(state, ProjectState):
             reuse = state.reusable(sources, results)
             previous = (state.run, reuse) if reuse is not None else None
@@ -357,7 +365,8 @@ def _check_sources(sources: List[SourceFile], linter: "Linter", jobs: int, cache
         # are for the next run over changed files, kept once, in the project's state.
         cache.store("runs", key, replace(run, modules={}, call_sites=({}, ())))
         files = {source.shown: (source.key, result.interface) for source, result in zip(sources, results)}
-        cache.store("states", state_key, ProjectState(files, run))
+        cache.store("states", key, ProjectState(files, run))
+        cache.store("latest", project_key, key)
     return run
 
 
