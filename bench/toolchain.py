@@ -50,7 +50,7 @@ def prepare_environment(name: str) -> Optional[str]:
     python = venv / "bin" / "python"
     stamp_file = venv / ".bench-stamp"
     if stamp_file.exists() and stamp_file.read_text() == _stamp(packages) and python.exists():
-        return None
+        return _compile_txlint(python) if name == ".venv-txlint" else None
     print(f"installing {' '.join(packages)} into bench/{name}", file=sys.stderr)
     if not python.exists():
         created = subprocess.run([sys.executable, "-m", "venv", str(venv)], capture_output=True, text=True)
@@ -64,7 +64,16 @@ def prepare_environment(name: str) -> Optional[str]:
     if installed.returncode != 0:
         return f"install failed: {_last_line(installed.stderr)}"
     stamp_file.write_text(_stamp(packages))
-    return None
+    return _compile_txlint(python) if name == ".venv-txlint" else None
+
+
+def _compile_txlint(python: Path) -> Optional[str]:
+    """Byte-compile the checkout's txlint, as pip does for a regular install: an editable install
+    has no .pyc files, and with PYTHONDONTWRITEBYTECODE set every run would compile txlint again
+    (about 0.1 s, a third of a warm run). Only changed files are compiled again."""
+    compiled = subprocess.run([str(python), "-m", "compileall", "-q", str(REPOSITORY / "txlint"),
+                               str(REPOSITORY / "rules")], capture_output=True, text=True)
+    return None if compiled.returncode == 0 else f"compileall failed: {_last_line(compiled.stdout + compiled.stderr)}"
 
 
 def _last_line(text: str) -> str:

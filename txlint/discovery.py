@@ -222,25 +222,31 @@ def module_name(path: Path) -> Tuple[str, bool]:
 
     Returns the name and whether the file is a package's __init__.
     """
-    path = path.resolve() if path.is_symlink() else _resolved_directory(os.path.abspath(path.parent)) / path.name
-    is_package = path.name == "__init__.py"
-    parts = list(_package_of(path.parent))
+    text = os.fspath(path)
+    if os.path.islink(text):
+        directory, filename = os.path.split(os.path.realpath(text))
+    else:
+        head, filename = os.path.split(text)
+        directory = _resolved_directory(os.path.abspath(head or os.curdir))
+    is_package = filename == "__init__.py"
+    parts = list(_package_of(directory))
     if not is_package:
-        parts.append(path.stem)
+        parts.append(os.path.splitext(filename)[0])
     if not parts:
-        parts = [path.parent.name]
+        parts = [os.path.basename(directory)]
     return ".".join(parts), is_package
 
 
 @lru_cache(maxsize=4096)
-def _resolved_directory(directory: str) -> Path:
+def _resolved_directory(directory: str) -> str:
     """An absolute directory with its links resolved: once per directory, not once per file."""
-    return Path(directory).resolve()
+    return os.path.realpath(directory)
 
 
 @lru_cache(maxsize=4096)
-def _package_of(directory: Path) -> Tuple[str, ...]:
+def _package_of(directory: str) -> Tuple[str, ...]:
     """The dotted parts of the package a directory is (empty when it is not one)."""
-    if directory == directory.parent or not (directory / "__init__.py").is_file():
+    parent = os.path.dirname(directory)
+    if parent == directory or not os.path.isfile(os.path.join(directory, "__init__.py")):
         return ()
-    return (*_package_of(directory.parent), directory.name)
+    return (*_package_of(parent), os.path.basename(directory))

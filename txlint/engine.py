@@ -179,9 +179,9 @@ class SourceFile:
     key: str = ""
 
 
-def load_source(path: Path) -> SourceFile:
-    shown = display_path(path)
-    name, is_package = module_name(path)
+def load_source(path: Path, names: Optional[Tuple[str, str, bool]] = None) -> SourceFile:
+    """The file's bytes and key; `names`: its path as shown, module name and package flag, if known."""
+    shown, name, is_package = names or (display_path(path), *module_name(path))
     try:
         data = path.read_bytes()
     except OSError as error:
@@ -242,33 +242,31 @@ def check_files(files: Sequence[Path], linter: "Linter", jobs: int = 1, cache: O
 
     With the cache, a tree whose files all have the size and times (and inode) they had in an
     earlier run is answered with that run's result without reading a file, as ruff does."""
-    stat_key, shown = _stat_key(files, linter) if cache is not None else (None, [])
+    names = [(display_path(path), *module_name(path)) for path in files]
+    stat_key = _stat_key(files, names, linter) if cache is not None else None
     if stat_key is not None:
         content_key = cache.load("stats", stat_key)
         cached = cache.load("runs", content_key) if isinstance(content_key, str) else None
         if isinstance(cached, RunResult):
-            cache.store("latest", _project_key(linter, shown, None), content_key)
+            cache.store("latest", _project_key(linter, [shown for shown, _, _ in names], None), content_key)
             return cached
-    sources = [load_source(path) for path in files]
+    sources = [load_source(path, described) for path, described in zip(files, names)]
     run = check_sources(sources, linter, jobs, cache)
     if stat_key is not None and not run.internal_errors:
         cache.store("stats", stat_key, _run_key(sources, linter, None))
     return run
 
 
-def _stat_key(files: Sequence[Path], linter: "Linter") -> Tuple[Optional[str], List[str]]:
-    """A key of the files' names and stat data, and the files' paths as shown."""
-    entries, shown = [], []
-    for path in files:
+def _stat_key(files: Sequence[Path], names: List[Tuple[str, str, bool]], linter: "Linter") -> Optional[str]:
+    """A key of the files' names and stat data."""
+    entries = []
+    for path, (shown, name, _) in zip(files, names):
         try:
-            stat = path.stat()
+            stat = os.stat(path)
         except OSError:
-            return None, []  # reported as unreadable by the full run
-        name, _ = module_name(path)
-        shown.append(display_path(path))
-        entries.append((f"{shown[-1]}\0{name}",
-                        f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}"))
-    return run_key(_configuration(linter), [rule.code for rule in linter.rules], entries), shown
+            return None  # reported as unreadable by the full run
+        entries.append((f"{shown}\0{name}", f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}"))
+    return run_key(_configuration(linter), [rule.code for rule in linter.rules], entries)
 
 
 def _project_key(linter: "Linter", shown: Sequence[str], report_paths: Optional[Set[str]]) -> str:
