@@ -109,9 +109,9 @@ def rechecked(monkeypatch):
     paths = []
     check_module = Linter._check_module
 
-    def spy(self, project, module):
+    def spy(self, project, module, *source):
         paths.append(module.path)
-        return check_module(self, project, module)
+        return check_module(self, project, module, *source)
 
     monkeypatch.setattr(Linter, "_check_module", spy)
     return paths

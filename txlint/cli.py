@@ -73,7 +73,7 @@ def _check(args) -> int:
         from txlint.gitdiff import changed_lines, in_changed_code
     changes = changed_lines(args.diff) if args.diff else None
     result = check_files(files, linter, jobs=args.jobs, cache=cache)
-    checked = [display_path(path) for path in files]
+    checked = [display_path(path) for path in files] if args.baseline or args.write_baseline else []
     if args.write_baseline:
         count = write_baseline(args.write_baseline, result.findings, checked)
         print(f"txlint: wrote {count} finding{'s' if count != 1 else ''} to the baseline {args.write_baseline}",
@@ -85,8 +85,7 @@ def _check(args) -> int:
             print(f"txlint: {fixed} baselined finding{'s are' if fixed != 1 else ' is'} fixed; "
                   f"run with --write-baseline {args.baseline} to shrink the baseline", file=sys.stderr)
     if changes is not None:
-        result.findings = in_changed_code(result.findings, changes, result.function_ranges,
-                                          getattr(result, "calls", {}))
+        result.findings = in_changed_code(result.findings, changes, result.function_ranges, result.calls)
     color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
     sys.stdout.write(render(args.format, result, ReportOptions(color=color, rules=rules)))
     for hint in result.hints:

@@ -116,8 +116,8 @@ class FileFilter:
             git_depth = len(inside.split("/"))
         return NamedDirectory(path, default_excluded, git_depth)
 
-    def included(self, path: Path) -> bool:
-        return self.include.match_file(self.relative(path) or path.name)
+    def included(self, place: "Place", name: str) -> bool:
+        return self.include.match_file(place.inside or name)
 
 
 class Place(NamedTuple):
@@ -180,7 +180,7 @@ def _walk(top: Path, file_filter: FileFilter, configured: bool, named: NamedDire
             if is_directory:
                 if not file_filter.place_excluded(child, True, configured, named, name):
                     pending.append((os.path.join(directory, name), child))
-            elif (file_filter.include.match_file(child.inside or name)
+            elif (file_filter.included(child, name)
                   and not file_filter.place_excluded(child, False, configured, named, name)):
                 files.append(Path(directory, name))
     return files

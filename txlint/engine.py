@@ -266,24 +266,25 @@ def _stat_key(files: Sequence[Path], names: List[Tuple[str, str, bool]], linter:
         except OSError:
             return None  # reported as unreadable by the full run
         entries.append((f"{shown}\0{name}", f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}"))
-    return run_key(_configuration(linter), [rule.code for rule in linter.rules], entries)
+    return _key(linter, entries, None)
 
 
 def _project_key(linter: "Linter", shown: Sequence[str], report_paths: Optional[Set[str]]) -> str:
     """The project (configuration, rules and paths) whatever the files hold: it names the run
     over it that a run over changed files starts from."""
-    return run_key(_configuration(linter), [rule.code for rule in linter.rules],
-                   [(path, "") for path in shown] + sorted((path, "reported") for path in report_paths or ()))
-
-
-def _configuration(linter: "Linter") -> str:
-    return f"{linter.config.fingerprint()}\0{_where(linter.config.root)}"
+    return _key(linter, [(path, "") for path in shown], report_paths)
 
 
 def _run_key(sources: List[SourceFile], linter: "Linter", report_paths: Optional[Set[str]]) -> str:
-    return run_key(_configuration(linter), [rule.code for rule in linter.rules],
-                   [(source.shown, source.key) for source in sources]
-                   + sorted((path, "reported") for path in report_paths or ()))
+    return _key(linter, [(source.shown, source.key) for source in sources], report_paths)
+
+
+def _key(linter: "Linter", files: List[Tuple[str, str]], report_paths: Optional[Set[str]]) -> str:
+    """A run's key: the configuration seen from the working directory, the rules, each file (path,
+    and what of it counts) and the files whose findings are reported, if not all."""
+    configuration = f"{linter.config.fingerprint()}\0{_where(linter.config.root)}"
+    return run_key(configuration, [rule.code for rule in linter.rules],
+                   files + sorted((path, "reported") for path in report_paths or ()))
 
 
 def check_sources(sources: List[SourceFile], linter: "Linter", jobs: int = 1, cache: Optional[Cache] = None,
@@ -411,7 +412,6 @@ class Linter:
         """Check every module, or with `previous` (a run over files with the same interfaces, and
         the outcomes of the files unchanged since) only the changed ones. `sources`: the files'
         contents (bytes or text) by path, for the source of the calls reported (else read from the paths)."""
-        self._sources = sources or {}
         run = RunResult(files=len(results))
         modules = [result.facts for result in results if result.facts is not None]
         for result in results:
@@ -443,7 +443,7 @@ class Linter:
                 # A function of this module that another file shadows (two files that are both the
                 # module `job`) is checked as that file's unit, with its positions: never reused.
                 if outcome is None or any(project.units[name].module is not module for name in module.functions):
-                    outcome = self._check_module(project, module)
+                    outcome = self._check_module(project, module, (sources or {}).get(module.path))
                 run.modules[module.path] = outcome
                 run.findings.extend(outcome.findings)
                 run.suppressed.extend(outcome.suppressed)
@@ -461,7 +461,8 @@ class Linter:
         run.findings.sort(key=Finding.sort_key)
         return run
 
-    def _check_module(self, project: "Project", module: ModuleFacts) -> ModuleOutcome:
+    def _check_module(self, project: "Project", module: ModuleFacts, source: object = None) -> ModuleOutcome:
+        """The findings in one module; `source`: its content (bytes or text), else read from its path."""
         from txlint.rule import RuleContext
 
         run = ModuleOutcome()
@@ -486,7 +487,7 @@ class Linter:
                 for report in reports:
                     line, column, end_line, end_column = report.range
                     if lines is None:
-                        lines = self._source_lines(module.path)
+                        lines = _source_lines(module.path, source)
                     finding = Finding(rule.code, rule.name, module.path, line, column, end_line, end_column,
                                       qualname, report.message, call_source(lines, report.range))
                     if is_suppressed(rule.code, line, module.suppressions):
@@ -498,16 +499,6 @@ class Linter:
                         run.findings.append(finding)
         run.findings.extend(self._audit_suppressions(module, used))
         return run
-
-    def _source_lines(self, path: str) -> List[str]:
-        data = self._sources.get(path)
-        if data is None:
-            try:
-                data = Path(path).read_bytes()
-            except OSError:
-                return []
-        text = data if isinstance(data, str) else decode(data, path)[0]
-        return split_lines(text) if text is not None else []
 
     def _audit_suppressions(self, module: ModuleFacts, used: Dict[int, List[str]]) -> List[Finding]:
         """TXL001 for suppressions that suppress nothing, TXL002 for ones without a reason."""
@@ -533,6 +524,16 @@ class Linter:
                 findings.append(_engine_finding("TXL002", "suppression-without-reason", module.path, line, (
                     "suppression without a reason: write it as `# txlint: ignore[CODE] -- why it is safe`")))
         return findings
+
+
+def _source_lines(path: str, data: object) -> List[str]:
+    if data is None:
+        try:
+            data = Path(path).read_bytes()
+        except OSError:
+            return []
+    text = data if isinstance(data, str) else decode(data, path)[0]
+    return split_lines(text) if text is not None else []
 
 
 def call_source(lines: List[str], where: Tuple[int, int, int, int]) -> str:

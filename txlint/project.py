@@ -399,7 +399,7 @@ class Project:
         targets = [unit.qualname]
         if unit.facts.name == "__init__" and unit.facts.class_qualname:
             targets.append(unit.facts.class_qualname)
-        if self._callers is not None and self._building_callers:
+        if self._building_callers:
             self._partial = True  # asked while the graph is built: unknown for now, asked again later
             return None
         for target in targets:

@@ -145,9 +145,8 @@ def fix_for(library: str, what: str = "them") -> str:
 def unless_in_transaction(check: Callable[["RuleContext"], Iterable[Report]]):
     """A rule's check that reports nothing in a function always run inside a transaction.
 
-    The question is asked only once there is something to report: answering it needs the callers
-    of the function across the whole project, which a run re-checking one edited file would
-    otherwise never look at.
+    The question is asked only once there is something to report: most functions have nothing,
+    and the answer walks up through every caller of the function.
     """
     def checked(context: "RuleContext") -> Iterable[Report]:
         reports = list(check(context))
