@@ -6,22 +6,22 @@ import os
 import pickle
 import re
 import warnings
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 import pathspec
 
 from txlint.cache import Cache, file_key, run_key
 from txlint.config import Config
 from txlint.discovery import display_path, module_name
-from txlint.facts import ModuleFacts, interface_digest
+from txlint.facts import ModuleFacts, changed_names
 from txlint.findings import Finding
 from txlint.suppressions import ALL, NOQA_STYLE, TXLINT_STYLE, is_suppressed, parse_suppressions
 
 if TYPE_CHECKING:  # the model and the rules are imported when a run needs them: a cached run never does
-    from txlint.project import Project
+    from txlint.project import CallGraph, ModuleIndex, Project
     from txlint.rule import Rule
 
 _CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
@@ -36,13 +36,12 @@ class FileResult:
     facts: Optional[ModuleFacts] = None
     parse_error: Optional[Finding] = None
     internal_error: Optional[str] = None  # txlint itself failed on this file (a bug, reported, never cached)
-    interface: str = ""  # what other files' findings can depend on (txlint.facts.interface_digest)
 
 
 @dataclass
 class ModuleOutcome:
     """What checking one module gave (its TXL000 aside): reused as it is by the next run when the
-    file is unchanged and no file's interface changed."""
+    file is unchanged and nothing that checking it read has changed."""
 
     findings: List[Finding] = field(default_factory=list)
     suppressed: List[Finding] = field(default_factory=list)
@@ -64,30 +63,29 @@ class RunResult:
     function_ranges: Dict[Tuple[str, str], Tuple[int, int]] = field(default_factory=dict)
     # function qualname -> the project's functions it calls: for --diff, a hazard spans its helpers.
     calls: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
-    modules: Dict[str, ModuleOutcome] = field(default_factory=dict)  # by path
-    # The project's call graph by names (txlint.project.Project.call_sites), for the next run.
-    call_sites: Tuple[dict, Tuple[str, ...]] = ({}, ())
+    # What the next run over changed files starts from (tracked runs only; never in the run cache).
+    state: Optional["ProjectState"] = None
+
+
+@dataclass
+class FileState:
+    """One file as a tracked run left it."""
+
+    key: str  # the cache key of its contents
+    module: str = ""  # its module name, "" without facts
+    index: Optional["ModuleIndex"] = None  # the names it defines, without facts
+    parse_error: Optional[Finding] = None
+    outcome: Optional[ModuleOutcome] = None  # None when it has no facts or its findings are not reported
+    reads: FrozenSet[object] = frozenset()  # the names checking it read (txlint.project.Project.note)
 
 
 @dataclass
 class ProjectState:
-    """A run's result with the files it saw: path -> (cache key of the file, interface digest)."""
+    """A tracked run's files, by path in the run's order, with its call graph and project-wide values."""
 
-    files: Dict[str, Tuple[str, str]]
-    run: RunResult
-
-    def reusable(self, sources: List["SourceFile"], results: List[FileResult]) -> Optional[Dict[str, ModuleOutcome]]:
-        """The outcomes of the unchanged files, if every file's interface is as it was; else None."""
-        if len(self.files) != len(sources):
-            return None
-        reuse = {}
-        for source, result in zip(sources, results):
-            before = self.files.get(source.shown)
-            if before is None or before[1] != result.interface or result.internal_error is not None:
-                return None
-            if before[0] == source.key and source.shown in self.run.modules:
-                reuse[source.shown] = self.run.modules[source.shown]
-        return reuse
+    files: Dict[str, FileState]
+    graph: "CallGraph"
+    globals: Tuple[bool, bool, frozenset]  # txlint.project.Project.globals
 
 
 class InternalError(RuntimeError):
@@ -164,7 +162,7 @@ def facts_from_source(text: str, path: str, module: str, is_package: bool = Fals
         return FileResult(path, internal_error=f"{path}: internal error while reading the file's structure: "
                                                f"{type(error).__name__}: {error}")
     facts.suppressions, facts.suppression_reasons, facts.suppression_styles = parse_suppressions(lines)
-    return FileResult(path, facts=facts, interface=interface_digest(facts))
+    return FileResult(path, facts=facts)
 
 
 @dataclass
@@ -332,14 +330,34 @@ def _no_cycle_collection():
 
 def _check_sources(sources: List[SourceFile], linter: "Linter", jobs: int, cache: Optional[Cache],
                    report_paths: Optional[Set[str]]) -> RunResult:
-    key = project_key = ""
-    if cache is not None:
-        key = _run_key(sources, linter, report_paths)
-        project_key = _project_key(linter, [source.shown for source in sources], report_paths)
-        cached = cache.load("runs", key)
-        if isinstance(cached, RunResult):
-            cache.store("latest", project_key, key)  # the run the next edit starts from
-            return cached
+    contents = {source.shown: source.data for source in sources}
+    if cache is None:
+        return linter.run(_facts(sources, jobs, None), report_paths, contents)
+    key = _run_key(sources, linter, report_paths)
+    project_key = _project_key(linter, [source.shown for source in sources], report_paths)
+    cached = cache.load("runs", key)
+    if isinstance(cached, RunResult):
+        cache.store("latest", project_key, key)  # the run the next edit starts from
+        return cached
+    # The latest run over the same project, with other contents.
+    latest = cache.load("latest", project_key)
+    state = cache.load("states", latest) if isinstance(latest, str) else None
+    run = _check_changed(sources, state, linter, jobs, cache, report_paths) if isinstance(state, ProjectState) else None
+    if run is None:
+        run = linter.run(_facts(sources, jobs, cache), report_paths, contents, tracking=True)
+    if run.internal_errors:
+        return run
+    for source in sources:
+        run.state.files[source.shown].key = source.key
+    # An unchanged tree needs the findings alone; the state is for the next run over changed files.
+    cache.store("runs", key, replace(run, state=None))
+    cache.store("states", key, run.state)
+    cache.store("latest", project_key, key)
+    return run
+
+
+def _facts(sources: List[SourceFile], jobs: int, cache: Optional[Cache]) -> List[FileResult]:
+    """Each source's facts, from the cache or parsed (in parallel)."""
     results: List[Optional[FileResult]] = [None] * len(sources)
     missing = []
     for index, source in enumerate(sources):
@@ -350,23 +368,41 @@ def _check_sources(sources: List[SourceFile], linter: "Linter", jobs: int, cache
             missing.append(index)
     for index, result in zip(missing, _parse_all([sources[index] for index in missing], jobs, cache)):
         results[index] = result
-    previous = None
-    if cache is not None:
-        # The latest run over the same project, with other contents.
-        latest = cache.load("latest", project_key)
-        state = cache.load("states", latest) if isinstance(latest, str) else None
-        if isinstance(state, ProjectState):
-            reuse = state.reusable(sources, results)
-            previous = (state.run, reuse) if reuse is not None else None
-    run = linter.run(results, report_paths, previous, {source.shown: source.data for source in sources})
-    if cache is not None and not run.internal_errors:
-        # An unchanged tree needs the findings alone; the per-module outcomes and the call graph
-        # are for the next run over changed files, kept once, in the project's state.
-        cache.store("runs", key, replace(run, modules={}, call_sites=({}, ())))
-        files = {source.shown: (source.key, result.interface) for source, result in zip(sources, results)}
-        cache.store("states", key, ProjectState(files, run))
-        cache.store("latest", project_key, key)
-    return run
+    return results
+
+
+def _check_changed(sources: List[SourceFile], state: ProjectState, linter: "Linter", jobs: int, cache: Cache,
+                   report_paths: Optional[Set[str]]) -> Optional[RunResult]:
+    """The run over files of which a few changed since the run that left `state`: only the changed
+    files are parsed, and only the modules whose check read something that changed are checked
+    again. None when a full run is needed (other files, too many changed, facts gone from the cache)."""
+    from txlint.project import FactsUnavailable
+
+    if list(state.files) != [source.shown for source in sources]:
+        return None
+    changed = [source for source in sources if state.files[source.shown].key != source.key]
+    if len(changed) > max(8, len(sources) // 4):
+        return None  # a checkout of another branch: a full run costs less than following every change
+    before: Dict[str, Optional[ModuleFacts]] = {}
+    for source in changed:
+        previous = state.files[source.shown]
+        old = cache.load("facts", previous.key) if previous.index is not None else None
+        if previous.index is not None and not (isinstance(old, FileResult) and old.facts is not None):
+            return None
+        before[source.shown] = old.facts if old is not None else None
+    files_by_module = {previous.module: previous.key for previous in state.files.values() if previous.index is not None}
+
+    def load(module: str) -> Optional[ModuleFacts]:
+        key = files_by_module.get(module)
+        result = cache.load("facts", key) if key is not None else None
+        return result.facts if isinstance(result, FileResult) else None
+
+    fresh = dict(zip((source.shown for source in changed), _facts(changed, jobs, cache)))
+    try:
+        return linter.run_changed(state, fresh, before, load, report_paths,
+                                  {source.shown: source.data for source in sources})
+    except FactsUnavailable:
+        return None
 
 
 def _where(root: str) -> str:
@@ -407,62 +443,110 @@ class Linter:
                    for spec, codes in self.per_file_ignores)
 
     def run(self, results: Sequence[FileResult], report_paths: Optional[Set[str]] = None,
-            previous: Optional[Tuple[RunResult, Dict[str, ModuleOutcome]]] = None,
-            sources: Optional[Dict[str, object]] = None) -> RunResult:
-        """Check every module, or with `previous` (a run over files with the same interfaces, and
-        the outcomes of the files unchanged since) only the changed ones. `sources`: the files'
-        contents (bytes or text) by path, for the source of the calls reported (else read from the paths)."""
-        run = RunResult(files=len(results))
-        modules = [result.facts for result in results if result.facts is not None]
-        for result in results:
-            if result.parse_error is not None and (report_paths is None or result.path in report_paths):
-                run.parse_errors += 1
-                if self.enabled("TXL000") and not self._ignored_for_path("TXL000", result.path):
-                    run.findings.append(result.parse_error)
-            if result.internal_error is not None:
-                run.internal_errors.append(result.internal_error)
+            sources: Optional[Dict[str, object]] = None, tracking: bool = False) -> RunResult:
+        """Check every module; with `report_paths`, report only those files' findings. `sources`:
+        the files' contents (bytes or text) by path, for the source of the calls reported (else read
+        from the paths). With `tracking`, the result carries the state the next run starts from."""
         from txlint.project import Project
 
         try:
-            project = Project(modules, self.config)
+            project = Project([result.facts for result in results if result.facts is not None], self.config,
+                              tracking=tracking)
         except Exception as error:  # without the project model no rule can run; say so, never a traceback
+            run = RunResult(files=len(results))
+            self._add_file_errors(run, [(result.path, result.parse_error, result.internal_error) for result in results],
+                                  report_paths)
             run.internal_errors.append(f"internal error while resolving the project: {type(error).__name__}: {error}")
             run.findings.sort(key=Finding.sort_key)
             return run
-        reuse = previous[1] if previous is not None else {}
         # The call graph before any rule: built inside a rule's question, it would see the values
         # that question is still working out as unknown, and what a rule finds would depend on
         # which function happened to be checked first (and differ between full and incremental runs).
-        if previous is not None:
-            project.restore_call_sites(*previous[0].call_sites)
-        else:
-            project.callers()
-        for module in modules:
-            if report_paths is None or module.path in report_paths:
-                outcome = reuse.get(module.path)
-                # A function of this module that another file shadows (two files that are both the
-                # module `job`) is checked as that file's unit, with its positions: never reused.
-                if outcome is None or any(project.units[name].module is not module for name in module.functions):
-                    outcome = self._check_module(project, module, (sources or {}).get(module.path))
-                run.modules[module.path] = outcome
-                run.findings.extend(outcome.findings)
-                run.suppressed.extend(outcome.suppressed)
-                run.suppression_reasons.update(outcome.suppression_reasons)
-                run.function_ranges.update(outcome.function_ranges)
-                run.internal_errors.extend(outcome.internal_errors)
-        if previous is not None:  # the call graph and the project's kind depend on interfaces alone
-            run.calls, run.hints, run.call_sites = previous[0].calls, list(previous[0].hints), previous[0].call_sites
-        else:
-            run.calls = _call_graph(project)
-            run.call_sites = project.call_sites()
-            if self.enabled("TXL201") and "TXL201" not in self.config.select and project.writes_only_raw_sql:
-                run.hints.append("no ORM in this project: raw SQL is how it writes, so TXL201 raw-sql-write is off; "
-                                 "select it by name (--select TXL201) to check raw SQL writes too")
+        project.call_graph()
+        files = [(result.path, result.facts.module if result.facts is not None else "", result.parse_error,
+                  result.internal_error) for result in results]
+        return self._check(project, files, {}, report_paths, sources)
+
+    def run_changed(self, previous: "ProjectState", fresh: Dict[str, FileResult],
+                    before: Dict[str, Optional[ModuleFacts]], load: Callable[[str], Optional[ModuleFacts]],
+                    report_paths: Optional[Set[str]], sources: Optional[Dict[str, object]]) -> RunResult:
+        """The run after some files changed (`fresh`, by path, with their facts `before`): the other
+        modules' facts are loaded only when asked for, and their outcomes kept unless what
+        checking them read changed. Raises txlint.project.FactsUnavailable if a module's facts are gone."""
+        from txlint.project import Project, index_of
+
+        index, files = {}, []
+        for path, previous_file in previous.files.items():
+            result = fresh.get(path)
+            if result is None:
+                if previous_file.index is not None:
+                    index[previous_file.module] = previous_file.index
+                files.append((path, previous_file.module, previous_file.parse_error, None))
+            else:
+                if result.facts is not None:
+                    index[result.facts.module] = index_of(result.facts)
+                files.append((path, result.facts.module if result.facts is not None else "", result.parse_error,
+                              result.internal_error))
+        project = Project([result.facts for result in fresh.values() if result.facts is not None], self.config,
+                          index=index, load=load)
+        changed = set().union(*(changed_names(before[path], result.facts) for path, result in fresh.items()))
+        changed |= project.restore_call_graph(previous.graph, changed)
+        changed.update(name for name, old, new in zip((("orm",), ("atomic_requests",), ("snapshots",)),
+                                                       previous.globals, project.globals()) if old != new)
+        reuse = {path: previous_file for path, previous_file in previous.files.items()
+                 if path not in fresh and previous_file.outcome is not None and previous_file.reads.isdisjoint(changed)}
+        return self._check(project, files, reuse, report_paths, sources)
+
+    def _add_file_errors(self, run: RunResult, files: List[Tuple[str, Optional[Finding], Optional[str]]],
+                         report_paths: Optional[Set[str]]) -> None:
+        for path, parse_error, internal_error in files:
+            if parse_error is not None and (report_paths is None or path in report_paths):
+                run.parse_errors += 1
+                if self.enabled("TXL000") and not self._ignored_for_path("TXL000", path):
+                    run.findings.append(parse_error)
+            if internal_error is not None:
+                run.internal_errors.append(internal_error)
+
+    def _check(self, project: "Project", files: List[Tuple[str, str, Optional[Finding], Optional[str]]],
+               reuse: Dict[str, "FileState"], report_paths: Optional[Set[str]],
+               sources: Optional[Dict[str, object]]) -> RunResult:
+        """Check each file's module (path, module name or "" without facts, TXL000, internal error),
+        or take its outcome from `reuse`."""
+        run = RunResult(files=len(files))
+        self._add_file_errors(run, [(path, parse_error, internal_error) for path, _, parse_error, internal_error in files],
+                              report_paths)
+        state = ProjectState({}, project.call_graph(), (False, False, frozenset()))
+        for path, name, parse_error, _ in files:
+            state.files[path] = state_file = FileState("", name, project.index_entry(name) if name else None, parse_error)
+            if not name or (report_paths is not None and path not in report_paths):
+                continue
+            if path in reuse:
+                outcome, reads = reuse[path].outcome, reuse[path].reads
+            else:
+                reads = set()
+                with project.track(reads) if project.tracking else nullcontext():
+                    outcome = self._check_module(project, project.modules[name], (sources or {}).get(path))
+                reads = frozenset(reads)
+            state_file.outcome, state_file.reads = outcome, reads
+            run.findings.extend(outcome.findings)
+            run.suppressed.extend(outcome.suppressed)
+            run.suppression_reasons.update(outcome.suppression_reasons)
+            run.function_ranges.update(outcome.function_ranges)
+            run.internal_errors.extend(outcome.internal_errors)
+        run.calls = {caller: tuple(dict.fromkeys(callee for callee, _ in calls))
+                     for caller, calls in state.graph.calls.items() if calls}
+        if self.enabled("TXL201") and "TXL201" not in self.config.select and project.writes_only_raw_sql:
+            run.hints.append("no ORM in this project: raw SQL is how it writes, so TXL201 raw-sql-write is off; "
+                             "select it by name (--select TXL201) to check raw SQL writes too")
+        if project.tracking:
+            state.globals = project.globals()
+            run.state = state
         run.findings.sort(key=Finding.sort_key)
         return run
 
     def _check_module(self, project: "Project", module: ModuleFacts, source: object = None) -> ModuleOutcome:
         """The findings in one module; `source`: its content (bytes or text), else read from its path."""
+        from txlint.project import FactsUnavailable
         from txlint.rule import RuleContext
 
         run = ModuleOutcome()
@@ -479,6 +563,8 @@ class Linter:
                     continue
                 try:
                     reports = list(rule.check(context))
+                except FactsUnavailable:
+                    raise  # the run starts over in full
                 except Exception as error:  # one rule failing on one file must not end the run
                     run.internal_errors.append(
                         f"{module.path}: internal error in {rule.code} {rule.name} ({qualname}): "
@@ -546,14 +632,6 @@ def call_source(lines: List[str], where: Tuple[int, int, int, int]) -> str:
     else:
         text = " ".join([lines[line - 1][column - 1:], *lines[line:end_line - 1], lines[end_line - 1][:end_column - 1]])
     return " ".join(text.split())
-
-
-def _call_graph(project: "Project") -> Dict[str, Tuple[str, ...]]:
-    calls: Dict[str, List[str]] = {}
-    for callee, sites in project.callers().items():
-        for caller, _, _ in sites:
-            calls.setdefault(caller.qualname, []).append(callee)
-    return {caller: tuple(dict.fromkeys(callees)) for caller, callees in calls.items()}
 
 
 def lint_source(source, path: str = "example.py", config: Optional[Config] = None,

@@ -18,7 +18,6 @@ functions) without re-parsing:
     ("?",)                             anything else
 """
 
-import hashlib
 import pickle
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
@@ -124,26 +123,40 @@ class ModuleFacts:
     suppression_styles: Dict[int, str] = field(default_factory=dict)  # "txlint" or "noqa"
 
 
-def interface_digest(facts: ModuleFacts) -> str:
-    """A digest of everything in a module's facts that another module's findings can depend on.
+def pieces(facts: Optional[ModuleFacts]) -> Dict[object, bytes]:
+    """What other modules can read of a module, by the names they read it under (see
+    `txlint.project.Project.note`): each function and class by its qualified name, the module's
+    own code with its path and imports by the module name, and the classes by their lower-case
+    name (`apps.get_model` finds models by it).
 
     Left out: positions, call sources, suppressions and the line count, which only the module's
-    own findings show. Two versions of a file with the same digest (a comment, formatting, a moved
-    line) leave every other file's findings as they were.
+    own findings show. Two versions of a module with equal pieces under a name read the same
+    there (a comment, formatting, a moved line change nothing that another module reads).
     """
-    functions = [
-        (unit.qualname, unit.name, unit.class_qualname, unit.decorators,
-         [(param.name, param.annotation, param.default) for param in unit.params], unit.is_async,
-         unit.bindings, [(event.ref, event.context) for event in unit.events],
-         [(key, item.ref, item.is_async, item.target) for key, item in unit.withs.items()],
-         [(key, loop.kind, loop.iterable) for key, loop in unit.loops.items()], unit.modulo_ifs,
-         [(key, block.handlers_reraise, block.has_finally) for key, block in unit.trys.items()],
-         unit.local_functions, sorted(unit.terminating_arms), unit.yield_contexts, unit.is_module)
-        for unit in facts.functions.values()
-    ]
-    classes = [(cls.qualname, cls.name, cls.bases, cls.attributes, cls.methods, cls.self_attributes, cls.decorators)
-               for cls in facts.classes.values()]
-    # Equal bytes unpickle to equal values, so equal digests mean equal interfaces (the reverse
-    # can fail only by chance of object sharing, which costs a full re-check, never a wrong result).
-    return hashlib.sha256(pickle.dumps((facts.path, facts.module, facts.imports, classes, functions),
-                                       protocol=4)).hexdigest()
+    if facts is None:
+        return {}
+    found: Dict[object, List[tuple]] = {}
+    for unit in facts.functions.values():
+        piece = (unit.qualname, unit.name, unit.class_qualname, unit.decorators,
+                 [(param.name, param.annotation, param.default) for param in unit.params], unit.is_async,
+                 unit.bindings, [(event.ref, event.context) for event in unit.events],
+                 [(key, item.ref, item.is_async, item.target) for key, item in unit.withs.items()],
+                 [(key, loop.kind, loop.iterable) for key, loop in unit.loops.items()], unit.modulo_ifs,
+                 [(key, block.handlers_reraise, block.has_finally) for key, block in unit.trys.items()],
+                 unit.local_functions, sorted(unit.terminating_arms), unit.yield_contexts, unit.is_module)
+        if unit.is_module:
+            piece = (facts.path, facts.module, facts.imports, piece)
+        found.setdefault(unit.qualname, []).append(piece)
+    for cls in facts.classes.values():
+        piece = (cls.qualname, cls.name, cls.bases, cls.attributes, cls.methods, cls.self_attributes, cls.decorators)
+        found.setdefault(cls.qualname, []).append(piece)
+        found.setdefault(("model", cls.name.lower()), []).append(piece)
+    # Equal bytes unpickle to equal values, so equal bytes mean equal pieces (the reverse can fail
+    # only by chance of object sharing, which costs checking more, never a wrong result).
+    return {name: pickle.dumps(found_pieces, protocol=4) for name, found_pieces in found.items()}
+
+
+def changed_names(before: Optional[ModuleFacts], after: Optional[ModuleFacts]) -> set:
+    """The names under which another module reads something different in `after` than in `before`."""
+    old, new = pieces(before), pieces(after)
+    return {name for name in old.keys() | new.keys() if old.get(name) != new.get(name)}

@@ -5,8 +5,9 @@ parameters with annotations or the arguments callers pass, `with ... as`, `self.
 methods), and framework knowledge turns calls on the resolved receivers into effects.
 """
 
-from dataclasses import dataclass, replace
-from typing import Dict, Iterable, List, Optional, Tuple
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field, replace
+from typing import Callable, Dict, FrozenSet, Iterable, List, NamedTuple, Optional, Tuple
 
 from txlint import sql as sqlkit
 from txlint.config import Config
@@ -59,38 +60,230 @@ class Unit:
         return self.facts.qualname
 
 
+class ModuleIndex(NamedTuple):
+    """What a run keeps of a module to resolve names against it without its facts: an incremental
+    run loads a module's facts only when one of these names is asked for."""
+
+    functions: Tuple[str, ...]  # qualnames, in the module's order
+    classes: Tuple[str, ...]
+    import_roots: FrozenSet[str]  # the top-level packages it imports from
+
+
+def index_of(module: ModuleFacts) -> ModuleIndex:
+    return ModuleIndex(tuple(module.functions), tuple(module.classes),
+                       frozenset(qualified.split(".", 1)[0] for qualified in module.imports.values()))
+
+
+@dataclass
+class CallGraph:
+    """The project's calls into its own functions, by caller: what each caller's calls resolve to
+    (callee qualname, event number), the functions it passes to a transaction call (as
+    `transaction.atomic(view)` in urls.py), and what resolving them read (tracked runs only)."""
+
+    calls: Dict[str, Tuple[Tuple[str, int], ...]] = field(default_factory=dict)
+    wrapped: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
+    reads: Dict[str, FrozenSet[object]] = field(default_factory=dict)
+
+
+class FactsUnavailable(RuntimeError):
+    """A module's facts could not be loaded (its cache entry is gone): the run starts over in full."""
+
+
+class _Table(dict):
+    """Qualified names of the project's functions, classes or modules -> their facts.
+
+    Each name asked for, found or not, is noted as read by what the project is working out (see
+    `Project.track`), and in an incremental run a module's facts are loaded the first time one
+    of its names is asked for. Iterating yields every name; `values()` and `items()` load all.
+    """
+
+    __slots__ = ("project", "owners")
+
+    def __init__(self, project: "Project"):
+        super().__init__()
+        self.project = project
+        self.owners: Dict[str, str] = {}  # name -> module, for the modules not loaded yet
+
+    def __contains__(self, name) -> bool:
+        self.project.note(name)
+        return dict.__contains__(self, name) or name in self.owners
+
+    def __getitem__(self, name):
+        self.project.note(name)
+        if name in self.owners:
+            self.project.load(self.owners[name])
+        return dict.__getitem__(self, name)
+
+    def get(self, name, default=None):
+        self.project.note(name)
+        if name in self.owners:
+            self.project.load(self.owners[name])
+        return dict.get(self, name, default)
+
+    def __iter__(self):
+        yield from dict.__iter__(self)
+        yield from [name for name in self.owners if not dict.__contains__(self, name)]
+
+    def values(self):
+        self.project.load_all()
+        return dict.values(self)
+
+    def items(self):
+        self.project.load_all()
+        return dict.items(self)
+
+
 class Project:
-    def __init__(self, modules: Iterable[ModuleFacts], config: Config, registry: Optional[Registry] = None):
+    """The project model. With `tracking`, every value worked out keeps the names it read
+    (functions, classes, modules, a function's callers, ...), so that the next run knows what an
+    edit can change; with an `index` of the modules not given, their facts are loaded on demand."""
+
+    def __init__(self, modules: Iterable[ModuleFacts], config: Config, registry: Optional[Registry] = None,
+                 tracking: bool = False, index: Optional[Dict[str, ModuleIndex]] = None,
+                 load: Optional[Callable[[str], Optional[ModuleFacts]]] = None):
         self.config = config
         self.registry = registry or Registry(config.transaction_helpers)
-        self.modules: Dict[str, ModuleFacts] = {}
-        self.units: Dict[str, Unit] = {}
-        self.classes: Dict[str, Tuple[object, ModuleFacts]] = {}
-        for module in modules:
+        self.tracking = tracking or index is not None
+        self._reads: Optional[set] = None  # what the value being worked out has read so far
+        self.modules: Dict[str, ModuleFacts] = _Table(self) if self.tracking else {}
+        self.units: Dict[str, Unit] = _Table(self) if self.tracking else {}
+        self.classes: Dict[str, Tuple[object, ModuleFacts]] = _Table(self) if self.tracking else {}
+        self._load = load
+        given = list(modules)
+        # The modules in the order of their files: the call graph lists a function's callers in it,
+        # and of two modules that define the same name, the later one's is the project's.
+        self.order = list(index) if index is not None else list(dict.fromkeys(module.module for module in given))
+        self._position = {name: position for position, name in enumerate(self.order)}
+        names = {module.module for module in given}
+        self._index: Dict[str, ModuleIndex] = {}
+        for name, entry in (index or {}).items():
+            if name not in names:
+                self._index[name] = entry
+                self.modules.owners[name] = name
+                self.units.owners.update(dict.fromkeys(entry.functions, name))
+                self.classes.owners.update(dict.fromkeys(entry.classes, name))
+        for module in given:
             self.add(module)
         self._values: Dict[tuple, Optional[Value]] = {}
         self._class_values: Dict[str, Value] = {}
         self._effects: Dict[str, List[Effect]] = {}
-        self._callers: Optional[Dict[str, List[Tuple[Unit, Event, bool]]]] = None
         self._in_transaction: Dict[object, bool] = {}
+        self._memo_reads: Dict[tuple, set] = {}  # (table, key) -> what working it out read
+        self._graph: Optional[CallGraph] = None
+        self._callers: Optional[Dict[str, List[Tuple[str, int]]]] = None
+        self._caller_units: Dict[str, List[Tuple[Unit, Event]]] = {}
+        self._wrapped_functions: set = set()
         self._models_by_name: Optional[Dict[str, List[str]]] = None
         self._snapshot_names: Optional[frozenset] = None
-        self._wrapped_functions: set = set()
         self._active: set = set()
         # Set when a value was worked out without the call graph, still being built: not kept.
         self._partial = False
         self._building_callers = False
-        self.atomic_requests = config.atomic_requests or self._settings_atomic_requests()
-        roots = {qualified.split(".", 1)[0] for module in self.modules.values() for qualified in module.imports.values()}
-        self.uses_orm = bool(roots & _ORM_ROOTS)
-        self.writes_only_raw_sql = not self.uses_orm and bool(roots & _DRIVER_ROOTS)
+        self._atomic_requests = config.atomic_requests or self._settings_atomic_requests()
+        roots = set().union(*(entry.import_roots for entry in self._index.values()),
+                            *(index_of(module).import_roots for module in given))
+        self._uses_orm = bool(roots & _ORM_ROOTS)
+        self.writes_only_raw_sql = not self._uses_orm and bool(roots & _DRIVER_ROOTS)
 
     def add(self, module: ModuleFacts) -> None:
-        self.modules[module.module] = module
+        position = self._position.get(module.module, len(self._position))
+        dict.__setitem__(self.modules, module.module, module)
         for qualname, facts in module.functions.items():
-            self.units[qualname] = Unit(facts, module)
+            if self._later(dict.get(self.units, qualname), position):
+                dict.__setitem__(self.units, qualname, Unit(facts, module))
         for qualname, facts in module.classes.items():
-            self.classes[qualname] = (facts, module)
+            if self._later(dict.get(self.classes, qualname), position):
+                dict.__setitem__(self.classes, qualname, (facts, module))
+
+    def _later(self, present, position: int) -> bool:
+        """Does a module at `position` define a name over what defines it now (None, a Unit or a class)?"""
+        if present is None:
+            return True
+        module = present.module if isinstance(present, Unit) else present[1]
+        return self._position.get(module.module, -1) <= position
+
+    def load(self, name: str) -> None:
+        """Load a module named in the index (its facts come from the cache)."""
+        if dict.__contains__(self.modules, name):
+            return
+        module = self._load(name) if self._load is not None else None
+        if module is None or module.module != name:
+            raise FactsUnavailable(name)
+        entry = self._index[name]
+        for table, names in ((self.modules, (name,)), (self.units, entry.functions), (self.classes, entry.classes)):
+            for owned in names:
+                if table.owners.get(owned) == name:
+                    del table.owners[owned]
+        self.add(module)
+
+    def load_all(self) -> None:
+        for name in list(self._index):
+            self.load(name)
+
+    def index_entry(self, name: str) -> ModuleIndex:
+        """The module's names, from the index or from its facts."""
+        entry = self._index.get(name)
+        return entry if entry is not None else index_of(dict.__getitem__(self.modules, name))
+
+    def globals(self) -> Tuple[bool, bool, frozenset]:
+        """What every module can change: ORM in use, ATOMIC_REQUESTS on, the snapshot tables."""
+        with self.untracked():
+            return self._uses_orm, self._atomic_requests, self.snapshot_names()
+
+    @property
+    def uses_orm(self) -> bool:
+        self.note(("orm",))
+        return self._uses_orm
+
+    @property
+    def atomic_requests(self) -> bool:
+        self.note(("atomic_requests",))
+        return self._atomic_requests
+
+    # -- what a value read ----------------------------------------------------------------------
+    def note(self, name: object) -> None:
+        if self._reads is not None:
+            self._reads.add(name)
+
+    @contextmanager
+    def track(self, reads: set):
+        """Collect into `reads` what everything worked out inside reads."""
+        outer, self._reads = self._reads, reads
+        try:
+            yield reads
+        finally:
+            self._reads = outer
+            if outer is not None:
+                outer.update(reads)
+
+    @contextmanager
+    def untracked(self):
+        """Work out a project-wide value: the names it reads are not what the asker depends on
+        (the value itself is, under a name of its own)."""
+        outer, self._reads = self._reads, None
+        try:
+            yield
+        finally:
+            self._reads = outer
+
+    def _memo_hit(self, table: str, key: object) -> None:
+        if self._reads is not None:
+            self._reads.update(self._memo_reads.get((table, key), ()))
+
+    def _begin(self) -> Optional[set]:
+        """Start collecting the reads of a value to memoise; returns the outer collection."""
+        outer = self._reads
+        if outer is not None:
+            self._reads = set()
+        return outer
+
+    def _end(self, outer: Optional[set], table: str, key: object, keep: bool) -> None:
+        if outer is None:
+            return
+        inner, self._reads = self._reads, outer
+        outer.update(inner)
+        if keep:
+            self._memo_reads[(table, key)] = inner
 
     def module_unit(self, module: ModuleFacts) -> Unit:
         return self.units[module.module]
@@ -101,17 +294,22 @@ class Project:
             return None
         key = (unit.qualname, ref)
         if key in self._values:
+            self._memo_hit("value", key)
             return self._values[key]
         if key in self._active:
             return None  # a cycle (x = f(x)): no information
         self._active.add(key)
         partial = self._partial
         self._partial = False
+        outer = self._begin()
+        self.note(unit.qualname)
         try:
             value = self._evaluate(ref, unit, depth + 1)
         finally:
             self._active.discard(key)
-        if not self._partial:  # worked out in full: the same whenever it is asked
+            complete = not self._partial  # worked out in full: the same whenever it is asked
+            self._end(outer, "value", key, complete)
+        if complete:
             self._values[key] = value
         self._partial = self._partial or partial
         return value
@@ -192,6 +390,7 @@ class Project:
                     return None
             current = self._enclosing_unit(current)
         module = unit.module
+        self.note(module.module)  # its imports
         qualname = f"{module.module}.{name}"
         if qualname in self.modules:
             return Value("qname", name=qualname)  # a submodule of this package
@@ -320,17 +519,23 @@ class Project:
         """A project class: a model (of some library) or a plain class."""
         cached = self._class_values.get(qualname)
         if cached is not None:
+            self.note(qualname)
+            self._memo_hit("class", qualname)
             return cached
         self._class_values[qualname] = Value("class", name=qualname)  # provisional, breaks cycles
-        facts, module = self.classes[qualname]
-        value = Value("class", name=qualname)
-        for base in facts.bases:
-            library = self._model_library(base, facts, module)
-            if library:
-                knowledge = self.registry.by_library[library]
-                table = knowledge.model_table(facts.name, module.module, facts.attributes)
-                value = Value("model", name=qualname, library=library, table=table)
-                break
+        outer = self._begin()
+        try:
+            facts, module = self.classes[qualname]
+            value = Value("class", name=qualname)
+            for base in facts.bases:
+                library = self._model_library(base, facts, module)
+                if library:
+                    knowledge = self.registry.by_library[library]
+                    table = knowledge.model_table(facts.name, module.module, facts.attributes)
+                    value = Value("model", name=qualname, library=library, table=table)
+                    break
+        finally:
+            self._end(outer, "class", qualname, True)
         self._class_values[qualname] = value
         return value
 
@@ -403,7 +608,7 @@ class Project:
             self._partial = True  # asked while the graph is built: unknown for now, asked again later
             return None
         for target in targets:
-            for caller, event, _ in self.callers().get(target, ())[:8]:
+            for caller, event in self.callers_of(target)[:8]:
                 _, _, args, kwargs = event.ref
                 argument = dict(kwargs).get(name)
                 if argument is None and index < len(args):
@@ -465,8 +670,10 @@ class Project:
             first, second = first.split(".", 1)
         if self._models_by_name is None:
             self._models_by_name = {}
-            for qualname, (facts, _) in self.classes.items():
-                self._models_by_name.setdefault(facts.name.lower(), []).append(qualname)
+            with self.untracked():
+                for qualname in self.classes:
+                    self._models_by_name.setdefault(qualname.rsplit(".", 1)[-1].lower(), []).append(qualname)
+        self.note(("model", second.lower()))
         candidates = [self.class_value(q) for q in self._models_by_name.get(second.lower(), ())]
         models = [value for value in candidates if value.kind == "model"]
         if len(models) == 1:
@@ -602,28 +809,36 @@ class Project:
         """
         qualname = unit.qualname
         if qualname in self._in_transaction:
+            self._memo_hit("transaction", qualname)
             return self._in_transaction[qualname]
         self._in_transaction[qualname] = False  # cycles count as "not known to be in one"
-        result = self.decorated_transactional(unit) or self._framework_transaction(unit) or \
-            qualname in self._wrapped_functions_index()
-        if not result:
-            callers = self.callers().get(qualname, ())
-            result = bool(callers) and all(
-                inside or self.runs_in_transaction(caller) for caller, _, inside in callers
-            )
+        outer = self._begin()
+        self.note(qualname)
+        try:
+            result = self.decorated_transactional(unit) or self._framework_transaction(unit) or \
+                self._is_wrapped(qualname)
+            if not result:
+                callers = self.callers_of(qualname)
+                result = bool(callers) and all(
+                    self.in_scope(caller, event) or self.runs_in_transaction(caller) for caller, event in callers
+                )
+        finally:
+            self._end(outer, "transaction", qualname, True)
         self._in_transaction[qualname] = result
         return result
 
     # -- materializers ------------------------------------------------------------------------
     def snapshot_names(self) -> frozenset:
         """The configured snapshots in lower case, with the tables of the models they name."""
+        self.note(("snapshots",))
         if self._snapshot_names is None:
             names = {name.lower() for name in self.config.snapshots}
-            for qualname, (facts, _) in self.classes.items():
-                if facts.name in self.config.snapshots:
-                    value = self.class_value(qualname)
-                    if value.kind == "model" and value.table:
-                        names.add(value.table.lower())
+            with self.untracked():
+                for qualname in list(self.classes) if self.config.snapshots else ():
+                    if qualname.rsplit(".", 1)[-1] in self.config.snapshots:
+                        value = self.class_value(qualname)
+                        if value.kind == "model" and value.table:
+                            names.add(value.table.lower())
             self._snapshot_names = frozenset(names)
         return self._snapshot_names
 
@@ -641,19 +856,26 @@ class Project:
         """Decorated with `materializer`, or only ever called from materializer code."""
         key = ("materializer", unit.qualname)
         if key in self._in_transaction:
+            self._memo_hit("transaction", key)
             return self._in_transaction[key]
         self._in_transaction[key] = False
-        result = any(self._is_materializer(self.evaluate(decorator, unit)) for decorator in unit.facts.decorators)
-        if not result:
-            callers = self.callers().get(unit.qualname, ())
-            result = bool(callers) and all(
-                self.in_materializer_scope(caller, event) or self.runs_in_materializer(caller)
-                for caller, event, _ in callers)
+        outer = self._begin()
+        self.note(unit.qualname)
+        try:
+            result = any(self._is_materializer(self.evaluate(decorator, unit)) for decorator in unit.facts.decorators)
+            if not result:
+                callers = self.callers_of(unit.qualname)
+                result = bool(callers) and all(
+                    self.in_materializer_scope(caller, event) or self.runs_in_materializer(caller)
+                    for caller, event in callers)
+        finally:
+            self._end(outer, "transaction", key, True)
         self._in_transaction[key] = result
         return result
 
     def _framework_transaction(self, unit: Unit) -> bool:
         module = unit.module
+        self.note(module.module)  # its path, imports and classes
         path = "/" + module.path
         if "/migrations/" in path:
             migration = module.classes.get(f"{module.module}.Migration")
@@ -687,9 +909,10 @@ class Project:
 
     def _settings_atomic_requests(self) -> bool:
         """DATABASES[...]["ATOMIC_REQUESTS"] = True in a settings module."""
-        for module in self.modules.values():
-            if "settings" not in module.module.split(".")[-1]:
+        for name in list(self.modules):
+            if "settings" not in name.split(".")[-1]:
                 continue
+            module = self.modules[name]
             for ref in module.functions[module.module].bindings.get("DATABASES", ()):
                 if ref[0] != "dict":
                     continue
@@ -699,60 +922,110 @@ class Project:
         return False
 
     # -- call graph and effects ----------------------------------------------------------------
-    def callers(self) -> Dict[str, List[Tuple[Unit, Event, bool]]]:
-        """callee qualname -> [(calling unit, call event, called inside a transaction scope)]."""
+    def callers(self) -> Dict[str, List[Tuple[str, int]]]:
+        """callee qualname -> [(calling function's qualname, number of the call event)], the callers
+        in the order of their files and functions."""
         if self._callers is None:
-            self._callers = {}
-            self._building_callers = True
-            graph: Dict[str, List[Tuple[Unit, Event, bool]]] = {}
-            try:
-                for unit in list(self.units.values()):
-                    for event in unit.facts.events:
-                        callee = self._callee_only(event.ref, unit)
-                        if callee:
-                            graph.setdefault(callee, []).append((unit, event, None))
-                        self._note_wrapped_function(unit, event)
-            finally:
-                self._building_callers = False
-            self._callers = graph
-            for callee, sites in graph.items():
-                graph[callee] = [(unit, event, self.in_scope(unit, event)) for unit, event, _ in sites]
+            self.call_graph()
         return self._callers
 
-    def call_sites(self) -> Tuple[Dict[str, List[Tuple[str, int, bool]]], Tuple[str, ...]]:
-        """The call graph by names and event numbers (and the functions wrapped by a transaction
-        call), for the next run over files with the same interfaces: see `restore_call_sites`."""
-        numbers: Dict[int, int] = {}
-        for unit in self.units.values():
-            for number, event in enumerate(unit.facts.events):
-                numbers[id(event)] = number
-        graph = {callee: [(unit.qualname, numbers[id(event)], inside) for unit, event, inside in sites]
-                 for callee, sites in self.callers().items()}
-        return graph, tuple(sorted(self._wrapped_functions))
+    def call_graph(self) -> CallGraph:
+        """The call graph, built once, before any rule asks (see `Linter.run`)."""
+        if self._graph is None:
+            self._resolve_calls(CallGraph(), self._function_order())
+        return self._graph
 
-    def restore_call_sites(self, graph: Dict[str, List[Tuple[str, int, bool]]], wrapped: Tuple[str, ...]) -> None:
-        """Take the call graph of a run whose files had the same interfaces: the same functions with
-        the same calls in the same order, so the numbers still point at the same events."""
-        self._callers = {callee: [(self.units[qualname], self.units[qualname].facts.events[number], inside)
-                                  for qualname, number, inside in sites]
-                         for callee, sites in graph.items()}
-        self._wrapped_functions = set(wrapped)
+    def _function_order(self) -> List[str]:
+        """The project's functions, in the order of their files, without loading a module."""
+        return [qualname for name in self.order
+                for qualname in (self._index[name].functions if name in self._index else self.modules[name].functions)]
 
-    def _wrapped_functions_index(self) -> set:
-        self.callers()  # the call graph pass also notes functions wrapped by a transaction call
-        return self._wrapped_functions
+    def restore_call_graph(self, previous: CallGraph, changed: set) -> set:
+        """Take the call graph of the run before, resolving again the calls of the functions in
+        modules given fresh and of those whose resolution read a name in `changed`; returns the
+        graph's names that changed: ("callers", f) for a function with other callers, ("wrapped",
+        f) for one that became (or stopped being) wrapped in a transaction call."""
+        fresh = {qualname for name in self.order if name not in self._index for qualname in self.modules[name].functions}
+        redo = fresh | {caller for caller, reads in previous.reads.items() if not reads.isdisjoint(changed)}
+        order = self._function_order()
+        graph = CallGraph()
+        for qualname in order:
+            if qualname not in redo and qualname in previous.calls:
+                graph.calls[qualname] = previous.calls[qualname]
+                graph.wrapped[qualname] = previous.wrapped.get(qualname, ())
+                graph.reads[qualname] = previous.reads[qualname]
+        self._resolve_calls(graph, order, redo)
+        changed_graph = set()
+        for caller in redo | (set(previous.calls) - set(graph.calls)):
+            before, after = set(previous.calls.get(caller, ())), set(graph.calls.get(caller, ()))
+            changed_graph.update(("callers", callee) for callee, _ in before ^ after)
+            wrapped_before, wrapped_after = set(previous.wrapped.get(caller, ())), set(graph.wrapped.get(caller, ()))
+            changed_graph.update(("wrapped", function) for function in wrapped_before ^ wrapped_after)
+        return changed_graph
 
-    def _note_wrapped_function(self, unit: Unit, event: Event) -> None:
+    def _resolve_calls(self, graph: CallGraph, order: List[str], only: Optional[set] = None) -> None:
+        """Resolve the calls of the functions in `only` (all if None) into `graph`, then index it.
+        Values that need the callers are not known yet: they are asked again later, not kept."""
+        self._building_callers = True
+        try:
+            for qualname in order if only is None else [qualname for qualname in order if qualname in only]:
+                unit = self.units[qualname]
+                reads: set = set()
+                calls, wrapped = [], []
+                with self.track(reads) if self.tracking else nullcontext():
+                    self.note(qualname)
+                    for number, event in enumerate(unit.facts.events):
+                        callee = self._callee_only(event.ref, unit)
+                        if callee:
+                            calls.append((callee, number))
+                        wrapped.extend(self._wrapped_by_call(unit, event))
+                graph.calls[qualname], graph.wrapped[qualname] = tuple(calls), tuple(wrapped)
+                if self.tracking:
+                    graph.reads[qualname] = frozenset(reads)
+        finally:
+            self._building_callers = False
+        ordered = {qualname: graph.calls[qualname] for qualname in order if qualname in graph.calls}
+        graph.calls = ordered
+        graph.wrapped = {qualname: graph.wrapped[qualname] for qualname in ordered if graph.wrapped.get(qualname)}
+        graph.reads = {qualname: graph.reads[qualname] for qualname in ordered if qualname in graph.reads}
+        callers: Dict[str, List[Tuple[str, int]]] = {}
+        for caller, calls in ordered.items():
+            for callee, number in calls:
+                callers.setdefault(callee, []).append((caller, number))
+        self._graph, self._callers = graph, callers
+        self._wrapped_functions = {function for functions in graph.wrapped.values() for function in functions}
+        self._caller_units = {}
+
+    def callers_of(self, qualname: str) -> List[Tuple[Unit, Event]]:
+        """The calls of the function, each as (calling function, call event)."""
+        sites = self.callers().get(qualname, ())
+        self.note(("callers", qualname))
+        if self._reads is not None:
+            self._reads.update(caller for caller, _ in sites)
+        units = self._caller_units.get(qualname)
+        if units is None:
+            units = self._caller_units[qualname] = [
+                (self.units[caller], self.units[caller].facts.events[number]) for caller, number in sites]
+        return units
+
+    def _is_wrapped(self, qualname: str) -> bool:
+        self.call_graph()  # the call graph pass also notes functions wrapped by a transaction call
+        self.note(("wrapped", qualname))
+        return qualname in self._wrapped_functions
+
+    def _wrapped_by_call(self, unit: Unit, event: Event) -> List[str]:
         """`transaction.atomic(view)` (as in urls.py): the function passed in runs in a transaction."""
         arguments = [argument for argument in event.ref[2] if argument[0] in ("name", "attr")]
         if not arguments:
-            return
+            return []
         if not self.opens_transaction(self.evaluate(event.ref[1], unit), as_decorator=True):
-            return
+            return []
+        wrapped = []
         for argument in arguments:
             value = self.evaluate(argument, unit)
             if value is not None and value.kind == "function":
-                self._wrapped_functions.add(value.name)
+                wrapped.append(value.name)
+        return wrapped
 
     def _callee_only(self, ref: Ref, unit: Unit) -> str:
         func = ref[1]
@@ -774,8 +1047,20 @@ class Project:
         """The function's effects in order, with helpers' effects placed at their call sites."""
         cached = self._effects.get(unit.qualname)
         if cached is not None:
+            self.note(unit.qualname)
+            self._memo_hit("effects", unit.qualname)
             return cached
         self._effects[unit.qualname] = []  # recursion: a function calling itself adds nothing
+        outer = self._begin()
+        self.note(unit.qualname)
+        try:
+            result = self._effects_in_order(unit, depth)
+        finally:
+            self._end(outer, "effects", unit.qualname, True)
+        self._effects[unit.qualname] = result
+        return result
+
+    def _effects_in_order(self, unit: Unit, depth: int) -> List[Effect]:
         result: List[Effect] = []
         for event in unit.facts.events:
             if event.context.deferred:
@@ -794,9 +1079,7 @@ class Project:
                 for effect in self.effects(callee, depth + 1):
                     result.append(Effect(effect.kind, effect.spec, event, inside or wrapped or effect.in_scope,
                                          via=effect.via or callee.qualname, receiver=effect.receiver))
-        result = self._inside_explicit_begin(result)
-        self._effects[unit.qualname] = result
-        return result
+        return self._inside_explicit_begin(result)
 
     def _direct_effects(self, spec: EffectSpec, event: Event, inside: bool, unit: Unit) -> List[Effect]:
         receiver = _receiver_text(event.ref)
