@@ -6,10 +6,11 @@ import os
 import pickle
 import re
 import warnings
+from array import array
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 import pathspec
 
@@ -76,7 +77,7 @@ class FileState:
     index: Optional["ModuleIndex"] = None  # the names it defines, without facts
     parse_error: Optional[Finding] = None
     outcome: Optional[ModuleOutcome] = None  # None when it has no facts or its findings are not reported
-    reads: FrozenSet[object] = frozenset()  # the names checking it read (txlint.project.Project.note)
+    reads: bytes = b""  # the names checking it read (txlint.project.Project.note), packed by NameTable
 
 
 @dataclass
@@ -86,6 +87,32 @@ class ProjectState:
     files: Dict[str, FileState]
     graph: "CallGraph"
     globals: Tuple[bool, bool, frozenset]  # txlint.project.Project.globals
+    names: List[object] = field(default_factory=list)  # the NameTable the reads are packed with
+
+
+class NameTable:
+    """The names a run read, as numbers: a module's reads are kept as an array of them, which a
+    state loads and stores many times faster than sets of strings (and smaller: no name is
+    stored twice)."""
+
+    def __init__(self, names: Sequence[object] = ()):
+        self.names = list(names)
+        self.numbers = {name: number for number, name in enumerate(self.names)}
+
+    def pack(self, reads: Set[object]) -> bytes:
+        numbers = self.numbers
+        for name in reads:
+            if name not in numbers:
+                numbers[name] = len(self.names)
+                self.names.append(name)
+        return array("I", sorted(numbers[name] for name in reads)).tobytes()
+
+    def numbers_of(self, names: Set[object]) -> Set[int]:
+        return {self.numbers[name] for name in names if name in self.numbers}
+
+    @staticmethod
+    def reads_any(packed: bytes, numbers: Set[int]) -> bool:
+        return bool(numbers) and not numbers.isdisjoint(array("I", packed))
 
 
 class InternalError(RuntimeError):
@@ -465,7 +492,7 @@ class Linter:
         project.call_graph()
         files = [(result.path, result.facts.module if result.facts is not None else "", result.parse_error,
                   result.internal_error) for result in results]
-        return self._check(project, files, {}, report_paths, sources)
+        return self._check(project, files, {}, report_paths, sources, NameTable())
 
     def run_changed(self, previous: "ProjectState", fresh: Dict[str, FileResult],
                     before: Dict[str, Optional[ModuleFacts]], load: Callable[[str], Optional[ModuleFacts]],
@@ -489,13 +516,17 @@ class Linter:
                               result.internal_error))
         project = Project([result.facts for result in fresh.values() if result.facts is not None], self.config,
                           index=index, load=load)
+        table = NameTable(previous.names)
         changed = set().union(*(changed_names(before[path], result.facts) for path, result in fresh.items()))
-        changed |= project.restore_call_graph(previous.graph, changed)
+        numbers = table.numbers_of(changed)
+        changed |= project.restore_call_graph(previous.graph, lambda reads: table.reads_any(reads, numbers))
         changed.update(name for name, old, new in zip((("orm",), ("atomic_requests",), ("snapshots",)),
                                                        previous.globals, project.globals()) if old != new)
+        numbers = table.numbers_of(changed)
         reuse = {path: previous_file for path, previous_file in previous.files.items()
-                 if path not in fresh and previous_file.outcome is not None and previous_file.reads.isdisjoint(changed)}
-        return self._check(project, files, reuse, report_paths, sources)
+                 if path not in fresh and previous_file.outcome is not None
+                 and not table.reads_any(previous_file.reads, numbers)}
+        return self._check(project, files, reuse, report_paths, sources, table)
 
     def _add_file_errors(self, run: RunResult, files: List[Tuple[str, Optional[Finding], Optional[str]]],
                          report_paths: Optional[Set[str]]) -> None:
@@ -509,9 +540,9 @@ class Linter:
 
     def _check(self, project: "Project", files: List[Tuple[str, str, Optional[Finding], Optional[str]]],
                reuse: Dict[str, "FileState"], report_paths: Optional[Set[str]],
-               sources: Optional[Dict[str, object]]) -> RunResult:
+               sources: Optional[Dict[str, object]], table: NameTable) -> RunResult:
         """Check each file's module (path, module name or "" without facts, TXL000, internal error),
-        or take its outcome from `reuse`."""
+        or take its outcome from `reuse`; what checking each read is packed with `table`."""
         run = RunResult(files=len(files))
         self._add_file_errors(run, [(path, parse_error, internal_error) for path, _, parse_error, internal_error in files],
                               report_paths)
@@ -526,7 +557,7 @@ class Linter:
                 reads = set()
                 with project.track(reads) if project.tracking else nullcontext():
                     outcome = self._check_module(project, project.modules[name], (sources or {}).get(path))
-                reads = frozenset(reads)
+                reads = table.pack(reads) if project.tracking else b""
             state_file.outcome, state_file.reads = outcome, reads
             run.findings.extend(outcome.findings)
             run.suppressed.extend(outcome.suppressed)
@@ -539,7 +570,11 @@ class Linter:
             run.hints.append("no ORM in this project: raw SQL is how it writes, so TXL201 raw-sql-write is off; "
                              "select it by name (--select TXL201) to check raw SQL writes too")
         if project.tracking:
-            state.globals = project.globals()
+            graph = state.graph
+            packed = {caller: reads if isinstance(reads, bytes) else table.pack(reads)
+                      for caller, reads in graph.reads.items()}
+            state.graph = replace(graph, reads=packed)
+            state.globals, state.names = project.globals(), table.names
             run.state = state
         run.findings.sort(key=Finding.sort_key)
         return run

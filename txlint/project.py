@@ -78,11 +78,12 @@ def index_of(module: ModuleFacts) -> ModuleIndex:
 class CallGraph:
     """The project's calls into its own functions, by caller: what each caller's calls resolve to
     (callee qualname, event number), the functions it passes to a transaction call (as
-    `transaction.atomic(view)` in urls.py), and what resolving them read (tracked runs only)."""
+    `transaction.atomic(view)` in urls.py), and what resolving them read (tracked runs only: the
+    names, or as a run's state keeps them, txlint.engine.NameTable.pack)."""
 
     calls: Dict[str, Tuple[Tuple[str, int], ...]] = field(default_factory=dict)
     wrapped: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
-    reads: Dict[str, FrozenSet[object]] = field(default_factory=dict)
+    reads: Dict[str, object] = field(default_factory=dict)
 
 
 class FactsUnavailable(RuntimeError):
@@ -171,7 +172,6 @@ class Project:
         self._memo_reads: Dict[tuple, set] = {}  # (table, key) -> what working it out read
         self._graph: Optional[CallGraph] = None
         self._callers: Optional[Dict[str, List[Tuple[str, int]]]] = None
-        self._caller_units: Dict[str, List[Tuple[Unit, Event]]] = {}
         self._wrapped_functions: set = set()
         self._models_by_name: Optional[Dict[str, List[str]]] = None
         self._snapshot_names: Optional[frozenset] = None
@@ -608,7 +608,7 @@ class Project:
             self._partial = True  # asked while the graph is built: unknown for now, asked again later
             return None
         for target in targets:
-            for caller, event in self.callers_of(target)[:8]:
+            for caller, event in map(self.call_site, self.callers_of(target)[:8]):
                 _, _, args, kwargs = event.ref
                 argument = dict(kwargs).get(name)
                 if argument is None and index < len(args):
@@ -820,7 +820,8 @@ class Project:
             if not result:
                 callers = self.callers_of(qualname)
                 result = bool(callers) and all(
-                    self.in_scope(caller, event) or self.runs_in_transaction(caller) for caller, event in callers
+                    self.in_scope(caller, event) or self.runs_in_transaction(caller)
+                    for caller, event in map(self.call_site, callers)
                 )
         finally:
             self._end(outer, "transaction", qualname, True)
@@ -867,7 +868,7 @@ class Project:
                 callers = self.callers_of(unit.qualname)
                 result = bool(callers) and all(
                     self.in_materializer_scope(caller, event) or self.runs_in_materializer(caller)
-                    for caller, event in callers)
+                    for caller, event in map(self.call_site, callers))
         finally:
             self._end(outer, "transaction", key, True)
         self._in_transaction[key] = result
@@ -940,13 +941,14 @@ class Project:
         return [qualname for name in self.order
                 for qualname in (self._index[name].functions if name in self._index else self.modules[name].functions)]
 
-    def restore_call_graph(self, previous: CallGraph, changed: set) -> set:
+    def restore_call_graph(self, previous: CallGraph, read_changed: Callable[[object], bool]) -> set:
         """Take the call graph of the run before, resolving again the calls of the functions in
-        modules given fresh and of those whose resolution read a name in `changed`; returns the
-        graph's names that changed: ("callers", f) for a function with other callers, ("wrapped",
-        f) for one that became (or stopped being) wrapped in a transaction call."""
+        modules given fresh and of those whose resolution read something that changed (asked of
+        `read_changed` with what it read); returns the graph's names that changed: ("callers", f)
+        for a function with other callers, ("wrapped", f) for one that became (or stopped being)
+        wrapped in a transaction call."""
         fresh = {qualname for name in self.order if name not in self._index for qualname in self.modules[name].functions}
-        redo = fresh | {caller for caller, reads in previous.reads.items() if not reads.isdisjoint(changed)}
+        redo = fresh | {caller for caller, reads in previous.reads.items() if read_changed(reads)}
         order = self._function_order()
         graph = CallGraph()
         for qualname in order:
@@ -994,19 +996,19 @@ class Project:
                 callers.setdefault(callee, []).append((caller, number))
         self._graph, self._callers = graph, callers
         self._wrapped_functions = {function for functions in graph.wrapped.values() for function in functions}
-        self._caller_units = {}
 
-    def callers_of(self, qualname: str) -> List[Tuple[Unit, Event]]:
-        """The calls of the function, each as (calling function, call event)."""
-        sites = self.callers().get(qualname, ())
+    def callers_of(self, qualname: str) -> List[Tuple[str, int]]:
+        """The calls of the function, each as (calling function's qualname, number of the call)."""
+        sites = self.callers().get(qualname, [])
         self.note(("callers", qualname))
         if self._reads is not None:
             self._reads.update(caller for caller, _ in sites)
-        units = self._caller_units.get(qualname)
-        if units is None:
-            units = self._caller_units[qualname] = [
-                (self.units[caller], self.units[caller].facts.events[number]) for caller, number in sites]
-        return units
+        return sites
+
+    def call_site(self, site: Tuple[str, int]) -> Tuple[Unit, Event]:
+        """(calling function, call event) of a call site; its module is loaded only now."""
+        unit = self.units[site[0]]
+        return unit, unit.facts.events[site[1]]
 
     def _is_wrapped(self, qualname: str) -> bool:
         self.call_graph()  # the call graph pass also notes functions wrapped by a transaction call
