@@ -27,8 +27,15 @@ class FileFilter:
         self.include = pathspec.GitIgnoreSpec.from_lines(config.include)
         self.always_excluded = pathspec.GitIgnoreSpec.from_lines(DEFAULT_EXCLUDE)
         self.configured_excluded = pathspec.GitIgnoreSpec.from_lines(config.exclude + config.extend_exclude)
+        # Patterns that only name a file or directory (`tests/`, `*.py`) match a walked entry by
+        # its name alone, so each name is matched once per run, not once per entry.
+        self._include_by_name = all(map(_names_only, config.include))
+        self._exclude_by_name = all(map(_names_only, config.exclude + config.extend_exclude))
         self._gitignores: dict = {}
+        self._git_chains: dict = {}
         self._default_names: dict = {}
+        self._configured_names: dict = {}
+        self._included_names: dict = {}
         self._root = os.path.abspath(self.root)
 
     def relative(self, path: Path) -> Optional[str]:
@@ -58,13 +65,23 @@ class FileFilter:
     def _ignored_by_git(self, relative: str, is_dir: bool, from_depth: int = 0) -> bool:
         """A .gitignore in any directory between the root (or `from_depth` levels below it) and the
         path applies to it."""
+        chain = self._git_chain(relative.rpartition("/")[0])
+        if not chain:
+            return False
         parts = relative.split("/")
         suffix = "/" if is_dir else ""
-        for depth in range(from_depth, len(parts)):
-            spec = self._gitignore_for("/".join(parts[:depth]))
-            if spec is not None and spec.match_file("/".join(parts[depth:]) + suffix):
-                return True
-        return False
+        return any(spec.match_file("/".join(parts[depth:]) + suffix) for depth, spec in chain if depth >= from_depth)
+
+    def _git_chain(self, directory: str) -> List[Tuple[int, object]]:
+        """The .gitignore files from the root down to a directory (relative to the root, "" for
+        the root): (depth, spec) for each directory that has one."""
+        chain = self._git_chains.get(directory)
+        if chain is None:
+            parent = self._git_chain(directory.rpartition("/")[0]) if directory else []
+            spec = self._gitignore_for(directory)
+            depth = len(directory.split("/")) if directory else 0
+            chain = self._git_chains[directory] = parent + [(depth, spec)] if spec is not None else parent
+        return chain
 
     def place(self, path: Path, below: Optional["NamedDirectory"] = None) -> "Place":
         """The names a path is matched by. `below` is the directory named on the command line the
@@ -96,8 +113,16 @@ class FileFilter:
                 return True
         elif self.always_excluded.match_file(place.default_relative + suffix):
             return True
-        if configured and self.configured_excluded.match_file(place.relative + suffix):
-            return True
+        if configured:
+            if walked_name is not None and self._exclude_by_name:
+                key = (walked_name, is_dir)
+                excluded = self._configured_names.get(key)
+                if excluded is None:
+                    excluded = self._configured_names[key] = self.configured_excluded.match_file(walked_name + suffix)
+            else:
+                excluded = self.configured_excluded.match_file(place.relative + suffix)
+            if excluded:
+                return True
         git_from = below.git_depth if below is not None else 0
         return place.inside is not None and place.inside != "" and self._ignored_by_git(place.inside, is_dir, git_from)
 
@@ -117,7 +142,13 @@ class FileFilter:
         return NamedDirectory(path, default_excluded, git_depth)
 
     def included(self, place: "Place", name: str) -> bool:
-        return self.include.match_file(place.inside or name)
+        """Is a file found by the walk, named `name`, one the include patterns take?"""
+        if not self._include_by_name:
+            return self.include.match_file(place.inside or name)
+        included = self._included_names.get(name)
+        if included is None:
+            included = self._included_names[name] = self.include.match_file(name)
+        return included
 
 
 class Place(NamedTuple):
@@ -131,6 +162,13 @@ class Place(NamedTuple):
     def child(self, name: str) -> "Place":
         return Place(*(None if part is None else (f"{part}/{name}" if part not in ("", ".") else name)
                        for part in self))
+
+
+def _names_only(pattern: str) -> bool:
+    """Does a gitignore pattern match by an entry's name alone, at any depth (no `/` but a last
+    one, no `**`, no escapes)?"""
+    body = pattern.strip().lstrip("!").rstrip("/")
+    return "/" not in body and "**" not in body and "\\" not in body
 
 
 def discover(paths: Iterable[str], config: Config, force_exclude: bool = False) -> List[Path]:
