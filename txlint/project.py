@@ -167,7 +167,9 @@ class Project:
             self.add(module)
         self._values: Dict[tuple, Optional[Value]] = {}
         self._class_values: Dict[str, Value] = {}
-        self._effects: Dict[str, List[Effect]] = {}
+        self._effects: Dict[Tuple[str, int], List[Effect]] = {}  # (qualname, depth) -> effects
+        self._complete_effects: Dict[str, int] = {}  # qualname -> deepest depth worked out without a cut
+        self._effects_cut = False  # a helper was left out of the effects being worked out: too deep
         self._in_transaction: Dict[object, bool] = {}
         self._memo_reads: Dict[tuple, set] = {}  # (table, key) -> what working it out read
         self._graph: Optional[CallGraph] = None
@@ -1046,20 +1048,38 @@ class Project:
         return ""
 
     def effects(self, unit: Unit, depth: int = 0) -> List[Effect]:
-        """The function's effects in order, with helpers' effects placed at their call sites."""
-        cached = self._effects.get(unit.qualname)
+        """The function's effects in order, with its helpers' effects placed at their call sites,
+        down to _MAX_CALL_DEPTH calls below the function asked about (`depth`: how far below it
+        this one is).
+
+        What a helper contributes depends on how deep it sits, so effects are kept by function and
+        depth; the effects of a function whose helpers were all followed to the end hold at any
+        shallower depth too. (Kept by function alone, a helper first met deep in a call chain would
+        keep its cut-short effects for every caller: findings would depend on which function was
+        checked first.) The depth bound also ends recursion."""
+        key = (unit.qualname, depth)
+        cached = self._effects.get(key)
+        if cached is None:
+            deepest = self._complete_effects.get(unit.qualname, -1)
+            if deepest >= depth:
+                key = (unit.qualname, deepest)
+                cached = self._effects[key]
         if cached is not None:
             self.note(unit.qualname)
-            self._memo_hit("effects", unit.qualname)
+            self._memo_hit("effects", key)
             return cached
-        self._effects[unit.qualname] = []  # recursion: a function calling itself adds nothing
-        outer = self._begin()
+        outer, cut = self._begin(), self._effects_cut
+        self._effects_cut = False
         self.note(unit.qualname)
         try:
             result = self._effects_in_order(unit, depth)
         finally:
-            self._end(outer, "effects", unit.qualname, True)
-        self._effects[unit.qualname] = result
+            self._end(outer, "effects", key, True)
+            complete = not self._effects_cut
+            self._effects_cut = self._effects_cut or cut
+        self._effects[key] = result
+        if complete and depth > self._complete_effects.get(unit.qualname, -1):
+            self._complete_effects[unit.qualname] = depth
         return result
 
     def _effects_in_order(self, unit: Unit, depth: int) -> List[Effect]:
@@ -1072,7 +1092,9 @@ class Project:
             if outcome.effect is not None:
                 inside = self.in_scope(unit, event)
                 result.extend(self._direct_effects(outcome.effect, event, inside, unit))
-            if outcome.callee and depth < _MAX_CALL_DEPTH:
+            if outcome.callee and depth >= _MAX_CALL_DEPTH:
+                self._effects_cut = True
+            elif outcome.callee:
                 callee = self.units.get(outcome.callee)
                 if callee is None or callee is unit:
                     continue
