@@ -16,6 +16,8 @@ from txlint.frameworks import Registry
 from txlint.values import AUTOCOMMIT, CallView, EffectSpec, Outcome, Value
 
 _MAX_DEPTH = 24
+_NO_CUT = 1 << 30
+_CUT_ALL = -1
 _MAX_CALL_DEPTH = 5
 _BUILTINS = {"open"}
 _DEPENDS = {"fastapi.Depends", "fastapi.params.Depends"}
@@ -170,16 +172,21 @@ class Project:
         self._effects: Dict[Tuple[str, int], List[Effect]] = {}  # (qualname, depth) -> effects
         self._complete_effects: Dict[str, int] = {}  # qualname -> deepest depth worked out without a cut
         self._effects_cut = False  # a helper was left out of the effects being worked out: too deep
-        self._in_transaction: Dict[object, bool] = {}
+        self._in_transaction: Dict[str, bool] = {}
+        self._in_materializer: Dict[str, bool] = {}
         self._memo_reads: Dict[tuple, set] = {}  # (table, key) -> what working it out read
         self._graph: Optional[CallGraph] = None
         self._callers: Optional[Dict[str, List[Tuple[str, int]]]] = None
         self._wrapped_functions: set = set()
         self._models_by_name: Optional[Dict[str, List[str]]] = None
         self._snapshot_names: Optional[frozenset] = None
-        self._active: set = set()
-        # Set when a value was worked out without the call graph, still being built: not kept.
-        self._partial = False
+        self._in_progress: Dict[object, int] = {}  # the values being worked out -> their place in the stack
+        # The lowest place in the stack of values being worked out that the current one depends
+        # on through a cut: a value asked for again while it is worked out (x = f(x), helpers
+        # calling each other) cuts at that value's place; the depth limit, or the call graph still
+        # being built, cut below everything (_CUT_ALL). A value is kept (memoised) only if no cut
+        # reaches below its own place: otherwise what it is depends on what was asked first.
+        self._cut = _NO_CUT
         self._building_callers = False
         self._atomic_requests = config.atomic_requests or self._settings_atomic_requests()
         roots = set().union(*(entry.import_roots for entry in self._index.values()),
@@ -292,29 +299,56 @@ class Project:
 
     # -- name resolution -----------------------------------------------------------------------
     def evaluate(self, ref: Optional[Ref], unit: Unit, depth: int = 0) -> Optional[Value]:
-        if ref is None or depth > _MAX_DEPTH:
+        if ref is None:
+            return None
+        if depth > _MAX_DEPTH:
             return None
         key = (unit.qualname, ref)
         if key in self._values:
-            self._memo_hit("value", key)
+            if self._reads is not None:
+                self._reads.update(self._memo_reads.get(("value", key), ()))
             return self._values[key]
-        if key in self._active:
+        if key in self._in_progress:
+            self._cut_at(key)
             return None  # a cycle (x = f(x)): no information
-        self._active.add(key)
-        partial = self._partial
-        self._partial = False
-        outer = self._begin()
-        self.note(unit.qualname)
+        # _enter, _begin, _leave and _end inlined: this is the model's hottest path.
+        in_progress = self._in_progress
+        position = in_progress[key] = len(in_progress)
+        saved, self._cut = self._cut, _NO_CUT
+        outer = self._reads
+        if outer is not None:
+            self._reads = {unit.qualname}
         try:
             value = self._evaluate(ref, unit, depth + 1)
         finally:
-            self._active.discard(key)
-            complete = not self._partial  # worked out in full: the same whenever it is asked
-            self._end(outer, "value", key, complete)
-        if complete:
+            del in_progress[key]
+            cut = self._cut
+            self._cut = saved if cut >= position else min(saved, cut)
+            if outer is not None:
+                inner, self._reads = self._reads, outer
+                outer.update(inner)
+                if cut >= position:
+                    self._memo_reads[("value", key)] = inner
+        if cut >= position:
             self._values[key] = value
-        self._partial = self._partial or partial
         return value
+
+    def _enter(self, key: object) -> Tuple[int, int]:
+        """Start working out a value; returns its place in the stack and the cut so far."""
+        position = len(self._in_progress)
+        self._in_progress[key] = position
+        saved, self._cut = self._cut, _NO_CUT
+        return position, saved
+
+    def _leave(self, key: object, position: int, saved: int) -> bool:
+        """Done working out a value: can it be kept?"""
+        del self._in_progress[key]
+        cut = self._cut
+        self._cut = min(saved, cut if cut < position else _NO_CUT)
+        return cut >= position
+
+    def _cut_at(self, key: object) -> None:
+        self._cut = min(self._cut, self._in_progress[key])
 
     def _evaluate(self, ref: Ref, unit: Unit, depth: int) -> Optional[Value]:
         kind = ref[0]
@@ -518,27 +552,41 @@ class Project:
         return None
 
     def class_value(self, qualname: str) -> Value:
-        """A project class: a model (of some library) or a plain class."""
-        cached = self._class_values.get(qualname)
-        if cached is not None:
-            self.note(qualname)
-            self._memo_hit("class", qualname)
-            return cached
-        self._class_values[qualname] = Value("class", name=qualname)  # provisional, breaks cycles
+        """A project class: a model (of some library) or a plain class (also while its own bases
+        are being worked out: a class deriving from itself)."""
+        return self._memo("class", self._class_values, qualname, lambda: self._class_value(qualname),
+                          Value("class", name=qualname))
+
+    def _class_value(self, qualname: str) -> Value:
+        facts, module = self.classes[qualname]
+        for base in facts.bases:
+            library = self._model_library(base, facts, module)
+            if library:
+                knowledge = self.registry.by_library[library]
+                table = knowledge.model_table(facts.name, module.module, facts.attributes)
+                return Value("model", name=qualname, library=library, table=table)
+        return Value("class", name=qualname)
+
+    def _memo(self, table: str, memo: dict, key: object, compute: Callable[[], object], in_progress: object):
+        """`compute()`, kept in `memo` under `key` unless worked out from a cut (see `_cut`), with
+        what it read (tracked runs). Asked for again while it is worked out, it is `in_progress`,
+        and that is a cut."""
+        if key in memo:
+            self._memo_hit(table, key)
+            return memo[key]
+        progress_key = (table, key)
+        if progress_key in self._in_progress:
+            self._cut_at(progress_key)
+            return in_progress
+        position, saved = self._enter(progress_key)
         outer = self._begin()
         try:
-            facts, module = self.classes[qualname]
-            value = Value("class", name=qualname)
-            for base in facts.bases:
-                library = self._model_library(base, facts, module)
-                if library:
-                    knowledge = self.registry.by_library[library]
-                    table = knowledge.model_table(facts.name, module.module, facts.attributes)
-                    value = Value("model", name=qualname, library=library, table=table)
-                    break
+            value = compute()
         finally:
-            self._end(outer, "class", qualname, True)
-        self._class_values[qualname] = value
+            kept = self._leave(progress_key, position, saved)
+            self._end(outer, table, key, kept)
+        if kept:
+            memo[key] = value
         return value
 
     def _model_library(self, base: Ref, facts, module: ModuleFacts) -> str:
@@ -607,7 +655,7 @@ class Project:
         if unit.facts.name == "__init__" and unit.facts.class_qualname:
             targets.append(unit.facts.class_qualname)
         if self._building_callers:
-            self._partial = True  # asked while the graph is built: unknown for now, asked again later
+            self._cut = _CUT_ALL  # asked while the graph is built: unknown for now, asked again later
             return None
         for target in targets:
             for caller, event in map(self.call_site, self.callers_of(target)[:8]):
@@ -763,15 +811,16 @@ class Project:
         if helper is None or not helper.facts.yield_contexts:
             return False
         key = ("yields", qualname)
-        if key in self._active:
+        if key in self._in_progress:
+            self._cut_at(key)
             return False
-        self._active.add(key)
+        position, saved = self._enter(key)
         try:
             return all(any(self._scope_opens(helper, with_id) for with_id in context.scopes)
                        or self.decorated_transactional(helper)
                        for context in helper.facts.yield_contexts)
         finally:
-            self._active.discard(key)
+            self._leave(key, position, saved)
 
     def in_scope(self, unit: Unit, event: Event) -> bool:
         if any(self._scope_opens(unit, with_id) for with_id in event.context.scopes):
@@ -809,26 +858,17 @@ class Project:
         Django migrations (unless atomic = False), Alembic migrations, Django views under
         ATOMIC_REQUESTS, and helpers whose every caller calls them inside a transaction.
         """
-        qualname = unit.qualname
-        if qualname in self._in_transaction:
-            self._memo_hit("transaction", qualname)
-            return self._in_transaction[qualname]
-        self._in_transaction[qualname] = False  # cycles count as "not known to be in one"
-        outer = self._begin()
-        self.note(qualname)
-        try:
-            result = self.decorated_transactional(unit) or self._framework_transaction(unit) or \
-                self._is_wrapped(qualname)
-            if not result:
-                callers = self.callers_of(qualname)
-                result = bool(callers) and all(
-                    self.in_scope(caller, event) or self.runs_in_transaction(caller)
-                    for caller, event in map(self.call_site, callers)
-                )
-        finally:
-            self._end(outer, "transaction", qualname, True)
-        self._in_transaction[qualname] = result
-        return result
+        # Callers calling each other in a cycle count as "not known to be in one".
+        return self._memo("transaction", self._in_transaction, unit.qualname,
+                          lambda: self._runs_in_transaction(unit), False)
+
+    def _runs_in_transaction(self, unit: Unit) -> bool:
+        self.note(unit.qualname)
+        if self.decorated_transactional(unit) or self._framework_transaction(unit) or self._is_wrapped(unit.qualname):
+            return True
+        callers = self.callers_of(unit.qualname)
+        return bool(callers) and all(self.in_scope(caller, event) or self.runs_in_transaction(caller)
+                                     for caller, event in map(self.call_site, callers))
 
     # -- materializers ------------------------------------------------------------------------
     def snapshot_names(self) -> frozenset:
@@ -857,24 +897,16 @@ class Project:
 
     def runs_in_materializer(self, unit: Unit) -> bool:
         """Decorated with `materializer`, or only ever called from materializer code."""
-        key = ("materializer", unit.qualname)
-        if key in self._in_transaction:
-            self._memo_hit("transaction", key)
-            return self._in_transaction[key]
-        self._in_transaction[key] = False
-        outer = self._begin()
+        return self._memo("materializer", self._in_materializer, unit.qualname,
+                          lambda: self._runs_in_materializer(unit), False)
+
+    def _runs_in_materializer(self, unit: Unit) -> bool:
         self.note(unit.qualname)
-        try:
-            result = any(self._is_materializer(self.evaluate(decorator, unit)) for decorator in unit.facts.decorators)
-            if not result:
-                callers = self.callers_of(unit.qualname)
-                result = bool(callers) and all(
-                    self.in_materializer_scope(caller, event) or self.runs_in_materializer(caller)
-                    for caller, event in map(self.call_site, callers))
-        finally:
-            self._end(outer, "transaction", key, True)
-        self._in_transaction[key] = result
-        return result
+        if any(self._is_materializer(self.evaluate(decorator, unit)) for decorator in unit.facts.decorators):
+            return True
+        callers = self.callers_of(unit.qualname)
+        return bool(callers) and all(self.in_materializer_scope(caller, event) or self.runs_in_materializer(caller)
+                                     for caller, event in map(self.call_site, callers))
 
     def _framework_transaction(self, unit: Unit) -> bool:
         module = unit.module
@@ -1065,19 +1097,21 @@ class Project:
                 key = (unit.qualname, deepest)
                 cached = self._effects[key]
         if cached is not None:
-            self.note(unit.qualname)
             self._memo_hit("effects", key)
             return cached
         outer, cut = self._begin(), self._effects_cut
         self._effects_cut = False
+        position, saved = self._enter(("effects", key))
         self.note(unit.qualname)
         try:
             result = self._effects_in_order(unit, depth)
         finally:
-            self._end(outer, "effects", key, True)
-            complete = not self._effects_cut
+            kept = self._leave(("effects", key), position, saved)
+            complete = kept and not self._effects_cut
+            self._end(outer, "effects", key, kept)
             self._effects_cut = self._effects_cut or cut
-        self._effects[key] = result
+        if kept:
+            self._effects[key] = result
         if complete and depth > self._complete_effects.get(unit.qualname, -1):
             self._complete_effects[unit.qualname] = depth
         return result
