@@ -711,3 +711,24 @@ def test_an_edit_starts_from_the_latest_run_even_when_that_run_was_answered_from
     _same_as_uncached(rechecked)  # the original tree again: answered from the cache
     _write("shop/services.py", original + "\n# a comment\n")
     assert _same_as_uncached(rechecked)[2] == ["shop/services.py"]  # compared with the original, not `added`
+
+
+
+def _forget_facts(path, module):
+    from txlint.cache import file_key
+
+    with open(path, "rb") as handle:
+        Cache(".")._path("facts", file_key(path, module, handle.read())).unlink()
+
+
+def test_facts_gone_from_the_cache_start_the_run_over_in_full(project, rechecked):
+    _prime(rechecked)
+    # The edited file's previous facts are gone: what changed in it cannot be told.
+    _forget_facts("shop/helpers.py", "shop.helpers")
+    _edit("shop/helpers.py", *RECORD_TOUCHES_ORDERS)
+    assert _same_as_uncached(rechecked) == (1, [RECORD, PLACE_ORDER, ARCHIVE], EVERY_MODULE)
+    # An unchanged file's facts are gone: found out only when services.py, checked again, asks for
+    # record() in helpers.py; the run starts over in full.
+    _forget_facts("shop/helpers.py", "shop.helpers")
+    _edit("shop/services.py", "    record(action)", "    record(action)\n    record(action)")
+    assert _same_as_uncached(rechecked) == (1, [RECORD, PLACE_ORDER, ARCHIVE], EVERY_MODULE)
