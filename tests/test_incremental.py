@@ -732,3 +732,15 @@ def test_facts_gone_from_the_cache_start_the_run_over_in_full(project, rechecked
     _forget_facts("shop/helpers.py", "shop.helpers")
     _edit("shop/services.py", "    record(action)", "    record(action)\n    record(action)")
     assert _same_as_uncached(rechecked) == (1, [RECORD, PLACE_ORDER, ARCHIVE], EVERY_MODULE)
+
+
+def test_only_the_last_few_states_are_kept(project, rechecked):
+    import glob
+
+    from txlint.engine import _STATES_KEPT
+
+    _prime(rechecked)
+    for number in range(_STATES_KEPT + 3):
+        _edit("shop/reports.py", "def totals", f"# edit {number}\ndef totals")
+        assert _same_as_uncached(rechecked)[2] == ["shop/reports.py"]
+        assert len(glob.glob(".txlint_cache/*/states/*/*")) == min(number + 2, _STATES_KEPT)

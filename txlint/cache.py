@@ -85,6 +85,12 @@ class Cache:
         except OSError:
             return  # a read-only tree or a full disk: run without caching
 
+    def delete(self, kind: str, key: str) -> None:
+        try:
+            self._path(kind, key).unlink()
+        except OSError:
+            return  # already gone (another run deleted it), or a read-only tree
+
     def _ignore_in_git(self) -> None:
         marker = self.directory.parent / ".gitignore"
         if not marker.exists():

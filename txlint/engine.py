@@ -273,7 +273,7 @@ def check_files(files: Sequence[Path], linter: "Linter", jobs: int = 1, cache: O
         content_key = cache.load("stats", stat_key)
         cached = cache.load("runs", content_key) if isinstance(content_key, str) else None
         if isinstance(cached, RunResult):
-            cache.store("latest", _project_key(linter, [shown for shown, _, _ in names], None), content_key)
+            _remember(cache, _project_key(linter, [shown for shown, _, _ in names], None), content_key)
             return cached
     sources = [load_source(path, described) for path, described in zip(files, names)]
     run = check_sources(sources, linter, jobs, cache)
@@ -364,11 +364,11 @@ def _check_sources(sources: List[SourceFile], linter: "Linter", jobs: int, cache
     project_key = _project_key(linter, [source.shown for source in sources], report_paths)
     cached = cache.load("runs", key)
     if isinstance(cached, RunResult):
-        cache.store("latest", project_key, key)  # the run the next edit starts from
+        _remember(cache, project_key, key)  # the run the next edit starts from
         return cached
     # The latest run over the same project, with other contents.
     latest = cache.load("latest", project_key)
-    state = cache.load("states", latest) if isinstance(latest, str) else None
+    state = cache.load("states", latest[0]) if isinstance(latest, tuple) and latest else None
     run = _check_changed(sources, state, linter, jobs, cache, report_paths) if isinstance(state, ProjectState) else None
     if run is None:
         run = linter.run(_facts(sources, jobs, cache), report_paths, contents, tracking=True)
@@ -379,8 +379,21 @@ def _check_sources(sources: List[SourceFile], linter: "Linter", jobs: int, cache
     # An unchanged tree needs the findings alone; the state is for the next run over changed files.
     cache.store("runs", key, replace(run, state=None))
     cache.store("states", key, run.state)
-    cache.store("latest", project_key, key)
+    _remember(cache, project_key, key)
     return run
+
+
+_STATES_KEPT = 4  # per project: going back to one of the last few trees and editing it stays incremental
+
+
+def _remember(cache: Cache, project_key: str, run_key: str) -> None:
+    """Make a run the one the next edit of the project starts from; the states of all but the
+    last few runs are deleted (each is as large as the project's findings and call graph)."""
+    latest = cache.load("latest", project_key)
+    recent = (run_key, *(key for key in (latest if isinstance(latest, tuple) else ()) if key != run_key))
+    for forgotten in recent[_STATES_KEPT:]:
+        cache.delete("states", forgotten)
+    cache.store("latest", project_key, recent[:_STATES_KEPT])
 
 
 def _facts(sources: List[SourceFile], jobs: int, cache: Optional[Cache]) -> List[FileResult]:
