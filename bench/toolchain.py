@@ -14,6 +14,7 @@ import json
 import re
 import shutil
 import subprocess
+import time
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,20 +142,22 @@ class TxlintState:
         subprocess.run(self.warm_command, cwd=self.corpus.root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def edit_comment(self) -> None:
-        """A comment appended: the file's interface (its facts without positions) stays the same,
-        so txlint re-checks this file alone."""
-        self._edit(b"\n# edited by bench/run.py\n")
+        """A comment appended: nothing another file reads of this one changes, so txlint
+        re-checks this file alone."""
+        self._edit("\n# edited by bench/run.py ({})\n")
 
     def edit_code(self) -> None:
-        """A function appended: the file's interface changes, so txlint re-checks the project
-        (the edited file alone is parsed again)."""
-        self._edit(b"\n\ndef _edited_by_bench():\n    return print('edited by bench/run.py')\n")
+        """A function appended: the file's facts change, so txlint parses it again and re-checks
+        it with the files that read the new name (none: nothing calls it yet)."""
+        self._edit("\n\ndef _edited_by_bench():\n    return print('edited by bench/run.py ({})')\n")
 
-    def _edit(self, addition: bytes) -> None:
+    def _edit(self, addition: str) -> None:
+        """Append `addition`, its {} filled with a number never used before: a tree seen before
+        (an earlier repetition's, or an earlier benchmark's) would be answered from the run cache."""
         self.prime()
         self.edited = pick_file_to_edit(self.corpus)
         self.original = self.edited.read_bytes()
-        self.edited.write_bytes(self.original + addition)
+        self.edited.write_bytes(self.original + addition.format(time.time_ns()).encode())
 
     def restore(self) -> None:
         if self.edited is not None and self.original is not None:
