@@ -14,8 +14,8 @@ import json
 import re
 import shutil
 import subprocess
-import time
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional
