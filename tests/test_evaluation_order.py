@@ -67,3 +67,21 @@ def test_a_helper_met_at_the_depth_limit_first_keeps_its_own_findings(order):
     assert ("TXL101", "shop/helpers.py", "shop.helpers.settle") in findings
     assert findings == _findings(["shop/models.py", "shop/helpers.py", "shop/chain.py"])
 
+
+
+@pytest.mark.parametrize("fixture", ["django_shop", "sqlalchemy_app", "peewee_app", "tortoise_app", "dbapi_scripts"])
+def test_each_fixture_gives_the_same_findings_whatever_order_its_files_are_checked_in(fixture, monkeypatch):
+    from txlint.config import load_config
+    from txlint.discovery import discover
+    from txlint.engine import Linter, read_file
+    from txlint.rules import all_rules
+
+    from helpers import REPOSITORY
+
+    monkeypatch.chdir(REPOSITORY / "fixtures" / fixture)
+    config = load_config(None, tuple(rule.code for rule in all_rules()))
+    results = [read_file(path) for path in discover(["."], config)]
+    linter = Linter(config, all_rules())
+    forward = [finding.as_dict() for finding in linter.run(results).findings]
+    assert forward  # each fixture has findings to compare
+    assert [finding.as_dict() for finding in linter.run(results[::-1]).findings] == forward
