@@ -5,6 +5,7 @@ parameters with annotations or the arguments callers pass, `with ... as`, `self.
 methods), and framework knowledge turns calls on the resolved receivers into effects.
 """
 
+import weakref
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from typing import Callable, Dict, FrozenSet, Iterable, List, NamedTuple, Optional, Tuple
@@ -104,7 +105,9 @@ class _Table(dict):
 
     def __init__(self, project: "Project"):
         super().__init__()
-        self.project = project
+        # A weak reference: a cycle would leave the whole model (facts, memos, reads) to the cycle
+        # collector, which flake8's forked workers would each run over the parent's garbage.
+        self.project = weakref.proxy(project)
         self.owners: Dict[str, str] = {}  # name -> module, for the modules not loaded yet
 
     def __contains__(self, name) -> bool:
