@@ -148,3 +148,15 @@ def test_an_unreadable_directory_is_skipped(tree, monkeypatch):
 
     monkeypatch.setattr(os, "scandir", scandir)
     assert _found(root) == ["app/models.py"]
+
+
+def test_include_patterns_that_name_a_directory_take_the_files_below_it(tree):
+    from txlint.config import load_config
+
+    root = tree({
+        "pyproject.toml": '[tool.txlint]\ninclude = ["*.py", "bin/", "scripts"]\n',
+        "app/jobs.py": "", "bin/tool": "", "tools/bin/run": "", "scripts/deploy/go": "", "other/notes": "",
+    })
+    config = load_config(root / "pyproject.toml", ())
+    found = sorted(path.relative_to(root).as_posix() for path in discover([str(root)], config))
+    assert found == ["app/jobs.py", "bin/tool", "scripts/deploy/go", "tools/bin/run"]

@@ -85,3 +85,95 @@ def test_each_fixture_gives_the_same_findings_whatever_order_its_files_are_check
     forward = [finding.as_dict() for finding in linter.run(results).findings]
     assert forward  # each fixture has findings to compare
     assert [finding.as_dict() for finding in linter.run(results[::-1]).findings] == forward
+
+
+def _project_findings(sources, order):
+    return sorted((finding.code, finding.path, finding.line, finding.function)
+                  for finding in lint_sources({path: textwrap.dedent(sources[path]) for path in order}))
+
+
+# An Order passed down a chain of calls: f4 knows what `o` is only through f5's and f6's
+# arguments, asked for from deeper in the chain (f1's `o`) first in one order.
+PASSED_DOWN = {
+    "shop/models.py": MODELS,
+    "shop/m1.py": "from shop.models import Invoice\n\n\n"
+                  "def f1(o):\n    o.save()\n    Invoice.objects.create(number=1)\n",
+    "shop/m2.py": "from shop.m1 import f1\n\n\ndef f2(o):\n    f1(o)\n",
+    "shop/m3.py": "from shop.m2 import f2\n\n\ndef f3(o):\n    f2(o)\n",
+    "shop/m4.py": "from shop.m3 import f3\nfrom shop.models import Invoice\n\n\n"
+                  "def f4(o):\n    o.save()\n    Invoice.objects.create(number=1)\n    f3(o)\n",
+    "shop/m5.py": "from shop.m4 import f4\n\n\ndef f5(o):\n    f4(o)\n",
+    "shop/m6.py": "from shop.m5 import f5\nfrom shop.models import Order\n\n\n"
+                  "def f6():\n    o = Order.objects.get(pk=1)\n    f5(o)\n",
+}
+
+
+def test_a_value_cut_short_by_the_depth_limit_is_not_taken_for_its_value_nearer_the_top():
+    forward = _project_findings(PASSED_DOWN, sorted(PASSED_DOWN))
+    assert ("TXL101", "shop/m4.py", 7, "shop.m4.f4") in forward
+    assert _project_findings(PASSED_DOWN, sorted(PASSED_DOWN, reverse=True)) == forward
+
+
+# main() reaches z()'s write five calls down; k() reaches g() deeper first, through a() and b(),
+# where g()'s helpers are cut off, and then f() through c().
+CUT_SHORT_THEN_REUSED = {
+    "shop/models.py": MODELS,
+    "shop/chain.py": """\
+        from shop.models import Invoice
+
+
+        def f():
+            g()
+
+
+        def g():
+            x()
+
+
+        def x():
+            y()
+
+
+        def y():
+            z()
+
+
+        def z():
+            Invoice.objects.create(number=1)
+        """,
+    "shop/a_k.py": """\
+        from shop.chain import f, g
+
+
+        def k():
+            a()
+            c()
+
+
+        def a():
+            b()
+
+
+        def b():
+            g()
+
+
+        def c():
+            f()
+        """,
+    "shop/z_main.py": """\
+        from shop.chain import f
+        from shop.models import Order
+
+
+        def main():
+            Order.objects.filter(total=0).delete()
+            f()
+        """,
+}
+
+
+def test_effects_worked_out_from_cut_short_effects_are_cut_short_too():
+    forward = _project_findings(CUT_SHORT_THEN_REUSED, sorted(CUT_SHORT_THEN_REUSED))
+    assert ("TXL101", "shop/z_main.py", 7, "shop.z_main.main") in forward
+    assert _project_findings(CUT_SHORT_THEN_REUSED, sorted(CUT_SHORT_THEN_REUSED, reverse=True)) == forward

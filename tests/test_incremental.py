@@ -392,7 +392,8 @@ ONE_PART = {
         [LEGACY, QUICK_SETTLE,
          ("shop/reports.py", "from shop.models", "from shop.legacy import settle\nfrom shop.models")],
         ("shop/reports.py", "from shop.legacy import settle", "from shop.helpers import settle"),
-        [PLACE_ORDER], [SETTLE, PLACE_ORDER], ["helpers.py", "reports.py"]),  # legacy.settle writes nothing: no rule asked for its callers
+        # (legacy.settle writes nothing: no rule asked for its callers, so legacy.py is not checked again)
+        [PLACE_ORDER], [SETTLE, PLACE_ORDER], ["helpers.py", "reports.py"]),
     "a class attribute (a model's table)": (
         [("pyproject.toml", "[tool.txlint]\n", '[tool.txlint]\nsnapshots = ["audit_log"]\n'),
          ("shop/models.py", "    action = models.CharField(max_length=20)\n",
@@ -744,3 +745,78 @@ def test_only_the_last_few_states_are_kept(project, rechecked):
         _edit("shop/reports.py", "def totals", f"# edit {number}\ndef totals")
         assert _same_as_uncached(rechecked)[2] == ["shop/reports.py"]
         assert len(glob.glob(".txlint_cache/*/states/*/*")) == min(number + 2, _STATES_KEPT)
+
+
+# -- what the reviewers found: each an edit after which a cached run differed from --no-cache ----
+
+def _start(tree, tmp_path, monkeypatch, rechecked, files):
+    tree({"pyproject.toml": "[tool.txlint]\n", "shop/__init__.py": "", "shop/models.py": MODELS, **files})
+    monkeypatch.chdir(tmp_path)
+    return _prime(rechecked)
+
+
+def test_a_migration_made_atomic(tree, tmp_path, monkeypatch, rechecked):
+    migration = """\
+        from django.db import migrations
+
+        from shop.helpers import settle
+
+
+        def forwards(apps, schema_editor):
+            settle(1)
+
+
+        class Migration(migrations.Migration):
+            atomic = False
+            operations = [migrations.RunPython(forwards)]
+        """
+    assert _start(tree, tmp_path, monkeypatch, rechecked,
+                  {"shop/helpers.py": HELPERS, "shop/migrations/__init__.py": "",
+                   "shop/migrations/0002_settle.py": migration})[:2] == (1, [SETTLE])
+    # The helper is now called only in a transaction: the class's attribute is what changed.
+    _edit("shop/migrations/0002_settle.py", "atomic = False", "atomic = True")
+    assert _same_as_uncached(rechecked)[:2] == (0, [])
+
+
+def test_two_callers_swapped(tree, tmp_path, monkeypatch, rechecked):
+    # h() knows what `o` is from its first caller whose argument resolves: an Order (two tables
+    # written, TXL101) or an Invoice (one).
+    views = """\
+        from shop.helper import h
+        from shop.models import Invoice, Order
+
+
+        def with_invoice():
+            h(Invoice.objects.get(pk=1))
+
+
+        def with_order():
+            h(Order.objects.get(pk=1))
+        """
+    helper = "from shop.models import Invoice\n\n\ndef h(o):\n    o.save()\n    Invoice.objects.create(order=o)\n"
+    files = {"shop/helper.py": helper, "shop/views.py": views}
+    assert _start(tree, tmp_path, monkeypatch, rechecked, files)[:2] == (0, [])
+    swapped = textwrap.dedent(views).split("\n\n\n")
+    _write("shop/views.py", "\n\n\n".join([swapped[0], swapped[2].rstrip("\n"), swapped[1]]) + "\n")
+    code, findings, seen = _same_as_uncached(rechecked)
+    assert (code, findings, seen) == (1, [("TXL101", "shop/helper.py", 6, "shop.helper.h")],
+                                      ["shop/helper.py", "shop/views.py"])
+
+
+def test_a_snapshot_model_loses_its_model_base_after_another_edit(tree, tmp_path, monkeypatch, rechecked):
+    # The snapshot tables are worked out once per run, for every module: what that read must count
+    # for the modules checked after it (views.py, a materializer, never asks for them itself).
+    files = {
+        "pyproject.toml": '[tool.txlint]\nsnapshots = ["Ledger"]\nmaterializers = ["shop/views.py"]\n',
+        "shop/base.py": "from django.db import models\n\n\nclass Base(models.Model):\n    pass\n",
+        "shop/ledger.py": "from shop.base import Base\n\n\nclass Ledger(Base):\n    pass\n",
+        "shop/views.py": "from shop.ledger import Ledger\nfrom shop.models import Order\n\n\n"
+                         "def place():\n    Ledger.objects.create()\n    Order.objects.create(total=1)\n",
+        "shop/zcaller.py": "def go():\n    pass\n",
+    }
+    code, findings, _ = _start(tree, tmp_path, monkeypatch, rechecked, files)
+    assert ("TXL101", "shop/views.py", 7, "shop.views.place") in findings
+    _write("shop/zcaller.py", "from shop.views import place\n\n\ndef go():\n    place()\n")
+    _same_as_uncached(rechecked)
+    _write("shop/base.py", "class Base:\n    pass\n")
+    assert _same_as_uncached(rechecked)[:2] == (0, [])

@@ -141,10 +141,23 @@ class FileFilter:
             git_depth = len(inside.split("/"))
         return NamedDirectory(path, default_excluded, git_depth)
 
-    def included(self, place: "Place", name: str) -> bool:
-        """Is a file found by the walk, named `name`, one the include patterns take?"""
+    def included(self, place: "Place", name: str, directory_included: bool) -> bool:
+        """Is a file found by the walk, named `name`, one the include patterns take?
+        `directory_included`: its directory is one they take (see `directory_included`)."""
         if not self._include_by_name:
             return self.include.match_file(place.inside or name)
+        return directory_included or self._included_name(name)
+
+    def directory_included(self, place: "Place", name: Optional[str], parent_included: bool) -> bool:
+        """Does an include pattern take a directory, and so every file below it (`bin/`)? Asked
+        only with name-only patterns; `name` is None for a directory named on the command line."""
+        if not self._include_by_name or parent_included:
+            return parent_included
+        if name is None:
+            return bool(place.inside) and self.include.match_file(place.inside + "/")
+        return self._included_name(name + "/")
+
+    def _included_name(self, name: str) -> bool:
         included = self._included_names.get(name)
         if included is None:
             included = self._included_names[name] = self.include.match_file(name)
@@ -203,9 +216,10 @@ def _walk(top: Path, file_filter: FileFilter, configured: bool, named: NamedDire
     """Files below `top`, like os.walk without following links to directories, but with no extra
     system call per directory; each directory's names are worked out once and extended per entry."""
     files: List[Path] = []
-    pending = [(str(top), file_filter.place(top, named))]
+    top_place = file_filter.place(top, named)
+    pending = [(str(top), top_place, file_filter.directory_included(top_place, None, False))]
     while pending:
-        directory, place = pending.pop()
+        directory, place, directory_included = pending.pop()
         try:
             with os.scandir(directory) as entries:
                 listed = [(entry.name, _is_directory(entry)) for entry in entries]
@@ -217,8 +231,9 @@ def _walk(top: Path, file_filter: FileFilter, configured: bool, named: NamedDire
                 continue  # a link to a directory
             if is_directory:
                 if not file_filter.place_excluded(child, True, configured, named, name):
-                    pending.append((os.path.join(directory, name), child))
-            elif (file_filter.included(child, name)
+                    pending.append((os.path.join(directory, name), child,
+                                    file_filter.directory_included(child, name, directory_included)))
+            elif (file_filter.included(child, name, directory_included)
                   and not file_filter.place_excluded(child, False, configured, named, name)):
                 files.append(Path(directory, name))
     return files

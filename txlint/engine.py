@@ -443,6 +443,8 @@ def _check_changed(sources: List[SourceFile], state: ProjectState, linter: "Lint
                                   {source.shown: source.data for source in sources})
     except FactsUnavailable:
         return None
+    except Exception:  # a bug in txlint: the full run says so, as an internal error, never a traceback
+        return None
 
 
 def _where(root: str) -> str:
@@ -557,11 +559,12 @@ class Linter:
         """Check each file's module (path, module name or "" without facts, TXL000, internal error),
         or take its outcome from `reuse`; what checking each read is packed with `table`."""
         run = RunResult(files=len(files))
-        self._add_file_errors(run, [(path, parse_error, internal_error) for path, _, parse_error, internal_error in files],
-                              report_paths)
+        self._add_file_errors(run, [(path, parse_error, error) for path, _, parse_error, error in files], report_paths)
         state = ProjectState({}, project.call_graph(), (False, False, frozenset()))
         for path, name, parse_error, _ in files:
-            state.files[path] = state_file = FileState("", name, project.index_entry(name) if name else None, parse_error)
+            index = project.index_entry(name) if name and project.tracking else None
+            state_file = FileState("", name, index, parse_error)
+            state.files[path] = state_file
             if not name or (report_paths is not None and path not in report_paths):
                 continue
             if path in reuse:

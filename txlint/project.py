@@ -98,7 +98,8 @@ class _Table(dict):
 
     Each name asked for, found or not, is noted as read by what the project is working out (see
     `Project.track`), and in an incremental run a module's facts are loaded the first time one
-    of its names is asked for. Iterating yields every name; `values()` and `items()` load all.
+    of its names is asked for. Iterating yields every name; look each up (dict's own `values()`,
+    `items()` and `len()` see only the modules loaded so far).
     """
 
     __slots__ = ("project", "owners")
@@ -130,13 +131,6 @@ class _Table(dict):
         yield from dict.__iter__(self)
         yield from [name for name in self.owners if not dict.__contains__(self, name)]
 
-    def values(self):
-        self.project.load_all()
-        return dict.values(self)
-
-    def items(self):
-        self.project.load_all()
-        return dict.items(self)
 
 
 class Project:
@@ -170,11 +164,13 @@ class Project:
                 self.classes.owners.update(dict.fromkeys(entry.classes, name))
         for module in given:
             self.add(module)
-        self._values: Dict[tuple, Optional[Value]] = {}
+        self._values: Dict[tuple, Tuple[Optional[Value], int]] = {}  # -> (value, deepest depth it holds at)
+        self._cut_values: Dict[tuple, Optional[Value]] = {}  # (key, depth) -> value cut short by a depth limit
         self._class_values: Dict[str, Value] = {}
         self._effects: Dict[Tuple[str, int], List[Effect]] = {}  # (qualname, depth) -> effects
         self._complete_effects: Dict[str, int] = {}  # qualname -> deepest depth worked out without a cut
         self._effects_cut = False  # a helper was left out of the effects being worked out: too deep
+        self._cut_effects: set = set()  # the (qualname, depth) effects kept with a helper left out
         self._in_transaction: Dict[str, bool] = {}
         self._in_materializer: Dict[str, bool] = {}
         self._memo_reads: Dict[tuple, set] = {}  # (table, key) -> what working it out read
@@ -186,10 +182,15 @@ class Project:
         self._in_progress: Dict[object, int] = {}  # the values being worked out -> their place in the stack
         # The lowest place in the stack of values being worked out that the current one depends
         # on through a cut: a value asked for again while it is worked out (x = f(x), helpers
-        # calling each other) cuts at that value's place; the depth limit, or the call graph still
-        # being built, cut below everything (_CUT_ALL). A value is kept (memoised) only if no cut
-        # reaches below its own place: otherwise what it is depends on what was asked first.
+        # calling each other) cuts at that value's place; the call graph still being built cuts
+        # below everything (_CUT_ALL). A value is kept (memoised) only if no cut reaches below
+        # its own place: otherwise what it is depends on what was asked first.
         self._cut = _NO_CUT
+        # How much deeper the current value could have been asked for and still be worked out
+        # the same: the least room left under a depth limit by what it asked, below it. A value
+        # with room r asked at depth d holds at any depth up to d + r; one that hit a limit
+        # (negative room) holds only at the depth it was asked at (see `evaluate`).
+        self._room = _NO_CUT
         self._building_callers = False
         self._atomic_requests = config.atomic_requests or self._settings_atomic_requests()
         roots = set().union(*(entry.import_roots for entry in self._index.values()),
@@ -227,10 +228,6 @@ class Project:
                 if table.owners.get(owned) == name:
                     del table.owners[owned]
         self.add(module)
-
-    def load_all(self) -> None:
-        for name in list(self._index):
-            self.load(name)
 
     def index_entry(self, name: str) -> ModuleIndex:
         """The module's names, from the index or from its facts."""
@@ -283,17 +280,20 @@ class Project:
             self._reads.update(self._memo_reads.get((table, key), ()))
 
     def _begin(self) -> Optional[set]:
-        """Start collecting the reads of a value to memoise; returns the outer collection."""
+        """Start collecting the reads of a value to memoise (always, in a tracked project: a value
+        worked out where nothing is tracked, `untracked`, may be asked for later where something
+        is); returns the outer collection."""
         outer = self._reads
-        if outer is not None:
+        if self.tracking:
             self._reads = set()
         return outer
 
     def _end(self, outer: Optional[set], table: str, key: object, keep: bool) -> None:
-        if outer is None:
+        if not self.tracking:
             return
         inner, self._reads = self._reads, outer
-        outer.update(inner)
+        if outer is not None:
+            outer.update(inner)
         if keep:
             self._memo_reads[(table, key)] = inner
 
@@ -305,49 +305,68 @@ class Project:
         if ref is None:
             return None
         if depth > _MAX_DEPTH:
+            self._room = min(self._room, _MAX_DEPTH - depth)
             return None
         key = (unit.qualname, ref)
-        if key in self._values:
+        entry = self._values.get(key)
+        if entry is not None and depth <= entry[1]:
             if self._reads is not None:
                 self._reads.update(self._memo_reads.get(("value", key), ()))
-            return self._values[key]
+            self._room = min(self._room, entry[1] - depth)
+            return entry[0]
+        cut_key = (key, depth)
+        if cut_key in self._cut_values:
+            self._memo_hit("value", cut_key)
+            self._room = min(self._room, -1)
+            return self._cut_values[cut_key]
         if key in self._in_progress:
             self._cut_at(key)
             return None  # a cycle (x = f(x)): no information
         # _enter, _begin, _leave and _end inlined: this is the model's hottest path.
         in_progress = self._in_progress
         position = in_progress[key] = len(in_progress)
-        saved, self._cut = self._cut, _NO_CUT
+        saved_cut, self._cut = self._cut, _NO_CUT
+        saved_room, self._room = self._room, _MAX_DEPTH - depth
         outer = self._reads
-        if outer is not None:
+        if self.tracking:
             self._reads = {unit.qualname}
         try:
             value = self._evaluate(ref, unit, depth + 1)
         finally:
             del in_progress[key]
-            cut = self._cut
-            self._cut = saved if cut >= position else min(saved, cut)
-            if outer is not None:
+            cut, room = self._cut, self._room
+            self._cut = saved_cut if cut >= position else min(saved_cut, cut)
+            self._room = min(saved_room, room)
+            kept = cut >= position
+            memo_key = key if room >= 0 else cut_key
+            if self.tracking:
                 inner, self._reads = self._reads, outer
-                outer.update(inner)
-                if cut >= position:
-                    self._memo_reads[("value", key)] = inner
-        if cut >= position:
-            self._values[key] = value
+                if outer is not None:
+                    outer.update(inner)
+                if kept:
+                    self._memo_reads[("value", memo_key)] = inner
+        if kept:
+            if room >= 0:
+                self._values[key] = (value, depth + room)
+            else:
+                self._cut_values[cut_key] = value
         return value
 
-    def _enter(self, key: object) -> Tuple[int, int]:
-        """Start working out a value; returns its place in the stack and the cut so far."""
+    def _enter(self, key: object) -> Tuple[int, Tuple[int, int]]:
+        """Start working out a value that does not depend on the depth it is asked at (what it
+        evaluates starts from depth 0); returns its place in the stack, and the cut and room so far."""
         position = len(self._in_progress)
         self._in_progress[key] = position
-        saved, self._cut = self._cut, _NO_CUT
+        saved = (self._cut, self._room)
+        self._cut = self._room = _NO_CUT
         return position, saved
 
-    def _leave(self, key: object, position: int, saved: int) -> bool:
+    def _leave(self, key: object, position: int, saved: Tuple[int, int]) -> bool:
         """Done working out a value: can it be kept?"""
         del self._in_progress[key]
         cut = self._cut
-        self._cut = min(saved, cut if cut < position else _NO_CUT)
+        self._cut = min(saved[0], cut if cut < position else _NO_CUT)
+        self._room = saved[1]
         return cut >= position
 
     def _cut_at(self, key: object) -> None:
@@ -402,7 +421,10 @@ class Project:
 
     def string_of(self, ref: Optional[Ref], unit: Unit, depth: int = 0) -> Optional[str]:
         """The text of a string expression; unknown parts become the SQL placeholder."""
-        if ref is None or depth > _MAX_DEPTH:
+        if ref is None:
+            return None
+        if depth > _MAX_DEPTH:
+            self._room = min(self._room, _MAX_DEPTH - depth)
             return None
         if ref[0] == "str":
             return ref[1]
@@ -646,6 +668,7 @@ class Project:
 
     def _argument_from_callers(self, name: str, unit: Unit, depth: int) -> Optional[Value]:
         """What callers pass for a parameter (the first caller whose argument resolves)."""
+        self._room = min(self._room, _MAX_DEPTH // 2 - depth)
         if depth > _MAX_DEPTH // 2:
             return None
         params = [param.name for param in unit.facts.params]
@@ -916,6 +939,7 @@ class Project:
         self.note(module.module)  # its path, imports and classes
         path = "/" + module.path
         if "/migrations/" in path:
+            self.note(f"{module.module}.Migration")
             migration = module.classes.get(f"{module.module}.Migration")
             if migration is not None:
                 return migration.attributes.get("atomic") != ("const", "False")
@@ -982,9 +1006,11 @@ class Project:
         """Take the call graph of the run before, resolving again the calls of the functions in
         modules given fresh and of those whose resolution read something that changed (asked of
         `read_changed` with what it read); returns the graph's names that changed: ("callers", f)
-        for a function with other callers, ("wrapped", f) for one that became (or stopped being)
-        wrapped in a transaction call."""
-        fresh = {qualname for name in self.order if name not in self._index for qualname in self.modules[name].functions}
+        for a function whose list of calls is not what it was (other calls, or the same in
+        another order: the first caller whose argument resolves is the one taken), ("wrapped", f)
+        for one that became (or stopped being) wrapped in a transaction call."""
+        fresh = {qualname for name in self.order if name not in self._index
+                 for qualname in self.modules[name].functions}
         redo = fresh | {caller for caller, reads in previous.reads.items() if read_changed(reads)}
         order = self._function_order()
         graph = CallGraph()
@@ -994,10 +1020,10 @@ class Project:
                 graph.wrapped[qualname] = previous.wrapped.get(qualname, ())
                 graph.reads[qualname] = previous.reads[qualname]
         self._resolve_calls(graph, order, redo)
-        changed_graph = set()
+        before = _callers_by_callee(previous.calls)
+        changed_graph = {("callers", callee) for callee in before.keys() | self._callers.keys()
+                         if before.get(callee) != self._callers.get(callee)}
         for caller in redo | (set(previous.calls) - set(graph.calls)):
-            before, after = set(previous.calls.get(caller, ())), set(graph.calls.get(caller, ()))
-            changed_graph.update(("callers", callee) for callee, _ in before ^ after)
             wrapped_before, wrapped_after = set(previous.wrapped.get(caller, ())), set(graph.wrapped.get(caller, ()))
             changed_graph.update(("wrapped", function) for function in wrapped_before ^ wrapped_after)
         return changed_graph
@@ -1027,11 +1053,7 @@ class Project:
         graph.calls = ordered
         graph.wrapped = {qualname: graph.wrapped[qualname] for qualname in ordered if graph.wrapped.get(qualname)}
         graph.reads = {qualname: graph.reads[qualname] for qualname in ordered if qualname in graph.reads}
-        callers: Dict[str, List[Tuple[str, int]]] = {}
-        for caller, calls in ordered.items():
-            for callee, number in calls:
-                callers.setdefault(callee, []).append((caller, number))
-        self._graph, self._callers = graph, callers
+        self._graph, self._callers = graph, _callers_by_callee(ordered)
         self._wrapped_functions = {function for functions in graph.wrapped.values() for function in functions}
 
     def callers_of(self, qualname: str) -> List[Tuple[str, int]]:
@@ -1101,6 +1123,8 @@ class Project:
                 cached = self._effects[key]
         if cached is not None:
             self._memo_hit("effects", key)
+            if key in self._cut_effects:
+                self._effects_cut = True  # what is worked out from it leaves a helper out too
             return cached
         outer, cut = self._begin(), self._effects_cut
         self._effects_cut = False
@@ -1115,6 +1139,8 @@ class Project:
             self._effects_cut = self._effects_cut or cut
         if kept:
             self._effects[key] = result
+            if not complete:
+                self._cut_effects.add(key)
         if complete and depth > self._complete_effects.get(unit.qualname, -1):
             self._complete_effects[unit.qualname] = depth
         return result
@@ -1179,6 +1205,15 @@ class Project:
                 effect = replace(effect, in_scope=True)
             result.append(effect)
         return result
+
+
+def _callers_by_callee(calls: Dict[str, Tuple[Tuple[str, int], ...]]) -> Dict[str, List[Tuple[str, int]]]:
+    """callee -> [(caller, call number)], in the callers' order."""
+    callers: Dict[str, List[Tuple[str, int]]] = {}
+    for caller, sites in calls.items():
+        for callee, number in sites:
+            callers.setdefault(callee, []).append((caller, number))
+    return callers
 
 
 def _receiver_text(ref: Ref) -> str:
