@@ -16,6 +16,8 @@ def check(context: RuleContext) -> Iterable[Report]:
         loops = effect.site.context.loops
         if not loops or loops[0] in reported:
             continue
+        if context.unit.facts.loops[loops[-1]].kind == "while":
+            continue  # repeated until a condition (a daemon's main loop, a batch per pass): not row by row
         if _autocommit_row_write(context, effect):
             reported.add(loops[0])
             yield report_at(
@@ -66,8 +68,10 @@ Finds a loop that writes rows one at a time where every iteration commits on its
 autocommit library (Django, peewee, Tortoise, asyncpg) with no transaction around the loop, or
 with a `commit()` inside the loop body (SQLAlchemy, DB-API drivers). Not a finding: a loop whose
 body opens its own transaction per item on purpose (`with transaction.atomic():` inside the
-loop, or commit plus rollback per item in try/except), a loop that commits every N rows, and
-bulk calls (`bulk_create`, `bulk_update`, `executemany`).
+loop, commit plus rollback per item in try/except, or a helper that does both, like SQLAlchemy's
+`session_scope()` recipe), a loop that commits every N rows, a `while` loop (a daemon's main
+loop, or one that moves a batch of rows per pass), and bulk calls (`bulk_create`,
+`bulk_update`, `executemany`).
 
 ## Why is this bad?
 A backfill that crashes at row 5,000 of 10,000 leaves half the rows migrated and no record of

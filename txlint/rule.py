@@ -103,9 +103,20 @@ class RuleContext:
 
     def main_path_commit(self, effect: "Effect") -> bool:
         """A commit of an implicitly begun transaction on the function's main path: not inside a
-        transaction scope (here or in the helper) and not in an `except`/`finally` block."""
+        transaction scope (here or in the helper), not in an `except`/`finally` block, and not
+        the end of a helper's scope of its own (`session_scope`)."""
         return (effect.kind == "commit" and effect.spec.regime == IMPLICIT and not effect.in_scope
-                and not self.site_in_scope(effect.site) and not self.in_handler(effect.site.context))
+                and not self.site_in_scope(effect.site) and not self.in_handler(effect.site.context)
+                and not self._ends_scope_of_its_own(effect))
+
+    def _ends_scope_of_its_own(self, commit: "Effect") -> bool:
+        """The commit is a helper's that also rolls back on error (SQLAlchemy's `session_scope()`
+        recipe): each call of the helper is a transaction of its own, with the boundaries the
+        code chose, as a `with transaction.atomic():` block would be."""
+        helper = self.project.units.get(commit.via) if commit.via else None
+        return helper is not None and any(
+            effect.kind == "rollback" and not effect.via and self.in_handler(effect.site.context)
+            for effect in self.project.effects(helper))
 
     def in_handler(self, context: Context) -> bool:
         """Inside an `except` or `finally` block: error handling, not the main path."""
