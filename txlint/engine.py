@@ -491,9 +491,10 @@ class Linter:
         from the paths). With `tracking`, the result carries the state the next run starts from."""
         from txlint.project import Project
 
+        table = NameTable()
         try:
             project = Project([result.facts for result in results if result.facts is not None], self.config,
-                              tracking=tracking)
+                              tracking=tracking, pack=table.pack if tracking else None)
         except Exception as error:  # without the project model no rule can run; say so, never a traceback
             run = RunResult(files=len(results))
             self._add_file_errors(run, [(result.path, result.parse_error, result.internal_error) for result in results],
@@ -507,7 +508,7 @@ class Linter:
         project.call_graph()
         files = [(result.path, result.facts.module if result.facts is not None else "", result.parse_error,
                   result.internal_error) for result in results]
-        return self._check(project, files, {}, report_paths, sources, NameTable())
+        return self._check(project, files, {}, report_paths, sources, table)
 
     def run_changed(self, previous: "ProjectState", fresh: Dict[str, FileResult],
                     before: Dict[str, Optional[ModuleFacts]], load: Callable[[str], Optional[ModuleFacts]],
@@ -529,9 +530,9 @@ class Linter:
                     index[result.facts.module] = index_of(result.facts)
                 files.append((path, result.facts.module if result.facts is not None else "", result.parse_error,
                               result.internal_error))
-        project = Project([result.facts for result in fresh.values() if result.facts is not None], self.config,
-                          index=index, load=load)
         table = NameTable(previous.names)
+        project = Project([result.facts for result in fresh.values() if result.facts is not None], self.config,
+                          index=index, load=load, pack=table.pack)
         changed = set().union(*(changed_names(before[path], result.facts) for path, result in fresh.items()))
         numbers = table.numbers_of(changed)
         changed |= project.restore_call_graph(previous.graph, lambda reads: table.reads_any(reads, numbers))
@@ -573,7 +574,7 @@ class Linter:
                 reads = set()
                 with project.track(reads) if project.tracking else nullcontext():
                     outcome = self._check_module(project, project.modules[name], (sources or {}).get(path))
-                reads = table.pack(reads) if project.tracking else b""
+                reads = table.pack(project.expand(reads)) if project.tracking else b""
             state_file.outcome, state_file.reads = outcome, reads
             run.findings.extend(outcome.findings)
             run.suppressed.extend(outcome.suppressed)
