@@ -175,10 +175,11 @@ class Project:
         self._cut_effects: set = set()  # the (qualname, depth) effects kept with a helper left out
         self._in_transaction: Dict[str, bool] = {}
         self._in_materializer: Dict[str, bool] = {}
-        # (table, key) of a memoised value -> what working it out read: the names it read itself
-        # and the (table, key) of the memoised values it used, expanded only by `expand` (a union
-        # kept per value took 0.4 GB on mlflow).
-        self._memo_reads: Dict[tuple, tuple] = {}
+        # A memoised value -> what working it out read: the names it read itself and the memoised
+        # values it used, expanded only by `expand` (a union kept per value took 0.4 GB on mlflow).
+        # An evaluated value is known by its own key, (function, ref), and keeps just its function's
+        # name when that is all it read; the others by (table, key).
+        self._memo_reads: Dict[tuple, object] = {}
         self._graph: Optional[CallGraph] = None
         self._callers: Optional[Dict[str, List[Tuple[str, int]]]] = None
         self._wrapped_functions: set = set()
@@ -292,6 +293,8 @@ class Project:
             used = memo_reads.get(item)
             if used is None:
                 names.add(item)
+            elif isinstance(used, str):
+                names.add(used)
             elif item not in seen:
                 seen.add(item)
                 pending.extend(used)
@@ -331,12 +334,13 @@ class Project:
         entry = self._values.get(key)
         if entry is not None and depth <= entry[1]:
             if self._reads is not None:
-                self._reads.add(("value", key))
+                self._reads.add(key)
             self._room = min(self._room, entry[1] - depth)
             return entry[0]
         cut_key = (key, depth)
         if cut_key in self._cut_values:
-            self._memo_hit("value", cut_key)
+            if self._reads is not None:
+                self._reads.add(cut_key)
             self._room = min(self._room, -1)
             return self._cut_values[cut_key]
         if key in self._in_progress:
@@ -362,9 +366,11 @@ class Project:
             if self.tracking:
                 inner, self._reads = self._reads, outer
                 if kept:
-                    self._memo_reads[("value", memo_key)] = tuple(inner)
+                    # A value's own key stands for what it read (the key of an evaluated value is
+                    # (function, ref): no name is one); most read only their function.
+                    self._memo_reads[memo_key] = unit.qualname if len(inner) == 1 else tuple(inner)
                     if outer is not None:
-                        outer.add(("value", memo_key))
+                        outer.add(memo_key)
                 elif outer is not None:
                     outer.update(inner)
         if kept:
