@@ -379,17 +379,19 @@ def _check_sources(sources: List[SourceFile], linter: "Linter", jobs: int, cache
     # An unchanged tree needs the findings alone; the state is for the next run over changed files.
     cache.store("runs", key, replace(run, state=None))
     cache.store("states", key, run.state)
-    _remember(cache, project_key, key)
+    _remember(cache, project_key, key, latest)
     return run
 
 
 _STATES_KEPT = 4  # per project: going back to one of the last few trees and editing it stays incremental
 
 
-def _remember(cache: Cache, project_key: str, run_key: str) -> None:
+def _remember(cache: Cache, project_key: str, run_key: str, latest: object = None) -> None:
     """Make a run the one the next edit of the project starts from; the states of all but the
-    last few runs are deleted (each is as large as the project's findings and call graph)."""
-    latest = cache.load("latest", project_key)
+    last few runs are deleted (each is as large as the project's findings and call graph).
+    `latest`: the project's recent runs, if already loaded."""
+    if latest is None:
+        latest = cache.load("latest", project_key)
     recent = (run_key, *(key for key in (latest if isinstance(latest, tuple) else ()) if key != run_key))
     for forgotten in recent[_STATES_KEPT:]:
         cache.delete("states", forgotten)
@@ -586,11 +588,7 @@ class Linter:
         if self.enabled("TXL201") and "TXL201" not in self.config.select and project.writes_only_raw_sql:
             run.hints.append("no ORM in this project: raw SQL is how it writes, so TXL201 raw-sql-write is off; "
                              "select it by name (--select TXL201) to check raw SQL writes too")
-        if project.tracking:
-            graph = state.graph
-            packed = {caller: reads if isinstance(reads, bytes) else table.pack(reads)
-                      for caller, reads in graph.reads.items()}
-            state.graph = replace(graph, reads=packed)
+        if project.tracking:  # (the project packed its callers' reads with `table` as it resolved them)
             state.globals, state.names = project.globals(), table.names
             run.state = state
         run.findings.sort(key=Finding.sort_key)

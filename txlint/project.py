@@ -81,8 +81,8 @@ def index_of(module: ModuleFacts) -> ModuleIndex:
 class CallGraph:
     """The project's calls into its own functions, by caller: what each caller's calls resolve to
     (callee qualname, event number), the functions it passes to a transaction call (as
-    `transaction.atomic(view)` in urls.py), and what resolving them read (tracked runs only: the
-    names, or as a run's state keeps them, txlint.engine.NameTable.pack)."""
+    `transaction.atomic(view)` in urls.py), and what resolving them read (tracked runs only:
+    packed by the `pack` the Project was given, txlint.engine.NameTable.pack, else a tuple)."""
 
     calls: Dict[str, Tuple[Tuple[str, int], ...]] = field(default_factory=dict)
     wrapped: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
@@ -132,7 +132,6 @@ class _Table(dict):
         yield from [name for name in self.owners if not dict.__contains__(self, name)]
 
 
-
 class Project:
     """The project model. With `tracking`, every value worked out keeps the names it read
     (functions, classes, modules, a function's callers, ...), so that the next run knows what an
@@ -156,10 +155,11 @@ class Project:
         # and of two modules that define the same name, the later one's is the project's.
         self.order = list(index) if index is not None else list(dict.fromkeys(module.module for module in given))
         self._position = {name: position for position, name in enumerate(self.order)}
-        names = {module.module for module in given}
+        # The modules given, indexed here once; `_index`: those whose facts are loaded on demand.
+        self._given_index = {module.module: index_of(module) for module in given}
         self._index: Dict[str, ModuleIndex] = {}
         for name, entry in (index or {}).items():
-            if name not in names:
+            if name not in self._given_index:
                 self._index[name] = entry
                 self.modules.owners[name] = name
                 self.units.owners.update(dict.fromkeys(entry.functions, name))
@@ -199,8 +199,7 @@ class Project:
         self._room = _NO_CUT
         self._building_callers = False
         self._atomic_requests = config.atomic_requests or self._settings_atomic_requests()
-        roots = set().union(*(entry.import_roots for entry in self._index.values()),
-                            *(index_of(module).import_roots for module in given))
+        roots = set().union(*(entry.import_roots for entry in (*self._index.values(), *self._given_index.values())))
         self._uses_orm = bool(roots & _ORM_ROOTS)
         self.writes_only_raw_sql = not self._uses_orm and bool(roots & _DRIVER_ROOTS)
 
@@ -238,7 +237,7 @@ class Project:
     def index_entry(self, name: str) -> ModuleIndex:
         """The module's names, from the index or from its facts."""
         entry = self._index.get(name)
-        return entry if entry is not None else index_of(dict.__getitem__(self.modules, name))
+        return entry if entry is not None else self._given_index[name]
 
     def globals(self) -> Tuple[bool, bool, frozenset]:
         """What every module can change: ORM in use, ATOMIC_REQUESTS on, the snapshot tables."""
@@ -627,20 +626,25 @@ class Project:
         if key in memo:
             self._memo_hit(table, key)
             return memo[key]
-        progress_key = (table, key)
-        if progress_key in self._in_progress:
-            self._cut_at(progress_key)
+        if (table, key) in self._in_progress:
+            self._cut_at((table, key))
             return in_progress
-        position, saved = self._enter(progress_key)
+        value, kept = self._work_out(table, key, compute)
+        if kept:
+            memo[key] = value
+        return value
+
+    def _work_out(self, table: str, key: object, compute: Callable[[], object]) -> Tuple[object, bool]:
+        """`compute()` as a value of its own in the stack of values being worked out, with what it
+        read collected (tracked runs); returns it and whether it can be kept (see `_cut`)."""
+        position, saved = self._enter((table, key))
         outer = self._begin()
         try:
             value = compute()
         finally:
-            kept = self._leave(progress_key, position, saved)
+            kept = self._leave((table, key), position, saved)
             self._end(outer, table, key, kept)
-        if kept:
-            memo[key] = value
-        return value
+        return value, kept
 
     def _model_library(self, base: Ref, facts, module: ModuleFacts) -> str:
         value = self.evaluate(base, self.module_unit(module))
@@ -1155,17 +1159,13 @@ class Project:
             if key in self._cut_effects:
                 self._effects_cut = True  # what is worked out from it leaves a helper out too
             return cached
-        outer, cut = self._begin(), self._effects_cut
-        self._effects_cut = False
-        position, saved = self._enter(("effects", key))
-        self.note(unit.qualname)
+        cut, self._effects_cut = self._effects_cut, False
         try:
-            result = self._effects_in_order(unit, depth)
+            result, kept = self._work_out("effects", key, lambda: self._effects_in_order(unit, depth))
         finally:
-            kept = self._leave(("effects", key), position, saved)
-            complete = kept and not self._effects_cut
-            self._end(outer, "effects", key, kept)
+            complete = not self._effects_cut
             self._effects_cut = self._effects_cut or cut
+        complete = complete and kept
         if kept:
             self._effects[key] = result
             if not complete:
@@ -1175,6 +1175,7 @@ class Project:
         return result
 
     def _effects_in_order(self, unit: Unit, depth: int) -> List[Effect]:
+        self.note(unit.qualname)
         result: List[Effect] = []
         for event in unit.facts.events:
             if event.context.deferred:
