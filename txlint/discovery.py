@@ -109,28 +109,19 @@ class FileFilter:
         if walked_name is not None:
             # The default excludes name directories at any depth and the ones above were checked
             # (or lifted), so only the new name can match, and only if it is a directory.
-            if is_dir and self._default_excluded_name(walked_name):
+            if is_dir and _matched_once(self._default_names, self.always_excluded, walked_name + "/"):
                 return True
         elif self.always_excluded.match_file(place.default_relative + suffix):
             return True
         if configured:
             if walked_name is not None and self._exclude_by_name:
-                key = (walked_name, is_dir)
-                excluded = self._configured_names.get(key)
-                if excluded is None:
-                    excluded = self._configured_names[key] = self.configured_excluded.match_file(walked_name + suffix)
+                excluded = _matched_once(self._configured_names, self.configured_excluded, walked_name + suffix)
             else:
                 excluded = self.configured_excluded.match_file(place.relative + suffix)
             if excluded:
                 return True
         git_from = below.git_depth if below is not None else 0
         return place.inside is not None and place.inside != "" and self._ignored_by_git(place.inside, is_dir, git_from)
-
-    def _default_excluded_name(self, name: str) -> bool:
-        known = self._default_names.get(name)
-        if known is None:
-            known = self._default_names[name] = self.always_excluded.match_file(name + "/")
-        return known
 
     def named_directory(self, path: Path) -> "NamedDirectory":
         """How the excludes apply below a directory named on the command line."""
@@ -146,7 +137,7 @@ class FileFilter:
         `directory_included`: its directory is one they take (see `directory_included`)."""
         if not self._include_by_name:
             return self.include.match_file(place.inside or name)
-        return directory_included or self._included_name(name)
+        return directory_included or _matched_once(self._included_names, self.include, name)
 
     def directory_included(self, place: "Place", name: Optional[str], parent_included: bool) -> bool:
         """Does an include pattern take a directory, and so every file below it (`bin/`)? Asked
@@ -155,13 +146,7 @@ class FileFilter:
             return parent_included
         if name is None:
             return bool(place.inside) and self.include.match_file(place.inside + "/")
-        return self._included_name(name + "/")
-
-    def _included_name(self, name: str) -> bool:
-        included = self._included_names.get(name)
-        if included is None:
-            included = self._included_names[name] = self.include.match_file(name)
-        return included
+        return _matched_once(self._included_names, self.include, name + "/")
 
 
 class Place(NamedTuple):
@@ -175,6 +160,14 @@ class Place(NamedTuple):
     def child(self, name: str) -> "Place":
         return Place(*(None if part is None else (f"{part}/{name}" if part not in ("", ".") else name)
                        for part in self))
+
+
+def _matched_once(memo: dict, spec: pathspec.PathSpec, name: str) -> bool:
+    """Does `spec` match a walked entry's name ("name/" for a directory)? Worked out once per name."""
+    matched = memo.get(name)
+    if matched is None:
+        matched = memo[name] = spec.match_file(name)
+    return matched
 
 
 def _names_only(pattern: str) -> bool:
