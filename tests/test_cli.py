@@ -138,7 +138,8 @@ def test_a_rule_that_raises_is_an_internal_error_end_to_end(tree):
                                capture_output=True, text=True, env={**__import__("os").environ, "NO_COLOR": "1"})
     assert completed.returncode == 2
     assert "Traceback" not in completed.stderr
-    assert "a.py: internal error in TXL199 broken-rule" in completed.stderr and "RuntimeError: boom" in completed.stderr
+    assert completed.stderr == ("txlint: internal error while checking a.py with TXL199 broken-rule (in a.place_order): "
+                                "RuntimeError: boom; please report\n")
     # The run went on: every file's findings are still reported.
     assert [line.split(":")[0] for line in completed.stdout.splitlines()[:-1]] == ["a.py", "b.py"]
 
@@ -162,9 +163,10 @@ def test_a_crash_while_reading_a_files_structure_is_an_internal_error(tree, monk
     root = tree({"a.py": "FRAGILE = 1\n", "b.py": MULTI_TABLE})
     monkeypatch.chdir(root)
     result = Linter(Config(root=str(root)), all_rules()).run([read_file(root / "a.py"), read_file(root / "b.py")])
-    assert result.internal_errors == ["a.py: internal error while reading the file's structure: ValueError: unexpected node"]
+    assert result.internal_errors == [
+        "internal error while extracting facts from a.py: ValueError: unexpected node; please report"]
     assert [(f.path, f.code) for f in result.findings] == [("b.py", "TXL101")]
-    with pytest.raises(InternalError, match="a.py: internal error"):
+    with pytest.raises(InternalError, match="internal error while extracting facts from a.py"):
         lint_sources({"a.py": "FRAGILE = 1\n", "b.py": MULTI_TABLE})
 
 

@@ -11,7 +11,7 @@ from txlint.discovery import discover, display_path
 from txlint.cache import CACHE_DIRECTORY, Cache
 from txlint.engine import Linter, check_files
 from txlint.errors import UsageError
-from txlint.reporters import FORMATS, ReportOptions, render
+from txlint.reporters import FORMATS, ReportOptions, render, stderr_line, write_output
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):
@@ -87,11 +87,11 @@ def _check(args) -> int:
     if changes is not None:
         result.findings = in_changed_code(result.findings, changes, result.function_ranges, result.calls)
     color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    sys.stdout.write(render(args.format, result, ReportOptions(color=color, rules=rules)))
+    write_output(sys.stdout, render(args.format, result, ReportOptions(color=color, rules=rules)))
     for hint in result.hints:
-        print(f"txlint: hint: {hint}", file=sys.stderr)
+        stderr_line(f"txlint: hint: {hint}")
     for message in result.internal_errors:
-        print(f"txlint: {message}", file=sys.stderr)
+        stderr_line(f"txlint: {message}")
     if result.internal_errors:
         return 2
     return 1 if result.findings and not args.exit_zero else 0

@@ -17,6 +17,7 @@ import pathspec
 from txlint.cache import Cache, file_key, run_key
 from txlint.config import Config
 from txlint.discovery import display_path, module_name
+from txlint.errors import internal_error
 from txlint.facts import ModuleFacts, changed_names
 from txlint.findings import Finding
 from txlint.suppressions import ALL, NOQA_STYLE, TXLINT_STYLE, is_suppressed, parse_suppressions
@@ -186,8 +187,7 @@ def facts_from_source(text: str, path: str, module: str, is_package: bool = Fals
     try:
         facts = extract(tree, text, lines, path, module, is_package)
     except Exception as error:  # a bug in txlint on one file must not end the run
-        return FileResult(path, internal_error=f"{path}: internal error while reading the file's structure: "
-                                               f"{type(error).__name__}: {error}")
+        return FileResult(path, internal_error=internal_error("extracting facts from", error, path))
     facts.suppressions, facts.suppression_reasons, facts.suppression_styles = parse_suppressions(lines)
     return FileResult(path, facts=facts)
 
@@ -501,7 +501,7 @@ class Linter:
             run = RunResult(files=len(results))
             self._add_file_errors(run, [(result.path, result.parse_error, result.internal_error) for result in results],
                                   report_paths)
-            run.internal_errors.append(f"internal error while resolving the project: {type(error).__name__}: {error}")
+            run.internal_errors.append(internal_error("resolving the project", error))
             run.findings.sort(key=Finding.sort_key)
             return run
         # The call graph before any rule: built inside a rule's question, it would see the values
@@ -616,9 +616,8 @@ class Linter:
                 except FactsUnavailable:
                     raise  # the run starts over in full
                 except Exception as error:  # one rule failing on one file must not end the run
-                    run.internal_errors.append(
-                        f"{module.path}: internal error in {rule.code} {rule.name} ({qualname}): "
-                        f"{type(error).__name__}: {error}")
+                    run.internal_errors.append(internal_error(
+                        "checking", error, module.path, rule.code, f"with {rule.code} {rule.name} (in {qualname})"))
                     continue
                 for report in reports:
                     line, column, end_line, end_column = report.range

@@ -1,9 +1,11 @@
 """Output formats. A reporter turns a run's result into text; the registry maps --format names to them."""
 
+import sys
 from importlib import import_module
-from typing import Callable
+from typing import Callable, Optional, TextIO
 
 from txlint.engine import RunResult
+from txlint.reporters.escape import visible
 
 Reporter = Callable[[RunResult, "ReportOptions"], str]
 
@@ -23,3 +25,18 @@ FORMATS = tuple(_MODULES)
 def render(name: str, result: RunResult, options: ReportOptions) -> str:
     module = import_module(f"{__name__}.{_MODULES[name]}")
     return module.render(result, options)
+
+
+def write_output(stream: TextIO, text: str) -> None:
+    """Write `text` to `stream`; what the stream's encoding cannot represent (a strict ASCII
+    stdout, `LC_ALL=C`) is written as a backslash escape, never an error and never a lost report."""
+    encoding = getattr(stream, "encoding", None)
+    if encoding:
+        text = text.encode(encoding, "backslashreplace").decode(encoding)
+    stream.write(text)
+
+
+def stderr_line(text: str, stream: Optional[TextIO] = None) -> None:
+    """Print `text` (which may hold paths, names or exception messages from the analysed tree) as
+    exactly one line on stderr: its control characters shown as escapes."""
+    write_output(stream or sys.stderr, visible(text) + "\n")

@@ -1,8 +1,13 @@
-"""GitHub Actions workflow commands: findings appear inline on pull requests."""
+"""GitHub Actions workflow commands: findings (and txlint's own failures) appear inline on pull requests."""
+
+from txlint.reporters.escape import visible
 
 
 def _data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """A command's message, escaped as the runner requires (so that a line break in it cannot
+    start a forged workflow command, and a file name with one still names its file); the other
+    control characters, which the runner would pass on, are shown as escapes."""
+    return visible(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def _property(text: str) -> str:
@@ -18,4 +23,8 @@ def render(result, options) -> str:
             f"title={_property(f'{finding.code} {finding.name}')}",
         ))
         lines.append(f"::error {properties}::{_data(finding.message)}")
+    for message in result.internal_errors:
+        path = getattr(message, "path", None)
+        where = f"file={_property(path)}," if path else ""
+        lines.append(f"::error {where}title=txlint internal error::{_data(message)}")
     return "".join(line + "\n" for line in lines)

@@ -6,6 +6,7 @@ from urllib.parse import quote
 
 from txlint import __version__
 from txlint.fingerprint import unique_fingerprints
+from txlint.reporters.escape import encodable, path_bytes
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 HELP_URI = "https://pypi.org/project/txlint/#{code}"
@@ -28,19 +29,24 @@ def _section(docs: str, heading: str) -> str:
     return " ".join(match.group(1).split()) if match else ""
 
 
+def _artifact(path: str) -> dict:
+    # A URI percent-encodes the name's bytes (RFC 3986), so a file name that is not UTF-8 is one too.
+    return {"uri": quote(path_bytes(path)), "uriBaseId": "%SRCROOT%"}
+
+
 def _result(finding, index_of, fingerprint, suppression_reason=None) -> dict:
     result = {
         "ruleId": finding.code,
         **({"ruleIndex": index_of[finding.code]} if finding.code in index_of else {}),
         "level": "error",
-        "message": {"text": finding.message},
+        "message": {"text": encodable(finding.message)},
         "locations": [{
             "physicalLocation": {
-                "artifactLocation": {"uri": quote(finding.path), "uriBaseId": "%SRCROOT%"},
+                "artifactLocation": _artifact(finding.path),
                 "region": {"startLine": finding.line, "startColumn": finding.column,
                            "endLine": finding.end_line, "endColumn": finding.end_column},
             },
-            **({"logicalLocations": [{"fullyQualifiedName": finding.function, "kind": "function"}]}
+            **({"logicalLocations": [{"fullyQualifiedName": encodable(finding.function), "kind": "function"}]}
                if finding.function else {}),
         }],
         "partialFingerprints": {"txlint/v1": fingerprint},
@@ -48,9 +54,27 @@ def _result(finding, index_of, fingerprint, suppression_reason=None) -> dict:
     if suppression_reason is not None:
         suppression = {"kind": "inSource", "status": "accepted"}
         if suppression_reason:
-            suppression["justification"] = suppression_reason
+            suppression["justification"] = encodable(suppression_reason)
         result["suppressions"] = [suppression]
     return result
+
+
+def _invocation(internal_errors) -> dict:
+    """Whether the run succeeded; each internal error (a file not analysed, or a rule that failed on
+    it) as a tool execution notification, at its file when it is one file's."""
+    invocation = {"executionSuccessful": not internal_errors}
+    notifications = []
+    for message in internal_errors:
+        notification = {"level": "error", "message": {"text": encodable(message)}}
+        path, rule = getattr(message, "path", None), getattr(message, "rule", None)
+        if path:
+            notification["locations"] = [{"physicalLocation": {"artifactLocation": _artifact(path)}}]
+        if rule:
+            notification["associatedRule"] = {"id": rule}
+        notifications.append(notification)
+    if notifications:
+        invocation["toolExecutionNotifications"] = notifications
+    return invocation
 
 
 def render(result, options) -> str:
@@ -69,6 +93,7 @@ def render(result, options) -> str:
             "tool": {"driver": {"name": "txlint", "version": __version__, "semanticVersion": __version__,
                                 "informationUri": "https://pypi.org/project/txlint/",
                                 "rules": [_rule(rule) for rule in rules]}},
+            "invocations": [_invocation(result.internal_errors)],
             "originalUriBaseIds": {"%SRCROOT%": {"uri": "./"}},
             "results": results,
             "columnKind": "unicodeCodePoints",
