@@ -41,7 +41,7 @@ def test_json_matches_the_contract(txlint, tree):
     assert finding == {
         "code": "TXL101", "name": "multi-table-write", "path": "app/services.py",
         "line": 14, "column": 5, "end_line": 14, "end_column": 40,
-        "function": "services.place_order", "message": finding["message"],
+        "function": "app.services.place_order", "message": finding["message"],
     }
     assert "transaction.atomic" in finding["message"]
 

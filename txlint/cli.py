@@ -6,10 +6,8 @@ import sys
 from typing import List, Optional
 
 from txlint import __version__
-from txlint.config import load_config, with_overrides
-from txlint.discovery import discover, display_path
-from txlint.cache import CACHE_DIRECTORY, Cache
-from txlint.engine import Linter, check_files
+from txlint.cache import CACHE_DIRECTORY
+from txlint.discovery import display_path
 from txlint.errors import UsageError
 from txlint.reporters import FORMATS, ReportOptions, render, stderr_line, write_output
 
@@ -36,6 +34,11 @@ def _build_parser() -> argparse.ArgumentParser:
     check.add_argument("--baseline", metavar="FILE", help="report only findings that are not in this baseline")
     check.add_argument("--write-baseline", metavar="FILE", help="record today's findings as the baseline and exit 0")
     check.add_argument("--diff", metavar="REV", help="report only findings in functions changed since git REV")
+    check.add_argument("--cache-dir", metavar="DIR",
+                       help=f"where the cache lives (default: $TXLINT_CACHE_DIR, else {CACHE_DIRECTORY}/ in the project root)")
+    check.add_argument("--show-settings", action="store_true",
+                       help="print each project's root, configuration file and resolved settings, and exit")
+    check.add_argument("--show-files", action="store_true", help="print the files each project analyses, and exit")
     explain = commands.add_parser("explain", help="print a rule's documentation")
     explain.add_argument("code")
     commands.add_parser("rules", help="list the rule catalogue")
@@ -57,14 +60,16 @@ def _codes(text: str) -> List[str]:
 
 def _check(args) -> int:
     from txlint.rules import all_rules
+    from txlint.session import Options, check_paths, plan_paths
 
     rules = all_rules()
-    codes = tuple(rule.code for rule in rules)
-    config = load_config(args.config, codes)
-    config = with_overrides(config, args.select, args.ignore, codes)
-    files = discover(args.paths, config, force_exclude=args.force_exclude)
-    linter = Linter(config, rules)
-    cache = None if args.no_cache else Cache(config.root)
+    options = Options(config_file=args.config, select=args.select, ignore=args.ignore,
+                      force_exclude=args.force_exclude, jobs=args.jobs, use_cache=not args.no_cache,
+                      cache_dir=args.cache_dir)
+    projects = plan_paths(args.paths, options, rules)
+    if args.show_settings or args.show_files:
+        sys.stdout.write(_shown_projects(projects, args.show_settings, args.show_files))
+        return 0
     # Baselines and --diff load their modules (json, subprocess, git) only when asked for.
     if args.baseline or args.write_baseline:
         from txlint.baseline import apply_baseline, read_baseline, write_baseline
@@ -72,8 +77,11 @@ def _check(args) -> int:
     if args.diff:
         from txlint.gitdiff import changed_lines, in_changed_code
     changes = changed_lines(args.diff) if args.diff else None
-    result = check_files(files, linter, jobs=args.jobs, cache=cache)
-    checked = [display_path(path) for path in files] if args.baseline or args.write_baseline else []
+    result = check_paths(args.paths, options, rules, projects)
+    reported = [path for project in projects for path in project.reported]
+    if not reported:
+        print("txlint: warning: no Python files found in the paths given; nothing was checked", file=sys.stderr)
+    checked = [display_path(path) for path in reported] if args.baseline or args.write_baseline else []
     if args.write_baseline:
         count = write_baseline(args.write_baseline, result.findings, checked)
         print(f"txlint: wrote {count} finding{'s' if count != 1 else ''} to the baseline {args.write_baseline}",
@@ -95,6 +103,30 @@ def _check(args) -> int:
     if result.internal_errors:
         return 2
     return 1 if result.findings and not args.exit_zero else 0
+
+def _shown_projects(projects, settings: bool, files: bool) -> str:
+    """--show-settings: each project's root, configuration file and resolved settings;
+    --show-files: the files each project analyses (the reported ones marked)."""
+    from dataclasses import fields
+
+    lines = []
+    for project in projects:
+        config = project.config
+        if settings:
+            lines.append(f"project root: {config.root}")
+            lines.append(f"configuration: {project.config_file or '(none: the defaults)'}")
+            if not project.bounded:
+                lines.append("project files: only the named ones (the root is not walked as a whole)")
+            for field in fields(config):
+                if field.name not in ("root", "explicit_select"):
+                    lines.append(f"  {field.name.replace('_', '-')} = {getattr(config, field.name)!r}")
+        if files:
+            reported = {os.path.abspath(path) for path in project.reported}
+            for path in project.files:
+                marker = "" if os.path.abspath(path) in reported else "  (analysed, not reported)"
+                lines.append(f"{display_path(path)}{marker}")
+    return "".join(f"{line}\n" for line in lines)
+
 
 def _explain(args) -> int:
     from txlint.rules import rules_by_code

@@ -2,12 +2,16 @@
 
 import difflib
 import os
+import reprlib
 import sys
 from dataclasses import dataclass, field, fields
+from functools import lru_cache
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 from txlint.errors import UsageError
+from txlint.input_files import read_regular_file
+from txlint.patterns import pattern_error
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -78,6 +82,9 @@ _LIST_KEYS = (
     "materializers",
     "transaction-helpers",
 )
+# Gitignore-style patterns: each is compiled once here, so that no later matching meets one that
+# pathspec cannot compile.
+_PATTERN_KEYS = ("include", "exclude", "extend-exclude", "raw-sql-allowed", "repositories", "materializers")
 _BOOLEAN_KEYS = ("atomic-requests", "require-reason")
 _KEYS = _LIST_KEYS + ("per-file-ignores",) + _BOOLEAN_KEYS
 
@@ -89,8 +96,15 @@ def _suggest(word: str, choices) -> str:
 
 def _string_list(key: str, value, source: str) -> Tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise UsageError(f"{source}: `{key}` must be a list of strings, got {value!r}")
+        raise UsageError(f"{source}: `{key}` must be a list of strings, got {reprlib.repr(value)}")
     return tuple(value)
+
+
+def _check_patterns(key: str, patterns, source: str) -> None:
+    for pattern in patterns:
+        reason = pattern_error(pattern)
+        if reason is not None:
+            raise UsageError(f"{source}: `{key}` has an invalid pattern {pattern!r}: {reason}")
 
 
 def validate_codes(codes, known_codes, what: str) -> Tuple[str, ...]:
@@ -114,13 +128,16 @@ def _from_table(table: dict, source: str, root: str, known_codes) -> Config:
         attribute = key.replace("-", "_")
         if key in _LIST_KEYS:
             values[attribute] = _string_list(key, value, source)
+            if key in _PATTERN_KEYS:
+                _check_patterns(key, values[attribute], source)
         elif key in _BOOLEAN_KEYS:
             if not isinstance(value, bool):
-                raise UsageError(f"{source}: `{key}` must be true or false, got {value!r}")
+                raise UsageError(f"{source}: `{key}` must be true or false, got {reprlib.repr(value)}")
             values[attribute] = value
         elif key == "per-file-ignores":
             if not isinstance(value, dict):
                 raise UsageError(f"{source}: `per-file-ignores` must be a table of pattern = [codes]")
+            _check_patterns(key, value, source)
             values[attribute] = tuple(
                 (pattern, validate_codes(_string_list(f"per-file-ignores.{pattern}", codes, source), known_codes,
                                          f"{source}: per-file-ignores.{pattern}"))
@@ -135,23 +152,54 @@ def _from_table(table: dict, source: str, root: str, known_codes) -> Config:
 
 
 def find_pyproject(start: Path) -> Optional[Path]:
+    """The nearest pyproject.toml with a [tool.txlint] table at or above `start` (a directory),
+    as ruff looks for [tool.ruff]: a pyproject.toml of another tool's does not end the search."""
     for directory in (start, *start.parents):
-        candidate = directory / "pyproject.toml"
-        if candidate.is_file():
+        candidate = project_config_in(str(directory))
+        if candidate is not None:
             return candidate
     return None
 
 
+@lru_cache(maxsize=None)
+def project_config_in(directory: str) -> Optional[Path]:
+    """The directory's pyproject.toml if it holds a [tool.txlint] table: the directory is then
+    the root of a project of its own. Asked once per directory and run."""
+    candidate = Path(directory) / "pyproject.toml"
+    if not candidate.is_file():
+        return None
+    return candidate if txlint_table(_read_toml(candidate), str(candidate)) is not None else None
+
+
+def txlint_table(document: dict, source: str) -> Optional[dict]:
+    """The [tool.txlint] table of a pyproject document; None when it has none."""
+    tool = document.get("tool")
+    if not isinstance(tool, dict) or "txlint" not in tool:
+        return None
+    table = tool["txlint"]
+    if not isinstance(table, dict):
+        raise UsageError(f"{source}: [tool.txlint] must be a table")
+    return table
+
+
 def _read_toml(path: Path) -> dict:
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
+        data = read_regular_file(path)
     except OSError as error:
         raise UsageError(f"cannot read configuration {path}: {error.strerror or error}") from None
-    except tomllib.TOMLDecodeError as error:
-        raise UsageError(f"{path}: invalid TOML: {error}") from None
+    try:
+        # A byte order mark, which some Windows editors write, is not part of the document.
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise UsageError(f"{path}: not UTF-8: {error}") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise UsageError(f"{path}: invalid TOML: {error}") from None
+    except RecursionError:  # tomllib parses nested arrays and inline tables recursively
+        raise UsageError(f"{path}: invalid TOML: nested too deeply") from None
+    except MemoryError:
+        raise UsageError(f"{path}: too large to read") from None
 
 
 def load_config(config_file: Optional[str], known_codes, cwd: Optional[Path] = None) -> Config:
@@ -159,18 +207,22 @@ def load_config(config_file: Optional[str], known_codes, cwd: Optional[Path] = N
     cwd = cwd or Path.cwd()
     if config_file is not None:
         path = Path(config_file)
-        if not path.is_file():
+        if not path.exists():
             raise UsageError(f"--config: no such file: {config_file}")
         document = _read_toml(path)
         # A dedicated file may hold the table at the top level or under [tool.txlint].
-        table = document.get("tool", {}).get("txlint", document) if "tool" in document else document
-        return _from_table(table, str(path), str(path.resolve().parent), known_codes)
+        table = txlint_table(document, str(path))
+        return _from_table(document if table is None else table, str(path), str(path.resolve().parent), known_codes)
     path = find_pyproject(cwd.resolve())
     if path is None:
         return Config(root=str(cwd.resolve()))
-    document = _read_toml(path)
-    table = document.get("tool", {}).get("txlint", {})
-    return _from_table(table, str(path), str(path.parent), known_codes)
+    return config_of_project(path, known_codes)
+
+
+def config_of_project(pyproject: Path, known_codes) -> Config:
+    """The configuration in a project's pyproject.toml, anchored at its directory."""
+    table = txlint_table(_read_toml(pyproject), str(pyproject))
+    return _from_table(table or {}, str(pyproject), str(pyproject.parent), known_codes)
 
 
 def with_overrides(config: Config, select: Optional[List[str]], ignore: Optional[List[str]], known_codes) -> Config:

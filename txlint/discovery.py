@@ -9,6 +9,7 @@ import pathspec
 
 from txlint.config import DEFAULT_EXCLUDE, Config
 from txlint.errors import UsageError
+from txlint.patterns import compile_as_git_does, compile_patterns
 
 
 class NamedDirectory(NamedTuple):
@@ -24,9 +25,10 @@ class FileFilter:
 
     def __init__(self, config: Config):
         self.root = Path(config.root)
-        self.include = pathspec.GitIgnoreSpec.from_lines(config.include)
-        self.always_excluded = pathspec.GitIgnoreSpec.from_lines(DEFAULT_EXCLUDE)
-        self.configured_excluded = pathspec.GitIgnoreSpec.from_lines(config.exclude + config.extend_exclude)
+        # The configured patterns were checked when the configuration was loaded.
+        self.include = compile_patterns(config.include)
+        self.always_excluded = compile_patterns(DEFAULT_EXCLUDE)
+        self.configured_excluded = compile_patterns(config.exclude + config.extend_exclude)
         # Patterns that only name a file or directory (`tests/`, `*.py`) match a walked entry by
         # its name alone, so each name is matched once per run, not once per entry.
         self._include_by_name = all(map(_names_only, config.include))
@@ -56,7 +58,7 @@ class FileFilter:
         if os.path.isfile(gitignore):
             try:
                 with open(gitignore, encoding="utf-8", errors="replace") as handle:
-                    spec = pathspec.GitIgnoreSpec.from_lines(handle.read().splitlines())
+                    spec = compile_as_git_does(handle.read().splitlines())
             except OSError:
                 spec = None
         self._gitignores[directory] = spec
@@ -263,10 +265,13 @@ def display_path(path: Path) -> str:
     return path.as_posix()
 
 
-def module_name(path: Path) -> Tuple[str, bool]:
-    """The dotted module name of a file, by walking up through packages (directories with __init__.py).
+def module_name(path: Path, root: Optional[str] = None) -> Tuple[str, bool]:
+    """The dotted module name of a file, and whether it is a package's __init__.
 
-    Returns the name and whether the file is a package's __init__.
+    Inside a package (a directory with __init__.py) the name is the package's, walking up
+    through its parents. Outside one (a namespace package, a `src/` layout, a folder of
+    scripts) it is the path from the project `root`: `app/models.py` is `app.models` whether or
+    not `app/__init__.py` exists, and a leading `src/` is not part of the name.
     """
     text = os.fspath(path)
     if os.path.islink(text):
@@ -276,11 +281,24 @@ def module_name(path: Path) -> Tuple[str, bool]:
         directory = _resolved_directory(os.path.abspath(head or os.curdir))
     is_package = filename == "__init__.py"
     parts = list(_package_of(directory))
+    if not parts and root is not None:
+        parts = list(_namespace_of(directory, _resolved_directory(os.path.abspath(root))))
     if not is_package:
         parts.append(os.path.splitext(filename)[0])
     if not parts:
         parts = [os.path.basename(directory)]
     return ".".join(parts), is_package
+
+
+@lru_cache(maxsize=4096)
+def _namespace_of(directory: str, root: str) -> Tuple[str, ...]:
+    """The dotted parts of a directory that is not a package, from the project root (empty at
+    the root or outside it)."""
+    relative = os.path.relpath(directory, root)
+    if relative == os.curdir or relative == os.pardir or relative.startswith(os.pardir + os.sep):
+        return ()
+    parts = tuple(relative.split(os.sep))
+    return parts[1:] if parts[0] == "src" else parts
 
 
 @lru_cache(maxsize=4096)

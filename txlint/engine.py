@@ -12,14 +12,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
-import pathspec
-
 from txlint.cache import Cache, file_key, run_key
 from txlint.config import Config
 from txlint.discovery import display_path, module_name
 from txlint.errors import internal_error
 from txlint.facts import ModuleFacts, changed_names
 from txlint.findings import Finding
+from txlint.patterns import compile_patterns
 from txlint.suppressions import ALL, NOQA_STYLE, TXLINT_STYLE, is_suppressed, parse_suppressions
 
 if TYPE_CHECKING:  # the model and the rules are imported when a run needs them: a cached run never does
@@ -262,27 +261,44 @@ def _cacheable(source: SourceFile, result: FileResult) -> bool:
     return bool(source.key) and result.internal_error is None  # a bug is reported again, never cached
 
 
-def check_files(files: Sequence[Path], linter: "Linter", jobs: int = 1, cache: Optional[Cache] = None) -> RunResult:
+def check_files(files: Sequence[Path], linter: "Linter", jobs: int = 1, cache: Optional[Cache] = None,
+                reported: Optional[Sequence[Path]] = None) -> RunResult:
     """Lint files as one project: facts from the cache or parsed in parallel, then the rules.
+    `reported`: the files whose findings are reported (the rest of the project informs them), if
+    not all.
 
     With the cache, a tree whose files all have the size and times (and inode) they had in an
     earlier run is answered with that run's result without reading a file, as ruff does."""
-    names = [(display_path(path), *module_name(path)) for path in files]
-    stat_key = _stat_key(files, names, linter) if cache is not None else None
+    root = linter.config.root
+    names = [(display_path(path), *module_name(path, root)) for path in files]
+    report_paths = _report_paths(files, names, reported)
+    stat_key = _stat_key(files, names, linter, report_paths) if cache is not None else None
     if stat_key is not None:
         content_key = cache.load("stats", stat_key)
         cached = cache.load("runs", content_key) if isinstance(content_key, str) else None
         if isinstance(cached, RunResult):
-            _remember(cache, _project_key(linter, [shown for shown, _, _ in names], None), content_key)
+            _remember(cache, _project_key(linter, [shown for shown, _, _ in names]), content_key)
             return cached
     sources = [load_source(path, described) for path, described in zip(files, names)]
-    run = check_sources(sources, linter, jobs, cache)
+    run = check_sources(sources, linter, jobs, cache, report_paths)
     if stat_key is not None and not run.internal_errors:
-        cache.store("stats", stat_key, _run_key(sources, linter, None))
+        cache.store("stats", stat_key, _run_key(sources, linter, report_paths))
     return run
 
 
-def _stat_key(files: Sequence[Path], names: List[Tuple[str, str, bool]], linter: "Linter") -> Optional[str]:
+def _report_paths(files: Sequence[Path], names: List[Tuple[str, str, bool]],
+                  reported: Optional[Sequence[Path]]) -> Optional[Set[str]]:
+    """The shown paths of the reported files; None when every file is reported."""
+    if reported is None:
+        return None
+    wanted = {os.path.normpath(os.path.abspath(path)) for path in reported}
+    shown = {described[0] for path, described in zip(files, names)
+             if os.path.normpath(os.path.abspath(path)) in wanted}
+    return None if len(shown) == len(files) else shown
+
+
+def _stat_key(files: Sequence[Path], names: List[Tuple[str, str, bool]], linter: "Linter",
+              report_paths: Optional[Set[str]]) -> Optional[str]:
     """A key of the files' names and stat data."""
     entries = []
     for path, (shown, name, _) in zip(files, names):
@@ -291,13 +307,13 @@ def _stat_key(files: Sequence[Path], names: List[Tuple[str, str, bool]], linter:
         except OSError:
             return None  # reported as unreadable by the full run
         entries.append((f"{shown}\0{name}", f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}"))
-    return _key(linter, entries, None)
+    return _key(linter, entries, report_paths)
 
 
-def _project_key(linter: "Linter", shown: Sequence[str], report_paths: Optional[Set[str]]) -> str:
-    """The project (configuration, rules and paths) whatever the files hold: it names the run
-    over it that a run over changed files starts from."""
-    return _key(linter, [(path, "") for path in shown], report_paths)
+def _project_key(linter: "Linter", shown: Sequence[str]) -> str:
+    """The project (configuration, rules and paths) whatever the files hold and whichever of them
+    are reported: it names the run over it that a run over changed files starts from."""
+    return _key(linter, [(path, "") for path in shown], None)
 
 
 def _run_key(sources: List[SourceFile], linter: "Linter", report_paths: Optional[Set[str]]) -> str:
@@ -308,24 +324,24 @@ def _key(linter: "Linter", files: List[Tuple[str, str]], report_paths: Optional[
     """A run's key: the configuration seen from the working directory, the rules, each file (path,
     and what of it counts) and the files whose findings are reported, if not all."""
     configuration = f"{linter.config.fingerprint()}\0{_where(linter.config.root)}"
-    return run_key(configuration, [rule.code for rule in linter.rules],
-                   files + sorted((path, "reported") for path in report_paths or ()))
+    reported = [] if report_paths is None else [("", "only these reported:"), *sorted((path, "") for path in report_paths)]
+    return run_key(configuration, [rule.code for rule in linter.rules], files + reported)
 
 
 def check_sources(sources: List[SourceFile], linter: "Linter", jobs: int = 1, cache: Optional[Cache] = None,
                   report_paths: Optional[Set[str]] = None) -> RunResult:
     """Lint sources already read (an editor's unsaved buffer among them) as one project; with
     `report_paths`, the whole project is analysed but only those files' findings are reported."""
-    _name_clashing_modules_by_path(sources)
+    _name_clashing_modules_by_path(sources, linter.config.root)
     with _no_cycle_collection():
         return _check_sources(sources, linter, jobs, cache, report_paths)
 
 
-def _name_clashing_modules_by_path(sources: List[SourceFile]) -> None:
-    """Two files that are the same module (`scripts/a/job.py` and `scripts/b/job.py`, both the
-    script `job`) would share one set of functions in the project model, one file's read with the
-    other's lines: each is named after its path instead (`scripts.a.job`), so an `import job`
-    resolves to neither rather than to a guess."""
+def _name_clashing_modules_by_path(sources: List[SourceFile], root: str) -> None:
+    """Two files that are the same module (`a/pkg/job.py` and `b/pkg/job.py`, both in a package
+    `pkg`) would share one set of functions in the project model, one file's read with the
+    other's lines: each is named after its path from the root instead (`a.pkg.job`), whatever the
+    working directory, so an `import pkg.job` resolves to neither rather than to a guess."""
     by_module: Dict[str, List[SourceFile]] = {}
     for source in sources:
         by_module.setdefault(source.module, []).append(source)
@@ -333,7 +349,7 @@ def _name_clashing_modules_by_path(sources: List[SourceFile]) -> None:
         if len(clashing) < 2:
             continue
         for source in clashing:
-            parts = list(Path(source.shown).with_suffix("").parts)
+            parts = list(Path(os.path.relpath(os.path.abspath(source.shown), root)).with_suffix("").parts)
             if source.is_package:
                 parts = parts[:-1]
             source.module = ".".join(part for part in parts if part not in ("", ".", "..")) or source.module
@@ -361,7 +377,7 @@ def _check_sources(sources: List[SourceFile], linter: "Linter", jobs: int, cache
     if cache is None:
         return linter.run(_facts(sources, jobs, None), report_paths, contents)
     key = _run_key(sources, linter, report_paths)
-    project_key = _project_key(linter, [source.shown for source in sources], report_paths)
+    project_key = _project_key(linter, [source.shown for source in sources])
     cached = cache.load("runs", key)
     if isinstance(cached, RunResult):
         _remember(cache, project_key, key)  # the run the next edit starts from
@@ -468,7 +484,7 @@ class Linter:
         self.full_rule_set = all(rule in self.rules for rule in rules
                                  if rule.check is not None and rule.enabled_by_default)
         self.per_file_ignores = [
-            (pathspec.GitIgnoreSpec.from_lines([pattern]), codes) for pattern, codes in config.per_file_ignores
+            (compile_patterns([pattern]), codes) for pattern, codes in config.per_file_ignores
         ]
 
     def _enabled(self, code: str, by_default: bool) -> bool:
@@ -561,23 +577,29 @@ class Linter:
                sources: Optional[Dict[str, object]], table: NameTable) -> RunResult:
         """Check each file's module (path, module name or "" without facts, TXL000, internal error),
         or take its outcome from `reuse`; what checking each read is packed with `table`."""
-        run = RunResult(files=len(files))
+        run = RunResult(files=len(files) if report_paths is None else len(report_paths))
         self._add_file_errors(run, [(path, parse_error, error) for path, _, parse_error, error in files], report_paths)
         state = ProjectState({}, project.call_graph(), (False, False, frozenset()))
         for path, name, parse_error, _ in files:
             index = project.index_entry(name) if name and project.tracking else None
             state_file = FileState("", name, index, parse_error)
             state.files[path] = state_file
-            if not name or (report_paths is not None and path not in report_paths):
+            if not name:
                 continue
+            reported = report_paths is None or path in report_paths
             if path in reuse:
+                # Kept for a file not reported too: a later run that reports it starts from it.
                 outcome, reads = reuse[path].outcome, reuse[path].reads
+            elif not reported:
+                continue
             else:
                 reads = set()
                 with project.track(reads) if project.tracking else nullcontext():
                     outcome = self._check_module(project, project.modules[name], (sources or {}).get(path))
                 reads = table.pack(project.expand(reads)) if project.tracking else b""
             state_file.outcome, state_file.reads = outcome, reads
+            if not reported:
+                continue
             run.findings.extend(outcome.findings)
             run.suppressed.extend(outcome.suppressed)
             run.suppression_reasons.update(outcome.suppression_reasons)

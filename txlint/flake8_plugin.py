@@ -4,21 +4,21 @@ txlint's analysis is whole-program (a helper in one file changes findings in ano
 flake8 hands a plugin one file at a time. So the plugin analyses a whole project once per
 process and reports, for each file flake8 checks, the findings that fall in it:
 
-- `flake8 PATH ...`: the files txlint would check for those paths, analysed once in flake8's
-  main process when it reads its options, before it forks its workers (which inherit the
-  result), with txlint's own parallel parsing and cache. The findings are those of
-  `txlint check PATH ...`, at the same positions.
-- `flake8 --stdin-display-name FILE -` (how editors send an unsaved buffer): the project
-  around FILE (the files of its `[tool.txlint]` root), with FILE's text taken from the buffer;
-  rules run only for FILE, the rest of the project informs them (helpers, callers). A FILE that
-  the configuration excludes gets no diagnostics, as with `txlint check --force-exclude`.
+- `flake8 PATH ...`: the projects those paths belong to, analysed once in flake8's main process
+  when it reads its options, before it forks its workers (which inherit the result), with
+  txlint's own parallel parsing and cache (txlint.session, as `txlint check PATH ...`). The
+  findings are those `txlint check .` gives in each file, at the same positions.
+- `flake8 --stdin-display-name FILE -` (how editors send an unsaved buffer): the project FILE
+  belongs to, with FILE's text taken from the buffer; rules run only for FILE, the rest of the
+  project informs them (helpers, callers). A FILE that the configuration excludes gets no
+  diagnostics, as with `txlint check --force-exclude`.
 
-The configuration is the same `[tool.txlint]`, read once per process; a configuration error is
-reported as a diagnostic on line 1 rather than a traceback.
+The configuration is the same `[tool.txlint]`, found from the files; a configuration error is
+reported as a diagnostic on line 1 rather than a traceback, and so is an internal error of
+txlint's (on the file it names, or the first file reported), never dropped.
 """
 
 import os
-from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 from txlint import __version__
@@ -27,77 +27,62 @@ _Diagnostic = Tuple[int, int, str, type]
 
 
 class _Analysis:
-    """The findings of one txlint run, by resolved file path, or the error that stopped it."""
+    """The findings of one txlint run, by resolved file path, and its internal errors by the
+    reported file they name, or the error that stopped the run. An internal error about the
+    project as a whole, or about a file not reported, is shown on the first reported file."""
 
-    def __init__(self, findings: Sequence = (), error: str = ""):
+    def __init__(self, result=None, reported: Sequence[str] = (), error: str = ""):
         self.by_file: Dict[str, list] = {}
-        for finding in findings:
-            self.by_file.setdefault(os.path.realpath(finding.path), []).append(finding)
+        self.internal_errors: Dict[str, List[str]] = {}
         self.error = error
+        resolved = sorted(os.path.realpath(path) for path in reported)
+        self.first_file = resolved[0] if resolved else ""
+        if result is None:
+            return
+        for finding in result.findings:
+            self.by_file.setdefault(os.path.realpath(finding.path), []).append(finding)
+        for message in result.internal_errors:
+            named = _named_file(message)
+            self.internal_errors.setdefault(named if named in resolved else self.first_file, []).append(message)
 
     def for_file(self, filename: str) -> list:
         return self.by_file.get(os.path.realpath(filename), [])
 
+    def errors_for_file(self, filename: str) -> List[str]:
+        return self.internal_errors.get(os.path.realpath(filename), [])
 
-def _linter(config_start: Optional[Path] = None):
-    from txlint.cache import Cache
-    from txlint.config import load_config
-    from txlint.engine import Linter
-    from txlint.rules import all_rules
 
-    rules = all_rules()
-    config = load_config(None, tuple(rule.code for rule in rules), cwd=config_start)
-    return Linter(config, rules), Cache(config.root)
+def _named_file(message: str) -> str:
+    """The resolved path of the file an internal error names, "" when it names none."""
+    for word in message.replace(":", " ").split():
+        if word.endswith(".py") and os.path.isfile(word):
+            return os.path.realpath(word)
+    return ""
 
 
 def analyse_paths(paths: Sequence[str], jobs: int) -> _Analysis:
     """What `txlint check PATH ...` reports, for flake8 given the same paths."""
-    from txlint.discovery import discover
-    from txlint.engine import check_files
     from txlint.errors import UsageError
+    from txlint.session import Options, check_paths, plan_paths
 
+    options = Options(jobs=jobs)
     try:
-        linter, cache = _linter()
-        result = check_files(discover(paths, linter.config), linter, jobs=jobs, cache=cache)
+        projects = plan_paths(paths, options)
+        result = check_paths(paths, options, projects=projects)
     except UsageError as error:
         return _Analysis(error=str(error))
-    return _Analysis(result.findings)
-
-
-def _project_start(path: Path) -> Path:
-    """Where the buffer's project is found: the nearest pyproject.toml above the file; without
-    one, the working directory (the editor's workspace) if the file is inside it."""
-    from txlint.config import find_pyproject
-
-    directory = path.resolve().parent
-    if find_pyproject(directory) is None and Path.cwd().resolve() in (directory, *directory.parents):
-        return Path.cwd()
-    return directory
+    return _Analysis(result, [str(path) for project in projects for path in project.reported])
 
 
 def analyse_buffer(filename: str, text: str) -> _Analysis:
     """The findings in `filename`, whose current text is `text`, analysed within its project."""
-    from txlint.cache import file_key
-    from txlint.discovery import FileFilter, discover, display_path, module_name
-    from txlint.engine import SourceFile, check_sources, load_source
     from txlint.errors import UsageError
+    from txlint.session import Options, check_buffer
 
-    path = Path(filename)
     try:
-        linter, cache = _linter(_project_start(path))
-        if FileFilter(linter.config).excluded(path, is_dir=False):
-            return _Analysis()
-        files = discover([linter.config.root], linter.config)
+        return _Analysis(check_buffer(filename, text, Options(jobs=1)), [filename])
     except UsageError as error:
         return _Analysis(error=str(error))
-    target = os.path.realpath(filename)
-    sources: List[SourceFile] = [load_source(file) for file in files if os.path.realpath(file) != target]
-    edited = load_source(path) if path.is_file() else SourceFile(display_path(path), *module_name(path))
-    edited.data, edited.read_error = text.encode("utf-8", "surrogateescape"), None
-    edited.key = file_key(edited.shown, edited.module, edited.data)
-    sources.append(edited)
-    result = check_sources(sources, linter, jobs=1, cache=cache, report_paths={edited.shown})
-    return _Analysis(result.findings)
 
 
 def _txlint_selected(options) -> bool:
@@ -150,5 +135,7 @@ class Plugin:
         if analysis.error:
             yield 1, 0, f"TXL000 txlint cannot run: {analysis.error}", type(self)
             return
+        for message in analysis.errors_for_file(self.filename):
+            yield 1, 0, f"TXL000 txlint failed: {message}", type(self)
         for finding in analysis.for_file(self.filename):
             yield finding.line, finding.column - 1, f"{finding.code} {finding.message}", type(self)

@@ -202,6 +202,29 @@ class Project:
         roots = set().union(*(entry.import_roots for entry in (*self._index.values(), *self._given_index.values())))
         self._uses_orm = bool(roots & _ORM_ROOTS)
         self.writes_only_raw_sql = not self._uses_orm and bool(roots & _DRIVER_ROOTS)
+        # Every dotted prefix of a module name (`app`, `app.models`): the packages, namespace
+        # packages included, that an import can name. Fixed for a run and its incremental
+        # successors (another set of files is a full run), so it is not tracked.
+        self._module_prefixes = {name[:end] for name in self.order
+                                 for end in (*(i for i, c in enumerate(name) if c == "."), len(name))}
+
+    def _as_project_names_it(self, imported: str, module: ModuleFacts) -> str:
+        """An import as the project names it. A folder that is not a package is on `sys.path`
+        when its scripts run (a script's own folder, a Django project's next to manage.py): an
+        import its modules make of a name the project has no top-level module for is looked for
+        beside them first (`import helpers` in scripts/job.py is scripts.helpers)."""
+        top = imported.partition(".")[0]
+        if top in self._module_prefixes:
+            return imported
+        package = module.module.split(".")
+        if not module.path.endswith("__init__.py"):
+            package.pop()
+        while package:
+            prefix = ".".join(package)
+            if f"{prefix}.{top}" in self._module_prefixes:
+                return f"{prefix}.{imported}"
+            package.pop()
+        return imported
 
     def add(self, module: ModuleFacts) -> None:
         position = self._position.get(module.module, len(self._position))
@@ -488,7 +511,7 @@ class Project:
             return self.class_value(qualname)
         imported = module.imports.get(name)
         if imported is not None:
-            return self.resolve_qualname(imported, depth)
+            return self.resolve_qualname(self._as_project_names_it(imported, module), depth)
         if name in _BUILTINS:
             return Value("qname", name=f"builtins.{name}")
         return None
