@@ -9,11 +9,13 @@ from pathlib import Path
 REPOSITORY = Path(__file__).resolve().parent.parent
 
 
-def run_txlint(*args, cwd=None, env=None):
-    """Run the installed txlint command line; returns (exit code, stdout, stderr)."""
+def run_txlint(*args, cwd=None, env=None, timeout=None):
+    """Run the installed txlint command line; returns (exit code, stdout, stderr). `timeout`
+    (seconds) turns a run that would hang into a test failure."""
     environment = {**os.environ, "NO_COLOR": "1", **(env or {})}
     completed = subprocess.run(
         [sys.executable, "-m", "txlint", *args], cwd=cwd, capture_output=True, text=True, env=environment,
+        timeout=timeout,
     )
     return completed.returncode, completed.stdout, completed.stderr
 

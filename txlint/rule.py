@@ -9,6 +9,7 @@ import pathspec
 
 from txlint.config import Config
 from txlint.facts import Context, Event, Range
+from txlint.patterns import compile_patterns
 from txlint.values import AUTOCOMMIT, IMPLICIT
 
 if TYPE_CHECKING:  # rules are loaded on every run, the project model only when one is checked
@@ -88,7 +89,7 @@ class RuleContext:
             return False
         spec = _SPECS.get(patterns)
         if spec is None:
-            spec = _SPECS[patterns] = pathspec.GitIgnoreSpec.from_lines(patterns)
+            spec = _SPECS[patterns] = compile_patterns(patterns)
         relative = os.path.relpath(os.path.abspath(self.unit.module.path), self.config.root).replace(os.sep, "/")
         return spec.match_file(relative)
 
