@@ -32,12 +32,12 @@ _ALL_LINES = None  # an untracked file: every line is new
 Changes = Dict[str, Optional[Set[int]]]
 
 _OLDEST_GIT = (2, 24)  # the first with --end-of-options
-# Set for every git command: configuration that would change the shape of the diff read. The
-# user's other configuration still applies (safe.directory, for one, can be needed to run at all).
-_PINNED_CONFIG = ("core.quotePath=false", "core.pager=cat", "color.ui=never", "diff.noprefix=false",
-                  "diff.mnemonicPrefix=false", "diff.relative=false", "diff.interHunkContext=0")
-# The same as options, where git has one, and the rest of the fixed shape: options win over any
-# configuration or attribute (`-diff`, `binary`, `diff=driver`).
+# Set for every git command: configuration that changes how names are written (diff.relative has
+# no option before git 2.28; the prefixes are also given as options below). The user's other
+# configuration still applies: safe.directory, for one, can be needed to run at all.
+_PINNED_CONFIG = ("core.quotePath=false", "diff.relative=false", "diff.noprefix=false", "diff.mnemonicPrefix=false")
+# The fixed shape of the diff: options win over any configuration or attribute (`-diff`, `binary`,
+# `diff=driver`), and --no-pager and --no-color make pager and colour settings moot.
 _DIFF_SHAPE = ("--no-color", "--no-ext-diff", "--no-textconv", "--text", "--no-renames", "--submodule=short",
                "--src-prefix=a/", "--dst-prefix=b/", "--inter-hunk-context=0", "--unified=0")
 # GIT_DIFF_OPTS overrides even an explicit --unified; GIT_EXTERNAL_DIFF names a command to run.
