@@ -2,7 +2,7 @@
 
 import ast
 import re
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple
 
 from txlint.facts import (
     UNKNOWN,
@@ -18,32 +18,53 @@ from txlint.facts import (
     TryBlock,
     WithItem,
 )
-from txlint.walk import Walker
+from txlint.walk import Walker, children
 
 _MAX_REF_DEPTH = 12
+_MAX_REF_HEIGHT = 48
 _CONSTANTS = {True: "True", False: "False", None: "None"}
 
 
 def dotted(node: ast.expr) -> Optional[str]:
-    if type(node) is ast.Name:
-        return node.id
-    if type(node) is ast.Attribute:
-        base = dotted(node.value)
-        return f"{base}.{node.attr}" if base else None
-    return None
+    """`a.b.c` as text (None for anything but names and attributes), however long."""
+    attributes = []
+    while type(node) is ast.Attribute:
+        attributes.append(node.attr)
+        node = node.value
+    if type(node) is not ast.Name:
+        return None
+    return ".".join([node.id, *reversed(attributes)])
 
 
-# Refs of the nodes of the module being extracted, by id: a call's ref contains the refs of the
-# calls inside it, which are visited (and asked for) first. Cleared for every module.
-_REF_CACHE: Dict[int, Ref] = {}
+# Refs of the nodes of the module being extracted, by id, with their heights (how deeply their
+# tuples nest): a call's ref contains the refs of the calls inside it, which are visited (and asked
+# for) first. `_HEIGHTS` holds the heights by the id of the ref, for the refs in `_REF_CACHE` (which
+# keeps them alive, so no other object has their id). Both are cleared for every module.
+_REF_CACHE: Dict[int, Tuple[Ref, int]] = {}
+_HEIGHTS: Dict[int, int] = {}
 
 
 def to_ref(node: ast.expr, depth: int = 0) -> Ref:
-    """The ref of an expression (see txlint.facts)."""
+    """The ref of an expression (see txlint.facts). A cached ref is reused inside another only
+    while the whole stays under _MAX_REF_HEIGHT: a chain of 200 method calls, each call's ref
+    holding the one before, would otherwise nest 400 deep, and every hash of it (each memo key)
+    and every reader of it would walk all of it."""
     cached = _REF_CACHE.get(id(node))
+    if cached is not None and depth + cached[1] <= _MAX_REF_HEIGHT:
+        return cached[0]
+    ref = _build_ref(node, depth)
     if cached is None:
-        cached = _REF_CACHE[id(node)] = _build_ref(node, depth)
-    return cached
+        height = _HEIGHTS[id(ref)] = _height(ref)
+        _REF_CACHE[id(node)] = (ref, height)
+    return ref
+
+
+def _height(ref: tuple) -> int:
+    """How deeply the tuples of a ref nest, taking the heights of the refs inside it that are known."""
+    known = _HEIGHTS.get(id(ref))
+    if known is not None:
+        return known
+    return 1 + max([_height(part) for part in ref if type(part) is tuple], default=0)
 
 
 def _constant_ref(value) -> Ref:
@@ -192,30 +213,21 @@ def _filled(template: Ref, field: "re.Pattern", args: tuple, named: dict, fallba
     return ("concat", tuple(merged)) if merged else ("str", "")
 
 
-class _Finder(Walker):
-    """Does a subtree hold a node the test accepts (not looking into nested functions or classes)?"""
-
-    def __init__(self, test):
-        super().__init__()
-        self.test = test
-        self.found = False
-
-    def walk(self, node) -> None:
-        if self.found or type(node) in _NESTED_SCOPES:
-            return
-        if self.test(node):
-            self.found = True
-            return
-        super().walk(node)
-
-
 _NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 
 
 def _contains(nodes, test) -> bool:
-    finder = _Finder(test)
-    finder.walk_all(nodes)
-    return finder.found
+    """Does a subtree hold a node the test accepts (not looking into nested functions or classes)?
+    Searched with a stack of its own: the subtree may be deeper than Python's recursion limit."""
+    pending = list(nodes)
+    while pending:
+        node = pending.pop()
+        if not isinstance(node, ast.AST) or type(node) in _NESTED_SCOPES:
+            continue
+        if test(node):
+            return True
+        pending.extend(children(node))
+    return False
 
 
 def _uses_modulo(node: ast.expr) -> bool:
@@ -295,16 +307,16 @@ class _Extractor(Walker):
             base = base[: len(base) - (level - 1)]
         return ".".join(part for part in (*base, name) if part)
 
-    def _walk_in(self, stack: list, entry, nodes) -> None:
+    @staticmethod
+    def _walk_in(stack: list, entry, nodes) -> Iterator:
+        """The nodes, walked with `entry` on `stack` (a handler yields from this)."""
         stack.append(entry)
-        try:
-            self.walk_all(nodes)
-        finally:
-            stack.pop()
+        yield from nodes
+        stack.pop()
 
-    def _walk_decorators(self, decorators) -> None:
+    def _walk_decorators(self, decorators) -> Iterator:
         self.decorator_depth += 1
-        self.walk_all(decorators)
+        yield from decorators
         self.decorator_depth -= 1
 
     # -- imports -------------------------------------------------------------------------------
@@ -331,11 +343,11 @@ class _Extractor(Walker):
             return self.class_stack[-1]
         return None
 
-    def visit_ClassDef(self, node: ast.ClassDef) -> None:
-        self._walk_decorators(node.decorator_list)
+    def visit_ClassDef(self, node: ast.ClassDef) -> Iterator:
+        yield from self._walk_decorators(node.decorator_list)
         if self._current_class() is not None and node.name == "Meta":
             self.class_kinds.append("meta")
-            self.walk_all(node.body)
+            yield from node.body
             self.class_kinds.pop()
             return
         qualname = f"{self.qual_stack[-1]}.{node.name}"
@@ -350,18 +362,18 @@ class _Extractor(Walker):
             decorators=[to_ref(decorator) for decorator in node.decorator_list],
         )
         self.classes[qualname] = facts
-        self.walk_all(node.bases)
-        self.walk_all(node.keywords)
+        yield from node.bases
+        yield from node.keywords
         self.class_kinds.append("class")
         self.class_stack.append(facts)
         self.qual_stack.append(qualname)
-        self.walk_all(node.body)
+        yield from node.body
         self.qual_stack.pop()
         self.class_stack.pop()
         self.class_kinds.pop()
 
-    def visit_FunctionDef(self, node) -> None:
-        self._walk_decorators(node.decorator_list)
+    def visit_FunctionDef(self, node) -> Iterator:
+        yield from self._walk_decorators(node.decorator_list)
         owner = self._current_class()
         parent = self.qual_stack[-1]
         in_function = not owner and len(self.units) > 1
@@ -386,10 +398,10 @@ class _Extractor(Walker):
         unit = _Unit(facts)
         self._bind_parameters(node, facts, unit, owner)
         # Defaults and annotations run when the function is defined: not the body's calls.
-        self._walk_decorators([node.args, node.returns])
+        yield from self._walk_decorators([node.args, node.returns])
         self.units.append(unit)
         self.qual_stack.append(qualname)
-        self.walk_all(node.body)
+        yield from node.body
         self.qual_stack.pop()
         self.units.pop()
         facts.modulo_ifs = tuple(unit.modulo_ifs)
@@ -414,10 +426,10 @@ class _Extractor(Walker):
             else:
                 unit.bind(param.arg, ("param", param.arg, annotation, default_ref))
 
-    def visit_Lambda(self, node: ast.Lambda) -> None:
+    def visit_Lambda(self, node: ast.Lambda) -> Iterator:
         self.unit.lambda_depth += 1
-        self.walk(node.args)
-        self.walk(node.body)
+        yield node.args
+        yield node.body
         self.unit.lambda_depth -= 1
 
     # -- bindings ------------------------------------------------------------------------------
@@ -442,43 +454,43 @@ class _Extractor(Walker):
                 if facts is not None:
                     facts.self_attributes.setdefault(target.attr, []).append((ref, self.unit.facts.qualname))
 
-    def visit_Assign(self, node: ast.Assign) -> None:
+    def visit_Assign(self, node: ast.Assign) -> Iterator:
         ref = to_ref(node.value)
         for target in node.targets:
             self._bind_target(target, ref)
-            self.walk(target)
-        self.walk(node.value)
+            yield target
+        yield node.value
 
-    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> Iterator:
         value = to_ref(node.value) if node.value is not None else None
         self._bind_target(node.target, ("annotated", to_ref(node.annotation), value))
-        self.walk_all([node.target, node.annotation, node.value])
+        yield from [node.target, node.annotation, node.value]
 
-    def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
+    def visit_NamedExpr(self, node: ast.NamedExpr) -> Iterator:
         self._bind_target(node.target, to_ref(node.value))
-        self.walk(node.value)
+        yield node.value
 
-    def visit_Return(self, node: ast.Return) -> None:
+    def visit_Return(self, node: ast.Return) -> Iterator:
         if node.value is not None:
             self.unit.bind("<return>", to_ref(node.value))
-            self.walk(node.value)
+            yield node.value
 
-    def visit_Yield(self, node: ast.Yield) -> None:
+    def visit_Yield(self, node: ast.Yield) -> Iterator:
         self.unit.facts.yield_contexts.append(self.unit.context())
         if node.value is not None:
             self.unit.bind("<return>", to_ref(node.value))
-        self.walk(node.value)
+        yield node.value
 
-    def visit_YieldFrom(self, node: ast.YieldFrom) -> None:
+    def visit_YieldFrom(self, node: ast.YieldFrom) -> Iterator:
         self.unit.facts.yield_contexts.append(self.unit.context())
-        self.walk(node.value)
+        yield node.value
 
     # -- structure -----------------------------------------------------------------------------
-    def visit_With(self, node) -> None:
+    def visit_With(self, node) -> Iterator:
         unit = self.unit
         opened = 0
         for item in node.items:
-            self.walk(item.context_expr)  # evaluated outside the scope it opens
+            yield item.context_expr  # evaluated outside the scope it opens
             target = item.optional_vars.id if type(item.optional_vars) is ast.Name else None
             with_id = len(unit.facts.withs) + 1
             with_item = WithItem(to_ref(item.context_expr), type(node) is ast.AsyncWith, target, (0, 0, 0, 0))
@@ -489,7 +501,7 @@ class _Extractor(Walker):
                 self._bind_target(item.optional_vars, UNKNOWN)
             unit.scopes.append(with_id)  # each item is a scope for the items after it and the body
             opened += 1
-        self.walk_all(node.body)
+        yield from node.body
         del unit.scopes[-opened:]
 
     visit_AsyncWith = visit_With
@@ -499,22 +511,22 @@ class _Extractor(Walker):
         self.unit.facts.loops[loop_id] = Loop(kind, iterable, self.columns.range(anchor))
         return loop_id
 
-    def visit_For(self, node) -> None:
+    def visit_For(self, node) -> Iterator:
         iterable = to_ref(node.iter)
         self._bind_target(node.target, ("iter", iterable))
         loop_id = self._new_loop("for", iterable, node)
-        self.walk_all([node.target, node.iter])
-        self._walk_in(self.unit.loops, loop_id, node.body)
-        self.walk_all(node.orelse)
+        yield from [node.target, node.iter]
+        yield from self._walk_in(self.unit.loops, loop_id, node.body)
+        yield from node.orelse
 
     visit_AsyncFor = visit_For
 
-    def visit_While(self, node: ast.While) -> None:
+    def visit_While(self, node: ast.While) -> Iterator:
         loop_id = self._new_loop("while", UNKNOWN, node)
-        self._walk_in(self.unit.loops, loop_id, [node.test, *node.body])
-        self.walk_all(node.orelse)
+        yield from self._walk_in(self.unit.loops, loop_id, [node.test, *node.body])
+        yield from node.orelse
 
-    def _visit_comprehension(self, node, results) -> None:
+    def _visit_comprehension(self, node, results) -> Iterator:
         """Walked in source order (results, first iterable, then each `for`'s conditions and
         the later iterables), each part with the loops it runs inside."""
         loops = self.unit.loops
@@ -524,12 +536,12 @@ class _Extractor(Walker):
             self._bind_target(clause.target, ("iter", iterable))
             loop_ids.append(self._new_loop("comprehension", iterable, node))
         loops.extend(loop_ids)
-        self.walk_all(results)
+        yield from results
         del loops[-len(loop_ids):]
         for index, clause in enumerate(node.generators):
-            self.walk(clause.iter)  # the first iterable runs before the loop starts
+            yield clause.iter  # the first iterable runs before the loop starts
             loops.append(loop_ids[index])
-            self.walk_all(clause.ifs)
+            yield from clause.ifs
         del loops[-len(loop_ids):]
 
     def visit_ListComp(self, node) -> None:
@@ -546,7 +558,7 @@ class _Extractor(Walker):
         self.blocks += 1
         return self.blocks
 
-    def visit_If(self, node: ast.If) -> None:
+    def visit_If(self, node: ast.If) -> Iterator:
         unit = self.unit
         block = self._block_id()
         if _uses_modulo(node.test):
@@ -555,45 +567,45 @@ class _Extractor(Walker):
             unit.facts.terminating_arms.add((block, "body"))
         if _terminates(node.orelse):
             unit.facts.terminating_arms.add((block, "else"))
-        self.walk(node.test)
-        self._walk_in(unit.branches, (block, "body"), node.body)
+        yield node.test
+        yield from self._walk_in(unit.branches, (block, "body"), node.body)
         if node.orelse:
-            self._walk_in(unit.branches, (block, "else"), node.orelse)
+            yield from self._walk_in(unit.branches, (block, "else"), node.orelse)
 
-    def visit_match_case(self, node) -> None:
-        self._walk_in(self.unit.branches, (self._block_id(), "case"), [node.guard, *node.body])
+    def visit_match_case(self, node) -> Iterator:
+        yield from self._walk_in(self.unit.branches, (self._block_id(), "case"), [node.guard, *node.body])
 
-    def visit_Try(self, node) -> None:
+    def visit_Try(self, node) -> Iterator:
         unit = self.unit
         block = self._block_id()
         unit.facts.trys[block] = TryBlock(
             handlers_reraise=tuple(_contains(handler.body, _is_raise) for handler in node.handlers),
             has_finally=bool(node.finalbody),
         )
-        self._walk_in(unit.trys, (block, "body"), node.body)
+        yield from self._walk_in(unit.trys, (block, "body"), node.body)
         for handler in node.handlers:
             if handler.name is not None:
                 unit.bind(handler.name, UNKNOWN)
-            self.walk(handler.type)
-            self._walk_in(unit.trys, (block, "except"), handler.body)
+            yield handler.type
+            yield from self._walk_in(unit.trys, (block, "except"), handler.body)
         if node.orelse:
-            self._walk_in(unit.trys, (block, "else"), node.orelse)
+            yield from self._walk_in(unit.trys, (block, "else"), node.orelse)
         if node.finalbody:
-            self._walk_in(unit.trys, (block, "finally"), node.finalbody)
+            yield from self._walk_in(unit.trys, (block, "finally"), node.finalbody)
 
     visit_TryStar = visit_Try
 
     # -- events --------------------------------------------------------------------------------
-    def visit_IfExp(self, node: ast.IfExp) -> None:
-        self.walk_all([node.body, node.test, node.orelse])  # source order
+    def visit_IfExp(self, node: ast.IfExp) -> Iterator:
+        yield from [node.body, node.test, node.orelse]  # source order
 
-    def visit_Dict(self, node: ast.Dict) -> None:
+    def visit_Dict(self, node: ast.Dict) -> Iterator:
         for key, value in zip(node.keys, node.values):  # each key before its value, as Python runs them
-            self.walk(key)  # None for `**mapping`
-            self.walk(value)
+            yield key  # None for `**mapping`
+            yield value
 
-    def visit_Call(self, node: ast.Call) -> None:
-        self.walk_children(node)  # arguments run before the call
+    def visit_Call(self, node: ast.Call) -> Iterator:
+        yield from children(node)  # arguments run before the call
         if self.decorator_depth:
             return
         ref = to_ref(node)
@@ -615,10 +627,12 @@ def extract(module: ast.Module, text: str, source_lines: List[str], path: str, m
             is_package: bool) -> ModuleFacts:
     extractor = _Extractor(module_name, is_package, source_lines)
     _REF_CACHE.clear()
+    _HEIGHTS.clear()
     try:
         extractor.walk_all(module.body)
     finally:
         _REF_CACHE.clear()
+        _HEIGHTS.clear()
     extractor.functions[module_name].modulo_ifs = tuple(extractor.units[0].modulo_ifs)
     return ModuleFacts(
         path=path,
