@@ -1,9 +1,13 @@
+import json
 import os
 from pathlib import Path
 
 import pytest
 
-from helpers import run_txlint, write_tree
+from helpers import REPOSITORY, run_txlint, write_tree
+
+# The official schema lives outside the repository (it must not be vendored): ../shared/schemas.
+SARIF_SCHEMA = REPOSITORY.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
 
 
 @pytest.fixture
@@ -21,6 +25,19 @@ def tree(tmp_path):
 
 def _in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def sarif_schema():
+    """The official SARIF 2.1.0 schema: a test that validates against it is skipped without it,
+    except in CI, where it must be there."""
+    if not SARIF_SCHEMA.is_file():
+        reason = (f"the official SARIF 2.1.0 schema is absent: expected it at {SARIF_SCHEMA} "
+                  "(../shared/schemas/sarif-schema-2.1.0.json relative to the repository; it is not vendored)")
+        if _in_ci():
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
 
 
 def _needs_db(item) -> bool:

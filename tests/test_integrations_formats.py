@@ -5,13 +5,9 @@ import json
 from xml.etree import ElementTree
 
 import jsonschema
-import pytest
 
 from examples import MULTI_TABLE
-from helpers import REPOSITORY
 
-# The official schema lives outside the repository (it must not be vendored): ../shared/schemas.
-SARIF_SCHEMA = REPOSITORY.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
 SUPPRESSED = MULTI_TABLE.replace(
     "    Invoice.objects.create(order=order)",
     "    Invoice.objects.create(order=order)  # txlint: ignore[TXL101] -- the caller is atomic")
@@ -28,13 +24,6 @@ def backfill():
 
 def _project(tree):
     return tree({"app/services.py": MULTI_TABLE, "app/other.py": SUPPRESSED.replace("place_order", "other_order")})
-
-
-def _sarif_schema():
-    if not SARIF_SCHEMA.is_file():
-        pytest.fail(f"the official SARIF 2.1.0 schema is absent: expected it at {SARIF_SCHEMA} "
-                    "(../shared/schemas/sarif-schema-2.1.0.json relative to the repository; it is not vendored)")
-    return json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
 
 
 def test_github_annotations(txlint, tree):
@@ -56,12 +45,11 @@ def test_github_escaping():
                    "::100%25 wrong%0D%0Asecond: a, b\n")
 
 
-def test_sarif_is_valid_with_catalogue_locations_and_suppressions(txlint, tree):
-    schema = _sarif_schema()
+def test_sarif_is_valid_with_catalogue_locations_and_suppressions(txlint, tree, sarif_schema):
     root = _project(tree)
     _, out, _ = txlint("check", "--format", "sarif", cwd=root)
     document = json.loads(out)
-    jsonschema.Draft4Validator(schema).validate(document)
+    jsonschema.Draft4Validator(sarif_schema).validate(document)
     run = document["runs"][0]
     rules = run["tool"]["driver"]["rules"]
     assert [rule["id"] for rule in rules][:4] == ["TXL000", "TXL001", "TXL002", "TXL101"]
@@ -87,14 +75,13 @@ def test_sarif_is_valid_with_catalogue_locations_and_suppressions(txlint, tree):
     assert moved_live[0]["locations"][0]["physicalLocation"]["region"]["startLine"] == 17
 
 
-def test_sarif_with_no_findings_and_odd_paths_is_valid(txlint, tree):
-    schema = _sarif_schema()
+def test_sarif_with_no_findings_and_odd_paths_is_valid(txlint, tree, sarif_schema):
     root = tree({"clean.py": "x = 1\n", "with space/mod.py": MULTI_TABLE})
     document = json.loads(txlint("check", "--format", "sarif", "clean.py", cwd=root)[1])
-    jsonschema.Draft4Validator(schema).validate(document)
+    jsonschema.Draft4Validator(sarif_schema).validate(document)
     assert document["runs"][0]["results"] == []
     document = json.loads(txlint("check", "--format", "sarif", cwd=root)[1])
-    jsonschema.Draft4Validator(schema).validate(document)
+    jsonschema.Draft4Validator(sarif_schema).validate(document)
     uri = document["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
     assert uri == "with%20space/mod.py"
 
