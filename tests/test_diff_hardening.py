@@ -41,8 +41,10 @@ def test_a_revision_that_looks_like_an_option_never_reaches_git(txlint, tree, op
     assert not target.exists()
 
 
-def test_an_empty_revision_is_refused(tree, monkeypatch):
-    monkeypatch.chdir(_repository(tree, {"app/services.py": MULTI_TABLE}))
+def test_an_empty_revision_is_refused(txlint, tree, monkeypatch):
+    root = _repository(tree, {"app/services.py": MULTI_TABLE})
+    assert "needs a revision" in _usage_error(txlint("check", "--diff", "", cwd=root))
+    monkeypatch.chdir(root)
     with pytest.raises(UsageError, match="--diff needs a revision"):
         changed_lines("")
 

@@ -74,9 +74,9 @@ def _check(args) -> int:
     if args.baseline or args.write_baseline:
         from txlint.baseline import apply_baseline, read_baseline, write_baseline
     baseline = read_baseline(args.baseline) if args.baseline else None
-    if args.diff:
+    if args.diff is not None:
         from txlint.gitdiff import changed_lines, in_changed_code
-    changes = changed_lines(args.diff) if args.diff else None
+    changes = changed_lines(args.diff) if args.diff is not None else None
     result = check_paths(args.paths, options, rules, projects)
     reported = [path for project in projects for path in project.reported]
     if not reported:
