@@ -25,7 +25,8 @@ import toolchain
 from report import print_report
 
 HERE = Path(__file__).resolve().parent
-TXLINT_ROWS = ["txlint cold", "txlint warm", "txlint 1 comment edited", "txlint 1 function added"]
+TXLINT_ROWS = ["txlint cold", "txlint warm", "txlint 1 comment edited", "txlint 1 function added",
+               "txlint 1 staged file"]
 TOOL_NAMES = ["libcst parse", *TXLINT_ROWS, "flake8", "flake8 --select TXL", "ruff", "fixit", "semgrep (1 rule)"]
 VERSIONS = [(".venv-txlint", "txlint"), (".venv-txlint", "libcst"), (".venv", "fixit"), (".venv", "flake8"),
             (".venv", "ruff"), (".venv-semgrep", "semgrep")]
@@ -34,7 +35,7 @@ VERSIONS = [(".venv-txlint", "txlint"), (".venv-txlint", "libcst"), (".venv", "f
 def parse_arguments(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="bench/run.py", description=__doc__.split("\n\n")[0],
-        epilog="tools: " + ", ".join(TOOL_NAMES) + " (also accepted: txlint = its four rows, flake8-txl, semgrep)")
+        epilog="tools: " + ", ".join(TOOL_NAMES) + " (also accepted: txlint = its five rows, flake8-txl, semgrep)")
     parser.add_argument("--corpus", action="append", choices=sorted(corpora.PINNED),
                         help="a corpus to measure; repeatable (default: all)")
     parser.add_argument("--tools", help="comma-separated tool names (default: all); the libcst parse floor always runs")

@@ -200,6 +200,11 @@ def tools_for(corpus: Corpus, jobs: int, setup_problems: Dict[str, str]) -> "tup
              read=_txlint_json, slow_once=False),
         Tool("txlint 1 function added", check, txlint_problem, setup=state.edit_code, teardown=state.restore,
              read=_txlint_json, slow_once=False),
+        # What the pre-commit hook runs after that edit: the edited file alone named, the whole
+        # project analysed (the other files' facts from the cache), only the file reported.
+        Tool("txlint 1 staged file", [str(own / "txlint"), "check", "--force-exclude", "--exit-zero", "--jobs", j,
+                                      "--format", "json", pick_file_to_edit(corpus).relative_to(corpus.root).as_posix()],
+             txlint_problem, setup=state.edit_code, teardown=state.restore, read=_txlint_json, slow_once=False),
         Tool("flake8", [str(peers / "flake8"), "-j", j, "--exit-zero", target], setup_problems.get(".venv"),
              read=_lines(r"^\S+:\d+:\d+: ")),
         # flake8 runs pycodestyle and pyflakes here too (it runs every plugin whatever --select says):
