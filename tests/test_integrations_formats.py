@@ -66,7 +66,7 @@ def test_sarif_is_valid_with_catalogue_locations_and_suppressions(txlint, tree, 
     assert location["physicalLocation"]["artifactLocation"]["uri"] == "app/services.py"
     assert location["physicalLocation"]["region"] == {"startLine": 14, "startColumn": 5, "endLine": 14,
                                                       "endColumn": 40}
-    assert location["logicalLocations"][0]["fullyQualifiedName"] == "services.place_order"
+    assert location["logicalLocations"][0]["fullyQualifiedName"] == "app.services.place_order"
     # Fingerprints are stable when unrelated edits move the line.
     (root / "app" / "services.py").write_text("# a new comment\n\nimport os\n" + MULTI_TABLE)
     moved = json.loads(txlint("check", "--format", "sarif", cwd=root)[1])["runs"][0]["results"]

@@ -513,6 +513,10 @@ class Linter:
         try:
             project = Project([result.facts for result in results if result.facts is not None], self.config,
                               tracking=tracking, pack=table.pack if tracking else None)
+            # The call graph before any rule: built inside a rule's question, it would see the values
+            # that question is still working out as unknown, and what a rule finds would depend on
+            # which function happened to be checked first (and differ between full and incremental runs).
+            project.call_graph()
         except Exception as error:  # without the project model no rule can run; say so, never a traceback
             run = RunResult(files=len(results))
             self._add_file_errors(run, [(result.path, result.parse_error, result.internal_error) for result in results],
@@ -520,10 +524,6 @@ class Linter:
             run.internal_errors.append(internal_error("resolving the project", error))
             run.findings.sort(key=Finding.sort_key)
             return run
-        # The call graph before any rule: built inside a rule's question, it would see the values
-        # that question is still working out as unknown, and what a rule finds would depend on
-        # which function happened to be checked first (and differ between full and incremental runs).
-        project.call_graph()
         files = [(result.path, result.facts.module if result.facts is not None else "", result.parse_error,
                   result.internal_error) for result in results]
         return self._check(project, files, {}, report_paths, sources, table)
