@@ -27,7 +27,7 @@ def _hazard_found(document):
 _USES_X = MULTI_TABLE + "\n\ndef uses_x():\n    x.save()\n    Order.objects.create(total=1)\n" \
                         "    Invoice.objects.create(order=None)\n"
 
-IMPORTS = {
+PROJECTS = {
     "import-cycle": {
         "app/a.py": "from app.b import x\n",
         "app/b.py": "from app.a import x\n",
@@ -67,10 +67,15 @@ IMPORTS = {
                         + f"def f{_DEPTH}():\n    return None\n",
         "app/good.py": "from app.chain import f0 as x\n" + _USES_X.replace("x.save()", "x().save()"),
     },
+    "callers-up-a-chain": {  # is uses_x always called inside a transaction? ask its 500 callers
+        "app/callers.py": "from app.good import uses_x as f0\n" + "".join(
+            f"\n\ndef f{index}():\n    f{index - 1}()\n" for index in range(1, _DEPTH)),
+        "app/good.py": "x = None\n" + _USES_X,
+    },
 }
 
 
-@pytest.mark.parametrize("files", IMPORTS.values(), ids=IMPORTS.keys())
+@pytest.mark.parametrize("files", PROJECTS.values(), ids=PROJECTS.keys())
 def test_resolution_ends_and_the_hazard_is_found(txlint, tree, files):
     document = _check(txlint, tree({"app/__init__.py": "", **files}))
     assert _hazard_found(document)
@@ -119,3 +124,16 @@ def test_a_write_at_the_end_of_a_method_chain_is_found(txlint, tree):
                                  "Invoice.objects" + ".filter(total=1)" * 8 + ".update(total=2)")
     document = _check(txlint, tree({"app/__init__.py": "", "app/good.py": source}))
     assert _hazard_found(document)
+
+
+def test_a_failure_building_the_call_graph_is_an_internal_error(monkeypatch):
+    """The call graph is built inside the run's error handling: a bug there is reported, not a traceback."""
+    from txlint.engine import InternalError, lint_sources
+    from txlint.project import Project
+
+    def fail(project):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(Project, "call_graph", fail)
+    with pytest.raises(InternalError, match="internal error while resolving the project: RecursionError"):
+        lint_sources({"app/good.py": MULTI_TABLE})

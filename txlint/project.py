@@ -17,6 +17,13 @@ from txlint.frameworks import Registry
 from txlint.values import AUTOCOMMIT, CallView, EffectSpec, Outcome, Value
 
 _MAX_DEPTH = 24
+# How many values may be worked out inside one another (the stack of `_in_progress`). Values
+# that do not depend on the depth they are asked at (a class, whether a function runs in a
+# transaction) start again from depth 0, so _MAX_DEPTH alone does not bound the stack: a class
+# hierarchy 110 deep, or 500 helpers each called only by the next, would nest 110 or 500 deep.
+# Each value takes at most a few Python frames, so this bound stays well inside Python's default
+# recursion limit (1000) wherever the project is asked from.
+_MAX_NESTING = 80
 _NO_CUT = 1 << 30
 _CUT_ALL = -1
 _MAX_CALL_DEPTH = 5
@@ -370,7 +377,11 @@ class Project:
             return None  # a cycle (x = f(x)): no information
         # _enter, _begin, _leave and _end inlined: this is the model's hottest path.
         in_progress = self._in_progress
-        position = in_progress[key] = len(in_progress)
+        position = len(in_progress)
+        if position >= _MAX_NESTING:
+            self._cut = _CUT_ALL  # too deep to work out: unknown, and no value it is part of is kept
+            return None
+        in_progress[key] = position
         saved_cut, self._cut = self._cut, _NO_CUT
         saved_room, self._room = self._room, _MAX_DEPTH - depth
         outer = self._reads
@@ -552,11 +563,38 @@ class Project:
             module = self.modules.get(".".join(parts[:index]))
             if module is None:
                 continue
-            value = self._resolve_name(parts[index], self.module_unit(module), depth + 1)
+            value = self._name_in_module(parts[index], module, depth + 1)
             for attribute in parts[index + 1:]:
                 value = self.attribute(value, attribute, depth + 1)
             return value
         return Value("qname", name=qualname)
+
+    def _name_in_module(self, name: str, module: ModuleFacts, depth: int) -> Optional[Value]:
+        """A name as a project module defines or imports it. Imports can go round (`a.py: from b
+        import x`, `b.py: from a import x`, a package importing a submodule that is not in the
+        project), so a name asked for again while it is resolved is unknown, a cut like any other
+        cycle (see `_cut`); and a chain of re-exports counts against the depth limit like the
+        steps of any other value, so it ends in unknown past _MAX_DEPTH."""
+        if depth > _MAX_DEPTH:
+            self._room = min(self._room, _MAX_DEPTH - depth)
+            return None
+        key = ("import", module.module, name)
+        in_progress = self._in_progress
+        if key in in_progress:
+            self._cut_at(key)
+            return None
+        position = len(in_progress)
+        if position >= _MAX_NESTING:
+            self._cut = _CUT_ALL
+            return None
+        in_progress[key] = position
+        saved_cut, self._cut = self._cut, _NO_CUT
+        try:
+            return self._resolve_name(name, self.module_unit(module), depth)
+        finally:
+            del in_progress[key]
+            cut = self._cut
+            self._cut = min(saved_cut, cut if cut < position else _NO_CUT)
 
     def attribute(self, base: Optional[Value], name: str, depth: int = 0) -> Optional[Value]:
         if base is None:
@@ -651,6 +689,9 @@ class Project:
             return memo[key]
         if (table, key) in self._in_progress:
             self._cut_at((table, key))
+            return in_progress
+        if len(self._in_progress) >= _MAX_NESTING:
+            self._cut = _CUT_ALL  # too deep to work out (see `evaluate`)
             return in_progress
         value, kept = self._work_out(table, key, compute)
         if kept:
