@@ -1,6 +1,7 @@
 """Which files a run lints: command-line paths filtered by include/exclude and .gitignore."""
 
 import os
+import stat
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, List, NamedTuple, Optional, Tuple
@@ -185,9 +186,7 @@ def discover(paths: Iterable[str], config: Config, force_exclude: bool = False) 
     found: List[Path] = []
     for name in paths:
         path = Path(name)
-        if not path.exists():
-            raise UsageError(f"no such file or directory: {name}")
-        if path.is_file():
+        if _is_named_file(path, name):
             # A file named on the command line is linted even if excluded, unless --force-exclude.
             if not (force_exclude and file_filter.excluded(path, is_dir=False)):
                 found.append(path)
@@ -218,12 +217,14 @@ def _walk(top: Path, file_filter: FileFilter, configured: bool, named: NamedDire
         try:
             with os.scandir(directory) as entries:
                 listed = [(entry.name, _is_directory(entry)) for entry in entries]
-        except OSError:  # unreadable: skipped, as os.walk does
-            continue
+        except OSError as error:
+            if directory == str(top):  # the directory named: linting nothing would pass for a clean result
+                raise UsageError(f"cannot read directory {top}: {error.strerror or error}") from None
+            continue  # unreadable below it: skipped, as os.walk does
         for name, is_directory in listed:
             child = place.child(name)
             if is_directory is None:
-                continue  # a link to a directory
+                continue  # a link to a directory, or a FIFO, socket or device
             if is_directory:
                 if not file_filter.place_excluded(child, True, configured, named, name):
                     pending.append((os.path.join(directory, name), child,
@@ -235,13 +236,34 @@ def _walk(top: Path, file_filter: FileFilter, configured: bool, named: NamedDire
 
 
 def _is_directory(entry: os.DirEntry) -> Optional[bool]:
-    """True for a directory, None for a link to one (not followed), False for anything else."""
+    """True for a directory; False for a file to read: a regular file, or a link to anything but a
+    directory (reading it reports what it points to: a dangling link, `/dev/zero`); None for what is
+    skipped: a link to a directory (not followed), and a FIFO, socket or device, which git does not
+    track either. From the directory listing alone, but for links."""
     try:
-        if not entry.is_dir():
-            return False
+        if entry.is_dir():
+            return None if entry.is_symlink() else True
+        return False if entry.is_symlink() or entry.is_file(follow_symlinks=False) else None
     except OSError:
         return False
-    return None if entry.is_symlink() else True
+
+
+def _is_named_file(path: Path, name: str) -> bool:
+    """Is a path named on the command line a file (a regular one, or a link to one), else a
+    directory? Anything else is a usage error: linting nothing would pass for a clean result."""
+    try:
+        mode = os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        raise UsageError(f"no such file or directory: {name}") from None
+    except OSError as error:
+        raise UsageError(f"cannot read {name}: {error.strerror or error}") from None
+    except ValueError:  # a NUL in the name
+        raise UsageError(f"not a valid path: {name!r}") from None
+    if stat.S_ISREG(mode):
+        return True
+    if stat.S_ISDIR(mode):
+        return False
+    raise UsageError(f"not a regular file or directory: {name}")
 
 
 def display_path(path: Path) -> str:

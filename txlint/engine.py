@@ -8,19 +8,21 @@ import math
 import os
 import pickle
 import re
+import signal
 import stat
 import sys
 import warnings
 from array import array
+from collections import deque
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Callable, Deque, Dict, List, Optional, Sequence, Set, Tuple
 
 from txlint.cache import Cache, file_key, run_key
 from txlint.config import Config
 from txlint.discovery import display_path, module_name
-from txlint.errors import internal_error
+from txlint.errors import InternalErrorMessage, internal_error
 from txlint.facts import ModuleFacts, changed_names
 from txlint.findings import Finding
 from txlint.patterns import compile_patterns
@@ -454,8 +456,8 @@ def read_file(path: Path) -> FileResult:
 
 
 def _parse_all(sources: List[SourceFile], jobs: int, cache: Optional[Cache]) -> List[FileResult]:
-    """Facts for each source, in order, stored in the cache; in `jobs` processes, one file per
-    task, largest first. A worker stores what it parsed itself and hands it over pickled once."""
+    """Facts for each source, in order, stored in the cache; in `jobs` processes, largest file
+    first. A worker stores what it parsed itself and hands it over pickled once."""
     if jobs <= 1 or len(sources) < 2:
         results = [facts_from_file(source) for source in sources]
         for source, result in zip(sources, results):
@@ -463,24 +465,138 @@ def _parse_all(sources: List[SourceFile], jobs: int, cache: Optional[Cache]) -> 
                 cache.store("facts", source.key, result)
         return results
     order = sorted(range(len(sources)), key=lambda index: -len(sources[index].data or b""))
-    results: List[Optional[FileResult]] = [None] * len(sources)
-    import multiprocessing
-
-    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
-    with context.Pool(min(jobs, len(sources))) as pool:
-        tasks = [(index, sources[index], cache) for index in order]
-        for index, pickled in pool.imap_unordered(_parse_indexed, tasks):
-            results[index] = pickle.loads(pickled)
-    return results
+    return _ParseWorkers(sources, cache, min(jobs, len(sources))).parse(order)
 
 
-def _parse_indexed(task: Tuple[int, SourceFile, Optional[Cache]]) -> Tuple[int, bytes]:
-    index, source, cache = task
-    result = facts_from_file(source)
+class _ParseWorkers:
+    """Processes that parse sources, each given indexes on a pipe (forked, a worker has the sources
+    already) and answering with each pickled result, in order. Unlike multiprocessing.Pool, which
+    waits forever for a task whose worker was killed, a worker's death is seen at once: the file it
+    was parsing fails with an internal error, its other task goes to a new worker, the run goes on."""
+
+    TASKS_EACH = 2  # one being parsed, one waiting: a worker never idles while the parent unpickles
+
+    def __init__(self, sources: List[SourceFile], cache: Optional[Cache], count: int):
+        import multiprocessing
+
+        self.context = multiprocessing.get_context(
+            "fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+        self.sources, self.cache, self.count = sources, cache, count
+        self.waiting: Deque[int] = deque()
+        self.workers: Dict[object, Tuple[object, Deque[int]]] = {}  # pipe -> (process, indexes given)
+        self.results: List[Optional[FileResult]] = [None] * len(sources)
+
+    def parse(self, order: List[int]) -> List[FileResult]:
+        from multiprocessing.connection import wait
+
+        self.waiting.extend(order)
+        try:
+            while self.waiting and len(self.workers) < self.count and self._start():
+                pass
+            while True:
+                busy = [pipe for pipe, (_, given) in self.workers.items() if given]
+                if not busy:
+                    break
+                for pipe in wait(busy):
+                    self._receive(pipe)
+            while self.waiting:  # no worker could be started: parsed here, slower but whole
+                index = self.waiting.popleft()
+                self.results[index] = facts_from_file(self.sources[index])
+        except BaseException:
+            for process, _ in self.workers.values():
+                process.terminate()
+            raise
+        finally:
+            for pipe, (process, _) in self.workers.items():
+                try:
+                    pipe.send(None)  # (not a closed pipe: the workers forked later hold this end too)
+                except OSError:
+                    pass  # it is gone already
+                pipe.close()
+                process.join()
+        return self.results
+
+    def _start(self) -> bool:
+        parent_end, worker_end = self.context.Pipe()
+        process = self.context.Process(target=_parse_worker, args=(worker_end, self.sources, self.cache), daemon=True)
+        try:
+            process.start()
+        except OSError:  # no process to be had (a limit on processes or memory)
+            parent_end.close()
+            return False
+        finally:
+            worker_end.close()  # the worker's copy is the only one left: its death closes the pipe
+        self.workers[parent_end] = (process, deque())
+        self._feed(parent_end)
+        return True
+
+    def _feed(self, pipe) -> None:
+        given = self.workers[pipe][1]
+        while self.waiting and len(given) < self.TASKS_EACH:
+            index = self.waiting.popleft()
+            given.append(index)
+            try:
+                pipe.send(index)
+            except OSError:
+                return  # the worker is dead: its pipe's end says so to `_receive`
+
+    def _receive(self, pipe) -> None:
+        process, given = self.workers[pipe]
+        try:
+            pickled = pipe.recv_bytes()
+        except (EOFError, OSError):
+            del self.workers[pipe]
+            pipe.close()
+            process.join()
+            parsing = given.popleft()
+            shown = self.sources[parsing].shown
+            self.results[parsing] = FileResult(shown, internal_error=InternalErrorMessage(
+                f"internal error while parsing {shown}: a parse worker died ({_exit_reason(process.exitcode)})",
+                shown))
+            self.waiting.extendleft(reversed(given))
+            if self.waiting:
+                self._start()
+                for other in list(self.workers):
+                    self._feed(other)
+            return
+        self.results[given.popleft()] = pickle.loads(pickled)
+        self._feed(pipe)
+
+
+def _exit_reason(exitcode: Optional[int]) -> str:
+    if exitcode is not None and exitcode < 0:
+        number = -exitcode
+        if number == getattr(signal, "SIGKILL", None):
+            return f"killed by signal {number}, out of memory?"
+        try:
+            return f"killed by signal {number}, {signal.Signals(number).name}"
+        except ValueError:
+            return f"killed by signal {number}"
+    return f"exit status {exitcode}"
+
+
+def _parse_worker(pipe, sources: List[SourceFile], cache: Optional[Cache]) -> None:
+    """A parse worker: an index in, that source's pickled result out, until None (or the parent's end)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent, which ends its workers
+    while True:
+        try:
+            index = pipe.recv()
+        except EOFError:
+            return
+        if index is None:
+            return
+        pipe.send_bytes(_parse_pickled(sources[index], cache))
+
+
+def _parse_pickled(source: SourceFile, cache: Optional[Cache]) -> bytes:
+    try:
+        result = facts_from_file(source)
+    except Exception as error:  # a bug in txlint on one file: reported, and the worker goes on
+        result = FileResult(source.shown, internal_error=internal_error("parsing", error, source.shown))
     pickled = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
     if cache is not None and _cacheable(source, result):
         cache.store_pickled("facts", source.key, pickled)
-    return index, pickled
+    return pickled
 
 
 def _cacheable(source: SourceFile, result: FileResult) -> bool:
