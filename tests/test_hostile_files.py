@@ -307,6 +307,8 @@ NEWER = [
     ("def first[T = int](items: list[T]) -> T:\n    return items[0]\n", (3, 13), "type parameter defaults"),
     ("row = {'id': 1}\nlabel = f\"{row[\"id\"]}\"\n", (3, 12), "f-strings with nested quotes, backslashes or comments"),
     ("label = f\"{'\\n'.join(['a'])}\"\n", (3, 12), "f-strings with nested quotes, backslashes or comments"),
+    ("print(f'{' '.join(cmd)!r} failed '\n      f'with {code}')\n", (3, 12),  # reported at the last line
+     "f-strings with nested quotes, backslashes or comments"),
     ("try:\n    pass\nexcept ValueError, TypeError:\n    pass\n", (3, 14),
      "except with several exceptions without parentheses"),
     ("try:\n    pass\nexcept* ValueError:\n    pass\n", (3, 11), "except* for exception groups"),

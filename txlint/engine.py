@@ -278,6 +278,7 @@ _NEWER_SYNTAX = (
 )
 # Python 3.12 (PEP 701) lifted these f-string limits; older parsers name them in their messages.
 _PEP_701_MESSAGES = ("f-string expression part cannot include a backslash", "f-string expression part cannot include '#'")
+_F_STRING_LINES_BACK = 10
 _F_STRING_START = re.compile(r"(?<![\w'\"])(?:[fF][rR]?|[rR][fF])(?P<quote>['\"])")
 
 
@@ -286,8 +287,11 @@ def _newer_syntax(error: SyntaxError, text: str) -> Optional[Tuple[Tuple[int, in
     running = sys.version_info[:2]
     lines = split_lines(text)
     line = lines[error.lineno - 1] if error.lineno and 0 < error.lineno <= len(lines) else None
+    # Older parsers report an error in implicitly concatenated f-strings at the last one, so the
+    # lines just before count too (a nested quote there would have been an error of its own).
+    statement = lines[max(error.lineno - _F_STRING_LINES_BACK, 0):error.lineno] if line is not None else []
     if running < (3, 12) and (error.msg in _PEP_701_MESSAGES or (
-            error.msg.startswith("f-string") and line is not None and _nested_quote_in_f_string(line))):
+            error.msg.startswith("f-string") and any(map(_nested_quote_in_f_string, statement)))):
         return (3, 12), "f-strings with nested quotes, backslashes or comments"
     if line is None or not error.offset:
         return None
@@ -1027,9 +1031,8 @@ class Linter:
 
 def _source_lines(path: str, data: object) -> List[str]:
     if data is None:
-        try:
-            data = Path(path).read_bytes()
-        except OSError:
+        data, _ = read_source_bytes(Path(path))
+        if data is None:
             return []
     text = data if isinstance(data, str) else decode(data, path)[0]
     return split_lines(text) if text is not None else []
