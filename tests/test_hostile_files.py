@@ -179,7 +179,10 @@ def test_unreadable_paths_named_on_the_command_line(tree):
 # A parse worker that dies.
 
 def test_a_killed_parse_worker_fails_the_run_and_never_hangs(tree):
-    root = tree({"app/good.py": MULTI_TABLE, "app/poison.py": "x = 1\n", "app/other.py": MULTI_TABLE})
+    # poison.py is the largest, so parsed first, by the worker that was given a second file too:
+    # that file goes to the worker started in its place.
+    root = tree({"app/good.py": MULTI_TABLE, "app/poison.py": "x = 1\n" + "# padding\n" * 1000,
+                 "app/other.py": MULTI_TABLE})
     # The extraction is patched in this process only (the tree's code is never run); the forked
     # workers inherit the patch, and the one that parses poison.py dies as the OOM killer does it.
     script = textwrap.dedent("""
@@ -202,7 +205,7 @@ def test_a_killed_parse_worker_fails_the_run_and_never_hangs(tree):
     assert completed.returncode == 2
     assert completed.stderr == ("txlint: internal error while parsing app/poison.py: a parse worker died "
                                 "(killed by signal 9, out of memory?)\n")
-    found = _by_path(completed.stdout)  # the other files were parsed by a worker started in its place
+    found = _by_path(completed.stdout)
     assert found["app/good.py"]["code"] == found["app/other.py"]["code"] == "TXL101"
 
 
