@@ -209,6 +209,21 @@ def test_a_killed_parse_worker_fails_the_run_and_never_hangs(tree):
     assert found["app/good.py"]["code"] == found["app/other.py"]["code"] == "TXL101"
 
 
+def test_when_no_worker_can_be_started_the_run_parses_the_files_itself(monkeypatch):
+    from multiprocessing.process import BaseProcess
+
+    from txlint import engine
+
+    def no_process(self):
+        raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(BaseProcess, "start", no_process)
+    sources = [engine.SourceFile(f"app/m{index}.py", f"app.m{index}", False, f"x{index} = 1\n".encode())
+               for index in range(3)]
+    results = engine._parse_all(sources, jobs=2, cache=None)
+    assert [sorted(result.facts.functions) for result in results] == [["app.m0"], ["app.m1"], ["app.m2"]]
+
+
 # Decoding exactly as Python does.
 
 def _python_accepts(data: bytes) -> bool:

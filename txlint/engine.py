@@ -505,7 +505,7 @@ class _ParseWorkers:
                     self._receive(pipe)
             while self.waiting:  # no worker could be started: parsed here, slower but whole
                 index = self.waiting.popleft()
-                self.results[index] = facts_from_file(self.sources[index])
+                self.results[index] = pickle.loads(_parse_pickled(self.sources[index], self.cache))
         except BaseException:
             for process, _ in self.workers.values():
                 process.terminate()
