@@ -299,7 +299,8 @@ def test_a_codec_python_refuses_gives_pythons_own_reason(codec):
 
 def test_punycode_is_refused_with_the_codecs_reason():
     [finding] = lint_source(b"# coding: punycode\nx = 1\n", "app/module.py")
-    assert finding.message.startswith("cannot decode as punycode: ") and "Invalid extended code point" in finding.message
+    assert finding.message.startswith("cannot decode as punycode: ")
+    assert "Invalid extended code point" in finding.message
 
 
 def test_an_undecodable_byte_is_pointed_at_where_python_stops():

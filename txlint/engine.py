@@ -277,7 +277,8 @@ _NEWER_SYNTAX = (
     ((3, 14), "template strings", re.compile(r"(?<![\w'\"])(?:[tT][rR]?|[rR][tT])(?P<at>['\"])")),
 )
 # Python 3.12 (PEP 701) lifted these f-string limits; older parsers name them in their messages.
-_PEP_701_MESSAGES = ("f-string expression part cannot include a backslash", "f-string expression part cannot include '#'")
+_PEP_701_MESSAGES = ("f-string expression part cannot include a backslash",
+                     "f-string expression part cannot include '#'")
 _F_STRING_LINES_BACK = 10
 _F_STRING_START = re.compile(r"(?<![\w'\"])(?:[fF][rR]?|[rR][fF])(?P<quote>['\"])")
 
