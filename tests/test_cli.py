@@ -13,7 +13,7 @@ def test_findings_exit_1_and_text_format(txlint, tree):
     assert code == 1, err
     first = out.splitlines()[0]
     assert first.startswith("app/services.py:14:5: TXL101 writes to Order (line 13) and Invoice (line 14)")
-    assert out.splitlines()[-1] == "1 finding in 1 file"
+    assert out.splitlines()[-1] == "1 finding in 1 file checked"
     assert "\033[" not in out
 
 
@@ -21,7 +21,7 @@ def test_clean_exit_0(txlint, tree):
     root = tree({"app/services.py": CLEAN})
     code, out, _ = txlint("check", cwd=root)
     assert code == 0
-    assert out.strip() == "0 findings in 1 file"
+    assert out.strip() == "0 findings in 1 file checked"
 
 
 def test_exit_zero(txlint, tree):

@@ -109,11 +109,11 @@ def test_explicit_test_file_from_the_command_line(txlint, tree):
 
     root = tree({"tests/test_orders.py": MULTI_TABLE, "app/models.py": SOURCE})
     code, out, _ = txlint("check", cwd=root)
-    assert code == 0 and out.strip() == "0 findings in 1 file"
+    assert code == 0 and out.strip() == "0 findings in 1 file checked"
     code, out, _ = txlint("check", "tests/test_orders.py", cwd=root)
     assert code == 1 and out.startswith("tests/test_orders.py:14:5: TXL101 ")
     code, out, _ = txlint("check", "--force-exclude", "tests/test_orders.py", cwd=root)
-    assert code == 0 and out.strip() == "0 findings in 0 files"
+    assert code == 0 and out.strip() == "0 findings in 0 files checked"
 
 
 def test_configured_excludes_from_the_command_line(txlint, tree):

@@ -150,7 +150,7 @@ def test_text_shows_the_trees_control_characters_as_escapes(project, env):
     code, out, _ = _run(project, env=env)
     assert code == 1
     lines = _lines(out, "ascii" if env else "utf-8")
-    assert len(lines) == 2 * FINDINGS_PER_FILE + 1 and lines[-1] == f"{2 * FINDINGS_PER_FILE} findings in 2 files"
+    assert len(lines) == 2 * FINDINGS_PER_FILE + 1 and lines[-1] == f"{2 * FINDINGS_PER_FILE} findings in 2 files checked"
     evil = [line for line in lines if line.startswith(EVIL_SHOWN + ":")]
     assert len(evil) == FINDINGS_PER_FILE
     assert any(line.startswith("app/views.py:25:9: TXL201 raw SQL INSERT of `" + SQL_SHOWN + "`") for line in lines)

@@ -115,7 +115,7 @@ def test_parse_errors_in_text_output(txlint, tree):
     lines = out.splitlines()
     assert lines[0] == "app/good.py:14:5: TXL101 " + lines[0].split(" TXL101 ", 1)[1]
     assert lines[1].startswith("app/syntax.py:1:12: TXL000 cannot parse: ")
-    assert lines[-1] == "2 findings in 2 files (1 could not be parsed)"
+    assert lines[-1] == "2 findings in 2 files checked (1 could not be parsed)"
 
 
 def test_an_unreadable_file_is_a_finding(txlint, tree):

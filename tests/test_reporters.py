@@ -32,16 +32,16 @@ def test_text_lines_and_summary():
     assert lines == [
         "app/broken.py:3:12: TXL000 cannot parse: invalid syntax",
         "app/services.py:14:5: TXL101 writes to Order and Invoice commit separately",
-        "2 findings in 7 files (1 could not be parsed)",
+        "2 findings in 7 files checked (1 could not be parsed)",
     ]
     assert all(TEXT_LINE.match(line) for line in lines[:-1])
 
 
 @pytest.mark.parametrize("findings, files, summary", [
-    ([], 0, "0 findings in 0 files"),
-    ([], 1, "0 findings in 1 file"),
-    ([FINDING], 1, "1 finding in 1 file"),
-    ([FINDING, FINDING], 2, "2 findings in 2 files"),
+    ([], 0, "0 findings in 0 files checked"),
+    ([], 1, "0 findings in 1 file checked"),
+    ([FINDING], 1, "1 finding in 1 file checked"),
+    ([FINDING, FINDING], 2, "2 findings in 2 files checked"),
 ])
 def test_text_summary_counts(findings, files, summary):
     assert _text(RunResult(findings=list(findings), files=files)).splitlines()[-1] == summary

@@ -100,4 +100,4 @@ def test_the_text_summary_counts_suppressed_findings(txlint, tree):
     source = MULTI_TABLE.replace(REPORTED_LINE, f"{REPORTED_LINE}  # txlint: ignore[TXL101] -- caller is atomic")
     root = tree({"app/services.py": source})
     code, out, _ = txlint("check", cwd=root)
-    assert code == 0 and out.strip() == "0 findings in 1 file, 1 suppressed"
+    assert code == 0 and out.strip() == "0 findings in 1 file checked, 1 suppressed"

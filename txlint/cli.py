@@ -80,18 +80,17 @@ def _check(args) -> int:
     result = check_paths(args.paths, options, rules, projects)
     reported = [path for project in projects for path in project.reported]
     if not reported:
-        print("txlint: warning: no Python files found in the paths given; nothing was checked", file=sys.stderr)
+        stderr_line("txlint: warning: no Python files found in the paths given; nothing was checked")
     checked = [display_path(path) for path in reported] if args.baseline or args.write_baseline else []
     if args.write_baseline:
         count = write_baseline(args.write_baseline, result.findings, checked)
-        print(f"txlint: wrote {count} finding{'s' if count != 1 else ''} to the baseline {args.write_baseline}",
-              file=sys.stderr)
+        stderr_line(f"txlint: wrote {count} finding{'s' if count != 1 else ''} to the baseline {args.write_baseline}")
         return 0
     if baseline is not None:
         result.findings, fixed = apply_baseline(result.findings, baseline, args.baseline, checked)
         if fixed:
-            print(f"txlint: {fixed} baselined finding{'s are' if fixed != 1 else ' is'} fixed; "
-                  f"run with --write-baseline {args.baseline} to shrink the baseline", file=sys.stderr)
+            stderr_line(f"txlint: {fixed} baselined finding{'s are' if fixed != 1 else ' is'} fixed; "
+                        f"run with --write-baseline {args.baseline} to shrink the baseline")
     if changes is not None:
         result.findings = in_changed_code(result.findings, changes, result.function_ranges, result.calls)
     color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
@@ -161,7 +160,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         handler = {"check": _check, "explain": _explain, "rules": _rules}[args.command]
         return handler(args)
     except UsageError as error:
-        print(f"txlint: error: {error}", file=sys.stderr)
+        stderr_line(f"txlint: error: {error}")
         return 2
     except KeyboardInterrupt:
         print("txlint: interrupted", file=sys.stderr)

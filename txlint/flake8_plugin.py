@@ -42,7 +42,7 @@ class _Analysis:
         for finding in result.findings:
             self.by_file.setdefault(os.path.realpath(finding.path), []).append(finding)
         for message in result.internal_errors:
-            named = _named_file(message)
+            named = os.path.realpath(message.path) if getattr(message, "path", None) else ""
             self.internal_errors.setdefault(named if named in resolved else self.first_file, []).append(message)
 
     def for_file(self, filename: str) -> list:
@@ -50,14 +50,6 @@ class _Analysis:
 
     def errors_for_file(self, filename: str) -> List[str]:
         return self.internal_errors.get(os.path.realpath(filename), [])
-
-
-def _named_file(message: str) -> str:
-    """The resolved path of the file an internal error names, "" when it names none."""
-    for word in message.replace(":", " ").split():
-        if word.endswith(".py") and os.path.isfile(word):
-            return os.path.realpath(word)
-    return ""
 
 
 def analyse_paths(paths: Sequence[str], jobs: int) -> _Analysis:
@@ -124,6 +116,8 @@ class Plugin:
             cls._analysis = analyse_paths(paths, _jobs(options))
 
     def run(self) -> Iterator[_Diagnostic]:
+        from txlint.reporters.escape import visible
+
         if not self._selected:
             return
         if self._stdin:
@@ -132,10 +126,11 @@ class Plugin:
             if Plugin._analysis is None:  # parse_options was not called (flake8's legacy API, tests)
                 Plugin._analysis = analyse_paths(["."], 1)
             analysis = Plugin._analysis
+        # Messages hold names and text from the analysed code: escaped, they stay one diagnostic each.
         if analysis.error:
-            yield 1, 0, f"TXL000 txlint cannot run: {analysis.error}", type(self)
+            yield 1, 0, f"TXL000 txlint cannot run: {visible(analysis.error)}", type(self)
             return
         for message in analysis.errors_for_file(self.filename):
-            yield 1, 0, f"TXL000 txlint failed: {message}", type(self)
+            yield 1, 0, f"TXL000 txlint failed: {visible(message)}", type(self)
         for finding in analysis.for_file(self.filename):
-            yield finding.line, finding.column - 1, f"{finding.code} {finding.message}", type(self)
+            yield finding.line, finding.column - 1, f"{finding.code} {visible(finding.message)}", type(self)

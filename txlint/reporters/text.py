@@ -16,7 +16,7 @@ def render(result: RunResult, options) -> str:
         lines.append(f"{location} {code} {visible(finding.message)}")
     count = len(result.findings)
     noun = "finding" if count == 1 else "findings"
-    summary = f"{count} {noun} in {result.files} file{'s' if result.files != 1 else ''}"
+    summary = f"{count} {noun} in {result.files} file{'s' if result.files != 1 else ''} checked"
     if result.parse_errors:
         summary += f" ({result.parse_errors} could not be parsed)"
     if result.suppressed:
