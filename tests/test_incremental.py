@@ -672,7 +672,7 @@ def test_the_same_paths_seen_from_two_directories(tree, tmp_path, monkeypatch, r
     assert _same_as_uncached(rechecked)[:2] == (0, [])
     assert (tmp_path / ".txlint_cache").is_dir()
     monkeypatch.chdir(tmp_path / "b")
-    raw_sql = [("TXL201", "x.py", 10, "x.wipe")]
+    raw_sql = [("TXL201", "x.py", 10, "b.x.wipe")]
     assert _same_as_uncached(rechecked)[:2] == (1, raw_sql)  # the same files: the whole run's result
     _edit("y.py", "Y = 1", "# b\nY = 1")
     monkeypatch.chdir(tmp_path / "a")
