@@ -25,6 +25,7 @@ from txlint.discovery import display_path, module_name
 from txlint.errors import InternalErrorMessage, internal_error
 from txlint.facts import ModuleFacts, changed_names
 from txlint.findings import Finding
+from txlint.progress import Progress
 from txlint.patterns import compile_patterns
 from txlint.suppressions import ALL, NOQA_STYLE, TXLINT_STYLE, is_suppressed, parse_suppressions
 
@@ -460,17 +461,22 @@ def read_file(path: Path) -> FileResult:
     return facts_from_file(load_source(path))
 
 
-def _parse_all(sources: List[SourceFile], jobs: int, cache: Optional[Cache]) -> List[FileResult]:
+def _parse_all(sources: List[SourceFile], jobs: int, cache: Optional[Cache],
+               progress: Optional[Progress] = None) -> List[FileResult]:
     """Facts for each source, in order, stored in the cache; in `jobs` processes, largest file
     first. A worker stores what it parsed itself and hands it over pickled once."""
+    progress = progress or Progress()
+    progress.start(len(sources))
     if jobs <= 1 or len(sources) < 2:
-        results = [facts_from_file(source) for source in sources]
-        for source, result in zip(sources, results):
-            if _cacheable(source, result) and cache is not None:
-                cache.store("facts", source.key, result)
+        results = []
+        for source in sources:
+            results.append(facts_from_file(source))
+            if _cacheable(source, results[-1]) and cache is not None:
+                cache.store("facts", source.key, results[-1])
+            progress.parsed()
         return results
     order = sorted(range(len(sources)), key=lambda index: -len(sources[index].data or b""))
-    return _ParseWorkers(sources, cache, min(jobs, len(sources))).parse(order)
+    return _ParseWorkers(sources, cache, min(jobs, len(sources)), progress).parse(order)
 
 
 class _ParseWorkers:
@@ -481,12 +487,12 @@ class _ParseWorkers:
 
     TASKS_EACH = 2  # one being parsed, one waiting: a worker never idles while the parent unpickles
 
-    def __init__(self, sources: List[SourceFile], cache: Optional[Cache], count: int):
+    def __init__(self, sources: List[SourceFile], cache: Optional[Cache], count: int, progress: Progress):
         import multiprocessing
 
         self.context = multiprocessing.get_context(
             "fork" if "fork" in multiprocessing.get_all_start_methods() else None)
-        self.sources, self.cache, self.count = sources, cache, count
+        self.sources, self.cache, self.count, self.progress = sources, cache, count, progress
         self.waiting: Deque[int] = deque()
         self.workers: Dict[object, Tuple[object, Deque[int]]] = {}  # pipe -> (process, indexes given)
         self.results: List[Optional[FileResult]] = [None] * len(sources)
@@ -507,6 +513,7 @@ class _ParseWorkers:
             while self.waiting:  # no worker could be started: parsed here, slower but whole
                 index = self.waiting.popleft()
                 self.results[index] = pickle.loads(_parse_pickled(self.sources[index], self.cache))
+                self.progress.parsed()
         except BaseException:
             for process, _ in self.workers.values():
                 process.terminate()
@@ -558,6 +565,7 @@ class _ParseWorkers:
             self.results[parsing] = FileResult(shown, internal_error=InternalErrorMessage(
                 f"internal error while parsing {shown}: a parse worker died ({_exit_reason(process.exitcode)})",
                 shown))
+            self.progress.parsed()
             self.waiting.extendleft(reversed(given))
             if self.waiting:
                 self._start()
@@ -565,6 +573,7 @@ class _ParseWorkers:
                     self._feed(other)
             return
         self.results[given.popleft()] = pickle.loads(pickled)
+        self.progress.parsed()
         self._feed(pipe)
 
 
@@ -680,8 +689,12 @@ def check_sources(sources: List[SourceFile], linter: "Linter", jobs: int = 1, ca
     """Lint sources already read (an editor's unsaved buffer among them) as one project; with
     `report_paths`, the whole project is analysed but only those files' findings are reported."""
     _name_clashing_modules_by_path(sources, linter.config.root)
-    with _no_cycle_collection():
-        return _check_sources(sources, linter, jobs, cache, report_paths)
+    progress = Progress()
+    try:
+        with _no_cycle_collection():
+            return _check_sources(sources, linter, jobs, cache, report_paths, progress)
+    finally:
+        progress.close()
 
 
 def _name_clashing_modules_by_path(sources: List[SourceFile], root: str) -> None:
@@ -719,10 +732,10 @@ def _no_cycle_collection():
 
 
 def _check_sources(sources: List[SourceFile], linter: "Linter", jobs: int, cache: Optional[Cache],
-                   report_paths: Optional[Set[str]]) -> RunResult:
+                   report_paths: Optional[Set[str]], progress: Progress) -> RunResult:
     contents = {source.shown: source.data for source in sources}
     if cache is None:
-        return linter.run(_facts(sources, jobs, None), report_paths, contents)
+        return linter.run(_facts(sources, jobs, None, progress), report_paths, contents)
     key = _run_key(sources, linter, report_paths)
     project_key = _project_key(linter, [source.shown for source in sources])
     cached = cache.load("runs", key)
@@ -732,9 +745,10 @@ def _check_sources(sources: List[SourceFile], linter: "Linter", jobs: int, cache
     # The latest run over the same project, with other contents.
     latest = cache.load("latest", project_key)
     state = cache.load("states", latest[0]) if isinstance(latest, tuple) and latest else None
-    run = _check_changed(sources, state, linter, jobs, cache, report_paths) if isinstance(state, ProjectState) else None
+    run = (_check_changed(sources, state, linter, jobs, cache, report_paths, progress)
+           if isinstance(state, ProjectState) else None)
     if run is None:
-        run = linter.run(_facts(sources, jobs, cache), report_paths, contents, tracking=True)
+        run = linter.run(_facts(sources, jobs, cache, progress), report_paths, contents, tracking=True)
     if run.internal_errors:
         return run
     for source in sources:
@@ -761,8 +775,9 @@ def _remember(cache: Cache, project_key: str, run_key: str, latest: object = Non
     cache.store("latest", project_key, recent[:_STATES_KEPT])
 
 
-def _facts(sources: List[SourceFile], jobs: int, cache: Optional[Cache]) -> List[FileResult]:
-    """Each source's facts, from the cache or parsed (in parallel)."""
+def _facts(sources: List[SourceFile], jobs: int, cache: Optional[Cache], progress: Progress) -> List[FileResult]:
+    """Each source's facts, from the cache or parsed (in parallel), the files parsed shown on a
+    terminal when they are many."""
     results: List[Optional[FileResult]] = [None] * len(sources)
     missing = []
     for index, source in enumerate(sources):
@@ -771,13 +786,14 @@ def _facts(sources: List[SourceFile], jobs: int, cache: Optional[Cache]) -> List
             results[index] = hit
         else:
             missing.append(index)
-    for index, result in zip(missing, _parse_all([sources[index] for index in missing], jobs, cache)):
+    for index, result in zip(missing, _parse_all([sources[index] for index in missing], jobs, cache, progress)):
         results[index] = result
+    progress.resolving()
     return results
 
 
 def _check_changed(sources: List[SourceFile], state: ProjectState, linter: "Linter", jobs: int, cache: Cache,
-                   report_paths: Optional[Set[str]]) -> Optional[RunResult]:
+                   report_paths: Optional[Set[str]], progress: Progress) -> Optional[RunResult]:
     """The run over files of which a few changed since the run that left `state`: only the changed
     files are parsed, and only the modules whose check read something that changed are checked
     again. None when a full run is needed (other files, too many changed, facts gone from the cache)."""
@@ -802,7 +818,7 @@ def _check_changed(sources: List[SourceFile], state: ProjectState, linter: "Lint
         result = cache.load("facts", key) if key is not None else None
         return result.facts if isinstance(result, FileResult) else None
 
-    fresh = dict(zip((source.shown for source in changed), _facts(changed, jobs, cache)))
+    fresh = dict(zip((source.shown for source in changed), _facts(changed, jobs, cache, progress)))
     try:
         return linter.run_changed(state, fresh, before, load, report_paths,
                                   {source.shown: source.data for source in sources})
