@@ -1,6 +1,7 @@
 """The `ast` extractor keeps what the libcst one recorded (see the port in txlint/extract.py)."""
 
-from txlint.engine import facts_from_source, lint_sources
+from txlint.engine import lint_sources
+from txlint.parsing import facts_from_source
 
 MODELS = """\
 from django.db import models

@@ -88,7 +88,7 @@ def test_a_file_over_the_size_limit_is_a_parse_error(tree):
 
 
 def test_a_file_that_grows_after_its_size_was_taken_is_read_only_up_to_the_limit(tmp_path, monkeypatch):
-    from txlint import engine
+    from txlint import source
 
     path = tmp_path / "growing.py"
     path.write_bytes(b"x = 1\n" * 1000)
@@ -97,16 +97,16 @@ def test_a_file_that_grows_after_its_size_was_taken_is_read_only_up_to_the_limit
     def fstat_then_grow(descriptor):
         status = real_fstat(descriptor)
         with open(path, "ab") as handle:  # as a log another process appends to would
-            handle.write(b"#" * (engine.MAX_SOURCE_BYTES + 10))
+            handle.write(b"#" * (source.MAX_SOURCE_BYTES + 10))
         return status
 
     monkeypatch.setattr(os, "fstat", fstat_then_grow)
-    data, problem = engine.read_source_bytes(path)
+    data, problem = source.read_source_bytes(path)
     assert data is None and problem.startswith("file too large to analyse (")
 
 
 def test_a_file_replaced_by_a_fifo_after_discovery_is_not_read(tmp_path, monkeypatch):
-    from txlint import engine
+    from txlint import source
 
     path = tmp_path / "swapped.py"
     path.write_text("x = 1\n")
@@ -120,7 +120,7 @@ def test_a_file_replaced_by_a_fifo_after_discovery_is_not_read(tmp_path, monkeyp
         return status
 
     monkeypatch.setattr(os, "stat", stat_then_swap)
-    assert engine.read_source_bytes(path) == (None, "cannot read: not a regular file (a FIFO)")
+    assert source.read_source_bytes(path) == (None, "cannot read: not a regular file (a FIFO)")
 
 
 # Paths named on the command line that cannot be read.
@@ -187,17 +187,17 @@ def test_a_killed_parse_worker_fails_the_run_and_never_hangs(tree):
     # workers inherit the patch, and the one that parses poison.py dies as the OOM killer does it.
     script = textwrap.dedent("""
         import os, signal, sys
-        from txlint import engine
+        from txlint import parsing
         from txlint.cli import main
 
-        parse = engine.facts_from_file
+        parse = parsing.facts_from_file
 
         def killed_on_poison(source):
             if source.shown.endswith("poison.py"):
                 os.kill(os.getpid(), signal.SIGKILL)
             return parse(source)
 
-        engine.facts_from_file = killed_on_poison
+        parsing.facts_from_file = killed_on_poison
         sys.exit(main(["check", "--no-cache", "--jobs", "2", "--format", "json", "."]))
     """)
     completed = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True,
@@ -212,15 +212,16 @@ def test_a_killed_parse_worker_fails_the_run_and_never_hangs(tree):
 def test_when_no_worker_can_be_started_the_run_parses_the_files_itself(monkeypatch):
     from multiprocessing.process import BaseProcess
 
-    from txlint import engine
+    from txlint import parsing
+    from txlint.source import SourceFile
 
     def no_process(self):
         raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
 
     monkeypatch.setattr(BaseProcess, "start", no_process)
-    sources = [engine.SourceFile(f"app/m{index}.py", f"app.m{index}", False, f"x{index} = 1\n".encode())
+    sources = [SourceFile(f"app/m{index}.py", f"app.m{index}", False, f"x{index} = 1\n".encode())
                for index in range(3)]
-    results = engine._parse_all(sources, jobs=2, cache=None)
+    results = parsing.parse_all(sources, jobs=2, cache=None)
     assert [sorted(result.facts.functions) for result in results] == [["app.m0"], ["app.m1"], ["app.m2"]]
 
 

@@ -256,7 +256,8 @@ def _failing_run(tmp_path, monkeypatch, where):
     import txlint.extract
     import txlint.project
     from txlint.config import Config
-    from txlint.engine import Linter, read_file
+    from txlint.engine import Linter
+    from txlint.parsing import read_file
     from txlint.rule import Rule
     from txlint.rules import all_rules
 

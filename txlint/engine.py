@@ -1,53 +1,29 @@
-"""The engine: read and parse each file once, extract its facts, resolve the project, run the rules."""
+"""The engine: a project's files as one run, from the cache when it can, through the rules."""
 
-import ast
-import codecs
-import errno
 import gc
-import math
 import os
-import pickle
-import re
-import signal
-import stat
-import sys
-import warnings
 from array import array
-from collections import deque
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Deque, Dict, List, Optional, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from txlint.cache import Cache, file_key, run_key
 from txlint.config import Config
 from txlint.discovery import display_path, module_name
-from txlint.errors import InternalErrorMessage, internal_error
+from txlint.errors import internal_error
 from txlint.facts import ModuleFacts, changed_names
 from txlint.findings import Finding
-from txlint.progress import Progress
+from txlint.parsing import FileResult, facts_from_source, parse_all
 from txlint.patterns import compile_patterns
-from txlint.suppressions import ALL, NOQA_STYLE, TXLINT_STYLE, is_suppressed, parse_suppressions
+from txlint.progress import Progress
+from txlint.source import SourceFile, decode, load_source, read_source_bytes, split_lines
+from txlint.suppressions import ALL, NOQA_STYLE, TXLINT_STYLE, is_suppressed
 
 if TYPE_CHECKING:  # the model and the rules are imported when a run needs them: a cached run never does
     from txlint.project import CallGraph, ModuleIndex, Project
     from txlint.rule import Rule
 
-_CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
-_BLANK_OR_COMMENT = re.compile(rb"[ \t\f]*(?:#|$)")
-_BOM = b"\xef\xbb\xbf"
-_LINE_END = re.compile(rb"\r\n?|\n")
-_LINE_BREAK = re.compile(r"\r\n?|\n")
-
-
-@dataclass
-class FileResult:
-    """What one file gave: its facts, or a TXL000 finding."""
-
-    path: str
-    facts: Optional[ModuleFacts] = None
-    parse_error: Optional[Finding] = None
-    internal_error: Optional[str] = None  # txlint itself failed on this file (a bug, reported, never cached)
 
 
 @dataclass
@@ -132,489 +108,6 @@ class InternalError(RuntimeError):
 
 def _engine_finding(code: str, name: str, path: str, line: int, message: str) -> Finding:
     return Finding(code, name, path, line, 1, line, 1, "", message)
-
-
-def _parse_error(path: str, message: str, line: int = 1, column: int = 1) -> Finding:
-    return Finding("TXL000", "parse-error", path, line, column, line, column, "", message)
-
-
-def decode(data: bytes, path: str) -> Tuple[Optional[str], Optional[Finding]]:
-    """The source's text as Python reads it (the byte order mark and coding cookie rules of its
-    tokenizer, as `compile` applies them to a module's bytes), or a TXL000 finding."""
-    if b"\x00" in data:
-        offset = data.index(b"\x00")
-        line = data.count(b"\n", 0, offset) + 1
-        return None, _parse_error(path, "cannot parse: the file contains NUL bytes", line)
-    encoding, start, cookie_line, problem = _source_encoding(data)
-    if problem is not None:
-        return None, _parse_error(path, f"cannot decode: {problem}", cookie_line)
-    try:
-        codecs.lookup(encoding)
-    except LookupError:
-        return None, _parse_error(path, f"cannot decode: unknown encoding {encoding!r} in the coding cookie",
-                                  cookie_line)
-    try:
-        return data[start:].decode(encoding), None
-    except UnicodeDecodeError as error:
-        if encoding == "utf-8":
-            return _decode_utf8_as_python(data, start, path, error)
-        return None, _undecodable(data, start + error.start, encoding, error.reason, path)
-    except (LookupError, UnicodeError) as error:  # not a text encoding (rot13), or one that never decodes (undefined)
-        return None, _parse_error(path, f"cannot decode as {encoding}: {error}", cookie_line)
-
-
-def _source_encoding(data: bytes) -> Tuple[str, int, int, Optional[str]]:
-    """What Python's tokenizer decodes a source with: (encoding, bytes of byte order mark before the
-    text, the coding cookie's line, the problem Python reports). A cookie is read from the first
-    line, or from the second when the first is blank or a comment (PEP 263); "utf-8" and "latin-1"
-    are normalised as the tokenizer does, and a byte order mark allows only a UTF-8 cookie."""
-    start = len(_BOM) if data.startswith(_BOM) else 0
-    position = start
-    for number in (1, 2):
-        end = _LINE_END.search(data, position)
-        line = data[position:end.start() if end else len(data)]
-        match = _CODING.match(line)
-        if match:
-            encoding = _normal_encoding_name(match.group(1).decode("ascii"))
-            if start and encoding != "utf-8":
-                return encoding, start, number, f"encoding problem: {encoding} with BOM"
-            return encoding, start, number, None
-        if end is None or not _BLANK_OR_COMMENT.match(line):
-            break
-        position = end.end()
-    return "utf-8", start, 1, None
-
-
-def _normal_encoding_name(name: str) -> str:
-    """The tokenizer's own spelling of UTF-8 and Latin-1 (the first 12 characters, lower case, `_`
-    as `-`); any other name is kept as written."""
-    normal = name[:12].lower().replace("_", "-")
-    if normal == "utf-8" or normal.startswith("utf-8-"):
-        return "utf-8"
-    if normal in ("latin-1", "iso-8859-1", "iso-latin-1") or normal.startswith(
-            ("latin-1-", "iso-8859-1-", "iso-latin-1-")):
-        return "iso-8859-1"
-    return name
-
-
-def _decode_utf8_as_python(data: bytes, start: int, path: str,
-                           error: UnicodeDecodeError) -> Tuple[Optional[str], Optional[Finding]]:
-    """Python checks UTF-8 only where it makes a string or a name of the bytes, so undecodable
-    bytes in a comment are no error to it: Python itself is asked (on this rare path only), and
-    when it accepts the bytes, the text for lines and positions has U+FFFD in their place."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            compile(data, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
-    except SyntaxError as python_error:
-        if python_error.msg.startswith("(unicode error)"):
-            offset, reason = _first_undecodable(data, start, python_error.lineno, error)
-            return None, _undecodable(data, offset, "utf-8", reason, path)
-    except UnicodeDecodeError:  # (Python 3.13.0 raises it for some f-strings instead of a SyntaxError)
-        return None, _undecodable(data, start + error.start, "utf-8", error.reason, path)
-    except (ValueError, RecursionError, MemoryError):
-        pass  # reported by the parse of the text, as for any other file
-    return data[start:].decode("utf-8", "replace"), None
-
-
-def _first_undecodable(data: bytes, start: int, line: Optional[int],
-                       error: UnicodeDecodeError) -> Tuple[int, str]:
-    """The offset of the first undecodable byte on or after the line Python reports (earlier ones
-    are in comments), else of the first in the file, and why it does not decode."""
-    if line:
-        position = start
-        for _ in range(line - 1):
-            end = _LINE_END.search(data, position)
-            if end is None:
-                break
-            position = end.end()
-        try:
-            data[position:].decode("utf-8")
-        except UnicodeDecodeError as later:
-            return position + later.start, later.reason
-    return start + error.start, error.reason
-
-
-def _undecodable(data: bytes, offset: int, encoding: str, reason: str, path: str) -> Finding:
-    line = data.count(b"\n", 0, offset) + 1
-    column = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
-    return _parse_error(path, f"cannot decode as {encoding}: {reason} (byte 0x{data[offset]:02x})", line, column)
-
-
-def parse(text: str, path: str) -> Tuple[Optional[ast.Module], Optional[Finding]]:
-    """The module's syntax tree, or a TXL000 finding with Python's own message and position."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # invalid escapes and the like: another linter's business
-            return ast.parse(text, path), None
-    except SyntaxError as error:
-        line = error.lineno or 1
-        column = max(error.offset or 1, 1) if error.lineno else 1
-        newer = _newer_syntax(error, text)
-        if newer is not None:
-            (major, minor), feature = newer
-            running = f"{sys.version_info[0]}.{sys.version_info[1]}"
-            return None, _parse_error(path, (
-                f"cannot parse with Python {running}: this looks like Python {major}.{minor} syntax ({feature}); "
-                f"run txlint with Python {major}.{minor} or newer"), line, column)
-        return None, _parse_error(path, f"cannot parse: {error.msg}", line, column)
-    except (RecursionError, MemoryError, ValueError) as error:
-        return None, _parse_error(path, f"cannot parse: {type(error).__name__}: {error}")
-
-
-# Syntax that a newer Python added, recognised on the line of the error, and only when the error
-# is inside the construct (where Python 3.9 to 3.13 stop): (version, what it is, a pattern whose
-# group `at` starts the part the error must be in).
-_NEWER_SYNTAX = (
-    ((3, 10), "match statements", re.compile(r"^[ \t]*match[ \t]+(?P<at>\S.*:)[ \t]*(#.*)?$")),
-    ((3, 11), "except* for exception groups", re.compile(r"^[ \t]*except[ \t]*(?P<at>\*)")),
-    ((3, 12), "type aliases", re.compile(r"^[ \t]*type[ \t]+(?P<at>[A-Za-z_]\w*[ \t]*[=\[])")),
-    ((3, 13), "type parameter defaults",
-     re.compile(r"^[ \t]*(async[ \t]+)?(def|class)[ \t]+[A-Za-z_]\w*[ \t]*(?P<at>\[)[^\]]*=")),
-    ((3, 12), "type parameter lists",
-     re.compile(r"^[ \t]*(async[ \t]+)?(def|class)[ \t]+[A-Za-z_]\w*[ \t]*(?P<at>\[)")),
-    ((3, 14), "except with several exceptions without parentheses", re.compile(
-        r"^[ \t]*except[ \t]*(\*[ \t]*)?(?P<at>[A-Za-z_][\w.]*([ \t]*,[ \t]*([A-Za-z_]\w*\.)*[A-Z]\w*)+)[ \t]*:")),
-    ((3, 14), "template strings", re.compile(r"(?<![\w'\"])(?:[tT][rR]?|[rR][tT])(?P<at>['\"])")),
-)
-# Python 3.12 (PEP 701) lifted these f-string limits; older parsers name them in their messages.
-_PEP_701_MESSAGES = ("f-string expression part cannot include a backslash",
-                     "f-string expression part cannot include '#'")
-_F_STRING_LINES_BACK = 10
-_F_STRING_START = re.compile(r"(?<![\w'\"])(?:[fF][rR]?|[rR][fF])(?P<quote>['\"])")
-
-
-def _newer_syntax(error: SyntaxError, text: str) -> Optional[Tuple[Tuple[int, int], str]]:
-    """The newer Python and the feature a syntax error looks like, when sure; else None."""
-    running = sys.version_info[:2]
-    lines = split_lines(text)
-    line = lines[error.lineno - 1] if error.lineno and 0 < error.lineno <= len(lines) else None
-    # Older parsers report an error in implicitly concatenated f-strings at the last one, so the
-    # lines just before count too (a nested quote there would have been an error of its own).
-    statement = lines[max(error.lineno - _F_STRING_LINES_BACK, 0):error.lineno] if line is not None else []
-    if running < (3, 12) and (error.msg in _PEP_701_MESSAGES or (
-            error.msg.startswith("f-string") and any(map(_nested_quote_in_f_string, statement)))):
-        return (3, 12), "f-strings with nested quotes, backslashes or comments"
-    if line is None or not error.offset:
-        return None
-    for version, feature, pattern in _NEWER_SYNTAX:
-        if running >= version:
-            continue
-        for match in pattern.finditer(line):
-            if match.start("at") <= error.offset - 1 < match.end("at") and (
-                    version != (3, 10) or _case_follows(lines, error.lineno)):
-                return version, feature
-    return None
-
-
-def _case_follows(lines: List[str], line_number: int) -> bool:
-    """Is the next line with code after a `match ...:` line a `case`?"""
-    for line in lines[line_number:]:
-        code = line.strip()
-        if code and not code.startswith("#"):
-            return re.match(r"case\b", code) is not None
-    return False
-
-
-def _nested_quote_in_f_string(line: str) -> bool:
-    """Does the line hold a complete f-string whose replacement field holds a string in the
-    f-string's own quote (`f"{row["id"]}"`), which only Python 3.12 and newer parse?"""
-    for start in _F_STRING_START.finditer(line):
-        quote = start.group("quote")
-        if not line.startswith(quote * 3, start.start("quote")) and _closes_with_own_quote_inside(
-                line, start.end(), quote):
-            return True
-    return False
-
-
-def _closes_with_own_quote_inside(line: str, position: int, quote: str) -> bool:
-    """Read as Python 3.12 reads an f-string (strings in a replacement field may use any quote),
-    does the f-string from `position` end on this line, and did a field hold a string in `quote`?"""
-    depth, own_quote_inside = 0, False
-    while position < len(line):
-        character = line[position]
-        if depth == 0 and (character == "\\" or line.startswith(("{{", "}}"), position)):
-            position += 2  # an escaped character or brace of the literal part
-        elif depth > 0 and character in "'\"":
-            end = line.find(character, position + 1)
-            if end < 0:
-                return False
-            own_quote_inside = own_quote_inside or character == quote
-            position = end + 1
-        elif character == quote:
-            return own_quote_inside
-        else:
-            depth += 1 if character == "{" else -1 if character == "}" and depth else 0
-            position += 1
-    return False
-
-
-def split_lines(text: str) -> List[str]:
-    """The source's lines as Python numbers them (str.splitlines also breaks at form feeds)."""
-    lines = _LINE_BREAK.split(text)
-    if lines[-1] == "":
-        lines.pop()
-    return lines
-
-
-def facts_from_source(text: str, path: str, module: str, is_package: bool = False) -> FileResult:
-    from txlint.extract import extract
-
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    tree, problem = parse(text, path)
-    if problem is not None:
-        return FileResult(path, parse_error=problem)
-    lines = split_lines(text)
-    try:
-        facts = extract(tree, text, lines, path, module, is_package)
-    except Exception as error:  # a bug in txlint on one file must not end the run
-        return FileResult(path, internal_error=internal_error("extracting facts from", error, path))
-    facts.suppressions, facts.suppression_reasons, facts.suppression_styles = parse_suppressions(lines)
-    return FileResult(path, facts=facts)
-
-
-@dataclass
-class SourceFile:
-    """A file's bytes and names, read once; `key` identifies its facts in the cache."""
-
-    shown: str
-    module: str
-    is_package: bool
-    data: Optional[bytes] = None
-    read_error: Optional[Finding] = None
-    key: str = ""
-
-
-def load_source(path: Path, names: Optional[Tuple[str, str, bool]] = None) -> SourceFile:
-    """The file's bytes and key; `names`: its path as shown, module name and package flag, if known."""
-    shown, name, is_package = names or (display_path(path), *module_name(path))
-    data, problem = read_source_bytes(path)
-    if problem is not None:
-        return SourceFile(shown, name, is_package, read_error=_parse_error(shown, problem))
-    return SourceFile(shown, name, is_package, data, key=file_key(shown, name, data))
-
-
-MAX_SOURCE_BYTES = 10 * 1024 * 1024  # far above any hand-written module; keeps a run's memory bounded
-_MIB = 1024 * 1024
-# Opening never waits (a FIFO without a writer) nor makes a terminal the controlling one.
-_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
-_FILE_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
-               (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
-
-
-def read_source_bytes(path: Path) -> Tuple[Optional[bytes], Optional[str]]:
-    """A regular file's bytes (a link to one is followed), at most MAX_SOURCE_BYTES of them, or why
-    not. Anything else (a FIFO, a device, a link to `/dev/zero` or `/proc/self/fd/0`) is never
-    opened; the open descriptor is checked again, so a file swapped for one after that check is not
-    read either."""
-    try:
-        problem = _not_a_source(os.stat(path))
-        if problem is not None:
-            return None, problem
-        descriptor = os.open(path, _OPEN_FLAGS)
-    except OSError as error:
-        return None, f"cannot read: {error.strerror or error}"
-    with open(descriptor, "rb") as handle:
-        try:
-            status = os.fstat(descriptor)
-            problem = _not_a_source(status)
-            if problem is not None:
-                return None, problem
-            data = _read_at_most(handle, status.st_size + 1)  # one byte more shows a file that grew since
-            if len(data) > status.st_size:  # or one whose size the system does not know (/proc)
-                data += _read_at_most(handle, MAX_SOURCE_BYTES + 1 - len(data))
-        except OSError as error:
-            return None, f"cannot read: {error.strerror or error}"
-    return (None, _too_large(len(data))) if len(data) > MAX_SOURCE_BYTES else (data, None)
-
-
-def _not_a_source(status: os.stat_result) -> Optional[str]:
-    if not stat.S_ISREG(status.st_mode):
-        kind = next((name for test, name in _FILE_KINDS if test(status.st_mode)), "a special file")
-        return f"cannot read: not a regular file ({kind})"
-    return _too_large(status.st_size) if status.st_size > MAX_SOURCE_BYTES else None
-
-
-def _too_large(size: int) -> str:
-    shown = math.ceil(size * 10 / _MIB) / 10
-    return f"file too large to analyse ({shown:.1f} MiB > {MAX_SOURCE_BYTES // _MIB} MiB)"
-
-
-def _read_at_most(handle, size: int) -> bytes:
-    data = handle.read(size)
-    if data is None:  # the descriptor does not block: a file only the kernel fills, with nothing in it yet
-        raise BlockingIOError(errno.EAGAIN, "nothing to read without waiting")
-    return data
-
-
-def facts_from_file(source: SourceFile) -> FileResult:
-    if source.read_error is not None:
-        return FileResult(source.shown, parse_error=source.read_error)
-    text, problem = decode(source.data, source.shown)
-    if problem is not None:
-        return FileResult(source.shown, parse_error=problem)
-    return facts_from_source(text, source.shown, source.module, source.is_package)
-
-
-def read_file(path: Path) -> FileResult:
-    return facts_from_file(load_source(path))
-
-
-def _parse_all(sources: List[SourceFile], jobs: int, cache: Optional[Cache],
-               progress: Optional[Progress] = None) -> List[FileResult]:
-    """Facts for each source, in order, stored in the cache; in `jobs` processes, largest file
-    first. A worker stores what it parsed itself and hands it over pickled once."""
-    progress = progress or Progress()
-    progress.start(len(sources))
-    if jobs <= 1 or len(sources) < 2:
-        results = []
-        for source in sources:
-            results.append(facts_from_file(source))
-            if _cacheable(source, results[-1]) and cache is not None:
-                cache.store("facts", source.key, results[-1])
-            progress.parsed()
-        return results
-    order = sorted(range(len(sources)), key=lambda index: -len(sources[index].data or b""))
-    return _ParseWorkers(sources, cache, min(jobs, len(sources)), progress).parse(order)
-
-
-class _ParseWorkers:
-    """Processes that parse sources, each given indexes on a pipe (forked, a worker has the sources
-    already) and answering with each pickled result, in order. Unlike multiprocessing.Pool, which
-    waits forever for a task whose worker was killed, a worker's death is seen at once: the file it
-    was parsing fails with an internal error, its other task goes to a new worker, the run goes on."""
-
-    TASKS_EACH = 2  # one being parsed, one waiting: a worker never idles while the parent unpickles
-
-    def __init__(self, sources: List[SourceFile], cache: Optional[Cache], count: int, progress: Progress):
-        import multiprocessing
-
-        self.context = multiprocessing.get_context(
-            "fork" if "fork" in multiprocessing.get_all_start_methods() else None)
-        self.sources, self.cache, self.count, self.progress = sources, cache, count, progress
-        self.waiting: Deque[int] = deque()
-        self.workers: Dict[object, Tuple[object, Deque[int]]] = {}  # pipe -> (process, indexes given)
-        self.results: List[Optional[FileResult]] = [None] * len(sources)
-
-    def parse(self, order: List[int]) -> List[FileResult]:
-        from multiprocessing.connection import wait
-
-        self.waiting.extend(order)
-        try:
-            while self.waiting and len(self.workers) < self.count and self._start():
-                pass
-            while True:
-                busy = [pipe for pipe, (_, given) in self.workers.items() if given]
-                if not busy:
-                    break
-                for pipe in wait(busy):
-                    self._receive(pipe)
-            while self.waiting:  # no worker could be started: parsed here, slower but whole
-                index = self.waiting.popleft()
-                self.results[index] = pickle.loads(_parse_pickled(self.sources[index], self.cache))
-                self.progress.parsed()
-        except BaseException:
-            for process, _ in self.workers.values():
-                process.terminate()
-            raise
-        finally:
-            for pipe, (process, _) in self.workers.items():
-                try:
-                    pipe.send(None)  # (not a closed pipe: the workers forked later hold this end too)
-                except OSError:
-                    pass  # it is gone already
-                pipe.close()
-                process.join()
-        return self.results
-
-    def _start(self) -> bool:
-        parent_end, worker_end = self.context.Pipe()
-        process = self.context.Process(target=_parse_worker, args=(worker_end, self.sources, self.cache), daemon=True)
-        try:
-            process.start()
-        except OSError:  # no process to be had (a limit on processes or memory)
-            parent_end.close()
-            return False
-        finally:
-            worker_end.close()  # the worker's copy is the only one left: its death closes the pipe
-        self.workers[parent_end] = (process, deque())
-        self._feed(parent_end)
-        return True
-
-    def _feed(self, pipe) -> None:
-        given = self.workers[pipe][1]
-        while self.waiting and len(given) < self.TASKS_EACH:
-            index = self.waiting.popleft()
-            given.append(index)
-            try:
-                pipe.send(index)
-            except OSError:
-                return  # the worker is dead: its pipe's end says so to `_receive`
-
-    def _receive(self, pipe) -> None:
-        process, given = self.workers[pipe]
-        try:
-            pickled = pipe.recv_bytes()
-        except (EOFError, OSError):
-            del self.workers[pipe]
-            pipe.close()
-            process.join()
-            parsing = given.popleft()
-            shown = self.sources[parsing].shown
-            self.results[parsing] = FileResult(shown, internal_error=InternalErrorMessage(
-                f"internal error while parsing {shown}: a parse worker died ({_exit_reason(process.exitcode)})",
-                shown))
-            self.progress.parsed()
-            self.waiting.extendleft(reversed(given))
-            if self.waiting:
-                self._start()
-                for other in list(self.workers):
-                    self._feed(other)
-            return
-        self.results[given.popleft()] = pickle.loads(pickled)
-        self.progress.parsed()
-        self._feed(pipe)
-
-
-def _exit_reason(exitcode: Optional[int]) -> str:
-    if exitcode is not None and exitcode < 0:
-        number = -exitcode
-        if number == getattr(signal, "SIGKILL", None):
-            return f"killed by signal {number}, out of memory?"
-        try:
-            return f"killed by signal {number}, {signal.Signals(number).name}"
-        except ValueError:
-            return f"killed by signal {number}"
-    return f"exit status {exitcode}"
-
-
-def _parse_worker(pipe, sources: List[SourceFile], cache: Optional[Cache]) -> None:
-    """A parse worker: an index in, that source's pickled result out, until None (or the parent's end)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent, which ends its workers
-    while True:
-        try:
-            index = pipe.recv()
-        except EOFError:
-            return
-        if index is None:
-            return
-        pipe.send_bytes(_parse_pickled(sources[index], cache))
-
-
-def _parse_pickled(source: SourceFile, cache: Optional[Cache]) -> bytes:
-    try:
-        result = facts_from_file(source)
-    except Exception as error:  # a bug in txlint on one file: reported, and the worker goes on
-        result = FileResult(source.shown, internal_error=internal_error("parsing", error, source.shown))
-    pickled = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
-    if cache is not None and _cacheable(source, result):
-        cache.store_pickled("facts", source.key, pickled)
-    return pickled
-
-
-def _cacheable(source: SourceFile, result: FileResult) -> bool:
-    return bool(source.key) and result.internal_error is None  # a bug is reported again, never cached
 
 
 def check_files(files: Sequence[Path], linter: "Linter", jobs: int = 1, cache: Optional[Cache] = None,
@@ -786,7 +279,7 @@ def _facts(sources: List[SourceFile], jobs: int, cache: Optional[Cache], progres
             results[index] = hit
         else:
             missing.append(index)
-    for index, result in zip(missing, _parse_all([sources[index] for index in missing], jobs, cache, progress)):
+    for index, result in zip(missing, parse_all([sources[index] for index in missing], jobs, cache, progress)):
         results[index] = result
     progress.resolving()
     return results
@@ -927,13 +420,13 @@ class Linter:
 
     def _add_file_errors(self, run: RunResult, files: List[Tuple[str, Optional[Finding], Optional[str]]],
                          report_paths: Optional[Set[str]]) -> None:
-        for path, parse_error, internal_error in files:
+        for path, parse_error, failure in files:
             if parse_error is not None and (report_paths is None or path in report_paths):
                 run.parse_errors += 1
                 if self.enabled("TXL000") and not self._ignored_for_path("TXL000", path):
                     run.findings.append(parse_error)
-            if internal_error is not None:
-                run.internal_errors.append(internal_error)
+            if failure is not None:
+                run.internal_errors.append(failure)
 
     def _check(self, project: "Project", files: List[Tuple[str, str, Optional[Finding], Optional[str]]],
                reuse: Dict[str, "FileState"], report_paths: Optional[Set[str]],

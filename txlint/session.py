@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import List, Optional, Sequence
 
 from txlint.cache import Cache
-from txlint.engine import Linter, RunResult, SourceFile, check_files, check_sources, load_source
+from txlint.engine import Linter, RunResult, check_files, check_sources
+from txlint.source import SourceFile, load_source
 from txlint.projects import ProjectRun, plan
 
 
