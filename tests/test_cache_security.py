@@ -338,6 +338,12 @@ def test_txlint_cache_dir_moves_the_cache(tmp_path):
     assert not (project / CACHE_DIRECTORY).exists()
     assert {_kind(elsewhere, entry) for entry in _entries(elsewhere)} == KINDS
     assert "*" in (elsewhere / ".gitignore").read_text().splitlines()
+    chosen = tmp_path / "chosen"
+    (tmp_path / "real").mkdir()
+    chosen.symlink_to(tmp_path / "real")  # the user's own symlink is followed
+    assert _check(project, env, "--cache-dir", str(chosen)) == reference
+    assert {_kind(tmp_path / "real", entry) for entry in _entries(tmp_path / "real")} == KINDS
+    assert not (project / CACHE_DIRECTORY).exists()
 
 
 def test_where_the_cache_lives(tmp_path, monkeypatch):

@@ -20,8 +20,9 @@ and key and the pickle, made with a secret key of the user's kept outside any pr
 unpickled. A key file that is not a regular file of the user's, or that others may read, is not
 trusted; with no usable key (no home directory, a read-only one) txlint runs uncached. An entry
 that is missing, damaged, foreign, not a regular file (a directory, a FIFO, a symlink) or that
-fails to unpickle is a miss, never an error. Directories inside the folder are never followed
-as symlinks, so nothing is written outside it.
+fails to unpickle is a miss, never an error. Nothing is written through a symlink that came
+with a clone: the default folder and the directories inside any folder must be real ones (a
+folder the user named may be a symlink of theirs), or the run is uncached.
 """
 
 import hashlib
@@ -105,7 +106,7 @@ def _read_regular_file(path: str, trusted: Callable[[os.stat_result], bool] = la
         os.close(descriptor)
 
 
-def key_file() -> Optional[Path]:
+def _key_file() -> Optional[Path]:
     """Where the user's cache key is kept: in their own cache directory, never in a project.
     None without a home directory: the cache is then not used."""
     xdg_cache = os.environ.get("XDG_CACHE_HOME", "")
@@ -152,11 +153,11 @@ def _create_key(path: Path) -> Optional[bytes]:
     return _read_key(path)
 
 
-_KEYS: Dict[Path, Optional[bytes]] = {}  # read once per process (and key file)
+_KEYS: Dict[Path, Optional[bytes]] = {}  # each key file is read once per process
 
 
 def _user_key() -> Optional[bytes]:
-    path = key_file()
+    path = _key_file()
     if path is None:
         return None
     if path not in _KEYS:
@@ -179,7 +180,7 @@ class Cache:
         self.directory = self.base / _NAMESPACE
         # The default folder is in the linted tree, where a symlink may have come with a clone;
         # one the user named may be their own symlink.
-        self._follow_base = bool(directory or os.environ.get("TXLINT_CACHE_DIR"))
+        self._follow_base = self.base != Path(root) / CACHE_DIRECTORY
         self._key = _user_key()
         self._made: Set[Path] = set()  # directories known to be real ones, made by this process
 
