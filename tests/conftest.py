@@ -1,10 +1,15 @@
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from helpers import REPOSITORY, run_txlint, write_tree
+
+# The cache's key is per user: the tests, and every txlint they start, keep theirs in a folder of
+# the test session's rather than in the home directory of whoever runs them.
+os.environ.setdefault("XDG_CACHE_HOME", tempfile.mkdtemp(prefix="txlint-tests-cache-home-"))
 
 # The official schema lives outside the repository (it must not be vendored): ../shared/schemas.
 SARIF_SCHEMA = REPOSITORY.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"

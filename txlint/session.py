@@ -47,7 +47,7 @@ def _cache(project: ProjectRun, options: Options) -> Optional[Cache]:
     writes nothing there), unless the user chose where the cache lives."""
     if not options.use_cache:
         return None
-    if not project.bounded and options.cache_dir is None and "TXLINT_CACHE_DIR" not in os.environ:
+    if not project.bounded and not options.cache_dir and not os.environ.get("TXLINT_CACHE_DIR"):
         return None
     return Cache(project.config.root, options.cache_dir)
 
