@@ -147,3 +147,13 @@ def test_nothing_to_check_is_said(tree):
     code, out, err = run_txlint("check", cwd=root)
     assert code == 0
     assert err.strip() == "txlint: warning: no Python files found in the paths given; nothing was checked"
+
+
+def test_a_nested_project_named_both_whole_and_by_one_file_is_reported_once_and_whole(tree):
+    root = tree({"pyproject.toml": "[tool.txlint]\n", "app/models.py": MODELS,
+                 "service/pyproject.toml": "[tool.txlint]\n", "service/app/models.py": MODELS,
+                 "service/app/views.py": VIEW, "service/app/other.py": VIEW})
+    code, out, _ = run_txlint("check", "--format", "json", "service/app/views.py", ".", cwd=root)
+    assert code == 1
+    assert _findings(out) == [("service/app/other.py", 6, "TXL101", "app.other.place_order"),
+                              ("service/app/views.py", 6, "TXL101", "app.views.place_order")]

@@ -38,53 +38,47 @@ class ProjectRun:
     nested_roots: List[str] = field(default_factory=list)  # projects below the root that named paths reach
 
 
-@dataclass(frozen=True)
-class _Request:
-    paths: Tuple[str, ...]
-    known_codes: Tuple[str, ...]
-    select: Optional[List[str]]
-    ignore: Optional[List[str]]
-    force_exclude: bool
-
-
 def plan(paths: Sequence[str], known_codes: Sequence[str], config_file: Optional[str] = None,
          select: Optional[List[str]] = None, ignore: Optional[List[str]] = None,
          force_exclude: bool = False) -> List[ProjectRun]:
     """The projects the named paths belong to, each with the files it analyses and reports, in
     the order their paths were first named. A missing path is a usage error."""
     project_config_in.cache_clear()  # a pyproject.toml may have changed since an earlier run in this process
-    request = _Request(tuple(paths), tuple(known_codes), select, ignore, force_exclude)
+    known_codes = tuple(known_codes)
     for name in paths:
         if not os.path.lexists(name):
             raise UsageError(f"no such file or directory: {name}")
     if config_file is not None:
-        config = with_overrides(load_config(config_file, request.known_codes), select, ignore, request.known_codes)
+        config = with_overrides(load_config(config_file, known_codes), select, ignore, known_codes)
         # One configuration for everything named: nested projects are not split off.
-        return [_project(config, Path(config_file), list(paths), request, split_nested=False)]
+        return [_project(config, Path(config_file), list(paths), force_exclude, split_nested=False)]
     groups: Dict[str, Tuple[Optional[Path], List[str]]] = {}
     for name in paths:
         root, pyproject = project_root(Path(name))
         groups.setdefault(root, (pyproject, []))[1].append(name)
-    runs, planned = [], set()
-    pending = list(groups.items())
+    runs: Dict[str, ProjectRun] = {}
+    pending = list(groups)
     while pending:
-        root, (pyproject, names) = pending.pop(0)
-        planned.add(root)
-        config = Config(root=root) if pyproject is None else config_of_project(pyproject, request.known_codes)
-        config = with_overrides(config, select, ignore, request.known_codes)
-        run = _project(config, pyproject, names, request, split_nested=True)
-        runs.append(run)
-        for nested in run.nested_roots:
-            if nested not in planned and nested not in groups:
-                planned.add(nested)
-                pending.append((nested, (project_config_in(nested), [nested])))
-    return runs
+        root = pending.pop(0)
+        pyproject, names = groups[root]
+        config = Config(root=root) if pyproject is None else config_of_project(pyproject, known_codes)
+        config = with_overrides(config, select, ignore, known_codes)
+        runs[root] = _project(config, pyproject, names, force_exclude, split_nested=True)
+        # A named directory above a nested project names all of it: planned (again, if a file
+        # in it was named on its own) with the whole nested root among its paths.
+        for nested in runs[root].nested_roots:
+            nested_names = groups.setdefault(nested, (project_config_in(nested), []))[1]
+            if nested not in nested_names:
+                nested_names.append(nested)
+                if nested not in pending:
+                    pending.append(nested)
+    return [runs[root] for root in groups]
 
 
-def _project(config: Config, config_file: Optional[Path], names: List[str], request: _Request,
+def _project(config: Config, config_file: Optional[Path], names: List[str], force_exclude: bool,
              split_nested: bool) -> ProjectRun:
     root = config.root
-    named = discover(names, config, force_exclude=request.force_exclude)
+    named = discover(names, config, force_exclude=force_exclude)
     owners: Dict[str, str] = {}
     nested_roots: List[str] = []
     if split_nested:
