@@ -36,35 +36,34 @@ def dotted(node: ast.expr) -> Optional[str]:
     return ".".join([node.id, *reversed(attributes)])
 
 
-# Refs of the nodes of the module being extracted, by id, with their heights (how deeply their
-# tuples nest): a call's ref contains the refs of the calls inside it, which are visited (and asked
-# for) first. `_HEIGHTS` holds the heights by the id of the ref, for the refs in `_REF_CACHE` (which
-# keeps them alive, so no other object has their id). Both are cleared for every module.
+# Refs of the nodes of the module being extracted, by id, with their heights (how many levels of
+# refs they hold): a call's ref contains the refs of the calls inside it, which are visited (and
+# asked for) first. Cleared for every module.
 _REF_CACHE: Dict[int, Tuple[Ref, int]] = {}
-_HEIGHTS: Dict[int, int] = {}
+# The deepest level (the `depth` of `_build_ref`) that the ref being built reaches so far.
+_deepest = 0
 
 
 def to_ref(node: ast.expr, depth: int = 0) -> Ref:
     """The ref of an expression (see txlint.facts). A cached ref is reused inside another only
-    while the whole stays under _MAX_REF_HEIGHT: a chain of 200 method calls, each call's ref
-    holding the one before, would otherwise nest 400 deep, and every hash of it (each memo key)
-    and every reader of it would walk all of it."""
+    while the whole stays under _MAX_REF_HEIGHT levels: a chain of 200 method calls, each call's
+    ref holding the one before, would otherwise nest 400 deep, and every hash of it (each memo
+    key) and every reader of it would walk all of it."""
+    global _deepest
     cached = _REF_CACHE.get(id(node))
-    if cached is not None and depth + cached[1] <= _MAX_REF_HEIGHT:
-        return cached[0]
+    if cached is not None:
+        reach = depth + cached[1]
+        if reach <= _MAX_REF_HEIGHT:
+            if reach > _deepest:
+                _deepest = reach
+            return cached[0]
+    outer, _deepest = _deepest, depth + 1
     ref = _build_ref(node, depth)
     if cached is None:
-        height = _HEIGHTS[id(ref)] = _height(ref)
-        _REF_CACHE[id(node)] = (ref, height)
+        _REF_CACHE[id(node)] = (ref, _deepest - depth)
+    if outer > _deepest:
+        _deepest = outer
     return ref
-
-
-def _height(ref: tuple) -> int:
-    """How deeply the tuples of a ref nest, taking the heights of the refs inside it that are known."""
-    known = _HEIGHTS.get(id(ref))
-    if known is not None:
-        return known
-    return 1 + max([_height(part) for part in ref if type(part) is tuple], default=0)
 
 
 def _constant_ref(value) -> Ref:
@@ -544,14 +543,14 @@ class _Extractor(Walker):
             yield from clause.ifs
         del loops[-len(loop_ids):]
 
-    def visit_ListComp(self, node) -> None:
-        self._visit_comprehension(node, [node.elt])
+    def visit_ListComp(self, node) -> Iterator:
+        return self._visit_comprehension(node, [node.elt])
 
     visit_SetComp = visit_ListComp
     visit_GeneratorExp = visit_ListComp
 
-    def visit_DictComp(self, node) -> None:
-        self._visit_comprehension(node, [node.key, node.value])
+    def visit_DictComp(self, node) -> Iterator:
+        return self._visit_comprehension(node, [node.key, node.value])
 
     def _block_id(self) -> int:
         """A number for an `if`, `case` or `try`, the same whenever the file is read again."""
@@ -627,12 +626,10 @@ def extract(module: ast.Module, text: str, source_lines: List[str], path: str, m
             is_package: bool) -> ModuleFacts:
     extractor = _Extractor(module_name, is_package, source_lines)
     _REF_CACHE.clear()
-    _HEIGHTS.clear()
     try:
         extractor.walk_all(module.body)
     finally:
         _REF_CACHE.clear()
-        _HEIGHTS.clear()
     extractor.functions[module_name].modulo_ifs = tuple(extractor.units[0].modulo_ifs)
     return ModuleFacts(
         path=path,

@@ -18,6 +18,8 @@ from typing import Callable, Dict, Iterable, Iterator, List, Tuple
 _LEAVES = frozenset((ast.Name, ast.Constant, ast.Pass, ast.Break, ast.Continue, ast.Global, ast.Nonlocal,
                      ast.Load, ast.Store, ast.Del))
 _FIELDS: Dict[type, Tuple[str, ...]] = {}
+_SKIP = object()
+_GENERATOR = type((lambda: (yield))())
 
 
 def code_fields(node_type: type) -> Tuple[str, ...]:
@@ -28,38 +30,68 @@ def code_fields(node_type: type) -> Tuple[str, ...]:
     return fields
 
 
+_REVERSED_FIELDS: Dict[type, Tuple[str, ...]] = {}
+
+
+def _reversed_fields(node_type: type) -> Tuple[str, ...]:
+    fields = _REVERSED_FIELDS.get(node_type)
+    if fields is None:
+        fields = _REVERSED_FIELDS[node_type] = code_fields(node_type)[::-1]
+    return fields
+
+
 class Walker:
     """Subclasses define `visit_<NodeType>(node)`: a plain function for a node whose children are
     not walked, or a generator yielding the children (and any other nodes) to walk, in order."""
 
     def __init__(self):
-        self._handlers: Dict[type, Callable] = {}
+        # Node type -> what to do with a node of it: a handler, `children` (walk all its code),
+        # or _SKIP (a leaf, or not a node at all: None for `**mapping` in a dict, a str in a list).
+        self._handlers: Dict[type, object] = dict.fromkeys((*_LEAVES, type(None), str), _SKIP)
+
+    def _handler(self, node_type: type) -> object:
+        if not issubclass(node_type, ast.AST):
+            handler = _SKIP
+        else:
+            handler = getattr(self, f"visit_{node_type.__name__}", None) or children
+        self._handlers[node_type] = handler
+        return handler
 
     def walk(self, node) -> None:
         self.walk_all((node,))
 
     def walk_all(self, nodes: Iterable) -> None:
-        """Walk each node (None and non-code items are skipped) and everything below it."""
+        """Walk each node and everything below it."""
         handlers = self._handlers
-        pending: List[Iterator] = [iter(nodes)]
+        # Nodes still to walk, the next on top, and the handlers (generators) waiting for the walk
+        # of the nodes they yielded to finish.
+        pending: List = list(nodes)
+        pending.reverse()
         while pending:
-            for node in pending[-1]:
-                node_type = type(node)
-                if node_type in _LEAVES or not isinstance(node, ast.AST):
-                    continue
-                handler = handlers.get(node_type, False)
-                if handler is False:
-                    handler = handlers[node_type] = getattr(self, f"visit_{node_type.__name__}", None)
-                below = children(node) if handler is None else handler(node)
+            node = pending.pop()
+            node_type = type(node)
+            if node_type is _GENERATOR:
+                below = next(node, _SKIP)
+                if below is not _SKIP:
+                    pending.append(node)
+                    pending.append(below)
+                continue
+            handler = handlers.get(node_type) or self._handler(node_type)
+            if handler is children:
+                for name in _reversed_fields(node_type):
+                    value = getattr(node, name, None)
+                    if type(value) is list:
+                        pending.extend(reversed(value))
+                    elif value is not None:
+                        pending.append(value)
+            elif handler is not _SKIP:
+                below = handler(node)
                 if below is not None:
-                    pending.append(iter(below))
-                    break  # walk what is below this node before the rest of its siblings
-            else:
-                pending.pop()
+                    pending.append(below)
 
 
 def children(node: ast.AST) -> List:
-    """The nodes in a node's code fields, in order (items that are not nodes are skipped by the walk)."""
+    """The values in a node's code fields, in order (the walk skips the ones that are not nodes)."""
     found: List = []
     for name in code_fields(type(node)):
         value = getattr(node, name, None)
