@@ -12,7 +12,7 @@ before the handler resumes, so it can do work after its children (pop what it pu
 """
 
 import ast
-from typing import Callable, Dict, Iterable, Iterator, List, Tuple
+from typing import Dict, Iterable, List, Tuple
 
 # Nodes with no code below them (or none that extraction looks at).
 _LEAVES = frozenset((ast.Name, ast.Constant, ast.Pass, ast.Break, ast.Continue, ast.Global, ast.Nonlocal,
@@ -42,7 +42,8 @@ def _reversed_fields(node_type: type) -> Tuple[str, ...]:
 
 class Walker:
     """Subclasses define `visit_<NodeType>(node)`: a plain function for a node whose children are
-    not walked, or a generator yielding the children (and any other nodes) to walk, in order."""
+    not walked, or a generator yielding the children (and any other nodes) to walk, in order; any
+    other node's code fields are all walked."""
 
     def __init__(self):
         # Node type -> what to do with a node of it: a handler, `children` (walk all its code),
@@ -56,9 +57,6 @@ class Walker:
             handler = getattr(self, f"visit_{node_type.__name__}", None) or children
         self._handlers[node_type] = handler
         return handler
-
-    def walk(self, node) -> None:
-        self.walk_all((node,))
 
     def walk_all(self, nodes: Iterable) -> None:
         """Walk each node and everything below it."""
