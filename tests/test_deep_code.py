@@ -137,3 +137,35 @@ def test_a_failure_building_the_call_graph_is_an_internal_error(monkeypatch):
     monkeypatch.setattr(Project, "call_graph", fail)
     with pytest.raises(InternalError, match="internal error while resolving the project: RecursionError"):
         lint_sources({"app/good.py": MULTI_TABLE})
+
+
+def _findings_in_order(sources, order):
+    from txlint.engine import lint_sources
+
+    return sorted((finding.code, finding.path, finding.line, finding.function)
+                  for finding in lint_sources({path: sources[path] for path in order}))
+
+
+def test_a_model_hierarchy_deeper_than_the_model_can_follow_gives_the_same_findings_in_any_order():
+    """Each M<i> derives from the one before; f<i> writes M<i> and M0. Past the nesting bound a
+    model is not known to be one, and which those are must not depend on which function was
+    checked first (checked from the top of the chain down, the first ones asked would be cut
+    short, from the bottom up each would reuse the one before)."""
+    sources = {"app/__init__.py": "",
+               "app/m0.py": "from django.db import models\n\n\nclass M0(models.Model):\n    pass\n"}
+    for index in range(1, 100):
+        sources[f"app/m{index}.py"] = (
+            f"from app.m{index - 1} import M{index - 1}\nfrom app.m0 import M0\n\n\n"
+            f"class M{index}(M{index - 1}):\n    pass\n\n\n"
+            f"def f{index}():\n    M{index}.objects.create()\n    M0.objects.create()\n")
+    forward = _findings_in_order(sources, list(sources))
+    assert forward == _findings_in_order(sources, list(sources)[::-1])
+    assert ("TXL101", "app/m1.py", 11, "app.m1.f1") in forward  # the near ones are still found
+
+
+@pytest.mark.parametrize("files", PROJECTS.values(), ids=PROJECTS.keys())
+def test_deep_projects_give_the_same_findings_in_any_order(files):
+    import textwrap
+
+    sources = {path: textwrap.dedent(text) for path, text in {"app/__init__.py": "", **files}.items()}
+    assert _findings_in_order(sources, list(sources)) == _findings_in_order(sources, list(sources)[::-1])

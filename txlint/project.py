@@ -22,7 +22,9 @@ _MAX_DEPTH = 24
 # transaction) start again from depth 0, so _MAX_DEPTH alone does not bound the stack: a class
 # hierarchy 110 deep, or 500 helpers each called only by the next, would nest 110 or 500 deep.
 # Each value takes at most a few Python frames, so this bound stays well inside Python's default
-# recursion limit (1000) wherever the project is asked from.
+# recursion limit (1000) wherever the project is asked from. A value asked for past it is unknown
+# and cuts below everything (nothing it is part of is kept); kept values carry their height so
+# that one is never used where working it out would have gone past it (see `_fits`).
 _MAX_NESTING = 80
 _NO_CUT = 1 << 30
 _CUT_ALL = -1
@@ -204,6 +206,13 @@ class Project:
         # with room r asked at depth d holds at any depth up to d + r; one that hit a limit
         # (negative room) holds only at the depth it was asked at (see `evaluate`).
         self._room = _NO_CUT
+        # The deepest place in that stack that the values being worked out have reached (asked
+        # for a value there, or used a kept one reaching there); a value's height is how far
+        # below its own place that is. Kept with its height, a value is used only where it would
+        # not reach past _MAX_NESTING (see `_fits`), so what is known does not depend on the
+        # order things were asked in.
+        self._reached = 0
+        self._heights: Dict[object, int] = {}  # (table, key) -> height, for `_memo` and effects
         self._building_callers = False
         self._atomic_requests = config.atomic_requests or self._settings_atomic_requests()
         roots = set().union(*(entry.import_roots for entry in (*self._index.values(), *self._given_index.values())))
@@ -361,17 +370,18 @@ class Project:
             return None
         key = (unit.qualname, ref)
         entry = self._values.get(key)
-        if entry is not None and depth <= entry[1]:
+        if entry is not None and depth <= entry[1] and self._fits(entry[2]):
             if self._reads is not None:
                 self._reads.add(key)
             self._room = min(self._room, entry[1] - depth)
             return entry[0]
         cut_key = (key, depth)
-        if cut_key in self._cut_values:
+        entry = self._cut_values.get(cut_key)
+        if entry is not None and self._fits(entry[1]):
             if self._reads is not None:
                 self._reads.add(cut_key)
             self._room = min(self._room, -1)
-            return self._cut_values[cut_key]
+            return entry[0]
         if key in self._in_progress:
             self._cut_at(key)
             return None  # a cycle (x = f(x)): no information
@@ -384,6 +394,7 @@ class Project:
         in_progress[key] = position
         saved_cut, self._cut = self._cut, _NO_CUT
         saved_room, self._room = self._room, _MAX_DEPTH - depth
+        saved_reached, self._reached = self._reached, position
         outer = self._reads
         if self.tracking:
             self._reads = {unit.qualname}
@@ -396,6 +407,7 @@ class Project:
             self._room = min(saved_room, room)
             kept = cut >= position
             memo_key = key if room >= 0 else cut_key
+            height, self._reached = self._reached - position, max(saved_reached, self._reached)
             if self.tracking:
                 inner, self._reads = self._reads, outer
                 if kept:
@@ -408,27 +420,41 @@ class Project:
                     outer.update(inner)
         if kept:
             if room >= 0:
-                self._values[key] = (value, depth + room)
+                self._values[key] = (value, depth + room, height)
             else:
-                self._cut_values[cut_key] = value
+                self._cut_values[cut_key] = (value, height)
         return value
 
-    def _enter(self, key: object) -> Tuple[int, Tuple[int, int]]:
+    def _fits(self, height: int) -> bool:
+        """Can a value kept with this height be used here? Worked out here it would reach that much
+        deeper into the stack of values being worked out; past _MAX_NESTING it would have been cut
+        short, so it is worked out again (and comes out cut short, as it would in any order)."""
+        reach = len(self._in_progress) + height
+        if reach >= _MAX_NESTING:
+            return False
+        if reach > self._reached:
+            self._reached = reach
+        return True
+
+    def _enter(self, key: object) -> Tuple[int, Tuple[int, int, int]]:
         """Start working out a value that does not depend on the depth it is asked at (what it
-        evaluates starts from depth 0); returns its place in the stack, and the cut and room so far."""
+        evaluates starts from depth 0); returns its place in the stack, and the cut, room and
+        deepest place reached so far."""
         position = len(self._in_progress)
         self._in_progress[key] = position
-        saved = (self._cut, self._room)
+        saved = (self._cut, self._room, self._reached)
         self._cut = self._room = _NO_CUT
+        self._reached = position
         return position, saved
 
-    def _leave(self, key: object, position: int, saved: Tuple[int, int]) -> bool:
-        """Done working out a value: can it be kept?"""
+    def _leave(self, key: object, position: int, saved: Tuple[int, int, int]) -> Tuple[bool, int]:
+        """Done working out a value: can it be kept, and its height (see `_fits`)?"""
         del self._in_progress[key]
         cut = self._cut
         self._cut = min(saved[0], cut if cut < position else _NO_CUT)
         self._room = saved[1]
-        return cut >= position
+        height, self._reached = self._reached - position, max(saved[2], self._reached)
+        return cut >= position, height
 
     def _cut_at(self, key: object) -> None:
         self._cut = min(self._cut, self._in_progress[key])
@@ -588,6 +614,8 @@ class Project:
             self._cut = _CUT_ALL
             return None
         in_progress[key] = position
+        if position > self._reached:
+            self._reached = position
         saved_cut, self._cut = self._cut, _NO_CUT
         try:
             return self._resolve_name(name, self.module_unit(module), depth)
@@ -684,7 +712,7 @@ class Project:
         """`compute()`, kept in `memo` under `key` unless worked out from a cut (see `_cut`), with
         what it read (tracked runs). Asked for again while it is worked out, it is `in_progress`,
         and that is a cut."""
-        if key in memo:
+        if key in memo and self._fits(self._heights[(table, key)]):
             self._memo_hit(table, key)
             return memo[key]
         if (table, key) in self._in_progress:
@@ -693,22 +721,24 @@ class Project:
         if len(self._in_progress) >= _MAX_NESTING:
             self._cut = _CUT_ALL  # too deep to work out (see `evaluate`)
             return in_progress
-        value, kept = self._work_out(table, key, compute)
+        value, kept, height = self._work_out(table, key, compute)
         if kept:
             memo[key] = value
+            self._heights[(table, key)] = height
         return value
 
-    def _work_out(self, table: str, key: object, compute: Callable[[], object]) -> Tuple[object, bool]:
+    def _work_out(self, table: str, key: object, compute: Callable[[], object]) -> Tuple[object, bool, int]:
         """`compute()` as a value of its own in the stack of values being worked out, with what it
-        read collected (tracked runs); returns it and whether it can be kept (see `_cut`)."""
+        read collected (tracked runs); returns it, whether it can be kept (see `_cut`) and its
+        height (see `_fits`)."""
         position, saved = self._enter((table, key))
         outer = self._begin()
         try:
             value = compute()
         finally:
-            kept = self._leave((table, key), position, saved)
+            kept, height = self._leave((table, key), position, saved)
             self._end(outer, table, key, kept)
-        return value, kept
+        return value, kept, height
 
     def _model_library(self, base: Ref, facts, module: ModuleFacts) -> str:
         value = self.evaluate(base, self.module_unit(module))
@@ -1218,20 +1248,22 @@ class Project:
             if deepest >= depth:
                 key = (unit.qualname, deepest)
                 cached = self._effects[key]
-        if cached is not None:
+        if cached is not None and self._fits(self._heights[("effects", key)]):
             self._memo_hit("effects", key)
             if key in self._cut_effects:
                 self._effects_cut = True  # what is worked out from it leaves a helper out too
             return cached
+        key = (unit.qualname, depth)
         cut, self._effects_cut = self._effects_cut, False
         try:
-            result, kept = self._work_out("effects", key, lambda: self._effects_in_order(unit, depth))
+            result, kept, height = self._work_out("effects", key, lambda: self._effects_in_order(unit, depth))
         finally:
             complete = not self._effects_cut
             self._effects_cut = self._effects_cut or cut
         complete = complete and kept
         if kept:
             self._effects[key] = result
+            self._heights[("effects", key)] = height
             if not complete:
                 self._cut_effects.add(key)
         if complete and depth > self._complete_effects.get(unit.qualname, -1):
