@@ -239,3 +239,10 @@ def test_two_scripts_with_one_module_name_are_checked_each_as_itself(txlint, tre
         findings = json.loads(out)["findings"]
         assert code == 1
         assert [(f["path"], f["line"], f["code"]) for f in findings] == [("scripts/a/job.py", 14, "TXL101")]
+
+
+def test_a_mistyped_option_gets_the_closest_one(txlint, tree):
+    root = tree({"app/models.py": "X = 1\n"})
+    code, out, err = txlint("check", "--fromat", "json", ".", cwd=root)
+    assert code == 2 and not out
+    assert err == "txlint: error: unrecognized arguments: --fromat (did you mean --format?)\n"

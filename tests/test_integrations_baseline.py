@@ -42,8 +42,9 @@ def test_a_new_finding_beside_a_baselined_one_is_reported(txlint, tree):
     second = LOOP.replace("        order.save()\n", "        order.save()\n    for order in Order.objects.all():\n"
                                                    "        order.save()\n")
     (root / "app" / "services.py").write_text(MULTI_TABLE + second)
-    code, out, _ = txlint("check", "--baseline", "baseline.json", cwd=root)
+    code, out, err = txlint("check", "--baseline", "baseline.json", cwd=root)
     assert code == 1 and out.count("TXL102") == 1 and f":{_last_save(MULTI_TABLE + second)}:9: TXL102" in out, out
+    assert "txlint: 2 findings in the baseline baseline.json not reported\n" in err  # said, not silently hidden
     # And a new function with the same hazard elsewhere in the file: new too.
     source = MULTI_TABLE + LOOP + LOOP.replace("backfill", "backfill_again")
     (root / "app" / "services.py").write_text(source)

@@ -157,3 +157,30 @@ def test_a_nested_project_named_both_whole_and_by_one_file_is_reported_once_and_
     assert code == 1
     assert _findings(out) == [("service/app/other.py", 6, "TXL101", "app.other.place_order"),
                               ("service/app/views.py", 6, "TXL101", "app.views.place_order")]
+
+
+def test_an_unsaved_buffer_in_the_temporary_directory_is_a_project_of_its_own(monkeypatch):
+    from txlint.session import Options, check_buffer
+
+    name = os.path.join(tempfile.gettempdir(), f"txlint-unsaved-{os.getpid()}.py")
+    walked = []
+    import txlint.projects
+
+    real_discover = txlint.projects.discover
+    monkeypatch.setattr(txlint.projects, "discover", lambda paths, *rest, **keywords: walked.append(paths) or
+                        real_discover(paths, *rest, **keywords))
+    result = check_buffer(name, MULTI_TABLE, Options(use_cache=False))
+    assert [(finding.line, finding.code) for finding in result.findings] == [(14, "TXL101")]
+    assert walked == []  # the temporary directory was not walked
+    missing_folder = os.path.join(tempfile.gettempdir(), f"txlint-no-such-folder-{os.getpid()}", "new.py")
+    assert [finding.code for finding in check_buffer(missing_folder, MULTI_TABLE, Options()).findings] == ["TXL101"]
+
+
+def test_files_outside_the_working_directory_are_shown_relative_to_it(tree):
+    root = tree({"pyproject.toml": "[tool.txlint]\n", "app/models.py": MODELS, "app/views.py": VIEW,
+                 "other/readme.txt": ""})
+    code, out, _ = run_txlint("check", "--format", "json", "../app", cwd=root / "other")
+    assert code == 1
+    assert _findings(out) == [("../app/views.py", 6, "TXL101", "app.views.place_order")]
+    code, out, _ = run_txlint("check", "--show-files", "../app/views.py", cwd=root / "other")
+    assert out.splitlines() == ["../app/models.py  (analysed, not reported)", "../app/views.py"]

@@ -13,7 +13,24 @@ from txlint.reporters import FORMATS, ReportOptions, render, stderr_line, write_
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):
-        raise UsageError(message)
+        raise UsageError(message + self._closest_option(message))
+
+    def _closest_option(self, message: str) -> str:
+        """" (did you mean --format?)" for an unrecognized option close to one this command has."""
+        import difflib
+
+        prefix = "unrecognized arguments: "
+        if not message.startswith(prefix):
+            return ""
+        options = [option for action in self._actions for option in action.option_strings]
+        for command in self._subparsers._group_actions if self._subparsers else ():
+            for parser in getattr(command, "choices", {}).values():
+                options += [option for action in parser._actions for option in action.option_strings]
+        for word in message[len(prefix):].split():
+            close = difflib.get_close_matches(word.split("=")[0], options, n=1)
+            if word.startswith("-") and close:
+                return f" (did you mean {close[0]}?)"
+        return ""
 
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="txlint", description="A linter and CI gate for database-write integrity.")
@@ -67,6 +84,12 @@ def _check(args) -> int:
                       force_exclude=args.force_exclude, jobs=args.jobs, use_cache=not args.no_cache,
                       cache_dir=args.cache_dir)
     projects = plan_paths(args.paths, options, rules)
+    if args.cache_dir and not args.no_cache:
+        try:
+            os.makedirs(args.cache_dir, exist_ok=True)
+        except OSError as error:
+            stderr_line(f"txlint: warning: cannot use --cache-dir {args.cache_dir}: {error.strerror or error}; "
+                        f"running without a cache")
     if args.show_settings or args.show_files:
         sys.stdout.write(_shown_projects(projects, args.show_settings, args.show_files))
         return 0
@@ -87,7 +110,12 @@ def _check(args) -> int:
         stderr_line(f"txlint: wrote {count} finding{'s' if count != 1 else ''} to the baseline {args.write_baseline}")
         return 0
     if baseline is not None:
+        found = len(result.findings)
         result.findings, fixed = apply_baseline(result.findings, baseline, args.baseline, checked)
+        if found > len(result.findings):
+            hidden = found - len(result.findings)
+            stderr_line(f"txlint: {hidden} finding{'s' if hidden != 1 else ''} in the baseline {args.baseline} "
+                        f"not reported")
         if fixed:
             stderr_line(f"txlint: {fixed} baselined finding{'s are' if fixed != 1 else ' is'} fixed; "
                         f"run with --write-baseline {args.baseline} to shrink the baseline")

@@ -86,11 +86,20 @@ def _project(config: Config, config_file: Optional[Path], names: List[str], forc
     bounded = is_bounded(root)
     walked: List[Path] = []
     if bounded:
-        walked = discover([root], config)
+        walked = discover([_seen_from_cwd(root)], config)
         if split_nested:
             walked, _ = _own_files(walked, root, owners)
     files = _union(walked, named)
     return ProjectRun(config, config_file, files, named, bounded, nested_roots)
+
+
+def _seen_from_cwd(directory: str) -> str:
+    """The directory as the working directory sees it (`../..`), so that its files are shown
+    relative to it, as the files named are."""
+    try:
+        return os.path.relpath(directory)
+    except ValueError:  # another drive
+        return directory
 
 
 def project_root(path: Path) -> Tuple[str, Optional[Path]]:

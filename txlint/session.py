@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import List, Optional, Sequence
 
 from txlint.cache import Cache
+from txlint.config import Config
+from txlint.discovery import display_path
 from txlint.engine import Linter, RunResult, check_files, check_sources
 from txlint.source import SourceFile, load_source
 from txlint.projects import ProjectRun, plan
@@ -62,8 +64,12 @@ def check_paths(paths: Sequence[str], options: Options, rules=None,
         if not project.reported:
             continue  # (pre-commit naming only excluded files)
         linter = Linter(project.config, rules)
-        results.append(check_files(project.files, linter, jobs=options.jobs, cache=_cache(project, options),
-                                   reported=project.reported))
+        result = check_files(project.files, linter, jobs=options.jobs, cache=_cache(project, options),
+                             reported=project.reported)
+        if len(projects) > 1:  # say which project a hint is about
+            result.hints = [f"in the project {display_path(Path(project.config.root))}/: {hint}"
+                            for hint in result.hints]
+        results.append(result)
     return merge(results)
 
 
@@ -71,16 +77,13 @@ def check_buffer(filename: str, text: str, options: Options, rules=None) -> RunR
     """The findings in `filename`, whose current (unsaved) text is `text`, analysed within its
     project; none when the configuration excludes it."""
     from txlint.cache import file_key
-    from txlint.discovery import FileFilter, display_path, module_name
-    from txlint.projects import project_root
+    from txlint.discovery import FileFilter, module_name
 
     rules = rules if rules is not None else _rules()
     path = Path(filename)
-    # A file not saved yet is planned through its directory.
-    root = project_root(path)[0]
-    projects = plan_paths([filename if os.path.lexists(filename) else str(path.parent)], options, rules)
-    project = next((project for project in projects if project.config.root == root), None)
-    if project is None or FileFilter(project.config).excluded(path, is_dir=False):
+    project = _buffer_project(path, options, rules)
+    root = project.config.root
+    if FileFilter(project.config).excluded(path, is_dir=False):
         return RunResult()
     edited = SourceFile(display_path(path), *module_name(path, root))
     edited.data = text.encode("utf-8", "surrogateescape")
@@ -92,6 +95,23 @@ def check_buffer(filename: str, text: str, options: Options, rules=None) -> RunR
     sources.sort(key=lambda source: os.path.normpath(os.path.abspath(source.shown)))  # as the project's files are
     linter = Linter(project.config, rules)
     return check_sources(sources, linter, jobs=1, cache=_cache(project, options), report_paths={edited.shown})
+
+
+def _buffer_project(path: Path, options: Options, rules) -> ProjectRun:
+    """The project a buffer belongs to. A file not saved yet is planned through its project's
+    root, or is a project of its own where the root may not be walked (the home or temporary
+    directory) or does not exist yet."""
+    from txlint.config import config_of_project, with_overrides
+    from txlint.projects import is_bounded, project_root
+
+    if os.path.lexists(path):
+        return plan_paths([str(path)], options, rules)[0]
+    root, pyproject = project_root(path)
+    if is_bounded(root) and os.path.isdir(root):
+        return next(project for project in plan_paths([root], options, rules) if project.config.root == root)
+    codes = [rule.code for rule in rules]
+    config = Config(root=root) if pyproject is None else config_of_project(pyproject, codes)
+    return ProjectRun(with_overrides(config, options.select, options.ignore, codes), pyproject, [], [], False)
 
 
 def merge(results: List[RunResult]) -> RunResult:
