@@ -370,11 +370,15 @@ class Project:
             return None
         key = (unit.qualname, ref)
         entry = self._values.get(key)
-        if entry is not None and depth <= entry[1] and self._fits(entry[2]):
-            if self._reads is not None:
-                self._reads.add(key)
-            self._room = min(self._room, entry[1] - depth)
-            return entry[0]
+        if entry is not None and depth <= entry[1]:
+            reach = len(self._in_progress) + entry[2]  # `_fits` inlined
+            if reach < _MAX_NESTING:
+                if reach > self._reached:
+                    self._reached = reach
+                if self._reads is not None:
+                    self._reads.add(key)
+                self._room = min(self._room, entry[1] - depth)
+                return entry[0]
         cut_key = (key, depth)
         entry = self._cut_values.get(cut_key)
         if entry is not None and self._fits(entry[1]):
