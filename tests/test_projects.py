@@ -184,3 +184,15 @@ def test_files_outside_the_working_directory_are_shown_relative_to_it(tree):
     assert _findings(out) == [("../app/views.py", 6, "TXL101", "app.views.place_order")]
     code, out, _ = run_txlint("check", "--show-files", "../app/views.py", cwd=root / "other")
     assert out.splitlines() == ["../app/models.py  (analysed, not reported)", "../app/views.py"]
+
+
+def test_a_package_module_imports_absolutely_even_beside_a_namesake(tree):
+    """Only folders that are not packages are looked in for a neighbour: in a regular package,
+    `from sqlalchemy import text` is the library, not the package's own sqlalchemy.py."""
+    root = tree({"pyproject.toml": "[tool.txlint]\n", "pkg/__init__.py": "",
+                 "pkg/sqlalchemy.py": "from sqlalchemy import select\n\n\ndef helper():\n    return select\n",
+                 "pkg/jobs.py": 'from sqlalchemy import text\n\n\ndef purge(session):\n'
+                                '    session.execute(text("DELETE FROM audit_log"))\n    session.commit()\n'})
+    code, out, err = run_txlint("check", "--format", "json", cwd=root)
+    assert code == 1, err
+    assert _findings(out) == [("pkg/jobs.py", 5, "TXL201", "pkg.jobs.purge")]

@@ -223,23 +223,27 @@ class Project:
         # successors (another set of files is a full run), so it is not tracked.
         self._module_prefixes = {name[:end] for name in self.order
                                  for end in (*(i for i, c in enumerate(name) if c == "."), len(name))}
+        self._module_names = set(self.order)
 
     def _as_project_names_it(self, imported: str, module: ModuleFacts) -> str:
         """An import as the project names it. A folder that is not a package is on `sys.path`
         when its scripts run (a script's own folder, a Django project's next to manage.py): an
         import its modules make of a name the project has no top-level module for is looked for
-        beside them first (`import helpers` in scripts/job.py is scripts.helpers)."""
+        beside them first, then in the folders above up to a package (`import helpers` in
+        scripts/job.py is scripts.helpers). A module of a regular package imports absolutely
+        (Python 3 has no implicit relative imports): `from sqlalchemy import text` in
+        airflow/utils/db.py is never airflow/utils/sqlalchemy.py."""
         top = imported.partition(".")[0]
-        if top in self._module_prefixes:
+        if top in self._module_prefixes or module.path.endswith("__init__.py"):
             return imported
-        package = module.module.split(".")
-        if not module.path.endswith("__init__.py"):
-            package.pop()
-        while package:
-            prefix = ".".join(package)
+        folders = module.module.split(".")[:-1]
+        while folders:
+            prefix = ".".join(folders)
+            if prefix in self._module_names:
+                break  # a regular package (its __init__ is a module of the project)
             if f"{prefix}.{top}" in self._module_prefixes:
                 return f"{prefix}.{imported}"
-            package.pop()
+            folders.pop()
         return imported
 
     def add(self, module: ModuleFacts) -> None:
