@@ -129,7 +129,10 @@ def test_a_config_file_with_a_malformed_tool_entry_is_an_error(tmp_path, documen
     assert "lint.toml" in line and message in line
 
 
-@pytest.mark.parametrize("value", ["[" * 100_000 + "]" * 100_000, "{ b = " * 100_000 + "1" + " }" * 100_000])
+# Short ids: pytest puts the test's id in the environment (PYTEST_CURRENT_TEST) of every process
+# the test starts, and one of 200,000 characters is more than an environment entry may hold.
+@pytest.mark.parametrize("value", ["[" * 100_000 + "]" * 100_000, "{ b = " * 100_000 + "1" + " }" * 100_000],
+                         ids=["arrays", "inline-tables"])
 def test_toml_nested_too_deeply_is_an_error(tmp_path, value):
     root = _project(tmp_path, f"[tool.txlint]\nignore = []\n[other]\na = {value}\n")
     line = _error_line(*run_txlint("check", ".", cwd=root))
@@ -227,7 +230,7 @@ def test_a_malformed_baseline_is_an_error(tmp_path, text, message):
 @pytest.mark.parametrize("text", [
     '{"txlint_baseline": 1, "entries": ' + "[" * 100_000 + "]" * 100_000 + "}",
     '{"txlint_baseline": 1, "entries": [' + '{"a": ' * 100_000 + "1" + "}" * 100_000 + "]}",
-])
+], ids=["arrays", "objects"])
 def test_a_baseline_nested_too_deeply_is_an_error(tmp_path, text):
     root = _baseline_project(tmp_path, text)
     line = _error_line(*run_txlint("check", "--baseline", "baseline.json", ".", cwd=root))
