@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from examples import MULTI_TABLE
+from examples import MODELS, MULTI_TABLE, VIEW
 from helpers import REPOSITORY
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="pre-commit needs git")
@@ -90,26 +90,6 @@ def test_pre_commit_blocks_a_staged_finding_and_passes_once_fixed(hook_repositor
     assert tried.returncode == 1 and "TXL101" in tried.stdout, tried.stdout + tried.stderr
 
 
-MODELS = '''\
-from django.db import models
-
-
-class Order(models.Model):
-    total = models.IntegerField()
-
-
-class Invoice(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE)
-'''
-VIEW = '''\
-from app.models import Invoice, Order
-
-
-def place_order(request, total):
-    order = Order.objects.create(total=total)
-    Invoice.objects.create(order=order)
-    return order
-'''
 FIXED_VIEW = VIEW.replace("from app.models", "from django.db import transaction\n\nfrom app.models").replace(
     "def place_order", "@transaction.atomic\ndef place_order")
 

@@ -11,28 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from examples import MULTI_TABLE
-from helpers import run_txlint, write_tree
-
-MODELS = """\
-from django.db import models
-
-
-class Order(models.Model):
-    total = models.IntegerField()
-
-
-class Invoice(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE)
-"""
-VIEW = """\
-from app.models import Invoice, Order
-
-
-def place_order(total):
-    order = Order.objects.create(total=total)
-    Invoice.objects.create(order=order)
-"""
+from examples import MODELS, MULTI_TABLE, VIEW
+from helpers import run_txlint
 
 
 def _findings(out: str):
