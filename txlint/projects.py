@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from txlint.config import Config, config_of_project, load_config, project_config_in, with_overrides
-from txlint.discovery import discover
+from txlint.discovery import FileFilter, discover
 from txlint.errors import UsageError
 
 
@@ -78,19 +78,40 @@ def plan(paths: Sequence[str], known_codes: Sequence[str], config_file: Optional
 def _project(config: Config, config_file: Optional[Path], names: List[str], force_exclude: bool,
              split_nested: bool) -> ProjectRun:
     root = config.root
-    named = discover(names, config, force_exclude=force_exclude)
+    bounded = is_bounded(root)
+    walked = discover([_seen_from_cwd(root)], config) if bounded else []
+    named = _named_files(names, config, force_exclude, walked)
     owners: Dict[str, str] = {}
     nested_roots: List[str] = []
     if split_nested:
         named, nested_roots = _own_files(named, root, owners)
-    bounded = is_bounded(root)
-    walked: List[Path] = []
-    if bounded:
-        walked = discover([_seen_from_cwd(root)], config)
-        if split_nested:
-            walked, _ = _own_files(walked, root, owners)
+        walked, _ = _own_files(walked, root, owners)
     files = _union(walked, named)
     return ProjectRun(config, config_file, files, named, bounded, nested_roots)
+
+
+def _named_files(names: List[str], config: Config, force_exclude: bool, walked: List[Path]) -> List[Path]:
+    """The files of the named paths. Below a named directory inside the root that the
+    configuration does not exclude, discovery would find exactly the root's files below it, so
+    they are taken from the walk of the root rather than walked again (the common case: `txlint
+    check src/` in a project)."""
+    file_filter = FileFilter(config)
+    inside, others = [], []
+    for name in names:
+        path = Path(name)
+        if (walked and path.is_dir() and not path.is_symlink() and file_filter.relative(path) is not None
+                and not file_filter.excluded(path, is_dir=True)):
+            inside.append(os.path.join(os.path.abspath(name), ""))
+        else:
+            others.append(name)
+    found = discover(others, config, force_exclude=force_exclude) if others else []
+    if inside:
+        found += [path for path in walked
+                  if any(os.path.abspath(path).startswith(directory) for directory in inside)]
+    unique: Dict[str, Path] = {}
+    for path in found:
+        unique.setdefault(os.path.normpath(os.path.abspath(path)), path)
+    return [unique[key] for key in sorted(unique)]
 
 
 def _seen_from_cwd(directory: str) -> str:
