@@ -165,10 +165,15 @@ def _user_key() -> Optional[bytes]:
     return _KEYS[path]
 
 
+def chosen_cache_directory(override: Optional[str] = None) -> Optional[str]:
+    """Where the user chose the cache to live: `override` (`--cache-dir`), else
+    `$TXLINT_CACHE_DIR` (empty counts as unset); None when they did not."""
+    return override or os.environ.get("TXLINT_CACHE_DIR") or None
+
+
 def cache_directory(root: str, override: Optional[str] = None) -> Path:
-    """The cache folder of the project at `root`: `override` (`--cache-dir`), else
-    `$TXLINT_CACHE_DIR`, else `<root>/.txlint_cache`."""
-    chosen = override or os.environ.get("TXLINT_CACHE_DIR")
+    """The cache folder of the project at `root`: the one chosen, else `<root>/.txlint_cache`."""
+    chosen = chosen_cache_directory(override)
     if chosen:
         return Path(os.path.abspath(os.path.expanduser(chosen)))
     return Path(root) / CACHE_DIRECTORY

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from txlint.config import Config, config_of_project, load_config, project_config_in, with_overrides
+from txlint.config import Config, config_of_project, find_pyproject, load_config, project_config_in, with_overrides
 from txlint.discovery import FileFilter, discover
 from txlint.errors import UsageError
 
@@ -108,10 +108,7 @@ def _named_files(names: List[str], config: Config, force_exclude: bool, walked: 
     if inside:
         found += [path for path in walked
                   if any(os.path.abspath(path).startswith(directory) for directory in inside)]
-    unique: Dict[str, Path] = {}
-    for path in found:
-        unique.setdefault(os.path.normpath(os.path.abspath(path)), path)
-    return [unique[key] for key in sorted(unique)]
+    return _union(found)
 
 
 def _seen_from_cwd(directory: str) -> str:
@@ -127,15 +124,9 @@ def project_root(path: Path) -> Tuple[str, Optional[Path]]:
     """The root of the project a named path belongs to, and its pyproject.toml (None without one)."""
     absolute = os.path.abspath(path)
     start = absolute if os.path.isdir(absolute) else os.path.dirname(absolute)
-    directory = start
-    while True:
-        pyproject = project_config_in(directory)
-        if pyproject is not None:
-            return directory, pyproject
-        parent = os.path.dirname(directory)
-        if parent == directory:
-            break
-        directory = parent
+    pyproject = find_pyproject(Path(start))
+    if pyproject is not None:
+        return str(pyproject.parent), pyproject
     work_tree = _git_work_tree(start)
     if work_tree is not None:
         return work_tree, None
@@ -205,10 +196,11 @@ def _owner(directory: str, root: str, owners: Dict[str, str]) -> str:
     return owner
 
 
-def _union(walked: List[Path], named: List[Path]) -> List[Path]:
-    """The root's files and the named ones (a named file is analysed even when excluded), each
-    once, sorted by absolute path: the same order whichever paths were named."""
+def _union(*groups: List[Path]) -> List[Path]:
+    """The files of all the groups (the root's and the named ones: a named file is analysed even
+    when excluded), each once, in the form its first group has it, sorted by absolute path: the
+    same order whichever paths were named."""
     unique: Dict[str, Path] = {}
-    for path in (*walked, *named):
+    for path in (path for group in groups for path in group):
         unique.setdefault(os.path.normpath(os.path.abspath(path)), path)
     return [unique[key] for key in sorted(unique)]

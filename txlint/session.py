@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional, Sequence
 
-from txlint.cache import Cache
+from txlint.cache import Cache, chosen_cache_directory
 from txlint.config import Config
 from txlint.discovery import display_path
 from txlint.engine import Linter, RunResult, check_files, check_sources
@@ -49,7 +49,7 @@ def _cache(project: ProjectRun, options: Options) -> Optional[Cache]:
     writes nothing there), unless the user chose where the cache lives."""
     if not options.use_cache:
         return None
-    if not project.bounded and not options.cache_dir and not os.environ.get("TXLINT_CACHE_DIR"):
+    if not project.bounded and chosen_cache_directory(options.cache_dir) is None:
         return None
     return Cache(project.config.root, options.cache_dir)
 
