@@ -6,7 +6,8 @@ from the type of the target it is given.
 
 from txlint.runtime._snapshots import SnapshotWriteError, guard_snapshots, materializer
 from txlint.runtime._staging import stage_file
-from txlint.runtime._transaction import AtomicError, Transaction, atomic
+from txlint.runtime._sweep import sweep_staged_files
+from txlint.runtime._transaction import AtomicError, Transaction, atomic, on_commit
 
 __all__ = [
     "AtomicError",
@@ -15,5 +16,7 @@ __all__ = [
     "atomic",
     "guard_snapshots",
     "materializer",
+    "on_commit",
     "stage_file",
+    "sweep_staged_files",
 ]

@@ -141,6 +141,10 @@ class SessionBackend(Backend):
         self.session = session
         _refuse_autocommit(session if _is_connection(session) else _bind_of(session))
 
+    @property
+    def orm_session(self):
+        return None if _is_connection(self.session) else self.session
+
     def begin(self) -> None:
         if not self.session.in_transaction():
             self.session.begin()
@@ -187,6 +191,23 @@ class EngineBackend(SessionBackend):
             self.session.close()
 
 
+class SessionmakerBackend(SessionBackend):
+    """A SQLAlchemy sessionmaker: a session made for the block, committed and closed at its end."""
+
+    def __init__(self, factory):
+        self.factory = factory
+        self.session = None
+
+    def begin(self) -> None:
+        self.session = self.factory()
+        _refuse_autocommit(_bind_of(self.session))
+        super().begin()
+
+    def close(self) -> None:
+        if self.session is not None:
+            self.session.close()
+
+
 class AsyncSessionBackend(Backend):
     """AsyncSession / AsyncConnection: the same, awaited (used with `async with`)."""
 
@@ -224,6 +245,27 @@ class AsyncSessionBackend(Backend):
 
     async def close(self) -> None:
         return None
+
+    @property
+    def orm_session(self):
+        return None if hasattr(self.session, "sync_connection") else self.session
+
+
+class AsyncSessionmakerBackend(AsyncSessionBackend):
+    """An async_sessionmaker: an AsyncSession made for the block, committed and closed at its end."""
+
+    def __init__(self, factory):
+        self.factory = factory
+        self.session = None
+
+    async def begin(self) -> None:
+        self.session = self.factory()
+        _refuse_autocommit(_bind_of(self.session.sync_session))
+        await super().begin()
+
+    async def close(self) -> None:
+        if self.session is not None:
+            await self.session.close()
 
 
 class ContextManagerBackend(Backend):
@@ -361,16 +403,35 @@ def backend_for(target: Any) -> Backend:
     if any(name.startswith(("sqlalchemy.ext.asyncio.session.AsyncSession",
                             "sqlalchemy.ext.asyncio.engine.AsyncConnection")) for name in names):
         return AsyncSessionBackend(target)
+    if "sqlalchemy.ext.asyncio.session.async_sessionmaker" in names:
+        return AsyncSessionmakerBackend(target)
     if any(name in ("sqlalchemy.orm.session.Session", "sqlalchemy.engine.base.Connection") for name in names):
         return SessionBackend(target)
+    if "sqlalchemy.orm.session.sessionmaker" in names:
+        return SessionmakerBackend(target)
     if "sqlalchemy.engine.base.Engine" in names:
         return EngineBackend(target)
     if any(name.startswith("peewee.") and name.endswith("Database") for name in names):
         return PeeweeBackend(target)
     raise AtomicError(
         f"txlint.runtime.atomic does not know how to open a transaction on {type(target).__qualname__}; "
-        "it supports SQLAlchemy sessions, connections and engines (sync and asyncio), a Django "
+        "it supports SQLAlchemy sessions, scoped sessions, sessionmakers, connections and engines "
+        "(sync and asyncio), a Django "
         "database alias, sqlite3, psycopg2 and psycopg 3 connections, and peewee databases")
+
+
+_SCOPED_SESSIONS = ("sqlalchemy.orm.scoping.scoped_session", "sqlalchemy.ext.asyncio.scoping.async_scoped_session")
+
+
+def resolve_target(target: Any) -> Any:
+    """What a block on `target` works on: a scoped session (Flask-SQLAlchemy's `db.session`)
+    stands for the session it currently holds, so that `atomic(db.session)` and
+    `atomic(db.session())` are the same transaction."""
+    if target is None or isinstance(target, str):
+        return target
+    if any(name in _SCOPED_SESSIONS for name in _type_names(target)):
+        return target()
+    return target
 
 
 def target_key(target: Any) -> Any:

@@ -1,67 +1,129 @@
 """Files that appear if and only if the transaction commits.
 
-The data is written at once (so a full disk fails inside the transaction) to an unnamed file in
-the target's directory (Linux O_TMPFILE; elsewhere a hidden `.txlint-staged-*` name), and given
-its name with an atomic rename only after the commit. With an unnamed file, a process killed
-before that leaves nothing behind: the kernel frees the file with the process.
+The data is written at once (so a full disk fails inside the transaction) to a file in the
+target's directory, and given its name with an atomic rename only after the commit. On Linux
+the file is unnamed (O_TMPFILE) while few are staged: a process killed before the commit leaves
+nothing behind, since the kernel frees the file with the process. Each unnamed file holds a file
+descriptor until the commit, so past a budget (a fraction of RLIMIT_NOFILE), and where O_TMPFILE
+is unavailable (macOS, NFS, FUSE), the data goes to a hidden `.txlint-staged-<32 hex digits>`
+file instead, closed once written. Those are what a killed process can leave behind;
+`sweep_staged_files` deletes them.
+
+Permissions: a file that replaces one keeps that file's permission bits; a new file gets
+0o666 less the umask, as `open()` would give it.
 """
 
 import errno
 import os
-import tempfile
+import stat
+import threading
 import uuid
 import weakref
 from pathlib import Path
-from typing import Dict, Union
+from typing import Dict, Iterator, Union
 
-from txlint.runtime._transaction import current_transaction
+from txlint.runtime._transaction import require_transaction
 
 __all__ = ["StagedFile", "stage_file"]
 
-_TEMPORARY_PREFIX = ".txlint-staged-"
+STAGED_PREFIX = ".txlint-staged-"
+_CHUNK = 1 << 20
+# O_TMPFILE needs linkat through /proc to give the file a name. A module attribute so that the
+# tests can take the named-file path on any machine.
+_O_TMPFILE = getattr(os, "O_TMPFILE", 0) if os.path.isdir("/proc/self/fd") else 0
+# At most this many unnamed staged files hold a descriptor at once, and never more than an
+# eighth of the descriptor limit: the rest of the process needs descriptors too.
+_MAX_UNNAMED = 64
+_unnamed_lock = threading.Lock()
+_unnamed_open = 0
 
 
 class StagedFile:
     """Data waiting beside its target path for the transaction's outcome."""
 
-    def __init__(self, target: Path, descriptor: int, temporary: str):
+    def __init__(self, target: Path, resources: Dict[str, Union[int, str, bool]]):
         self.target = target
-        # descriptor: the open unnamed file (O_TMPFILE), or -1; temporary: a named file, or "".
-        self._resources: Dict[str, Union[int, str]] = {"descriptor": descriptor, "temporary": temporary}
+        # descriptor: the open unnamed file, or -1; temporary: a named file, or "".
+        self._resources = resources
         # A staged file whose transaction is never finished (its owner dropped it, as Django does
         # with on_commit callbacks of a rolled-back block) is discarded when it is collected.
-        weakref.finalize(self, _release, self._resources)
+        weakref.finalize(self, _release, resources)
 
     @classmethod
     def write(cls, path, data) -> "StagedFile":
-        target = Path(path)
-        payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
-        descriptor, temporary = _open_unnamed(_directory_of(target))
+        """Stage `data` (bytes-like, str as UTF-8, or a file object opened for reading) for `path`,
+        resolved now against the current directory."""
+        target = _absolute(path)
+        chunks = _chunks_of(data)
+        directory = _directory_of(target)
+        resources = _create(directory)
         try:
-            _write_all(descriptor, payload)
-            os.fsync(descriptor)
+            mode = _mode_of_existing(target)
+            if mode is not None:
+                os.fchmod(resources["descriptor"], mode)
+            for chunk in chunks:
+                _write_all(resources["descriptor"], chunk)
+            os.fsync(resources["descriptor"])
         except BaseException:
-            _release({"descriptor": descriptor, "temporary": temporary})
+            _release(resources)
             raise
-        if temporary:
-            os.close(descriptor)
-            descriptor = -1
-        return cls(target, descriptor, temporary)
+        if resources["temporary"]:  # a named file needs no open descriptor until the commit
+            os.close(resources["descriptor"])
+            resources["descriptor"] = -1
+        return cls(target, resources)
 
     def publish(self) -> None:
         """Move the data into place (after the commit)."""
         resources = self._resources
+        directory = _directory_of(self.target)
         if resources["descriptor"] >= 0:
-            resources["temporary"] = _name_unnamed(resources["descriptor"], _directory_of(self.target))
-            os.close(resources["descriptor"])
-            resources["descriptor"] = -1
+            resources["temporary"] = _name_unnamed(resources["descriptor"], directory)
+            _close_unnamed(resources)
         os.replace(resources["temporary"], self.target)
         resources["temporary"] = ""
-        _fsync_directory(_directory_of(self.target))
+        _fsync_directory(directory)
 
     def discard(self) -> None:
         """Forget the data (after a rollback); a file already at the target is left untouched."""
         _release(self._resources)
+
+
+def _absolute(path) -> Path:
+    """Resolved when staged, so a chdir before the commit does not move the file."""
+    target = Path(os.fsdecode(os.fspath(path)))
+    return target if target.is_absolute() else Path(os.getcwd()) / target
+
+
+def _chunks_of(data) -> Iterator[bytes]:
+    """The data's bytes, checked before any file is made (an int is not a size to fill with NULs)."""
+    if isinstance(data, str):
+        return iter([data.encode("utf-8")])
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return iter([bytes(data)])
+    if callable(getattr(data, "read", None)):
+        return _read_chunks(data)
+    raise TypeError(f"stage_file data must be bytes, str or a readable file object, not {type(data).__name__}")
+
+
+def _read_chunks(stream) -> Iterator[bytes]:
+    while True:
+        chunk = stream.read(_CHUNK)
+        if isinstance(chunk, str):
+            chunk = chunk.encode("utf-8")
+        elif not isinstance(chunk, (bytes, bytearray, memoryview)):
+            raise TypeError(f"stage_file: the file object's read() returned {type(chunk).__name__}")
+        if not chunk:
+            return
+        yield bytes(chunk)
+
+
+def _mode_of_existing(target: Path):
+    """The permission bits of the regular file being replaced, if there is one."""
+    try:
+        status = os.stat(target)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return stat.S_IMODE(status.st_mode) if stat.S_ISREG(status.st_mode) else None
 
 
 def _write_all(descriptor: int, payload: bytes) -> None:
@@ -70,10 +132,59 @@ def _write_all(descriptor: int, payload: bytes) -> None:
         view = view[os.write(descriptor, view):]
 
 
-def _release(resources: Dict[str, Union[int, str]]) -> None:
+def _create(directory: str) -> Dict[str, Union[int, str, bool]]:
+    """An unnamed file while the descriptor budget allows it and the file system supports it,
+    else a named hidden one. Either way created with 0o666 less the umask."""
+    global _unnamed_open
+    if _O_TMPFILE:
+        with _unnamed_lock:
+            within_budget = _unnamed_open < _unnamed_budget()
+            if within_budget:
+                _unnamed_open += 1
+        if within_budget:
+            try:
+                descriptor = os.open(directory, _O_TMPFILE | os.O_RDWR | os.O_CLOEXEC, 0o666)
+                return {"descriptor": descriptor, "temporary": "", "unnamed": True}
+            except OSError as error:
+                with _unnamed_lock:
+                    _unnamed_open -= 1
+                if error.errno not in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL, errno.EMFILE):
+                    raise  # a missing directory or no permission: report it now, inside the transaction
+    descriptor, name = _create_named(directory)
+    return {"descriptor": descriptor, "temporary": name, "unnamed": False}
+
+
+def _unnamed_budget() -> int:
+    try:
+        import resource
+    except ImportError:
+        return _MAX_UNNAMED
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return _MAX_UNNAMED if soft == resource.RLIM_INFINITY else min(_MAX_UNNAMED, soft // 8)
+
+
+def _create_named(directory: str):
+    while True:
+        name = os.path.join(directory, f"{STAGED_PREFIX}{uuid.uuid4().hex}")
+        try:
+            return os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666), name
+        except FileExistsError:
+            continue
+
+
+def _close_unnamed(resources: Dict[str, Union[int, str, bool]]) -> None:
+    global _unnamed_open
+    os.close(resources["descriptor"])
+    resources["descriptor"] = -1
+    if resources["unnamed"]:
+        resources["unnamed"] = False
+        with _unnamed_lock:
+            _unnamed_open -= 1
+
+
+def _release(resources: Dict[str, Union[int, str, bool]]) -> None:
     if resources["descriptor"] >= 0:
-        os.close(resources["descriptor"])
-        resources["descriptor"] = -1
+        _close_unnamed(resources)
     if resources["temporary"]:
         try:
             os.unlink(resources["temporary"])
@@ -83,20 +194,7 @@ def _release(resources: Dict[str, Union[int, str]]) -> None:
 
 
 def _directory_of(target: Path) -> str:
-    return str(target.parent) or "."
-
-
-def _open_unnamed(directory: str):
-    tmpfile_flag = getattr(os, "O_TMPFILE", 0)
-    if tmpfile_flag and os.path.isdir("/proc/self/fd"):
-        try:
-            return os.open(directory, tmpfile_flag | os.O_RDWR, 0o644), ""
-        except OSError as error:
-            if error.errno not in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL):
-                raise  # a missing directory or no permission: report it now, inside the transaction
-    descriptor, temporary = tempfile.mkstemp(prefix=_TEMPORARY_PREFIX, dir=directory)
-    os.fchmod(descriptor, 0o644)
-    return descriptor, temporary
+    return str(target.parent)
 
 
 _AT_FDCWD = -100
@@ -104,13 +202,13 @@ _AT_SYMLINK_FOLLOW = 0x400
 
 
 def _name_unnamed(descriptor: int, directory: str) -> str:
-    """Give an O_TMPFILE file a hidden temporary name in `directory` (linkat through /proc)."""
+    """Give an O_TMPFILE file a hidden staged name in `directory` (linkat through /proc)."""
     import ctypes  # only needed on the O_TMPFILE path, after a commit
 
     libc = ctypes.CDLL(None, use_errno=True)
     source = f"/proc/self/fd/{descriptor}".encode()
     while True:
-        name = os.path.join(directory, f"{_TEMPORARY_PREFIX}{uuid.uuid4().hex}")
+        name = os.path.join(directory, f"{STAGED_PREFIX}{uuid.uuid4().hex}")
         if libc.linkat(_AT_FDCWD, source, _AT_FDCWD, os.fsencode(name), _AT_SYMLINK_FOLLOW) == 0:
             return name
         if ctypes.get_errno() != errno.EEXIST:
@@ -118,18 +216,18 @@ def _name_unnamed(descriptor: int, directory: str) -> str:
 
 
 def _copy_to_named(descriptor: int, directory: str) -> str:
-    copy, name = tempfile.mkstemp(prefix=_TEMPORARY_PREFIX, dir=directory)
+    copy, name = _create_named(directory)
     try:
-        os.fchmod(copy, 0o644)
+        os.fchmod(copy, stat.S_IMODE(os.fstat(descriptor).st_mode))
         offset = 0
-        chunk = os.pread(descriptor, 1 << 20, offset)
+        chunk = os.pread(descriptor, _CHUNK, offset)
         while chunk:
             _write_all(copy, chunk)
             offset += len(chunk)
-            chunk = os.pread(descriptor, 1 << 20, offset)
+            chunk = os.pread(descriptor, _CHUNK, offset)
         os.fsync(copy)
     except BaseException:
-        _release({"descriptor": copy, "temporary": name})
+        _release({"descriptor": copy, "temporary": name, "unnamed": False})
         raise
     os.close(copy)
     return name
@@ -151,9 +249,4 @@ def _fsync_directory(directory: str) -> None:
 
 def stage_file(path, data) -> None:
     """Stage a file in the innermost active `atomic` block of this thread or task."""
-    transaction = current_transaction()
-    if transaction is None:
-        raise RuntimeError(
-            "txlint.runtime.stage_file needs an active `with txlint.runtime.atomic(...)` block; "
-            "outside one there is no commit to wait for")
-    transaction.stage_file(path, data)
+    require_transaction("stage_file").stage_file(path, data)
