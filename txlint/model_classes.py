@@ -1,0 +1,164 @@
+"""Project classes: whether a class is a model (of which library, which table), its base classes,
+the attributes and methods of classes and their instances (fields, `self.x` set in methods,
+custom managers), and models named by strings (`apps.get_model("shop", "Order")`).
+
+May use evaluation (txlint.model_values), the read tracking (`_memo`), the framework registry and
+the project's table of classes.
+"""
+
+from typing import Dict, List, Optional
+
+from txlint.facts import ModuleFacts, Ref
+from txlint.values import CallView, Value
+
+
+class ClassMembers:
+    """Part of `Project` (txlint.project). Owns `_class_values` (qualname -> the class's value,
+    memoised) and `_models_by_name` (lower-case class name -> qualnames, built once)."""
+
+    def _init_classes(self) -> None:
+        self._class_values: Dict[str, Value] = {}
+        self._models_by_name: Optional[Dict[str, List[str]]] = None
+
+    def attribute(self, base: Optional[Value], name: str, depth: int = 0) -> Optional[Value]:
+        if base is None:
+            return None
+        if base.kind == "qname":
+            return self.resolve_qualname(f"{base.name}.{name}", depth + 1)
+        knowledge = self.registry.for_value(base)
+        if knowledge is not None:
+            value = knowledge.attribute(base, name)
+            if value is not None:
+                return value
+        if base.kind in ("model", "instance", "class", "object") and base.name in self.classes:
+            return self._member(base, name, depth)
+        return None
+
+    def _class_chain(self, qualname: str) -> List[str]:
+        """The class and its project base classes, nearest first."""
+        chain, pending = [], [qualname]
+        while pending and len(chain) < 16:
+            current = pending.pop(0)
+            if current in chain or current not in self.classes:
+                continue
+            chain.append(current)
+            facts, module = self.classes[current]
+            for base in facts.bases:
+                value = self.evaluate(base, self.module_unit(module))
+                if value is not None and value.kind in ("model", "class") and value.name in self.classes:
+                    pending.append(value.name)
+        return chain
+
+    def _member(self, base: Value, name: str, depth: int) -> Optional[Value]:
+        for qualname in self._class_chain(base.name):
+            facts, module = self.classes[qualname]
+            if name in facts.methods:
+                return Value("function", name=facts.methods[name], flags=("method",))
+            if base.kind in ("instance", "object"):
+                for ref, assigner in facts.self_attributes.get(name, ()):
+                    unit = self.units.get(assigner)
+                    value = self.evaluate(ref, unit, depth + 1) if unit is not None else None
+                    if value is not None:
+                        return value
+            ref = facts.attributes.get(name)
+            if ref is not None:
+                field = self._model_field(base, name, ref)
+                if field is not None:
+                    return field
+                value = self.evaluate(ref, self.module_unit(module), depth + 1)
+                if value is not None:
+                    return value
+        if base.kind == "instance" and base.library == "django" and name.endswith("_set"):
+            return Value("handle", name="related", library="django", table=name[:-4])
+        return None
+
+    @staticmethod
+    def _model_field(base: Value, name: str, ref: Ref) -> Optional[Value]:
+        """Django fields that carry writes of their own: many-to-many managers and file fields."""
+        if base.kind != "instance" or ref[0] != "call":
+            return None
+        func = ref[1]
+        field_type = func[2] if func[0] == "attr" else func[1] if func[0] == "name" else ""
+        if field_type.endswith("ManyToManyField"):
+            return Value("handle", name="related", library=base.library,
+                         table=f"{base.name.rsplit('.', 1)[-1]}.{name}")
+        if field_type in ("FileField", "ImageField"):
+            return Value("fileobj", name="fieldfile", library="files")
+        if base.library == "django" and field_type in ("ManyToManyField",):
+            return None
+        return None
+
+    def class_value(self, qualname: str) -> Value:
+        """A project class: a model (of some library) or a plain class (also while its own bases
+        are being worked out: a class deriving from itself)."""
+        return self._memo("class", self._class_values, qualname, lambda: self._class_value(qualname),
+                          Value("class", name=qualname))
+
+    def _class_value(self, qualname: str) -> Value:
+        facts, module = self.classes[qualname]
+        for base in facts.bases:
+            library = self._model_library(base, facts, module)
+            if library:
+                knowledge = self.registry.by_library[library]
+                table = knowledge.model_table(facts.name, module.module, facts.attributes)
+                return Value("model", name=qualname, library=library, table=table)
+        return Value("class", name=qualname)
+
+    def _model_library(self, base: Ref, facts, module: ModuleFacts) -> str:
+        value = self.evaluate(base, self.module_unit(module))
+        if value is None:
+            return ""
+        if value.kind == "model":
+            return value.library
+        if value.kind == "modelbase":
+            return value.library
+        if value.kind == "qname":
+            library = self.registry.model_bases.get(value.name)
+            if library and self.registry.by_library[library].accepts_model(value.name, facts.attributes):
+                return library
+        return ""
+
+    def instance_of(self, class_qualname: str) -> Optional[Value]:
+        if class_qualname not in self.classes:
+            return None
+        cls = self.class_value(class_qualname)
+        if cls.kind == "model":
+            return Value("instance", name=cls.name, library=cls.library, table=cls.table)
+        return Value("object", name=class_qualname)
+
+    def _model_by_label(self, view: CallView) -> Optional[Value]:
+        """`apps.get_model("shop", "Order")` / `get_model("shop.Order")`: the model named by strings."""
+        first, second = view.string(0, "app_label"), view.string(1, "model_name")
+        if first is None:
+            return None
+        if second is None:
+            if "." not in first:
+                return None
+            first, second = first.split(".", 1)
+        if self._models_by_name is None:
+            self._models_by_name = {}
+            with self.untracked():
+                for qualname in self.classes:
+                    self._models_by_name.setdefault(qualname.rsplit(".", 1)[-1].lower(), []).append(qualname)
+        self.note(("model", second.lower()))
+        candidates = [self.class_value(q) for q in self._models_by_name.get(second.lower(), ())]
+        models = [value for value in candidates if value.kind == "model"]
+        if len(models) == 1:
+            return models[0]
+        return Value("model", name=f"{first}.{second}", library="django", table=f"{first}_{second.lower()}".lower())
+
+    def _custom_manager_method(self, model_qualname: str, name: str, depth: int) -> Optional[Value]:
+        """A method of a project manager class assigned on the model (`objects = OrderManager()`)."""
+        for qualname in self._class_chain(model_qualname):
+            facts, module = self.classes[qualname]
+            for ref in facts.attributes.values():
+                if ref[0] != "call":
+                    continue
+                manager = self.evaluate(ref[1], self.module_unit(module), depth + 1)
+                if manager is None or manager.kind != "class":
+                    continue
+                for manager_class in self._class_chain(manager.name):
+                    method = self.classes[manager_class][0].methods.get(name)
+                    if method is not None:
+                        return Value("function", name=method, flags=("method",))
+        return None

@@ -1,0 +1,203 @@
+"""Transaction and materializer context: whether a `with`, a loop or a decorator opens a
+transaction, whether a function always runs inside one that it does not open itself (framework
+conventions, transaction calls wrapping it, every caller calling it inside one), and the same for
+materializers and snapshot tables.
+
+May use evaluation (txlint.model_values), classes, the callers in the call graph
+(txlint.model_graph), the read tracking (`_memo`), the framework registry and the configuration.
+"""
+
+from typing import Dict, Optional
+
+from txlint.facts import Event
+from txlint.model_units import Unit
+from txlint.values import Value
+
+_SIGNALS_IN_TRANSACTION = {f"django.db.models.signals.{name}" for name in ("pre_delete", "post_delete", "m2m_changed")}
+
+
+class TransactionContext:
+    """Part of `Project` (txlint.project). Owns `_in_transaction` and `_in_materializer` (qualname
+    -> does it always run in one, memoised) and `_snapshot_names` (built once). `_atomic_requests`
+    is set by `Project` from the configuration or `_settings_atomic_requests`."""
+
+    def _init_context(self) -> None:
+        self._in_transaction: Dict[str, bool] = {}
+        self._in_materializer: Dict[str, bool] = {}
+        self._snapshot_names: Optional[frozenset] = None
+
+    # -- transaction scopes --------------------------------------------------------------------
+    def opens_transaction(self, value: Optional[Value], as_decorator: bool) -> bool:
+        if value is None:
+            return False
+        if value.kind in ("qname", "function") and self.registry.is_transaction_helper(value.name):
+            return True
+        knowledge = self.registry.for_value(value)
+        return knowledge is not None and knowledge.opens_transaction(value, as_decorator)
+
+    def _scope_opens(self, unit: Unit, with_id: int) -> bool:
+        item = unit.facts.withs.get(with_id)
+        if item is None:
+            return False
+        ref = item.ref
+        if ref[0] == "call":
+            callee = self.evaluate(ref[1], unit)
+            if callee is not None and callee.kind in ("qname", "function") and \
+                    self.registry.is_transaction_helper(callee.name):
+                return True
+            if callee is not None and callee.kind == "function" and self._yields_in_transaction(callee.name):
+                return True
+        return self.opens_transaction(self.evaluate(ref, unit), as_decorator=False)
+
+    def _yields_in_transaction(self, qualname: str) -> bool:
+        """A project context manager (`@contextmanager`) that yields inside a transaction scope."""
+        helper = self.units.get(qualname)
+        if helper is None or not helper.facts.yield_contexts:
+            return False
+        key = ("yields", qualname)
+        if key in self._in_progress:
+            self._cut_at(key)
+            return False
+        position, saved = self._enter(key)
+        try:
+            return all(any(self._scope_opens(helper, with_id) for with_id in context.scopes)
+                       or self.decorated_transactional(helper)
+                       for context in helper.facts.yield_contexts)
+        finally:
+            self._leave(key, position, saved)
+
+    def in_scope(self, unit: Unit, event: Event) -> bool:
+        if any(self._scope_opens(unit, with_id) for with_id in event.context.scopes):
+            return True
+        # `for row in db.batch_commit(rows, 100):` runs each chunk of iterations in a transaction.
+        return any(self._loop_opens(unit, loop_id) for loop_id in event.context.loops)
+
+    def _loop_opens(self, unit: Unit, loop_id: int) -> bool:
+        loop = unit.facts.loops.get(loop_id)
+        return loop is not None and loop.iterable[0] == "call" and \
+            self.opens_transaction(self.evaluate(loop.iterable, unit), as_decorator=False)
+
+    def decorated_transactional(self, unit: Unit) -> bool:
+        for decorator in unit.facts.decorators:
+            value = self.evaluate(decorator, unit)
+            if self.opens_transaction(value, as_decorator=True):
+                return True
+        if unit.facts.class_qualname in self.classes:
+            facts, module = self.classes[unit.facts.class_qualname]
+            for decorator in facts.decorators:
+                if self.opens_transaction(self.evaluate(decorator, self.module_unit(module)), as_decorator=True):
+                    return True
+        return False
+
+    def _is_non_atomic_view(self, unit: Unit) -> bool:
+        for decorator in unit.facts.decorators:
+            value = self.evaluate(decorator, unit)
+            if value is not None and value.kind == "scope" and value.name == "non_atomic_requests":
+                return True
+        return False
+
+    def runs_in_transaction(self, unit: Unit) -> bool:
+        """Is this function always run inside a transaction that it does not open itself?
+
+        Django migrations (unless atomic = False), Alembic migrations, Django views under
+        ATOMIC_REQUESTS, and helpers whose every caller calls them inside a transaction.
+        """
+        # Callers calling each other in a cycle count as "not known to be in one".
+        return self._memo("transaction", self._in_transaction, unit.qualname,
+                          lambda: self._runs_in_transaction(unit), False)
+
+    def _runs_in_transaction(self, unit: Unit) -> bool:
+        self.note(unit.qualname)
+        if self.decorated_transactional(unit) or self._framework_transaction(unit) or self._is_wrapped(unit.qualname):
+            return True
+        callers = self.callers_of(unit.qualname)
+        return bool(callers) and all(self.in_scope(caller, event) or self.runs_in_transaction(caller)
+                                     for caller, event in map(self.call_site, callers))
+
+    # -- materializers ------------------------------------------------------------------------
+    def snapshot_names(self) -> frozenset:
+        """The configured snapshots in lower case, with the tables of the models they name."""
+        self.note(("snapshots",))
+        if self._snapshot_names is None:
+            names = {name.lower() for name in self.config.snapshots}
+            with self.untracked():
+                for qualname in list(self.classes) if self.config.snapshots else ():
+                    if qualname.rsplit(".", 1)[-1] in self.config.snapshots:
+                        value = self.class_value(qualname)
+                        if value.kind == "model" and value.table:
+                            names.add(value.table.lower())
+            self._snapshot_names = frozenset(names)
+        return self._snapshot_names
+
+    def _is_materializer(self, value: Optional[Value]) -> bool:
+        return value is not None and value.kind == "scope" and value.name == "materializer"
+
+    def in_materializer_scope(self, unit: Unit, event: Event) -> bool:
+        for with_id in event.context.scopes:
+            item = unit.facts.withs.get(with_id)
+            if item is not None and self._is_materializer(self.evaluate(item.ref, unit)):
+                return True
+        return False
+
+    def runs_in_materializer(self, unit: Unit) -> bool:
+        """Decorated with `materializer`, or only ever called from materializer code."""
+        return self._memo("materializer", self._in_materializer, unit.qualname,
+                          lambda: self._runs_in_materializer(unit), False)
+
+    def _runs_in_materializer(self, unit: Unit) -> bool:
+        self.note(unit.qualname)
+        if any(self._is_materializer(self.evaluate(decorator, unit)) for decorator in unit.facts.decorators):
+            return True
+        callers = self.callers_of(unit.qualname)
+        return bool(callers) and all(self.in_materializer_scope(caller, event) or self.runs_in_materializer(caller)
+                                     for caller, event in map(self.call_site, callers))
+
+    # -- framework conventions -----------------------------------------------------------------
+    def _framework_transaction(self, unit: Unit) -> bool:
+        module = unit.module
+        self.note(module.module)  # its path, imports and classes
+        path = "/" + module.path
+        if "/migrations/" in path:
+            self.note(f"{module.module}.Migration")
+            migration = module.classes.get(f"{module.module}.Migration")
+            if migration is not None:
+                return migration.attributes.get("atomic") != ("const", "False")
+        if "/versions/" in path or "/alembic/" in path:
+            if any(name.startswith("alembic") for name in module.imports.values()):
+                return True
+        if self.atomic_requests and not unit.facts.is_async and self._is_view(unit):
+            return not self._is_non_atomic_view(unit)
+        if [param.name for param in unit.facts.params] == ["apps", "schema_editor"]:
+            return True  # a RunPython function: Django runs it in the migration's transaction
+        return self._receives_signal_in_transaction(unit)
+
+    def _receives_signal_in_transaction(self, unit: Unit) -> bool:
+        """`@receiver(pre_delete | post_delete | m2m_changed)`: sent inside Django's own atomic block."""
+        for decorator in unit.facts.decorators:
+            if decorator[0] != "call" or not decorator[2]:
+                continue
+            callee = self.evaluate(decorator[1], unit)
+            signal = self.evaluate(decorator[2][0], unit)
+            if callee is not None and callee.kind == "qname" and callee.name == "django.dispatch.receiver" and \
+                    signal is not None and signal.kind == "qname" and signal.name in _SIGNALS_IN_TRANSACTION:
+                return True
+        return False
+
+    @staticmethod
+    def _is_view(unit: Unit) -> bool:
+        parts = unit.module.module.split(".")
+        return "views" in parts or "viewsets" in parts or "api" in parts[-1:]
+
+    def _settings_atomic_requests(self) -> bool:
+        """DATABASES[...]["ATOMIC_REQUESTS"] = True in a settings module."""
+        for name in list(self.modules):
+            if "settings" not in name.split(".")[-1]:
+                continue
+            module = self.modules[name]
+            for ref in module.functions[module.module].bindings.get("DATABASES", ()):
+                if ref[0] != "dict":
+                    continue
+                for _, alias in ref[1]:
+                    if alias[0] == "dict" and (("str", "ATOMIC_REQUESTS"), ("const", "True")) in alias[1]:
+                        return True
+        return False

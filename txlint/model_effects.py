@@ -1,0 +1,168 @@
+"""Effects: a function's effects in order (writes, reads, commits, file writes, ...), with its
+helpers' effects placed at their call sites down to _MAX_CALL_DEPTH calls, raw SQL split into its
+statements, and writes between a raw `BEGIN` and its `COMMIT` counted as inside a transaction.
+
+May use calls (txlint.model_calls), the transaction context (txlint.model_context), the read
+tracking (`_work_out`, `_fits`) and the project's table of functions.
+"""
+
+from dataclasses import dataclass, replace
+from typing import Dict, List, Tuple
+
+from txlint import sql as sqlkit
+from txlint.facts import Event, Ref
+from txlint.model_units import Unit
+from txlint.values import AUTOCOMMIT, EffectSpec
+
+_MAX_CALL_DEPTH = 5
+
+
+@dataclass(frozen=True)
+class Effect:
+    """One thing a function does, in order, at a call site of the function itself.
+
+    For effects of helper functions, `site` is the call of the helper in this function and
+    `via` names the helper (the effect happened inside it).
+    """
+
+    kind: str  # write | read | commit | rollback | file_write | file_delete | staged_file | after_commit
+    spec: EffectSpec
+    site: Event
+    in_scope: bool  # a transaction scope encloses it (in this function or inside the helper)
+    via: str = ""
+    receiver: str = ""
+
+    @property
+    def line(self) -> int:
+        return self.site.range[0]
+
+
+class EffectLists:
+    """Part of `Project` (txlint.project). Owns `_effects` ((qualname, depth) -> effects),
+    `_complete_effects` (qualname -> deepest depth worked out without a cut), `_effects_cut` (a
+    helper was left out of the effects being worked out: too deep) and `_cut_effects` (the kept
+    effects with a helper left out)."""
+
+    def _init_effects(self) -> None:
+        self._effects: Dict[Tuple[str, int], List[Effect]] = {}  # (qualname, depth) -> effects
+        self._complete_effects: Dict[str, int] = {}  # qualname -> deepest depth worked out without a cut
+        self._effects_cut = False  # a helper was left out of the effects being worked out: too deep
+        self._cut_effects: set = set()  # the (qualname, depth) effects kept with a helper left out
+
+    def effects(self, unit: Unit, depth: int = 0) -> List[Effect]:
+        """The function's effects in order, with its helpers' effects placed at their call sites,
+        down to _MAX_CALL_DEPTH calls below the function asked about (`depth`: how far below it
+        this one is).
+
+        What a helper contributes depends on how deep it sits, so effects are kept by function and
+        depth; the effects of a function whose helpers were all followed to the end hold at any
+        shallower depth too. (Kept by function alone, a helper first met deep in a call chain would
+        keep its cut-short effects for every caller: findings would depend on which function was
+        checked first.) The depth bound also ends recursion."""
+        key = (unit.qualname, depth)
+        cached = self._effects.get(key)
+        if cached is None:
+            deepest = self._complete_effects.get(unit.qualname, -1)
+            if deepest >= depth:
+                key = (unit.qualname, deepest)
+                cached = self._effects[key]
+        if cached is not None and self._fits(self._heights[("effects", key)]):
+            self._memo_hit("effects", key)
+            if key in self._cut_effects:
+                self._effects_cut = True  # what is worked out from it leaves a helper out too
+            return cached
+        key = (unit.qualname, depth)
+        cut, self._effects_cut = self._effects_cut, False
+        try:
+            result, kept, height = self._work_out("effects", key, lambda: self._effects_in_order(unit, depth))
+        finally:
+            complete = not self._effects_cut
+            self._effects_cut = self._effects_cut or cut
+        complete = complete and kept
+        if kept:
+            self._effects[key] = result
+            self._heights[("effects", key)] = height
+            if not complete:
+                self._cut_effects.add(key)
+        if complete and depth > self._complete_effects.get(unit.qualname, -1):
+            self._complete_effects[unit.qualname] = depth
+        return result
+
+    def _effects_in_order(self, unit: Unit, depth: int) -> List[Effect]:
+        self.note(unit.qualname)
+        result: List[Effect] = []
+        for event in unit.facts.events:
+            if event.context.deferred:
+                continue
+            outcome = self.call(event.ref, unit)
+            inside = None
+            if outcome.effect is not None:
+                inside = self.in_scope(unit, event)
+                result.extend(self._direct_effects(outcome.effect, event, inside, unit))
+            if outcome.callee and depth >= _MAX_CALL_DEPTH:
+                self._effects_cut = True
+            elif outcome.callee:
+                callee = self.units.get(outcome.callee)
+                if callee is None or callee is unit:
+                    continue
+                inside = self.in_scope(unit, event) if inside is None else inside
+                wrapped = self.decorated_transactional(callee)
+                for effect in self.effects(callee, depth + 1):
+                    result.append(Effect(effect.kind, effect.spec, event, inside or wrapped or effect.in_scope,
+                                         via=effect.via or callee.qualname, receiver=effect.receiver))
+        return self._inside_explicit_begin(result)
+
+    def _direct_effects(self, spec: EffectSpec, event: Event, inside: bool, unit: Unit) -> List[Effect]:
+        receiver = _receiver_text(event.ref)
+        if spec.kind != "sql":
+            return [Effect(spec.kind, spec, event, inside, receiver=receiver)]
+        if not spec.sql:
+            return []
+        effects = []
+        for statement in sqlkit.classify_sql(spec.sql):
+            if statement.kind in ("write", "ddl", "bulk"):
+                tables = statement.tables or ("?",)
+                write = EffectSpec("write", spec.library, tables[0], "raw", spec.regime, spec.atomic_alone,
+                                   spec.sql, spec.bulk, aliases=tables[1:])
+                effects.append(Effect("write", write, event, inside, receiver=receiver))
+            elif statement.commits:
+                effects.append(Effect("commit", EffectSpec("commit", spec.library, regime=spec.regime, sql=spec.sql),
+                                      event, inside, receiver=receiver))
+            elif statement.kind == "txctl" and statement.keyword in ("BEGIN", "START", "ROLLBACK", "ABORT"):
+                kind = "begin" if statement.keyword in ("BEGIN", "START") else "rollback"
+                effects.append(Effect(kind, EffectSpec(kind, spec.library, regime=spec.regime, sql=spec.sql),
+                                      event, inside, receiver=receiver))
+        return effects
+
+    @staticmethod
+    def _inside_explicit_begin(effects: List[Effect]) -> List[Effect]:
+        """Autocommit writes between a raw `BEGIN` and its `COMMIT`/`ROLLBACK` are in that transaction."""
+        if not any(effect.kind == "begin" and not effect.via for effect in effects):
+            return effects
+        result, open_transaction = [], False
+        for effect in effects:
+            if not effect.via and effect.kind == "begin":
+                open_transaction = True
+            elif not effect.via and effect.kind in ("commit", "rollback"):
+                open_transaction = False
+            elif open_transaction and effect.kind == "write" and effect.spec.regime == AUTOCOMMIT:
+                effect = replace(effect, in_scope=True)
+            result.append(effect)
+        return result
+
+
+def _receiver_text(ref: Ref) -> str:
+    func = ref[1]
+    if func[0] != "attr":
+        return ""
+    return _ref_text(func[1])
+
+
+def _ref_text(ref: Ref) -> str:
+    if ref[0] == "name":
+        return ref[1]
+    if ref[0] == "attr":
+        return f"{_ref_text(ref[1])}.{ref[2]}"
+    if ref[0] == "call":
+        return f"{_ref_text(ref[1])}()"
+    return "?"

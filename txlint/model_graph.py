@@ -1,0 +1,169 @@
+"""The call graph: which project functions each function calls (and which it passes to a
+transaction call), built once before any rule asks, restored from the run before in an
+incremental run, and the callers of a function.
+
+May use evaluation (txlint.model_values), `opens_transaction` (txlint.model_context), the read
+tracking and the project's table of functions.
+"""
+
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional, Tuple
+
+from txlint.facts import Event, Ref
+from txlint.model_units import Unit
+
+
+@dataclass
+class CallGraph:
+    """The project's calls into its own functions, by caller: what each caller's calls resolve to
+    (callee qualname, event number), the functions it passes to a transaction call (as
+    `transaction.atomic(view)` in urls.py), and what resolving them read (tracked runs only:
+    packed by the `pack` the Project was given, txlint.engine.NameTable.pack, else a tuple)."""
+
+    calls: Dict[str, Tuple[Tuple[str, int], ...]] = field(default_factory=dict)
+    wrapped: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
+    reads: Dict[str, object] = field(default_factory=dict)
+
+
+class CallGraphs:
+    """Part of `Project` (txlint.project). Owns `_graph` (the CallGraph, once built), `_callers`
+    (callee -> call sites), `_wrapped_functions` (functions passed to a transaction call) and
+    `_building_callers` (true while the graph is built: values that need the callers are not
+    kept then)."""
+
+    def _init_graph(self) -> None:
+        self._graph: Optional[CallGraph] = None
+        self._callers: Optional[Dict[str, List[Tuple[str, int]]]] = None
+        self._wrapped_functions: set = set()
+        self._building_callers = False
+
+    def callers(self) -> Dict[str, List[Tuple[str, int]]]:
+        """callee qualname -> [(calling function's qualname, number of the call event)], the callers
+        in the order of their files and functions."""
+        if self._callers is None:
+            self.call_graph()
+        return self._callers
+
+    def call_graph(self) -> CallGraph:
+        """The call graph, built once, before any rule asks (see `Linter.run`)."""
+        if self._graph is None:
+            self._resolve_calls(CallGraph(), self._function_order())
+        return self._graph
+
+    def _function_order(self) -> List[str]:
+        """The project's functions, in the order of their files, without loading a module."""
+        return [qualname for name in self.order
+                for qualname in (self._index[name].functions if name in self._index else self.modules[name].functions)]
+
+    def restore_call_graph(self, previous: CallGraph, read_changed: Callable[[object], bool]) -> set:
+        """Take the call graph of the run before, resolving again the calls of the functions in
+        modules given fresh and of those whose resolution read something that changed (asked of
+        `read_changed` with what it read); returns the graph's names that changed: ("callers", f)
+        for a function whose list of calls is not what it was (other calls, or the same in
+        another order: the first caller whose argument resolves is the one taken), ("wrapped", f)
+        for one that became (or stopped being) wrapped in a transaction call."""
+        fresh = {qualname for name in self.order if name not in self._index
+                 for qualname in self.modules[name].functions}
+        redo = fresh | {caller for caller, reads in previous.reads.items() if read_changed(reads)}
+        order = self._function_order()
+        graph = CallGraph()
+        for qualname in order:
+            if qualname not in redo and qualname in previous.calls:
+                graph.calls[qualname] = previous.calls[qualname]
+                graph.wrapped[qualname] = previous.wrapped.get(qualname, ())
+                graph.reads[qualname] = previous.reads[qualname]
+        self._resolve_calls(graph, order, redo)
+        before = _callers_by_callee(previous.calls)
+        changed_graph = {("callers", callee) for callee in before.keys() | self._callers.keys()
+                         if before.get(callee) != self._callers.get(callee)}
+        for caller in redo | (set(previous.calls) - set(graph.calls)):
+            wrapped_before, wrapped_after = set(previous.wrapped.get(caller, ())), set(graph.wrapped.get(caller, ()))
+            changed_graph.update(("wrapped", function) for function in wrapped_before ^ wrapped_after)
+        return changed_graph
+
+    def _resolve_calls(self, graph: CallGraph, order: List[str], only: Optional[set] = None) -> None:
+        """Resolve the calls of the functions in `only` (all if None) into `graph`, then index it.
+        Values that need the callers are not known yet: they are asked again later, not kept."""
+        self._building_callers = True
+        try:
+            for qualname in order if only is None else [qualname for qualname in order if qualname in only]:
+                unit = self.units[qualname]
+                reads: set = set()
+                calls, wrapped = [], []
+                with self.track(reads) if self.tracking else nullcontext():
+                    self.note(qualname)
+                    for number, event in enumerate(unit.facts.events):
+                        callee = self._callee_only(event.ref, unit)
+                        if callee:
+                            calls.append((callee, number))
+                        wrapped.extend(self._wrapped_by_call(unit, event))
+                graph.calls[qualname], graph.wrapped[qualname] = tuple(calls), tuple(wrapped)
+                if self.tracking:
+                    names = self.expand(reads)
+                    graph.reads[qualname] = self._pack(names) if self._pack is not None else tuple(names)
+        finally:
+            self._building_callers = False
+        ordered = {qualname: graph.calls[qualname] for qualname in order if qualname in graph.calls}
+        graph.calls = ordered
+        graph.wrapped = {qualname: graph.wrapped[qualname] for qualname in ordered if graph.wrapped.get(qualname)}
+        graph.reads = {qualname: graph.reads[qualname] for qualname in ordered if qualname in graph.reads}
+        self._graph, self._callers = graph, _callers_by_callee(ordered)
+        self._wrapped_functions = {function for functions in graph.wrapped.values() for function in functions}
+
+    def callers_of(self, qualname: str) -> List[Tuple[str, int]]:
+        """The calls of the function, each as (calling function's qualname, number of the call)."""
+        sites = self.callers().get(qualname, [])
+        self.note(("callers", qualname))
+        if self._reads is not None:
+            self._reads.update(caller for caller, _ in sites)
+        return sites
+
+    def call_site(self, site: Tuple[str, int]) -> Tuple[Unit, Event]:
+        """(calling function, call event) of a call site; its module is loaded only now."""
+        unit = self.units[site[0]]
+        return unit, unit.facts.events[site[1]]
+
+    def _is_wrapped(self, qualname: str) -> bool:
+        self.call_graph()  # the call graph pass also notes functions wrapped by a transaction call
+        self.note(("wrapped", qualname))
+        return qualname in self._wrapped_functions
+
+    def _wrapped_by_call(self, unit: Unit, event: Event) -> List[str]:
+        """`transaction.atomic(view)` (as in urls.py): the function passed in runs in a transaction."""
+        arguments = [argument for argument in event.ref[2] if argument[0] in ("name", "attr")]
+        if not arguments:
+            return []
+        if not self.opens_transaction(self.evaluate(event.ref[1], unit), as_decorator=True):
+            return []
+        wrapped = []
+        for argument in arguments:
+            value = self.evaluate(argument, unit)
+            if value is not None and value.kind == "function":
+                wrapped.append(value.name)
+        return wrapped
+
+    def _callee_only(self, ref: Ref, unit: Unit) -> str:
+        func = ref[1]
+        if func[0] == "name":
+            value = self.evaluate(func, unit)
+        elif func[0] == "attr" and func[1][0] in ("name", "attr"):
+            value = self.evaluate(func, unit)
+        else:
+            return ""
+        if value is None:
+            return ""
+        if value.kind == "function":
+            return value.name
+        if value.kind == "class" and f"{value.name}.__init__" in self.units:
+            return value.name
+        return ""
+
+
+def _callers_by_callee(calls: Dict[str, Tuple[Tuple[str, int], ...]]) -> Dict[str, List[Tuple[str, int]]]:
+    """callee -> [(caller, call number)], in the callers' order."""
+    callers: Dict[str, List[Tuple[str, int]]] = {}
+    for caller, sites in calls.items():
+        for callee, number in sites:
+            callers.setdefault(callee, []).append((caller, number))
+    return callers

@@ -1,0 +1,218 @@
+"""Evaluating expressions: what value (txlint.values.Value) an expression of a function's facts
+has, memoised by (function, expression) and bounded by depth; the text of string expressions;
+parameters, from their annotation, their default or what callers pass.
+
+May use the read tracking (txlint.model_reads) and, through the `Project` it is part of, name
+resolution, classes, calls and the callers in the call graph.
+"""
+
+from typing import Dict, Optional, Tuple
+
+from txlint import sql as sqlkit
+from txlint.facts import Ref
+from txlint.model_reads import _CUT_ALL, _MAX_NESTING, _NO_CUT
+from txlint.model_units import Unit
+from txlint.values import CallView, Value
+
+_MAX_DEPTH = 24
+
+
+class ValueEvaluation:
+    """Part of `Project` (txlint.project). Owns `_values` ((function, ref) -> (value, deepest
+    depth it holds at, height)) and `_cut_values` (((function, ref), depth) -> (value, height):
+    values that hit a depth limit hold only at the depth they were asked at)."""
+
+    def _init_values(self) -> None:
+        self._values: Dict[tuple, Tuple[Optional[Value], int]] = {}  # -> (value, deepest depth it holds at)
+        self._cut_values: Dict[tuple, Optional[Value]] = {}  # (key, depth) -> value cut short by a depth limit
+
+    def evaluate(self, ref: Optional[Ref], unit: Unit, depth: int = 0) -> Optional[Value]:
+        if ref is None:
+            return None
+        if depth > _MAX_DEPTH:
+            self._room = min(self._room, _MAX_DEPTH - depth)
+            return None
+        key = (unit.qualname, ref)
+        entry = self._values.get(key)
+        if entry is not None and depth <= entry[1]:
+            reach = len(self._in_progress) + entry[2]  # `_fits` inlined
+            if reach < _MAX_NESTING:
+                if reach > self._reached:
+                    self._reached = reach
+                if self._reads is not None:
+                    self._reads.add(key)
+                self._room = min(self._room, entry[1] - depth)
+                return entry[0]
+        cut_key = (key, depth)
+        entry = self._cut_values.get(cut_key)
+        if entry is not None and self._fits(entry[1]):
+            if self._reads is not None:
+                self._reads.add(cut_key)
+            self._room = min(self._room, -1)
+            return entry[0]
+        if key in self._in_progress:
+            self._cut_at(key)
+            return None  # a cycle (x = f(x)): no information
+        # _enter, _begin, _leave and _end inlined: this is the model's hottest path.
+        in_progress = self._in_progress
+        position = len(in_progress)
+        if position >= _MAX_NESTING:
+            self._cut = _CUT_ALL  # too deep to work out: unknown, and no value it is part of is kept
+            return None
+        in_progress[key] = position
+        saved_cut, self._cut = self._cut, _NO_CUT
+        saved_room, self._room = self._room, _MAX_DEPTH - depth
+        saved_reached, self._reached = self._reached, position
+        outer = self._reads
+        if self.tracking:
+            self._reads = {unit.qualname}
+        try:
+            value = self._evaluate(ref, unit, depth + 1)
+        finally:
+            del in_progress[key]
+            cut, room = self._cut, self._room
+            self._cut = saved_cut if cut >= position else min(saved_cut, cut)
+            self._room = min(saved_room, room)
+            kept = cut >= position
+            memo_key = key if room >= 0 else cut_key
+            height, self._reached = self._reached - position, max(saved_reached, self._reached)
+            if self.tracking:
+                inner, self._reads = self._reads, outer
+                if kept:
+                    # A value's own key stands for what it read (the key of an evaluated value is
+                    # (function, ref): no name is one); most read only their function.
+                    self._memo_reads[memo_key] = unit.qualname if len(inner) == 1 else tuple(inner)
+                    if outer is not None:
+                        outer.add(memo_key)
+                elif outer is not None:
+                    outer.update(inner)
+        if kept:
+            if room >= 0:
+                self._values[key] = (value, depth + room, height)
+            else:
+                self._cut_values[cut_key] = (value, height)
+        return value
+
+    def _evaluate(self, ref: Ref, unit: Unit, depth: int) -> Optional[Value]:
+        kind = ref[0]
+        if kind == "name":
+            return self._resolve_name(ref[1], unit, depth)
+        if kind == "attr":
+            return self.attribute(self.evaluate(ref[1], unit, depth), ref[2], depth)
+        if kind == "call":
+            return self.call(ref, unit, depth).value
+        if kind == "str":
+            return Value("string", sql=ref[1])
+        if kind == "concat":
+            text = self.string_of(ref, unit, depth)
+            return Value("string", sql=text) if text is not None else None
+        if kind == "list":
+            return self.evaluate(ref[1][0], unit, depth) if ref[1] else None
+        if kind == "div":
+            return self.evaluate(ref[1], unit, depth)  # Path(...) / "name" is still a path
+        if kind == "sub":
+            base = self.evaluate(ref[1], unit, depth)
+            if base is not None and base.kind == "handle" and base.name == "connection":
+                return base  # django.db.connections["alias"]
+            return None
+        if kind == "enter":
+            value = self.evaluate(ref[1], unit, depth)
+            if value is None:
+                return None
+            knowledge = self.registry.for_value(value)
+            entered = knowledge.enter(value) if knowledge is not None else None
+            return entered or value
+        if kind == "iter":
+            value = self.evaluate(ref[1], unit, depth)
+            if value is not None and value.kind == "handle" and value.name in ("manager", "query") and value.flags:
+                return Value("instance", name=value.flags[0], library=value.library, table=value.table)
+            return None
+        if kind == "param":
+            return self._parameter(ref, unit, depth)
+        if kind == "self":
+            return self.instance_of(ref[1])
+        if kind == "cls":
+            return self.class_value(ref[1])
+        if kind == "annotated":
+            typed = self._instance_of_type(ref[1], unit, depth)
+            return typed or self.evaluate(ref[2], unit, depth)
+        if kind == "function":
+            return Value("function", name=ref[1])
+        return None
+
+    def string_of(self, ref: Optional[Ref], unit: Unit, depth: int = 0) -> Optional[str]:
+        """The text of a string expression; unknown parts become the SQL placeholder."""
+        if ref is None:
+            return None
+        if depth > _MAX_DEPTH:
+            self._room = min(self._room, _MAX_DEPTH - depth)
+            return None
+        if ref[0] == "str":
+            return ref[1]
+        if ref[0] == "concat":
+            parts = [self.string_of(part, unit, depth + 1) for part in ref[1]]
+            if all(part is None for part in parts):
+                return None
+            return "".join(sqlkit.PLACEHOLDER if part is None else part for part in parts)
+        value = self.evaluate(ref, unit, depth + 1)
+        if value is not None and value.kind in ("string", "statement") and value.sql:
+            return value.sql
+        return None
+
+    def _instance_of_type(self, ref: Optional[Ref], unit: Unit, depth: int) -> Optional[Value]:
+        if ref is None:
+            return None
+        if ref[0] == "sub":  # Optional[Session], Annotated[Session, ...]
+            inner = ref[2]
+            if inner[0] == "list" and inner[1]:
+                inner = inner[1][0]
+            return self._instance_of_type(inner, unit, depth)
+        if ref[0] == "str":
+            return self._instance_of_type(("name", ref[1].split("[")[0].strip()), unit, depth)
+        value = self.evaluate(ref, unit, depth)
+        if value is None:
+            return None
+        if value.kind in ("model", "class"):
+            return self.instance_of(value.name)
+        if value.kind == "qname":
+            return self._call_target(value, CallView((), (), lambda r: None, lambda r: None), depth).value
+        return None
+
+    def _parameter(self, ref: Ref, unit: Unit, depth: int) -> Optional[Value]:
+        _, name, annotation, default = ref
+        typed = self._instance_of_type(annotation, unit, depth)
+        if typed is not None:
+            return typed
+        if default is not None:
+            value = self.evaluate(default, unit, depth)
+            if value is not None:
+                return value
+        return self._argument_from_callers(name, unit, depth)
+
+    def _argument_from_callers(self, name: str, unit: Unit, depth: int) -> Optional[Value]:
+        """What callers pass for a parameter (the first caller whose argument resolves)."""
+        self._room = min(self._room, _MAX_DEPTH // 2 - depth)
+        if depth > _MAX_DEPTH // 2:
+            return None
+        params = [param.name for param in unit.facts.params]
+        if name not in params:
+            return None
+        index = params.index(name)
+        if unit.facts.class_qualname is not None and params and index > 0:
+            index -= 1  # bound call: `self` is not passed
+        targets = [unit.qualname]
+        if unit.facts.name == "__init__" and unit.facts.class_qualname:
+            targets.append(unit.facts.class_qualname)
+        if self._building_callers:
+            self._cut = _CUT_ALL  # asked while the graph is built: unknown for now, asked again later
+            return None
+        for target in targets:
+            for caller, event in map(self.call_site, self.callers_of(target)[:8]):
+                _, _, args, kwargs = event.ref
+                argument = dict(kwargs).get(name)
+                if argument is None and index < len(args):
+                    argument = args[index]
+                value = self.evaluate(argument, caller, depth + 1)
+                if value is not None:
+                    return value
+        return None
