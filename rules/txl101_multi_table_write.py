@@ -1,45 +1,60 @@
-"""TXL101 multi-table-write: writes to several tables that commit one by one."""
+"""TXL101 multi-table-write: related writes to several tables that commit one by one."""
 
-from typing import Dict, Iterable, List
+from typing import Dict, Iterable, List, Tuple
 
-from txlint.rule import (Report, Rule, RuleContext, fix_for, is_autocommit_write, known_table, report_at,
+from txlint.evidence import only_deletes
+from txlint.rule import (Report, Rule, RuleContext, is_autocommit_write, known_table, report_at,
                          unless_in_transaction, where)
 
 
 @unless_in_transaction
 def check(context: RuleContext) -> Iterable[Report]:
-    groups: Dict[object, List] = {}  # unit of work -> its writes; each commits on its own
-    ordered = []
+    writes: List[Tuple[object, object]] = []  # (the transaction it commits in, write), in order
     for effect in context.effects:
         if not is_autocommit_write(effect) or not known_table(effect) or effect.site.context.deferred:
             continue
-        if context.site_in_scope(effect.site) or (effect.in_scope and not effect.via):
-            continue  # inside a transaction this function opens (a scope, or a raw BEGIN)
-        # Writes inside one helper's own transaction commit together; the others one by one.
-        key = ("helper", id(effect.site)) if effect.in_scope else ("write", len(ordered))
-        groups.setdefault(key, []).append(effect)
-        ordered.append((key, effect))
-    for index, (key, effect) in enumerate(ordered):
-        for earlier_key, earlier in ordered[:index]:
-            if earlier_key == key or earlier.site is effect.site:
+        writes.append((_commits_with(context, effect, len(writes)), effect))
+    links = context.links()
+    # The unit of work: writes linked by evidence (evidence.py), joined pair by pair; the first
+    # pair of two tables that commit apart is where it breaks.
+    unit, first_break = [], None
+    for index, (transaction, effect) in enumerate(writes):
+        for earlier_transaction, earlier in writes[:index]:
+            if earlier_transaction == transaction or earlier.spec.table == effect.spec.table:
                 continue
-            if earlier.spec.table == effect.spec.table:
-                continue
+            if earlier.site is effect.site:
+                continue  # both inside one helper call: the helper reports its own
             if not context.sequential(earlier.site.context, effect.site.context):
                 continue
-            library = effect.spec.library
-            yield report_at(
-                effect.site,
-                f"writes to {where(earlier)} and {where(effect)} commit separately ({_regime(library)}), "
-                f"so a failure between them leaves {earlier.spec.table} changed without {effect.spec.table}: "
-                f"{fix_for(library)}",
-            )
-            return
+            if not links.related(earlier, effect):
+                continue
+            if first_break is None:
+                first_break, unit = effect, [earlier, effect]
+            elif earlier in unit and effect not in unit:
+                unit.append(effect)
+    if first_break is None or only_deletes(unit):
+        return
+    firsts = [effect for index, effect in enumerate(unit)
+              if all(other.spec.table != effect.spec.table for other in unit[:index])]
+    named = ", ".join(where(effect) for effect in firsts[:-1]) + f" and {where(firsts[-1])}"
+    library = first_break.spec.library
+    yield report_at(
+        first_break.site,
+        f"writes to {named} commit separately ({context.autocommit_regime(library)}), so a failure "
+        f"between them leaves {firsts[0].spec.table} changed without {firsts[-1].spec.table}: "
+        f"{context.fix_for(library)}",
+    )
 
 
-def _regime(library: str) -> str:
-    return {"django": "Django autocommit", "peewee": "peewee autocommit", "tortoise": "Tortoise autocommit",
-            "dbapi": "autocommit connection", "sqlalchemy": "AUTOCOMMIT engine"}.get(library, "autocommit")
+def _commits_with(context: RuleContext, effect, position: int) -> object:
+    """What the write commits with: the transaction block of this function around it, the helper's
+    own transaction, or nothing (it commits alone)."""
+    scope = context.opening_scope(effect.site)
+    if scope is not None:
+        return ("scope", scope)
+    if effect.in_scope:
+        return ("helper", id(effect.site)) if effect.via else ("begin",)
+    return ("alone", position)
 
 
 RULE = Rule(
@@ -54,6 +69,13 @@ statement on its own (Django, peewee, Tortoise, asyncpg, autocommit connections)
 transaction encloses the writes. Writes made by the project's own helpers count where the helper
 is called; a function that only ever runs inside a transaction (decorated, called only from
 transactions, a migration, an `ATOMIC_REQUESTS` view) is not a finding.
+
+Only writes that belong together count: a value flows from one into the other (the object or key
+the first made, the instance both change, a variable both use), or their models are tied by a
+foreign key, one-to-one or many-to-many field or `relationship`. Two unrelated writes (a setting
+saved, then a counter bumped) and cleanups that only delete rows are not a unit of work. A write
+inside a transaction block and a related one outside it (or in a second block) commit apart too.
+One finding per function, at the first write that splits the work, naming every table involved.
 
 ## Why is this bad?
 Each write commits as soon as it runs. If the second one fails (a constraint, a timeout, a

@@ -2,7 +2,7 @@
 
 from typing import TYPE_CHECKING, Iterable, Set
 
-from txlint.rule import Report, Rule, RuleContext, fix_for, is_autocommit_write, report_at, unless_in_transaction
+from txlint.rule import Report, Rule, RuleContext, is_autocommit_write, report_at, unless_in_transaction
 
 if TYPE_CHECKING:
     from txlint.project import Effect
@@ -24,7 +24,7 @@ def check(context: RuleContext) -> Iterable[Report]:
                 effect.site,
                 f"writes {effect.spec.table or 'a row'} once per iteration of the loop at line "
                 f"{context.loop_line(loops[0])}, and each write commits on its own, so a failure part-way "
-                f"leaves the rows before it committed: {fix_for(effect.spec.library, 'the loop')}, "
+                f"leaves the rows before it committed: {context.fix_for(effect.spec.library, 'the loop')}, "
                 f"or write the rows in one bulk call",
             )
         elif _commit_per_iteration(context, effect, effects):

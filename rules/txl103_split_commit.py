@@ -1,7 +1,8 @@
-"""TXL103 split-commit: a commit between writes that belong together."""
+"""TXL103 split-commit: a commit between writes that belong together (evidence.py says when they do)."""
 
 from typing import TYPE_CHECKING, Iterable, List
 
+from txlint.evidence import only_deletes
 from txlint.rule import Report, Rule, RuleContext, report_at, unless_in_transaction
 from txlint.values import IMPLICIT
 
@@ -21,9 +22,9 @@ def _main_path_writes(context: RuleContext, effects: List["Effect"]) -> List[int
 def check(context: RuleContext) -> Iterable[Report]:
     effects = [effect for effect in context.effects if not effect.site.context.deferred]
     writes = _main_path_writes(context, effects)
-    reported = set()
+    links = context.links()
     for index, commit in enumerate(effects):
-        if not context.main_path_commit(commit) or id(commit.site) in reported:
+        if not context.main_path_commit(commit):
             continue
         if commit.site.context.loops:
             continue  # per-row commits are TXL102's
@@ -31,11 +32,10 @@ def check(context: RuleContext) -> Iterable[Report]:
         after = [effects[i] for i in writes if i > index and _related(context, commit, effects[i])]
         pairs = [(first, second) for first in before for second in after
                  if context.sequential(first.site.context, second.site.context)
-                 and not (first.site is commit.site is second.site)]
-        if not pairs:
+                 and not (first.site is commit.site is second.site) and links.related(first, second)]
+        if not pairs or only_deletes(pair[index] for pair in pairs for index in (0, 1)):
             continue
         first, second = pairs[0]
-        reported.add(id(commit.site))
         via = f" (inside {commit.via.rsplit('.', 1)[-1]}())" if commit.via else ""
         yield report_at(
             commit.site,
@@ -43,6 +43,7 @@ def check(context: RuleContext) -> Iterable[Report]:
             f"{_name(second)} at line {second.site.range[0]}: if the later write fails, the earlier one "
             f"stays committed; commit once after both (or use one `with session.begin():` block)",
         )
+        return  # one finding per unit of work: the first commit that splits it
 
 
 def _related(context: RuleContext, first: "Effect", second: "Effect") -> bool:
@@ -70,6 +71,11 @@ in libraries where writes are atomic up to the next commit (SQLAlchemy sessions 
 connections, DB-API drivers such as sqlite3, psycopg2, psycopg 3 and PyMySQL). Commits made by
 helper functions count where the helper is called.
 
+The two writes must belong together: a value flows from one into the other (the object or key
+the first made, a variable both use), or their models are tied by a foreign key or
+relationship. Writes that only delete rows are not reported. One finding per function, at the
+first commit that splits its work.
+
 ## Why is this bad?
 Everything before the commit is permanent; if the write after it fails, the database keeps the
 first half of the change: a parent row without its children, a status flipped without the work
@@ -77,7 +83,7 @@ it stands for.
 
 ## Example
 ```python
-from sqlalchemy import create_engine
+from sqlalchemy import ForeignKey, create_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 engine = create_engine("sqlite://")
@@ -95,19 +101,21 @@ class Account(Base):
 class AuditLog(Base):
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
 
 
 def open_account():
     with Session(engine) as session:
-        session.add(Account())
+        account = Account()
+        session.add(account)
         session.commit()
-        session.add(AuditLog())
+        session.add(AuditLog(account_id=account.id))
         session.commit()
 ```
 
 ## Use instead
 ```python
-from sqlalchemy import create_engine
+from sqlalchemy import ForeignKey, create_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 engine = create_engine("sqlite://")
@@ -125,13 +133,15 @@ class Account(Base):
 class AuditLog(Base):
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
 
 
 def open_account():
     with Session(engine) as session, session.begin():
-        session.add(Account())
+        account = Account()
+        session.add(account)
         session.flush()
-        session.add(AuditLog())
+        session.add(AuditLog(account_id=account.id))
 ```
 `flush()` sends the INSERT (and gives the new row its id) without committing.
 """,

@@ -225,7 +225,7 @@ def test_two_scripts_with_one_module_name_are_checked_each_as_itself(txlint, tre
 
 
         class Invoice(models.Model):
-            pass
+            order = models.ForeignKey(Order, on_delete=models.CASCADE)
 
 
         def run():

@@ -147,7 +147,7 @@ def _findings_in_order(sources, order):
 
 
 def test_a_model_hierarchy_deeper_than_the_model_can_follow_gives_the_same_findings_in_any_order():
-    """Each M<i> derives from the one before; f<i> writes M<i> and M0. Past the nesting bound a
+    """Each M<i> derives from the one before; f<i> writes M<i> and M0 (given the M<i> it made). Past the nesting bound a
     model is not known to be one, and which those are must not depend on which function was
     checked first (checked from the top of the chain down, the first ones asked would be cut
     short, from the bottom up each would reuse the one before)."""
@@ -157,7 +157,7 @@ def test_a_model_hierarchy_deeper_than_the_model_can_follow_gives_the_same_findi
         sources[f"app/m{index}.py"] = (
             f"from app.m{index - 1} import M{index - 1}\nfrom app.m0 import M0\n\n\n"
             f"class M{index}(M{index - 1}):\n    pass\n\n\n"
-            f"def f{index}():\n    M{index}.objects.create()\n    M0.objects.create()\n")
+            f"def f{index}():\n    made = M{index}.objects.create()\n    M0.objects.create(source=made)\n")
     forward = _findings_in_order(sources, list(sources))
     assert forward == _findings_in_order(sources, list(sources)[::-1])
     assert ("TXL101", "app/m1.py", 11, "app.m1.f1") in forward  # the near ones are still found

@@ -23,6 +23,7 @@ class Order(models.Model):
 
 class Invoice(models.Model):
     number = models.IntegerField()
+    order = models.ForeignKey(Order, null=True, on_delete=models.SET_NULL)  # ties the two writes together
 """
 
 # settle() writes Order itself and Invoice through bill(): two tables outside a transaction.
@@ -35,7 +36,7 @@ def bill():
 
 
 def settle():
-    Order.objects.filter(total=0).delete()
+    Order.objects.filter(total=0).update(total=1)
     bill()
 """
 
@@ -168,7 +169,7 @@ CUT_SHORT_THEN_REUSED = {
 
 
         def main():
-            Order.objects.filter(total=0).delete()
+            Order.objects.filter(total=0).update(total=1)
             f()
         """,
 }

@@ -13,6 +13,7 @@ class Order(models.Model):
 
 class Item(models.Model):
     x = models.IntegerField()
+    order = models.ForeignKey(Order, null=True, on_delete=models.CASCADE)
 """
 
 

@@ -237,7 +237,7 @@ def test_an_unused_suppression_when_the_finding_goes_away_in_the_same_file(proje
 # -- edits that change what other modules read: those modules are re-checked ----------------------
 
 RECORD_TOUCHES_ORDERS = ("    AuditEntry.objects.create(action=action)\n",
-                         "    AuditEntry.objects.create(action=action)\n    Order.objects.filter(total=0).delete()\n")
+                         "    AuditEntry.objects.create(action=action)\n    Order.objects.filter(pk=action).update(total=0)\n")
 ARCHIVE = ("TXL101", "shop/services.py", 15, "shop.services.archive")
 RECORD = ("TXL101", "shop/helpers.py", 6, "shop.helpers.record")
 
@@ -255,7 +255,7 @@ def test_a_helper_gains_a_second_write_then_loses_it(project, rechecked):
     assert (code, findings, seen) == (1, [RECORD, PLACE_ORDER, ARCHIVE[:2] + (16,) + ARCHIVE[3:]],
                                       ["shop/services.py"])
     # The helper loses the write again (with a new text, so no earlier run answers from the cache).
-    _edit("shop/helpers.py", "    Order.objects.filter(total=0).delete()\n", "    # Orders stay.\n")
+    _edit("shop/helpers.py", "    Order.objects.filter(pk=action).update(total=0)\n", "    # Orders stay.\n")
     code, findings, seen = _same_as_uncached(rechecked)
     assert (code, findings, seen) == (1, [PLACE_ORDER], ["shop/helpers.py", "shop/services.py"])
 
@@ -264,7 +264,7 @@ def test_a_suppression_becomes_unused_when_a_helper_in_another_file_changes(proj
     _edit("shop/helpers.py", *RECORD_TOUCHES_ORDERS)
     _edit("shop/services.py", "    record(action)", "    record(action)  # txlint: ignore[TXL101] -- audit only")
     assert _prime(rechecked)[:2] == (1, [RECORD, PLACE_ORDER])
-    _edit("shop/helpers.py", "    Order.objects.filter(total=0).delete()\n", "")
+    _edit("shop/helpers.py", "    Order.objects.filter(pk=action).update(total=0)\n", "")
     code, findings, seen = _same_as_uncached(rechecked)
     assert (code, findings) == (1, [PLACE_ORDER, ("TXL001", "shop/services.py", 15, "")])
 
@@ -316,7 +316,7 @@ def test_files_added_and_deleted(project, rechecked):
 
         def refund(order_id):
             Order.objects.filter(pk=order_id).delete()
-            AuditEntry.objects.create(action="refund")
+            AuditEntry.objects.create(action=f"refund {order_id}")
         """)
     code, findings, seen = _same_as_uncached(rechecked)
     assert (code, findings) == (1, [("TXL101", "shop/refunds.py", 6, "shop.refunds.refund"), PLACE_ORDER])
@@ -811,7 +811,7 @@ def test_a_snapshot_model_loses_its_model_base_after_another_edit(tree, tmp_path
         "shop/base.py": "from django.db import models\n\n\nclass Base(models.Model):\n    pass\n",
         "shop/ledger.py": "from shop.base import Base\n\n\nclass Ledger(Base):\n    pass\n",
         "shop/views.py": "from shop.ledger import Ledger\nfrom shop.models import Order\n\n\n"
-                         "def place():\n    Ledger.objects.create()\n    Order.objects.create(total=1)\n",
+                         "def place(total):\n    Ledger.objects.create(total=total)\n    Order.objects.create(total=total)\n",
         "shop/zcaller.py": "def go():\n    pass\n",
     }
     code, findings, _ = _start(tree, tmp_path, monkeypatch, rechecked, files)

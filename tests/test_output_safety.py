@@ -57,10 +57,10 @@ def place_order(total):
     return order
 
 
-def raw_write():
+def raw_write(order_id):
     with connection.cursor() as cursor:
-        cursor.execute('INSERT INTO "audit\\n::error file=forged.py::sql\\x1b[2J\\u2028\\x85" VALUES (1)')
-        cursor.execute("UPDATE orders SET total = 1")
+        cursor.execute('INSERT INTO "audit\\n::error file=forged.py::sql\\x1b[2J\\u2028\\x85" VALUES (%s)', [order_id])
+        cursor.execute("UPDATE orders SET total = 1 WHERE id = %s", [order_id])
 
 
 def sauvegardé(conn, row):

@@ -119,7 +119,11 @@ def _build_ref(node: ast.expr, depth: int) -> Ref:
                 return left
         if operator is ast.Div:  # Path(...) / "name" is still a path, named after both sides
             return ("div", to_ref(node.left, depth), to_ref(node.right, depth))
-        return UNKNOWN
+        return ("expr", (to_ref(node.left, depth), to_ref(node.right, depth)))
+    if node_type is ast.Compare:  # `Order.id == order_id`: no value, but the names flow
+        return ("expr", (to_ref(node.left, depth), *(to_ref(right, depth) for right in node.comparators[:4])))
+    if node_type is ast.UnaryOp:
+        return ("expr", (to_ref(node.operand, depth),))
     if node_type is ast.Await:
         return to_ref(node.value, depth)
     if node_type is ast.Starred:  # `[*rows]`: what it unpacks, as libcst's element value was
@@ -442,8 +446,16 @@ class _Extractor(Walker):
                 return
             self.unit.bind(target.id, ref)
         elif target_type in (ast.Tuple, ast.List):
-            for element in target.elts:
-                self._bind_target(element.value if type(element) is ast.Starred else element, UNKNOWN)
+            elements = target.elts
+            starred = any(type(element) is ast.Starred for element in elements)
+            displayed = ref[0] == "list" and len(ref[1]) == len(elements) and not starred
+            for index, element in enumerate(elements):
+                if type(element) is ast.Starred:
+                    self._bind_target(element.value, UNKNOWN)
+                elif displayed:  # `a, b = x, y`
+                    self._bind_target(element, ref[1][index])
+                else:  # `obj, created = get_or_create(...)`; after a starred element the index is unknown
+                    self._bind_target(element, ("unpack", ref, index) if not starred else ("unpack", ref, -1))
         elif target_type is ast.Attribute and type(target.value) is ast.Name:
             # `conn.autocommit = True` is kept as a binding of "conn.autocommit".
             self.unit.bind(f"{target.value.id}.{target.attr}", ref)

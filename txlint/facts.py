@@ -14,6 +14,10 @@ functions) without re-parsing:
     ("const", value)                   True / False / None / numbers
     ("list", (ref, ...))               list, tuple or set display
     ("dict", ((ref, ref), ...))        dict display
+    ("expr", (ref, ...))               an operator's result (`a - b`, `x == y`): no value, but the
+                                       names of its operands flow into it
+    ("unpack", ref, index)             element `index` of an unpacked value (`obj, created = ...`;
+                                       -1 after a starred target)
     ("lambda",)                        a lambda
     ("?",)                             anything else
 """

@@ -135,17 +135,22 @@ class ClassMembers:
             if "." not in first:
                 return None
             first, second = first.split(".", 1)
+        self.note(("model", second.lower()))
+        candidates = [self.class_value(q) for q in self.classes_by_name(second.lower())]
+        models = [value for value in candidates if value.kind == "model"]
+        if len(models) == 1:
+            return models[0]
+        return Value("model", name=f"{first}.{second}", library="django", table=f"{first}_{second.lower()}".lower())
+
+    def classes_by_name(self, lower_name: str) -> List[str]:
+        """The project's classes whose own name is this, in lower case (`apps.get_model` finds models
+        by it). The caller notes ("model", lower_name) as read."""
         if self._models_by_name is None:
             self._models_by_name = {}
             with self.untracked():
                 for qualname in self.classes:
                     self._models_by_name.setdefault(qualname.rsplit(".", 1)[-1].lower(), []).append(qualname)
-        self.note(("model", second.lower()))
-        candidates = [self.class_value(q) for q in self._models_by_name.get(second.lower(), ())]
-        models = [value for value in candidates if value.kind == "model"]
-        if len(models) == 1:
-            return models[0]
-        return Value("model", name=f"{first}.{second}", library="django", table=f"{first}_{second.lower()}".lower())
+        return self._models_by_name.get(lower_name, [])
 
     def _custom_manager_method(self, model_qualname: str, name: str, depth: int) -> Optional[Value]:
         """A method of a project manager class assigned on the model (`objects = OrderManager()`)."""

@@ -66,6 +66,10 @@ class TransactionContext:
         finally:
             self._leave(key, position, saved)
 
+    def opening_scope(self, unit: Unit, event: Event) -> Optional[int]:
+        """The outermost `with` of the function around the event that opens a transaction."""
+        return next((with_id for with_id in event.context.scopes if self._scope_opens(unit, with_id)), None)
+
     def in_scope(self, unit: Unit, event: Event) -> bool:
         if any(self._scope_opens(unit, with_id) for with_id in event.context.scopes):
             return True

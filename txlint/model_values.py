@@ -138,6 +138,11 @@ class ValueEvaluation:
             return typed or self.evaluate(ref[2], unit, depth)
         if kind == "function":
             return Value("function", name=ref[1])
+        if kind == "unpack" and ref[2] == 0:
+            # `obj, created = M.objects.get_or_create(...)`, `for order, total in orders_with_totals`:
+            # the first element of a pair that holds an instance is that instance.
+            value = self.evaluate(ref[1], unit, depth)
+            return value if value is not None and value.kind == "instance" else None
         return None
 
     def string_of(self, ref: Optional[Ref], unit: Unit, depth: int = 0) -> Optional[str]:

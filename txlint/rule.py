@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Callable, Dict, Iterable, List, Optional, Tupl
 import pathspec
 
 from txlint.config import Config
+from txlint.evidence import WriteLinks
 from txlint.facts import Context, Event, Range
 from txlint.patterns import compile_patterns
 from txlint.values import AUTOCOMMIT, IMPLICIT
@@ -56,6 +57,7 @@ class RuleContext:
         self.project = project
         self.unit = unit
         self.config = config
+        self._links: Optional[WriteLinks] = None
 
     @property
     def effects(self) -> List["Effect"]:
@@ -66,6 +68,16 @@ class RuleContext:
 
     def site_in_scope(self, event: Event) -> bool:
         return self.project.in_scope(self.unit, event)
+
+    def opening_scope(self, event: Event) -> Optional[int]:
+        """The outermost `with` around the event that opens a transaction (None: none does)."""
+        return self.project.opening_scope(self.unit, event)
+
+    def links(self) -> "WriteLinks":
+        """The evidence that links this function's writes (made once per function)."""
+        if self._links is None:
+            self._links = WriteLinks(self.project, self.unit)
+        return self._links
 
     def loop_line(self, loop_id: int) -> int:
         loop = self.unit.facts.loops.get(loop_id)
@@ -119,6 +131,13 @@ class RuleContext:
             effect.kind == "rollback" and not effect.via and self.in_handler(effect.site.context)
             for effect in self.project.effects(helper))
 
+    def fix_for(self, library: str, what: str = "them") -> str:
+        """What to write instead, in the library's own idiom."""
+        return self.project.registry.transaction_fix(library, what)
+
+    def autocommit_regime(self, library: str) -> str:
+        return self.project.registry.autocommit_regime(library)
+
     def in_handler(self, context: Context) -> bool:
         """Inside an `except` or `finally` block: error handling, not the main path."""
         return any(part in ("except", "finally") for _, part in context.trys)
@@ -137,21 +156,6 @@ def where(effect: "Effect") -> str:
     line = effect.site.range[0]
     helper = f", in {effect.via.rsplit('.', 1)[-1]}()" if effect.via else ""
     return f"{effect.spec.table} (line {line}{helper})"
-
-
-_FIX = {
-    "django": "wrap {what} in `with transaction.atomic():` (or decorate the function with `@transaction.atomic`)",
-    "peewee": "wrap {what} in `with db.atomic():`",
-    "tortoise": "wrap {what} in `async with in_transaction():`",
-    "dbapi": "wrap {what} in a transaction (`async with conn.transaction():` for asyncpg, `with conn:` for "
-             "sqlite3/psycopg2) or `txlint.runtime.atomic(conn)`",
-    "sqlalchemy": "run {what} in one `with session.begin():` block (or `with engine.begin() as conn:`)",
-}
-
-
-def fix_for(library: str, what: str = "them") -> str:
-    template = _FIX.get(library, "wrap {what} in one transaction, for example `with txlint.runtime.atomic(...):`")
-    return template.format(what=what)
 
 
 def unless_in_transaction(check: Callable[["RuleContext"], Iterable[Report]]):

@@ -19,6 +19,13 @@ class Knowledge:
     # Methods that run a statement object of this library passed as their first argument, whatever
     # the receiver is (`x.execute(text("..."))` where x could not be resolved).
     statement_runners: Tuple[str, ...] = ()
+    # Field constructors (called in a model's class body) that tie the model to another one: their
+    # first argument, or `to=`, names it (a class, "app.Model", or "table.column").
+    relation_fields: Tuple[str, ...] = ()
+    # How findings name the library's habit of committing every statement, and what to write instead
+    # (`{what}`: "them", "the loop").
+    autocommit_regime = "autocommit"
+    transaction_fix = "wrap {what} in one transaction, for example `with txlint.runtime.atomic(...):`"
 
     def qname_value(self, qname: str) -> Optional[Value]:
         """The value of an imported name itself (for example a transaction decorator)."""
@@ -94,12 +101,21 @@ class Registry:
                 self.model_bases[base] = knowledge.library
         self.transaction_helpers = frozenset(transaction_helpers)
         self.statement_runners = frozenset(name for knowledge in self.all for name in knowledge.statement_runners)
+        self.relation_fields = frozenset(name for knowledge in self.all for name in knowledge.relation_fields)
 
     def for_qname(self, qname: str) -> Optional[Knowledge]:
         return self.by_root.get(qname.split(".", 1)[0])
 
     def for_value(self, value: Value) -> Optional[Knowledge]:
         return self.by_library.get(value.library)
+
+    def autocommit_regime(self, library: str) -> str:
+        knowledge = self.by_library.get(library)
+        return knowledge.autocommit_regime if knowledge is not None else Knowledge.autocommit_regime
+
+    def transaction_fix(self, library: str, what: str = "them") -> str:
+        knowledge = self.by_library.get(library)
+        return (knowledge or Knowledge).transaction_fix.format(what=what)
 
     def is_transaction_helper(self, qname: str) -> bool:
         return qname in self.transaction_helpers

@@ -47,6 +47,9 @@ def _driver(value: Value) -> str:
 
 class DBAPIKnowledge(Knowledge):
     library = LIBRARY
+    autocommit_regime = "autocommit connection"
+    transaction_fix = ("wrap {what} in a transaction (`async with conn.transaction():` for asyncpg, `with conn:` for "
+                       "sqlite3/psycopg2) or `txlint.runtime.atomic(conn)`")
     roots = ("sqlite3", "aiosqlite", "psycopg2", "psycopg", "psycopg_pool", "pymysql", "MySQLdb", "asyncpg")
 
     def call_qname(self, qname: str, call: CallView) -> Optional[Outcome]:

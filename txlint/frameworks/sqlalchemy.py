@@ -79,6 +79,8 @@ def _statement_from(target: Optional[Value], sql: str = "") -> Value:
 
 class SQLAlchemyKnowledge(Knowledge):
     library = LIBRARY
+    autocommit_regime = "AUTOCOMMIT engine"
+    transaction_fix = ("run {what} in one `with session.begin():` block (or `with engine.begin() as conn:`)")
     roots = ("sqlalchemy", "sqlmodel", "flask_sqlalchemy")
     model_bases = ("sqlalchemy.orm.DeclarativeBase", "sqlalchemy.orm.DeclarativeBaseNoMeta",
                    "sqlalchemy.orm.decl_api.DeclarativeBase", "sqlmodel.SQLModel", "sqlmodel.main.SQLModel")
@@ -172,6 +174,7 @@ class SQLAlchemyKnowledge(Knowledge):
         return None
 
     statement_runners = ("execute", "scalar", "scalars", "exec")
+    relation_fields = ("ForeignKey", "relationship", "relation", "Relationship")
 
     def run_statement(self, statement: Value, name: str, call: CallView) -> Optional[Outcome]:
         """A `text()` or DML statement executed through a session or connection txlint could not resolve

@@ -20,7 +20,10 @@ _RAW = {"execute_query", "execute_query_dict", "execute_insert", "execute_many",
 
 class TortoiseKnowledge(Knowledge):
     library = LIBRARY
+    autocommit_regime = "Tortoise autocommit"
+    transaction_fix = ("wrap {what} in `async with in_transaction():`")
     roots = ("tortoise",)
+    relation_fields = ("ForeignKeyField", "OneToOneField", "ManyToManyField")
     model_bases = ("tortoise.models.Model", "tortoise.Model")
 
     def call_qname(self, qname: str, call: CallView) -> Optional[Outcome]:

@@ -1,0 +1,200 @@
+"""TXL101 and TXL103 report writes that commit apart only when they belong together (txlint/evidence.py)."""
+
+import textwrap
+
+import pytest
+
+from txlint.engine import lint_sources
+
+DJANGO_MODELS = """\
+from django.db import models
+
+
+class Order(models.Model):
+    total = models.IntegerField()
+
+
+class Line(models.Model):
+    order = models.ForeignKey("shop.Order", on_delete=models.CASCADE)
+
+
+class Setting(models.Model):
+    value = models.CharField(max_length=20)
+
+
+class Counter(models.Model):
+    hits = models.IntegerField()
+"""
+
+SQLALCHEMY_MODELS = """\
+from sqlalchemy import ForeignKey
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+
+
+class Entry(Base):
+    __tablename__ = "entries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+
+
+class Visit(Base):
+    __tablename__ = "visits"
+    id: Mapped[int] = mapped_column(primary_key=True)
+"""
+
+
+def _codes(models: str, source: str):
+    found = lint_sources({"shop/models.py": models, "shop/services.py": textwrap.dedent(source)},
+                         modules={"shop/models.py": "shop.models", "shop/services.py": "shop.services"})
+    return [(finding.code, finding.line) for finding in found if finding.path == "shop/services.py"]
+
+
+FLAGGED_DJANGO = {
+    "the first write's object given to the second": """\
+        from shop.models import Counter, Order
+
+        def place(total):
+            order = Order.objects.create(total=total)
+            Counter.objects.create(hits=order.pk)
+        """,
+    "models tied by a foreign key, no value shared": """\
+        from shop.models import Line, Order
+
+        def reset(order_id):
+            Order.objects.filter(pk=order_id).update(total=0)
+            Line.objects.filter(total=1).update(x=2)
+        """,
+    "one instance's data in both writes": """\
+        from shop.models import Counter, Setting
+
+        def remember(value):
+            Setting.objects.create(value=value)
+            Counter.objects.filter(name=value).update(hits=1)
+        """,
+    "a write inside atomic() and a related one after it": """\
+        from django.db import transaction
+        from shop.models import Line, Order
+
+        def place(total):
+            with transaction.atomic():
+                order = Order.objects.create(total=total)
+            Line.objects.create(order=order)
+        """,
+    "two separate atomic() blocks": """\
+        from django.db import transaction
+        from shop.models import Line, Order
+
+        def place(total):
+            with transaction.atomic():
+                order = Order.objects.create(total=total)
+            with transaction.atomic():
+                Line.objects.create(order=order)
+        """,
+    "an element of an unpacked pair": """\
+        from shop.models import Counter, Setting
+
+        def remember(value):
+            setting, created = Setting.objects.get_or_create(value=value)
+            Counter.objects.create(hits=setting.pk)
+        """,
+}
+
+CLEAN_DJANGO = {
+    "two writes that share nothing": """\
+        from shop.models import Counter, Setting
+
+        def touch(value):
+            Setting.objects.create(value=value)
+            Counter.objects.filter(pk=1).update(hits=0)
+        """,
+    "cleanups that only delete": """\
+        from shop.models import Counter, Setting
+
+        def prune(cutoff):
+            Setting.objects.filter(created__lt=cutoff).delete()
+            Counter.objects.filter(created__lt=cutoff).delete()
+        """,
+    "both writes in one atomic() block": """\
+        from django.db import transaction
+        from shop.models import Line, Order
+
+        def place(total):
+            with transaction.atomic():
+                order = Order.objects.create(total=total)
+                Line.objects.create(order=order)
+        """,
+}
+
+
+@pytest.mark.parametrize("source", FLAGGED_DJANGO.values(), ids=range(len(FLAGGED_DJANGO)))
+def test_writes_that_belong_together_are_reported_once(source):
+    found = _codes(DJANGO_MODELS, source)
+    assert [code for code, _ in found] == ["TXL101"]
+
+
+@pytest.mark.parametrize("source", CLEAN_DJANGO.values(), ids=range(len(CLEAN_DJANGO)))
+def test_writes_that_do_not_belong_together_are_not_reported(source):
+    assert _codes(DJANGO_MODELS, source) == []
+
+
+def test_one_finding_names_every_table_of_the_unit_of_work():
+    found = lint_sources({"shop/models.py": DJANGO_MODELS, "shop/services.py": textwrap.dedent("""\
+        from shop.models import Counter, Line, Order
+
+        def place(total):
+            order = Order.objects.create(total=total)
+            Line.objects.create(order=order)
+            Line.objects.create(order=order)
+            Counter.objects.create(hits=order.pk)
+        """)}, modules={"shop/models.py": "shop.models", "shop/services.py": "shop.services"})
+    reported = [finding for finding in found if finding.path == "shop/services.py"]
+    assert [(finding.code, finding.line) for finding in reported] == [("TXL101", 5)]
+    assert "writes to Order (line 4), Line (line 5) and Counter (line 7)" in reported[0].message
+
+
+def test_a_split_commit_between_writes_tied_by_a_foreign_key_is_reported():
+    assert _codes(SQLALCHEMY_MODELS, """\
+        from sqlalchemy.orm import Session
+        from shop.models import Account, Entry
+
+        def open_account(session: Session, account_id):
+            session.add(Account(id=account_id))
+            session.commit()
+            session.add(Entry(account_id=1))
+            session.commit()
+        """) == [("TXL103", 6)]
+
+
+def test_a_commit_between_unrelated_writes_is_not_reported():
+    assert _codes(SQLALCHEMY_MODELS, """\
+        from sqlalchemy.orm import Session
+        from shop.models import Account, Visit
+
+        def open_account(session: Session):
+            session.add(Account())
+            session.commit()
+            session.add(Visit())
+            session.commit()
+        """) == []
+
+
+def test_a_commit_between_writes_linked_by_the_inserted_key_is_reported():
+    assert _codes(SQLALCHEMY_MODELS, """\
+        import sqlite3
+
+        def add(path, url, tag):
+            conn = sqlite3.connect(path)
+            cursor = conn.execute("INSERT INTO bookmarks (url) VALUES (?)", (url,))
+            conn.commit()
+            conn.execute("INSERT INTO tags (bookmark_id, tag) VALUES (?, ?)", (cursor.lastrowid, tag))
+            conn.commit()
+        """) == [("TXL201", 5), ("TXL103", 6), ("TXL201", 7)]

@@ -1,0 +1,223 @@
+"""Which writes of a function belong to one unit of work.
+
+Two writes that commit apart are a hazard only when they belong together: a failure between
+them must leave something a maintainer would call broken (an order without its lines). Writes
+that merely sit in one function (a setting saved, then an unrelated counter bumped; derived data
+recomputed; two cleanups) are not. TXL101 and TXL103 report a pair only with evidence that it
+belongs together:
+
+- **data**: both calls use a value of the function's own (a local variable or parameter, or
+  `self.x` in a method), directly or through the variables it was built from; the result of one
+  write, given to the other (`order = Order.objects.create(...)`, then
+  `Invoice.objects.create(order=order)`) is one such value. Database handles (sessions,
+  connections, cursors, managers), classes and modules do not count: every write shares them.
+- **relation**: the two models are tied by a relation field (a foreign key, a one-to-one or
+  many-to-many field, SQLAlchemy's `relationship`), in either direction.
+
+Writes that only delete rows (pruning, cleanups by a threshold) are not a unit of work even then:
+each delete is complete on its own, and running the function again finishes the job.
+
+What it may use: the function's facts (its events and bindings), `Project.evaluate` to tell
+handles from data, and the project's classes (read through the project, so incremental runs see
+what was read) for relation fields.
+"""
+
+from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, List, Set
+
+from txlint.facts import Ref
+
+if TYPE_CHECKING:
+    from txlint.project import Effect, Project, Unit
+
+# Values that are not data: every write of the function shares them.
+_NOT_DATA = {"handle", "scope", "model", "class", "qname", "function", "builtin"}
+# Attributes of a cursor or result that carry the key the previous INSERT made.
+_INSERTED_KEYS = {"lastrowid", "inserted_primary_key", "lastrowid_", "insert_id"}
+_INSERTED = "<inserted key>"
+_CLOSURE_DEPTH = 3
+_DELETES = {"delete", "adelete", "delete_many", "delete_all", "remove", "aremove", "clear", "aclear",
+            "delete_instance", "truncate"}
+_DELETE_SQL = ("DELETE", "TRUNCATE", "DROP")
+
+
+def _walk(ref: Ref, found: Set[str]) -> None:
+    """The data paths an expression uses: local names, and `self.x` rather than `self` alone."""
+    if not isinstance(ref, tuple) or not ref:
+        return
+    tag = ref[0]
+    if tag == "name":
+        found.add(ref[1])
+    elif tag == "attr":
+        base = ref[1]
+        if base[0] == "name" and base[1] in ("self", "cls"):
+            found.add(f"{base[1]}.{ref[2]}")
+        elif ref[2] in _INSERTED_KEYS:
+            found.add(_INSERTED)
+        else:
+            _walk(base, found)
+    elif tag == "call":
+        _walk(ref[1], found)
+        for argument in ref[2]:
+            _walk(argument, found)
+        for _, argument in ref[3]:
+            _walk(argument, found)
+    elif tag in ("sub", "div"):
+        _walk(ref[1], found)
+        _walk(ref[2], found)
+    elif tag in ("concat", "list", "expr"):
+        for part in ref[1]:
+            _walk(part, found)
+    elif tag == "dict":
+        for key, value in ref[1]:
+            _walk(key, found)
+            _walk(value, found)
+    elif tag in ("iter", "enter", "unpack"):
+        _walk(ref[1], found)
+    elif tag == "annotated" and ref[2] is not None:
+        _walk(ref[2], found)
+
+
+def _contains(ref: Ref, part: Ref) -> bool:
+    """Is `part` the value of `ref`, or what it unpacks, awaits or enters?"""
+    while isinstance(ref, tuple) and ref:
+        if ref == part:
+            return True
+        if ref[0] in ("unpack", "enter", "iter", "sub"):
+            ref = ref[1]
+        elif ref[0] == "annotated":
+            ref = ref[2]
+        else:
+            return False
+    return False
+
+
+class WriteLinks:
+    """The evidence that links the writes of one function (see the module's docstring)."""
+
+    def __init__(self, project: "Project", unit: "Unit"):
+        self.project = project
+        self.unit = unit
+        self._data: Dict[int, FrozenSet[str]] = {}
+        self._is_data: Dict[str, bool] = {}
+
+    def related(self, first: "Effect", second: "Effect") -> bool:
+        """Does `second` (the later write) belong with `first`?"""
+        if _INSERTED in self.data_of(second):
+            return True  # it uses the key an earlier INSERT made (`cursor.lastrowid`)
+        shared = self.data_of(first) & self.data_of(second)
+        if any(self._is_data_name(name) for name in shared):
+            return True
+        return models_related(self.project, first, second)
+
+    def data_of(self, effect: "Effect") -> FrozenSet[str]:
+        """The data paths a write's call uses, through the variables they were built from, and the
+        names its result is bound to."""
+        key = id(effect.site)
+        found = self._data.get(key)
+        if found is None:
+            bindings = self.unit.facts.bindings
+            direct: Set[str] = set()
+            _walk(effect.site.ref, direct)
+            direct.update(name for name, refs in bindings.items()
+                          if any(_contains(ref, effect.site.ref) for ref in refs))
+            found = set(direct)
+            frontier = direct
+            for _ in range(_CLOSURE_DEPTH):
+                reached: Set[str] = set()
+                for name in frontier:
+                    for ref in bindings.get(name, ()):
+                        _walk(ref, reached)
+                frontier = reached - found
+                found |= frontier
+            found = self._data[key] = frozenset(name for name in found if name in bindings
+                                                 or name == _INSERTED or self._bound_self(name))
+        return found
+
+    def _bound_self(self, path: str) -> bool:
+        return "." in path and path.split(".", 1)[0] in self.unit.facts.bindings
+
+    def _is_data_name(self, name: str) -> bool:
+        known = self._is_data.get(name)
+        if known is None:
+            root, _, attribute = name.partition(".")
+            ref: Ref = ("name", root) if not attribute else ("attr", ("name", root), attribute)
+            value = self.project.evaluate(ref, self.unit)
+            known = self._is_data[name] = value is None or value.kind not in _NOT_DATA
+        return known
+
+
+def is_delete(effect: "Effect") -> bool:
+    """Does the write only delete rows (as far as its call shows)?"""
+    if effect.spec.how == "raw":
+        return effect.spec.sql.lstrip().upper().startswith(_DELETE_SQL)
+    if effect.via:
+        return False
+    func = effect.site.ref[1]
+    return func[0] == "attr" and func[2] in _DELETES
+
+
+def only_deletes(effects: Iterable["Effect"]) -> bool:
+    return all(is_delete(effect) for effect in effects)
+
+
+# -- relations between models --------------------------------------------------------------------
+def models_related(project: "Project", first: "Effect", second: "Effect") -> bool:
+    first_names, second_names = _names_of(first), _names_of(second)
+    return bool(_relation_targets(project, first_names) & second_names
+                or _relation_targets(project, second_names) & first_names)
+
+
+def _names_of(effect: "Effect") -> FrozenSet[str]:
+    return frozenset(name.lower() for name in (effect.spec.table, *effect.spec.aliases) if name not in ("", "?"))
+
+
+def _relation_targets(project: "Project", names: FrozenSet[str]) -> FrozenSet[str]:
+    """What the models of these names point at through relation fields (lower-case names)."""
+    targets: Set[str] = set()
+    relation_fields = project.registry.relation_fields
+    for name in names:
+        for facts in _classes_named(project, name):
+            own = facts.name.lower()
+            for ref in facts.attributes.values():
+                for target in _relation_calls(ref, relation_fields):
+                    targets.add(own if target == "self" else target)
+    return frozenset(targets)
+
+
+def _classes_named(project: "Project", name: str) -> List[object]:
+    project.note(("model", name))
+    found = []
+    for qualname in project.classes_by_name(name):
+        entry = project.classes.get(qualname)
+        if entry is not None:
+            found.append(entry[0])
+    return found
+
+
+def _relation_calls(ref: Ref, relation_fields: FrozenSet[str], depth: int = 0) -> Iterable[str]:
+    """The targets of the relation fields called in a class attribute's value, lower-case."""
+    if not isinstance(ref, tuple) or not ref or depth > 4:
+        return
+    if ref[0] == "call":
+        func = ref[1]
+        called = func[2] if func[0] == "attr" else func[1] if func[0] == "name" else ""
+        if called in relation_fields:
+            arguments = [*ref[2][:1], *(value for key, value in ref[3] if key in ("to", "argument", "model"))]
+            for argument in arguments:
+                yield from _target_names(argument)
+        for argument in (*ref[2], *(value for _, value in ref[3])):
+            yield from _relation_calls(argument, relation_fields, depth + 1)
+    elif ref[0] in ("annotated",) and ref[2] is not None:
+        yield from _relation_calls(ref[2], relation_fields, depth + 1)
+
+
+def _target_names(ref: Ref) -> Iterable[str]:
+    """`Order`, `shop.Order`, `"shop.Order"`, `"orders.id"`, `settings.AUTH_USER_MODEL`."""
+    if ref[0] == "name":
+        yield ref[1].lower()
+    elif ref[0] == "attr":
+        yield "user" if ref[2] == "AUTH_USER_MODEL" else ref[2].lower()
+    elif ref[0] == "str":
+        for part in ref[1].split("."):
+            if part:
+                yield part.lower()
