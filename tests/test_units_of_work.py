@@ -71,7 +71,7 @@ FLAGGED_DJANGO = {
 
         def reset(order_id):
             Order.objects.filter(pk=order_id).update(total=0)
-            Line.objects.filter(total=1).update(x=2)
+            Line.objects.create(x=2)
         """,
     "one instance's data in both writes": """\
         from shop.models import Counter, Setting
@@ -122,6 +122,13 @@ CLEAN_DJANGO = {
         def prune(cutoff):
             Setting.objects.filter(created__lt=cutoff).delete()
             Counter.objects.filter(created__lt=cutoff).delete()
+        """,
+    "two updates of related models by keys of their own": """\
+        from shop.models import Line, Order
+
+        def reset(order_id, line_id):
+            Order.objects.filter(pk=order_id).update(total=0)
+            Line.objects.filter(pk=line_id).update(x=2)
         """,
     "both writes in one atomic() block": """\
         from django.db import transaction

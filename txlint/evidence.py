@@ -11,8 +11,9 @@ belongs together:
   write, given to the other (`order = Order.objects.create(...)`, then
   `Invoice.objects.create(order=order)`) is one such value. Database handles (sessions,
   connections, cursors, managers), classes and modules do not count: every write shares them.
-- **relation**: the two models are tied by a relation field (a foreign key, a one-to-one or
-  many-to-many field, SQLAlchemy's `relationship`), in either direction.
+- **relation**: one of the writes makes a row, and the two models are tied by a relation field
+  (a foreign key, a one-to-one or many-to-many field, SQLAlchemy's `relationship`), in either
+  direction: a parent and its child.
 
 Writes that only delete rows (pruning, cleanups by a threshold) are not a unit of work even then:
 each delete is complete on its own, and running the function again finishes the job.
@@ -38,6 +39,7 @@ _CLOSURE_DEPTH = 3
 _DELETES = {"delete", "adelete", "delete_many", "delete_all", "remove", "aremove", "clear", "aclear",
             "delete_instance", "truncate"}
 _DELETE_SQL = ("DELETE", "TRUNCATE", "DROP")
+_UPDATES = {"update", "aupdate", "bulk_update", "abulk_update", "update_many"}
 
 
 def _walk(ref: Ref, found: Set[str]) -> None:
@@ -107,7 +109,9 @@ class WriteLinks:
         shared = self.data_of(first) & self.data_of(second)
         if any(self._is_data_name(name) for name in shared):
             return True
-        return models_related(self.project, first, second)
+        # Models tied by a relation, when one of the writes makes a row: a parent and its child.
+        # Two updates of related models by keys of their own may well touch unrelated rows.
+        return (_makes_rows(first) or _makes_rows(second)) and models_related(self.project, first, second)
 
     def data_of(self, effect: "Effect") -> FrozenSet[str]:
         """The data paths a write's call uses, through the variables they were built from, and the
@@ -154,6 +158,16 @@ def is_delete(effect: "Effect") -> bool:
         return False
     func = effect.site.ref[1]
     return func[0] == "attr" and func[2] in _DELETES
+
+
+def _makes_rows(effect: "Effect") -> bool:
+    """Can the write insert (or save) rows? Only an update or delete seen in the call says no."""
+    if effect.spec.how == "raw":
+        return not effect.spec.sql.lstrip().upper().startswith(("UPDATE", *_DELETE_SQL))
+    if effect.via:
+        return True
+    func = effect.site.ref[1]
+    return not (func[0] == "attr" and (func[2] in _DELETES or func[2] in _UPDATES))
 
 
 def only_deletes(effects: Iterable["Effect"]) -> bool:

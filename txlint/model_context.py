@@ -66,6 +66,31 @@ class TransactionContext:
         finally:
             self._leave(key, position, saved)
 
+    def _wraps_in_transaction(self, qualname: str) -> bool:
+        """A project decorator whose wrapper calls the decorated function inside a transaction:
+        `def transactional(fn): @wraps(fn) def wrapper(*a, **k): with atomic(): return fn(*a, **k)`."""
+        decorator = self.units.get(qualname)
+        if decorator is None or not decorator.facts.params or not decorator.facts.local_functions:
+            return False
+        wrapped = decorator.facts.params[0].name
+        key = ("wraps", qualname)
+        if key in self._in_progress:
+            self._cut_at(key)
+            return False
+        position, saved = self._enter(key)
+        try:
+            for inner_name in decorator.facts.local_functions.values():
+                inner = self.units.get(inner_name)
+                if inner is None:
+                    continue
+                calls = [event for event in inner.facts.events if event.ref[1] == ("name", wrapped)]
+                if calls and (self.decorated_transactional(inner)
+                              or all(self.in_scope(inner, event) for event in calls)):
+                    return True
+            return False
+        finally:
+            self._leave(key, position, saved)
+
     def opening_scope(self, unit: Unit, event: Event) -> Optional[int]:
         """The outermost `with` of the function around the event that opens a transaction."""
         return next((with_id for with_id in event.context.scopes if self._scope_opens(unit, with_id)), None)
@@ -85,6 +110,14 @@ class TransactionContext:
         for decorator in unit.facts.decorators:
             value = self.evaluate(decorator, unit)
             if self.opens_transaction(value, as_decorator=True):
+                return True
+            if decorator[0] == "call":
+                # `@unit_of_work()`: a `@contextmanager` is a ContextDecorator, and its body runs
+                # the function where it yields.
+                helper = self.evaluate(decorator[1], unit)
+                if helper is not None and helper.kind == "function" and self._yields_in_transaction(helper.name):
+                    return True
+            if value is not None and value.kind == "function" and self._wraps_in_transaction(value.name):
                 return True
         if unit.facts.class_qualname in self.classes:
             facts, module = self.classes[unit.facts.class_qualname]
