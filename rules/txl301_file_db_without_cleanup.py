@@ -11,8 +11,18 @@ if TYPE_CHECKING:
     from txlint.project import Effect
 
 _FILE_KINDS = ("file_write", "file_delete")
-_FIX = ("write the file with `txlint.runtime.stage_file(path, data)` inside `atomic(...)`, defer it with "
-        "`transaction.on_commit(lambda: ...)`, or delete it in an `except` block that re-raises")
+# The helper of the library at hand: Django has its own on_commit; elsewhere txlint.runtime's.
+_DEFER = {"django": "`transaction.on_commit(lambda: ...)`"}
+_RUNTIME_DEFER = "`txlint.runtime.on_commit(lambda: ...)` inside `txlint.runtime.atomic(...)`"
+
+
+def _defer(write: "Effect") -> str:
+    return _DEFER.get(write.spec.library, _RUNTIME_DEFER)
+
+
+def _fix(write: "Effect") -> str:
+    return (f"write the file with `txlint.runtime.stage_file(path, data)` inside `txlint.runtime.atomic(...)`, "
+            f"defer it with {_defer(write)}, or delete it in an `except` block that re-raises")
 
 
 def check(context: RuleContext) -> Iterable[Report]:
@@ -46,13 +56,13 @@ def _hazard(context: RuleContext, effects: List["Effect"], file_effect: "Effect"
             return report_at(file_effect.site, (
                 f"deletes the file before the write to {_name(write)} at line {write.line}: if that write fails, the "
                 f"row still points at a file that is gone; change the row first and delete the file after the "
-                f"commit (`transaction.on_commit(lambda: ...)`, or `on_commit` of `txlint.runtime.atomic`)"))
+                f"commit ({_defer(write)})"))
         if not _rollback_can_follow(context, write, file_effect):
             return None
         return report_at(file_effect.site, (
             f"deletes a file inside a transaction that can still roll back (with the write to {_name(write)} at "
             f"line {write.line}): if it does, the row points at a file that is gone; delete the file after the "
-            f"commit (`transaction.on_commit(lambda: ...)`, or `on_commit` of `txlint.runtime.atomic`)"))
+            f"commit ({_defer(write)})"))
     if file_first:
         if _moved_into_place_later(context, effects, file_effect, write):
             return None  # a temporary name, moved into place only after the rows are written
@@ -60,7 +70,7 @@ def _hazard(context: RuleContext, effects: List["Effect"], file_effect: "Effect"
             return None
         return report_at(write.site, (
             f"the file written at line {file_effect.line} is left with no row pointing at it if this write fails: "
-            f"{_FIX}"))
+            f"{_fix(write)}"))
     if file_effect.spec.how == "move":
         return None  # renaming a finished file into place after the rows: atomic, nothing half-written
     if _durable_before(context, effects, write, file_effect):
@@ -68,12 +78,12 @@ def _hazard(context: RuleContext, effects: List["Effect"], file_effect: "Effect"
             return None
         return report_at(file_effect.site, (
             f"if this file write fails, the row written at line {write.line} ({_name(write)}) is already committed "
-            f"and points at a file that was never written: {_FIX}"))
+            f"and points at a file that was never written: {_fix(write)}"))
     if _cleaned_up(effects, file_effect, ("file_delete",)):
         return None
     return report_at(file_effect.site, (
         f"writes a file before the transaction with the write to {_name(write)} (line {write.line}) commits: if it "
-        f"rolls back, the file is left with no row pointing at it; {_FIX}"))
+        f"rolls back, the file is left with no row pointing at it; {_fix(write)}"))
 
 
 def _durable_before(context: RuleContext, effects: List["Effect"], write: "Effect", later: "Effect") -> bool:

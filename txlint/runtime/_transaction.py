@@ -52,12 +52,14 @@ class Transaction:
 
     def on_commit(self, callback: Callable[[], Any]) -> None:
         """Run after the outermost transaction commits (in registration order); never on rollback."""
-        self._accepting("on_commit", callback)
+        self._accepting("on_commit")
+        _require_callable("on_commit", callback)
         self._on_commit.append((next(_registrations), callback))
 
     def on_rollback(self, callback: Callable[[], Any]) -> None:
         """Run after this level's work is rolled back (also when an enclosing level rolls it back)."""
-        self._accepting("on_rollback", callback)
+        self._accepting("on_rollback")
+        _require_callable("on_rollback", callback)
         self._on_rollback.append((next(_registrations), callback))
 
     def stage_file(self, path, data) -> None:
@@ -67,9 +69,7 @@ class Transaction:
         self._accepting("stage_file")
         self._staged.append(StagedFile.write(path, data))
 
-    def _accepting(self, what: str, callback: Any = None) -> None:
-        if callback is not None and not callable(callback):
-            raise TypeError(f"{what} needs a callable, not {type(callback).__name__}")
+    def _accepting(self, what: str) -> None:
         if self._ended:
             raise AtomicError(
                 f"{what} on an atomic block that has already ended ({self._ended}): it would never run; "
@@ -112,6 +112,12 @@ class Transaction:
                 errors.append(error)
         if errors:
             raise errors[0]
+
+
+def _require_callable(what: str, callback: Any) -> None:
+    """Checked when registered: after the commit, a TypeError would come too late to fix anything."""
+    if not callable(callback):
+        raise TypeError(f"{what} needs a callable, not {type(callback).__name__}")
 
 
 def _registration(entry: Tuple[int, Callable[[], Any]]) -> int:
