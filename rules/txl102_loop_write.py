@@ -2,6 +2,7 @@
 
 from typing import TYPE_CHECKING, Iterable, Set
 
+from txlint.evidence import only_deletes
 from txlint.rule import Report, Rule, RuleContext, is_autocommit_write, report_at, unless_in_transaction
 
 if TYPE_CHECKING:
@@ -19,6 +20,9 @@ def check(context: RuleContext) -> Iterable[Report]:
         if context.unit.facts.loops[loops[-1]].kind == "while":
             continue  # repeated until a condition (a daemon's main loop, a batch per pass): not row by row
         if _autocommit_row_write(context, effect):
+            if only_deletes(other for other in effects if other.site.context.loops[:1] == loops[:1]
+                            and is_autocommit_write(other)):
+                continue  # a cleanup row by row: a re-run deletes what is left
             reported.add(loops[0])
             yield report_at(
                 effect.site,
@@ -27,6 +31,7 @@ def check(context: RuleContext) -> Iterable[Report]:
                 f"leaves the rows before it committed: {context.fix_for(effect.spec.library, 'the loop')}, "
                 f"or write the rows in one bulk call",
             )
+            return  # one finding per function: the first loop that splits its work
         elif _commit_per_iteration(context, effect, effects):
             reported.add(loops[0])
             via = f" (inside {effect.via.rsplit('.', 1)[-1]}())" if effect.via else ""
@@ -36,6 +41,7 @@ def check(context: RuleContext) -> Iterable[Report]:
                 f"failure part-way leaves the rows before it committed: commit once after the loop (or in "
                 f"batches every N rows), or run each row in its own `begin()` block with a rollback on error",
             )
+            return
 
 
 def _autocommit_row_write(context: RuleContext, effect: "Effect") -> bool:
@@ -70,8 +76,9 @@ with a `commit()` inside the loop body (SQLAlchemy, DB-API drivers). Not a findi
 body opens its own transaction per item on purpose (`with transaction.atomic():` inside the
 loop, commit plus rollback per item in try/except, or a helper that does both, like SQLAlchemy's
 `session_scope()` recipe), a loop that commits every N rows, a `while` loop (a daemon's main
-loop, or one that moves a batch of rows per pass), and bulk calls (`bulk_create`,
-`bulk_update`, `executemany`).
+loop, or one that moves a batch of rows per pass), bulk calls (`bulk_create`,
+`bulk_update`, `executemany`), and a loop that only deletes rows (a cleanup: running it again
+deletes what is left). One finding per function, at the first loop.
 
 ## Why is this bad?
 A backfill that crashes at row 5,000 of 10,000 leaves half the rows migrated and no record of

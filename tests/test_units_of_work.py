@@ -205,3 +205,25 @@ def test_a_commit_between_writes_linked_by_the_inserted_key_is_reported():
             conn.execute("INSERT INTO tags (bookmark_id, tag) VALUES (?, ?)", (cursor.lastrowid, tag))
             conn.commit()
         """) == [("TXL201", 5), ("TXL103", 6), ("TXL201", 7)]
+
+
+def test_a_cleanup_loop_that_only_deletes_is_not_a_loop_write():
+    assert _codes(DJANGO_MODELS, """\
+        from shop.models import Setting
+
+        def prune(cutoff):
+            for setting in Setting.objects.filter(created__lt=cutoff):
+                setting.delete()
+        """) == []
+
+
+def test_a_function_with_several_loop_writes_gets_one_finding():
+    assert _codes(DJANGO_MODELS, """\
+        from shop.models import Counter, Setting
+
+        def copy(settings, counters):
+            for setting in settings:
+                Setting.objects.create(value=setting)
+            for counter in counters:
+                Counter.objects.create(hits=counter)
+        """) == [("TXL102", 5)]
