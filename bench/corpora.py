@@ -1,5 +1,6 @@
 """The corpora: pinned releases from PyPI, downloaded once and unpacked into a cache folder."""
 
+import fnmatch
 import os
 import subprocess
 import sys
@@ -39,20 +40,32 @@ class Corpus(NamedTuple):
         return self.root / self.package
 
 
+def downloaded_archive(name: str, version: str, downloads: Path) -> Optional[Path]:
+    """The wheel or sdist of name==version already in downloads, if any. File names are compared
+    in lower case: some projects publish capitalised ones (FlaskBB-2.0.2-py2.py3-none-any.whl)."""
+    stem = name.replace("-", "_").lower()
+    patterns = (f"{stem}-{version}-*.whl", f"{stem}-{version}.tar.gz", f"{name.lower()}-{version}.tar.gz")
+    files = sorted(downloads.iterdir()) if downloads.is_dir() else []
+    for pattern in patterns:
+        found = [path for path in files if fnmatch.fnmatchcase(path.name.lower(), pattern)]
+        if found:
+            return found[0]
+    return None
+
+
 def _download(name: str, version: str, downloads: Path) -> Path:
     """A wheel if there is one (it holds the .py sources too), else the sdist."""
     downloads.mkdir(parents=True, exist_ok=True)
-    stem = name.replace("-", "_")
-    for pattern in (f"{stem}-{version}-*.whl", f"{stem}-{version}.tar.gz", f"{name}-{version}.tar.gz"):
-        found = sorted(downloads.glob(pattern))
-        if found:
-            return found[0]
+    archive = downloaded_archive(name, version, downloads)
     for binary in (["--only-binary", ":all:"], ["--no-binary", ":all:"]):
-        command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", *binary,
-                   "-d", str(downloads), f"{name}=={version}"]
-        if subprocess.run(command).returncode == 0:
-            return _download(name, version, downloads)
-    raise RuntimeError(f"pip download {name}=={version} failed")
+        if archive is not None:
+            break
+        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", *binary,
+                        "-d", str(downloads), f"{name}=={version}"])
+        archive = downloaded_archive(name, version, downloads)
+    if archive is None:
+        raise RuntimeError(f"pip download {name}=={version} failed")
+    return archive
 
 
 def _unpack(archive: Path, target: Path) -> None:
