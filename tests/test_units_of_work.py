@@ -227,3 +227,18 @@ def test_a_function_with_several_loop_writes_gets_one_finding():
             for counter in counters:
                 Counter.objects.create(hits=counter)
         """) == [("TXL102", 5)]
+
+
+@pytest.mark.parametrize("module", ["shop.management.commands.create_demo_data", "shop.seed"])
+def test_demo_and_seed_data_is_throwaway(module):
+    path = module.replace(".", "/") + ".py"
+    source = textwrap.dedent("""\
+        from shop.models import Line, Order
+
+        def run(total):
+            order = Order.objects.create(total=total)
+            Line.objects.create(order=order)
+        """)
+    found = lint_sources({"shop/models.py": DJANGO_MODELS, path: source},
+                         modules={"shop/models.py": "shop.models", path: module})
+    assert [finding for finding in found if finding.path == path] == []

@@ -16,6 +16,7 @@ from txlint.values import AUTOCOMMIT, IMPLICIT
 if TYPE_CHECKING:  # rules are loaded on every run, the project model only when one is checked
     from txlint.project import Effect, Project, Unit
 
+_THROWAWAY_WORDS = ("demo", "seed", "sample_data", "sampledata", "fake", "dummy", "benchmark")
 _CODE_BLOCK = re.compile(r"```python\n(.*?)```", re.S)
 _SPECS: Dict[Tuple[str, ...], pathspec.PathSpec] = {}
 
@@ -105,6 +106,13 @@ class RuleContext:
         relative = os.path.relpath(os.path.abspath(self.unit.module.path), self.config.root).replace(os.sep, "/")
         return spec.match_file(relative)
 
+    def makes_throwaway_data(self) -> bool:
+        """Demo, seed, sample or benchmark data (a `create_demo_data` command, `seed.py`): a run that
+        fails part-way is run again on a fresh database, so half-written data there is no hazard."""
+        module = self.unit.module.module.lower()
+        names = (*module.split("."), self.unit.facts.name.lower())
+        return any(word in name for name in names for word in _THROWAWAY_WORDS)
+
     def is_migration(self) -> bool:
         path = "/" + self.unit.module.path
         return "/migrations/" in path or ("/versions/" in path and any(
@@ -159,12 +167,15 @@ def where(effect: "Effect") -> str:
 
 
 def unless_in_transaction(check: Callable[["RuleContext"], Iterable[Report]]):
-    """A rule's check that reports nothing in a function always run inside a transaction.
+    """A rule's check that reports nothing in a function always run inside a transaction, nor in
+    code that makes throwaway data (see `RuleContext.makes_throwaway_data`).
 
     The question is asked only once there is something to report: most functions have nothing,
     and the answer walks up through every caller of the function.
     """
     def checked(context: "RuleContext") -> Iterable[Report]:
+        if context.makes_throwaway_data():
+            return
         reports = list(check(context))
         if reports and not context.runs_in_transaction():
             yield from reports
