@@ -23,6 +23,8 @@ def check(context: RuleContext) -> Iterable[Report]:
             if only_deletes(other for other in effects if other.site.context.loops[:1] == loops[:1]
                             and is_autocommit_write(other)):
                 continue  # a cleanup row by row: a re-run deletes what is left
+            if _handled_per_item(context, effect):
+                continue  # each item succeeds or fails on its own, by design
             reported.add(loops[0])
             yield report_at(
                 effect.site,
@@ -42,6 +44,18 @@ def check(context: RuleContext) -> Iterable[Report]:
                 f"batches every N rows), or run each row in its own `begin()` block with a rollback on error",
             )
             return
+
+
+def _handled_per_item(context: RuleContext, effect: "Effect") -> bool:
+    """The write sits in a `try` inside the loop whose handler carries on with the next item (a
+    fan-out that notifies each watcher, or imports each file, independently)."""
+    loops = effect.site.context.loops
+    for try_id, part in effect.site.context.trys:
+        block = context.unit.facts.trys.get(try_id)
+        if part == "body" and block is not None and block.handlers_reraise and \
+                not all(block.handlers_reraise) and set(loops) & set(block.loops):
+            return True
+    return False
 
 
 def _autocommit_row_write(context: RuleContext, effect: "Effect") -> bool:
@@ -78,7 +92,9 @@ loop, commit plus rollback per item in try/except, or a helper that does both, l
 `session_scope()` recipe), a loop that commits every N rows, a `while` loop (a daemon's main
 loop, or one that moves a batch of rows per pass), bulk calls (`bulk_create`,
 `bulk_update`, `executemany`), and a loop that only deletes rows (a cleanup: running it again
-deletes what is left). One finding per function, at the first loop.
+deletes what is left), and a loop whose body catches each item's errors and goes on with the
+next (each item succeeds or fails on its own, by design). One finding per function, at the
+first loop.
 
 ## Why is this bad?
 A backfill that crashes at row 5,000 of 10,000 leaves half the rows migrated and no record of

@@ -242,3 +242,29 @@ def test_demo_and_seed_data_is_throwaway(module):
     found = lint_sources({"shop/models.py": DJANGO_MODELS, path: source},
                          modules={"shop/models.py": "shop.models", path: module})
     assert [finding for finding in found if finding.path == path] == []
+
+
+def test_a_loop_that_handles_each_items_errors_is_independent_by_design():
+    handled = """\
+        from shop.models import Counter
+
+        def notify(users):
+            for user in users:
+                try:
+                    Counter.objects.create(hits=user)
+                except Exception:
+                    continue
+        """
+    assert _codes(DJANGO_MODELS, handled) == []
+    # A try around the whole loop stops at the first failure: the rows before it stay committed.
+    around = """\
+        from shop.models import Counter
+
+        def notify(users):
+            try:
+                for user in users:
+                    Counter.objects.create(hits=user)
+            except Exception:
+                pass
+        """
+    assert _codes(DJANGO_MODELS, around) == [("TXL102", 6)]

@@ -592,6 +592,7 @@ class _Extractor(Walker):
         unit.facts.trys[block] = TryBlock(
             handlers_reraise=tuple(_contains(handler.body, _is_raise) for handler in node.handlers),
             has_finally=bool(node.finalbody),
+            loops=tuple(unit.loops),
         )
         yield from self._walk_in(unit.trys, (block, "body"), node.body)
         for handler in node.handlers:

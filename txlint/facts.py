@@ -71,6 +71,7 @@ class Loop:
 class TryBlock:
     handlers_reraise: Tuple[bool, ...]  # per `except` handler: does it raise again?
     has_finally: bool
+    loops: Tuple[int, ...] = ()  # ids of the loops around the `try` statement itself
 
 
 @dataclass
@@ -146,7 +147,7 @@ def pieces(facts: Optional[ModuleFacts]) -> Dict[object, bytes]:
                  unit.bindings, [(event.ref, event.context) for event in unit.events],
                  [(key, item.ref, item.is_async, item.target) for key, item in unit.withs.items()],
                  [(key, loop.kind, loop.iterable) for key, loop in unit.loops.items()], unit.modulo_ifs,
-                 [(key, block.handlers_reraise, block.has_finally) for key, block in unit.trys.items()],
+                 [(key, block.handlers_reraise, block.has_finally, block.loops) for key, block in unit.trys.items()],
                  unit.local_functions, sorted(unit.terminating_arms), unit.yield_contexts, unit.is_module)
         if unit.is_module:
             piece = (facts.path, facts.module, facts.imports, piece)
