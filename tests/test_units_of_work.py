@@ -268,3 +268,25 @@ def test_a_loop_that_handles_each_items_errors_is_independent_by_design():
                 pass
         """
     assert _codes(DJANGO_MODELS, around) == [("TXL102", 6)]
+
+
+def test_an_override_reached_through_a_base_class_dispatch_inside_atomic_runs_in_it():
+    source = """\
+        from django.db import transaction
+        from shop.models import Line, Order
+
+        class Base:
+            def dispatch(self, request):
+                with {scope}:
+                    return self.handle(request)
+
+            def handle(self, request):
+                pass
+
+        class Create(Base):
+            def handle(self, request):
+                order = Order.objects.create(total=1)
+                Line.objects.create(order=order)
+        """
+    assert _codes(DJANGO_MODELS, source.format(scope="transaction.atomic()")) == []
+    assert _codes(DJANGO_MODELS, source.format(scope="open('log')")) == [("TXL101", 15)]

@@ -7,7 +7,7 @@ May use evaluation (txlint.model_values), classes, the callers in the call graph
 (txlint.model_graph), the read tracking (`_memo`), the framework registry and the configuration.
 """
 
-from typing import Dict, Optional
+from typing import Dict, List, Optional, Tuple
 
 from txlint.facts import Event
 from txlint.model_units import Unit
@@ -147,9 +147,28 @@ class TransactionContext:
         self.note(unit.qualname)
         if self.decorated_transactional(unit) or self._framework_transaction(unit) or self._is_wrapped(unit.qualname):
             return True
-        callers = self.callers_of(unit.qualname)
+        callers = [*self.callers_of(unit.qualname), *self._dispatching_callers(unit)]
         return bool(callers) and all(self.in_scope(caller, event) or self.runs_in_transaction(caller)
                                      for caller, event in map(self.call_site, callers))
+
+    def _dispatching_callers(self, unit: Unit) -> List[Tuple[str, int]]:
+        """Calls that reach an overriding method through `self`: a base class's method that calls
+        `self.handle_form()` (a generic view's `dispatch` inside `transaction.atomic`) runs the
+        subclass's `handle_form`, though the call resolves to the base class's own."""
+        owner = unit.facts.class_qualname
+        if not owner or owner not in self.classes:
+            return []
+        chain = self._class_chain(owner)
+        found = []
+        for base in chain[1:]:
+            overridden = self.classes[base][0].methods.get(unit.facts.name)
+            if overridden is None:
+                continue
+            for caller, number in self.callers_of(overridden):
+                caller_unit = self.units.get(caller)
+                if caller_unit is not None and caller_unit.facts.class_qualname in chain:
+                    found.append((caller, number))
+        return found
 
     # -- materializers ------------------------------------------------------------------------
     def snapshot_names(self) -> frozenset:
@@ -185,7 +204,7 @@ class TransactionContext:
         self.note(unit.qualname)
         if any(self._is_materializer(self.evaluate(decorator, unit)) for decorator in unit.facts.decorators):
             return True
-        callers = self.callers_of(unit.qualname)
+        callers = [*self.callers_of(unit.qualname), *self._dispatching_callers(unit)]
         return bool(callers) and all(self.in_materializer_scope(caller, event) or self.runs_in_materializer(caller)
                                      for caller, event in map(self.call_site, callers))
 
