@@ -17,7 +17,7 @@ def check(context: RuleContext) -> Iterable[Report]:
         loops = effect.site.context.loops
         if not loops or loops[0] in reported:
             continue
-        if context.unit.facts.loops[loops[-1]].kind == "while":
+        if _repeats_until_stopped(context, loops[-1]):
             continue  # repeated until a condition (a daemon's main loop, a batch per pass): not row by row
         if _autocommit_row_write(context, effect):
             if only_deletes(other for other in effects if other.site.context.loops[:1] == loops[:1]
@@ -35,6 +35,9 @@ def check(context: RuleContext) -> Iterable[Report]:
             )
             return  # one finding per function: the first loop that splits its work
         elif _commit_per_iteration(context, effect, effects):
+            if only_deletes(other for other in effects if other.site.context.loops[:1] == loops[:1]
+                            and other.kind == "write"):
+                continue  # pruning in batches, each committed so that progress is kept
             reported.add(loops[0])
             via = f" (inside {effect.via.rsplit('.', 1)[-1]}())" if effect.via else ""
             yield report_at(
@@ -44,6 +47,18 @@ def check(context: RuleContext) -> Iterable[Report]:
                 f"batches every N rows), or run each row in its own `begin()` block with a rollback on error",
             )
             return
+
+
+def _repeats_until_stopped(context: RuleContext, loop_id: int) -> bool:
+    """A `while` loop, or `for _ in itertools.count()`: a service loop, not one over rows."""
+    loop = context.unit.facts.loops[loop_id]
+    if loop.kind == "while":
+        return True
+    iterable = loop.iterable
+    if iterable[0] != "call":
+        return False
+    value = context.project.evaluate(iterable[1], context.unit)
+    return value is not None and value.kind == "qname" and value.name in ("itertools.count", "itertools.repeat")
 
 
 def _handled_per_item(context: RuleContext, effect: "Effect") -> bool:

@@ -98,8 +98,8 @@ class Account(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
 
 
-class AuditLog(Base):
-    __tablename__ = "audit_log"
+class Membership(Base):
+    __tablename__ = "memberships"
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
 
@@ -109,7 +109,7 @@ def open_account():
         account = Account()
         session.add(account)
         session.commit()
-        session.add(AuditLog(account_id=account.id))
+        session.add(Membership(account_id=account.id))
         session.commit()
 ```
 
@@ -130,8 +130,8 @@ class Account(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
 
 
-class AuditLog(Base):
-    __tablename__ = "audit_log"
+class Membership(Base):
+    __tablename__ = "memberships"
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
 
@@ -141,7 +141,7 @@ def open_account():
         account = Account()
         session.add(account)
         session.flush()
-        session.add(AuditLog(account_id=account.id))
+        session.add(Membership(account_id=account.id))
 ```
 `flush()` sends the INSERT (and gives the new row its id) without committing.
 """,

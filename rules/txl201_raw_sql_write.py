@@ -19,8 +19,8 @@ def check(context: RuleContext) -> Iterable[Report]:
         return
     reported = set()
     for effect in context.effects:
-        if effect.kind != "write" or effect.spec.how != "raw" or not context.direct(effect):
-            continue
+        if effect.kind != "write" or effect.spec.how != "raw" or not effect.spec.sql or not context.direct(effect):
+            continue  # no SQL text: a library call such as pandas' to_sql, not SQL the project wrote
         if id(effect.site) in reported:
             continue
         reported.add(id(effect.site))

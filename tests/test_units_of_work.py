@@ -290,3 +290,25 @@ def test_an_override_reached_through_a_base_class_dispatch_inside_atomic_runs_in
         """
     assert _codes(DJANGO_MODELS, source.format(scope="transaction.atomic()")) == []
     assert _codes(DJANGO_MODELS, source.format(scope="open('log')")) == [("TXL101", 15)]
+
+
+def test_an_audit_entry_is_no_half_of_the_work_it_records():
+    models = DJANGO_MODELS + "\n\nclass AuditLog(models.Model):\n    order = models.ForeignKey(Order, on_delete=models.CASCADE)\n"
+    assert _codes(models, """\
+        from shop.models import AuditLog, Order
+
+        def place(total):
+            order = Order.objects.create(total=total)
+            AuditLog.objects.create(order=order)
+        """) == []
+
+
+def test_a_service_loop_over_itertools_count_is_not_a_loop_over_rows():
+    assert _codes(DJANGO_MODELS, """\
+        import itertools
+        from shop.models import Counter
+
+        def run():
+            for _ in itertools.count():
+                Counter.objects.create(hits=1)
+        """) == []

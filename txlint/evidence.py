@@ -16,13 +16,16 @@ belongs together:
   direction: a parent and its child.
 
 Writes that only delete rows (pruning, cleanups by a threshold) are not a unit of work even then:
-each delete is complete on its own, and running the function again finishes the job.
+each delete is complete on its own, and running the function again finishes the job. Nor is an
+entry in a log of what happened (an audit entry, an activity log, a history record): it records
+the work, it is no half of it.
 
 What it may use: the function's facts (its events and bindings), `Project.evaluate` to tell
 handles from data, and the project's classes (read through the project, so incremental runs see
 what was read) for relation fields.
 """
 
+import re
 from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, List, Set
 
 from txlint.facts import Ref
@@ -36,6 +39,8 @@ _NOT_DATA = {"handle", "scope", "model", "class", "qname", "function", "builtin"
 _INSERTED_KEYS = {"lastrowid", "inserted_primary_key", "lastrowid_", "insert_id"}
 _INSERTED = "<inserted key>"
 _CLOSURE_DEPTH = 3
+_LOG_TABLE = re.compile(r"(log|logs|logentry|logentries|audit|auditentry|auditentries|history|historyentry)$|"
+                        r"^historical|activitylog|actionlog|auditlog")
 _DELETES = {"delete", "adelete", "delete_many", "delete_all", "remove", "aremove", "clear", "aclear",
             "delete_instance", "truncate"}
 _DELETE_SQL = ("DELETE", "TRUNCATE", "DROP")
@@ -104,6 +109,8 @@ class WriteLinks:
 
     def related(self, first: "Effect", second: "Effect") -> bool:
         """Does `second` (the later write) belong with `first`?"""
+        if is_log(first) or is_log(second):
+            return False  # an audit or activity log entry records the work; it is no half of it
         if _INSERTED in self.data_of(second):
             return True  # it uses the key an earlier INSERT made (`cursor.lastrowid`)
         shared = self.data_of(first) & self.data_of(second)
@@ -148,6 +155,11 @@ class WriteLinks:
             value = self.project.evaluate(ref, self.unit)
             known = self._is_data[name] = value is None or value.kind not in _NOT_DATA
         return known
+
+
+def is_log(effect: "Effect") -> bool:
+    """A write to a log of what happened (an audit entry, an activity log, a history record)."""
+    return any(_LOG_TABLE.search(name) for name in _names_of(effect))
 
 
 def is_delete(effect: "Effect") -> bool:

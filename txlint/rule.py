@@ -16,7 +16,8 @@ from txlint.values import AUTOCOMMIT, IMPLICIT
 if TYPE_CHECKING:  # rules are loaded on every run, the project model only when one is checked
     from txlint.project import Effect, Project, Unit
 
-_THROWAWAY_WORDS = ("demo", "seed", "sample_data", "sampledata", "fake", "dummy", "benchmark")
+_THROWAWAY_WORDS = ("demo", "seed", "sample_data", "sampledata", "fake", "dummy", "benchmark", "from_fixture",
+                    "create_test", "test_data", "testdata")
 _CODE_BLOCK = re.compile(r"```python\n(.*?)```", re.S)
 _SPECS: Dict[Tuple[str, ...], pathspec.PathSpec] = {}
 
@@ -107,11 +108,14 @@ class RuleContext:
         return spec.match_file(relative)
 
     def makes_throwaway_data(self) -> bool:
-        """Demo, seed, sample or benchmark data (a `create_demo_data` command, `seed.py`): a run that
-        fails part-way is run again on a fresh database, so half-written data there is no hazard."""
-        module = self.unit.module.module.lower()
-        names = (*module.split("."), self.unit.facts.name.lower())
-        return any(word in name for name in names for word in _THROWAWAY_WORDS)
+        """Demo, seed, sample, fixture, example or benchmark data (a `create_demo_data` command,
+        `seed.py`, a `populate` module, a module that imports faker or factory_boy): a run that fails part-way is run again on a fresh database, so
+        half-written data there is no hazard."""
+        parts = self.unit.module.module.lower().split(".")
+        names = (*parts, self.unit.facts.name.lower())
+        return any(word in name for name in names for word in _THROWAWAY_WORDS) or \
+            any(part.startswith(("populate", "fixture")) or part == "examples" for part in parts) or \
+            any(imported.split(".", 1)[0] in ("faker", "factory") for imported in self.unit.module.imports.values())
 
     def is_migration(self) -> bool:
         path = "/" + self.unit.module.path
