@@ -1,4 +1,5 @@
-"""Random programs of writes, nested blocks (failures caught or not), staged files, on_commit
+"""Random programs of writes, nested blocks (failures caught or not), generators decorated with
+atomic (exhausted, failing or closed early), staged files (on either staging path), on_commit
 callbacks and failing commits, run on every backend and checked against a model of what must be
 committed: the rows, the files in the directory (no stray temporary ones) and the callbacks."""
 
@@ -7,12 +8,14 @@ import tempfile
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+import txlint.runtime._staging as staging
 import txlint.runtime._transaction as transaction_module
-from txlint.runtime import atomic, stage_file
+from txlint.runtime import atomic, on_commit, stage_file
+from txlint.runtime._transaction import current_transaction
 
 step = st.recursive(
     st.sampled_from([("write",), ("stage",), ("callback",), ("fail",)]),
-    lambda inner: st.tuples(st.just("block"), st.lists(inner, max_size=4), st.booleans()),
+    lambda inner: st.tuples(st.sampled_from(["block", "generator"]), st.lists(inner, max_size=4), st.booleans()),
     max_leaves=10,
 )
 
@@ -37,6 +40,9 @@ class Program:
             if current[0] == "block":
                 self._block(current[1], current[2], pending)
                 continue
+            if current[0] == "generator":
+                self._generator(current[1], current[2], pending)
+                continue
             if current[0] == "fail":
                 raise Fail()
             self.counter += 1
@@ -47,8 +53,9 @@ class Program:
             elif current[0] == "stage":
                 stage_file(os.path.join(self.directory, f"{value}.txt"), value)
                 pending["files"].append(f"{value}.txt")
-            else:
-                transaction.on_commit(lambda value=value: self.callbacks_run.append(value))
+            else:  # the transaction's own on_commit and the module-level one, alternately
+                register = transaction.on_commit if self.counter % 2 else on_commit
+                register(lambda value=value: self.callbacks_run.append(value))
                 pending["callbacks"].append(value)
         for kind, values in pending.items():
             expected[kind] += values
@@ -65,10 +72,33 @@ class Program:
         for kind, values in inner.items():
             pending[kind] += values
 
+    def _generator(self, steps, close_early, pending):
+        """The steps in a generator decorated with atomic: kept only if it is exhausted; a
+        failure in it (always caught here) or closing it before the end rolls it back."""
+        inner = {"rows": [], "files": [], "callbacks": []}
+
+        @atomic(self.harness.target())
+        def body():
+            self.run(steps, current_transaction(), inner)
+            yield
+
+        run = body()
+        try:
+            next(run)
+        except Fail:
+            return
+        if close_early:
+            run.close()
+            return
+        for _ in run:
+            pass
+        for kind, values in inner.items():
+            pending[kind] += values
+
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(steps=st.lists(step, max_size=6), commit_fails=st.booleans())
-def test_random_programs_commit_exactly_what_the_model_says(harness, tmp_path, steps, commit_fails):
+@given(steps=st.lists(step, max_size=6), commit_fails=st.booleans(), named_staging=st.booleans())
+def test_random_programs_commit_exactly_what_the_model_says(harness, tmp_path, steps, commit_fails, named_staging):
     harness.clear()
     directory = tempfile.mkdtemp(dir=tmp_path)
     program = Program(harness, directory)
@@ -82,6 +112,9 @@ def test_random_programs_commit_exactly_what_the_model_says(harness, tmp_path, s
 
     if commit_fails:
         transaction_module.backend_for = backend_whose_commit_fails
+    unnamed_staging = staging._O_TMPFILE
+    if named_staging:
+        staging._O_TMPFILE = 0
     try:
         with atomic(harness.target()) as transaction:
             program.run(steps, transaction, expected)
@@ -89,6 +122,7 @@ def test_random_programs_commit_exactly_what_the_model_says(harness, tmp_path, s
         expected = {"rows": [], "files": [], "callbacks": []}
     finally:
         transaction_module.backend_for = original_backend_for
+        staging._O_TMPFILE = unnamed_staging
     assert harness.committed() == sorted(expected["rows"])
     assert sorted(os.listdir(directory)) == sorted(expected["files"])
     assert program.callbacks_run == expected["callbacks"]
