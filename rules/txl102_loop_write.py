@@ -49,6 +49,10 @@ def check(context: RuleContext) -> Iterable[Report]:
             return
 
 
+_JOB_WORDS = ("backfill", "migrate", "import", "sync", "fix_", "repair", "recompute", "recalculate", "rebuild",
+              "convert", "copy", "load", "transfer", "move_")
+
+
 def _repeats_until_stopped(context: RuleContext, loop_id: int) -> bool:
     """A `while` loop, or `for _ in itertools.count()`: a service loop, not one over rows."""
     loop = context.unit.facts.loops[loop_id]
@@ -76,7 +80,19 @@ def _handled_per_item(context: RuleContext, effect: "Effect") -> bool:
 def _autocommit_row_write(context: RuleContext, effect: "Effect") -> bool:
     if not is_autocommit_write(effect) or effect.in_scope or effect.spec.bulk or effect.spec.idempotent:
         return False  # a batch, or an upsert that a re-run completes without harm
-    return not context.site_in_scope(effect.site)
+    return _is_batch_job(context) and not context.site_in_scope(effect.site)
+
+
+def _is_batch_job(context: RuleContext) -> bool:
+    """A backfill, import or data-migration job: a management command, a script, or a function
+    named for it. A loop of autocommit writes elsewhere (a view saving the few rows of one form,
+    a signal handler) is a handful of rows, each complete on its own, which maintainers leave be;
+    in a job over a table, a crash leaves the data half migrated."""
+    unit = context.unit
+    parts = unit.module.module.lower().split(".")
+    name = unit.facts.name.lower()
+    return unit.facts.is_module or "commands" in parts or "scripts" in parts or parts[-1].endswith("jobs") or \
+        any(part.startswith(_JOB_WORDS) for part in (*parts[-1:], name))
 
 
 def _commit_per_iteration(context: RuleContext, commit: "Effect", effects) -> bool:
@@ -100,8 +116,10 @@ RULE = Rule(
     docs="""\
 ## What it does
 Finds a loop that writes rows one at a time where every iteration commits on its own: in an
-autocommit library (Django, peewee, Tortoise, asyncpg) with no transaction around the loop, or
-with a `commit()` inside the loop body (SQLAlchemy, DB-API drivers). Not a finding: a loop whose
+autocommit library (Django, peewee, Tortoise, asyncpg) with no transaction around the loop, in
+a backfill, import or data-migration job (a management command, a script, a function named
+`backfill_*`, `import_*`, `migrate_*`, `sync_*`...), or with a `commit()` inside the loop body
+(SQLAlchemy, DB-API drivers). Not a finding: a loop whose
 body opens its own transaction per item on purpose (`with transaction.atomic():` inside the
 loop, commit plus rollback per item in try/except, or a helper that does both, like SQLAlchemy's
 `session_scope()` recipe), a loop that commits every N rows, a `while` loop (a daemon's main

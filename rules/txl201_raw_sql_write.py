@@ -23,12 +23,20 @@ def check(context: RuleContext) -> Iterable[Report]:
             continue  # no SQL text: a library call such as pandas' to_sql, not SQL the project wrote
         if id(effect.site) in reported:
             continue
+        if not context.config.raw_sql_allowed and _only_ddl(effect):
+            continue  # schema upkeep (a cleanup dropping archive tables, CREATE EXTENSION): not a data write
         reported.add(id(effect.site))
         allowed = ", ".join(context.config.raw_sql_allowed)
         where = f"the modules allowed to write SQL ({allowed})" if allowed else "a module listed in `raw-sql-allowed`"
         yield report_at(effect.site, (
             f"{_describe(effect)} outside the modules allowed to write SQL: write it through the model layer, "
             f"or move it into {where}"))
+
+
+def _only_ddl(effect: "Effect") -> bool:
+    writes = [statement for statement in sqlkit.classify_sql(effect.spec.sql) if statement.kind in sqlkit.WRITE_KINDS]
+    return bool(writes) and all(statement.kind == "ddl" and statement.keyword.upper() != "TRUNCATE"
+                                for statement in writes)
 
 
 def _describe(effect: "Effect") -> str:
@@ -54,8 +62,10 @@ DDL, `COPY ... FROM`, data-modifying CTEs — executed through a raw entry point
 `executemany`, `executescript`, psycopg2 `execute_values`, SQLAlchemy `text()` and
 `exec_driver_sql` (also on sessions txlint cannot resolve), Django `connection.cursor()` and
 `.raw()`, peewee `execute_sql`, Tortoise `execute_query`/`execute_script`, encode/databases
-`execute`, Prisma `execute_raw`, Alembic `op.execute`, pandas `to_sql`), outside the modules listed
-in `raw-sql-allowed`. The SQL is followed through concatenation, f-strings, `%` and `.format`
+`execute`, Prisma `execute_raw`, Alembic `op.execute`), outside the modules listed in
+`raw-sql-allowed`. DDL alone (a cleanup dropping archive tables, `CREATE EXTENSION`) is schema
+upkeep, reported only once `raw-sql-allowed` is configured; a library call that writes without
+SQL text (pandas `to_sql`) is not raw SQL. The SQL is followed through concatenation, f-strings, `%` and `.format`
 templates and constants; SQL that cannot be resolved is not reported. Migrations (Django `migrations/`, Alembic `versions/`) are
 allowed. A project with no ORM at all writes only through SQL, so there the rule is off unless
 `select` names `TXL201` (txlint prints a one-line hint instead).

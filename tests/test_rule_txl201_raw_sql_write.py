@@ -106,7 +106,7 @@ ENTRY_POINTS = {
 
         def export(engine):
             frame = pd.read_csv("scores.csv")
-            frame.to_sql("scores", engine, if_exists="replace")  # error: TXL201
+            frame.to_sql("scores", engine, if_exists="replace")  # a library's write, no SQL text
         """,
     "tortoise and encode/databases": """
         from databases import Database
@@ -138,7 +138,7 @@ def test_statement_kinds():
             cursor.execute("MERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN DELETE")  # error: TXL201
             cursor.execute("REPLACE INTO t VALUES (1)")  # error: TXL201
             cursor.execute("SELECT a INTO backup FROM t")  # error: TXL201
-            cursor.execute("ALTER TABLE t ADD COLUMN b int")  # error: TXL201
+            cursor.execute("ALTER TABLE t ADD COLUMN b int")  # schema upkeep (see the test below)
             cursor.execute("WITH gone AS (DELETE FROM t RETURNING *) SELECT count(*) FROM gone")  # error: TXL201
             cursor.execute("-- nightly\\n/* fix */ UPDATE t SET a = 2")  # error: TXL201
             cursor.execute("SELECT * FROM t WHERE note = 'insert into t'")
@@ -304,3 +304,14 @@ def test_raw_sql_allowed_is_relative_to_the_configuration_root(tmp_path):
     import json
     paths = {finding["path"] for finding in json.loads(out)["findings"] if finding["code"] == CODE}
     assert paths == {"service/app/views.py"}
+
+
+def test_ddl_alone_is_reported_once_raw_sql_allowed_is_configured():
+    from txlint.config import Config
+    from txlint.engine import lint_source
+
+    source = ("from django.db import connection\n\n\ndef upkeep():\n"
+              "    connection.cursor().execute('DROP TABLE archive_2020')\n")
+    assert [finding.code for finding in lint_source(source, "app/jobs.py", config=Config())] == []
+    configured = Config(raw_sql_allowed=("app/repositories/**",))
+    assert [finding.code for finding in lint_source(source, "app/jobs.py", config=configured)] == ["TXL201"]

@@ -211,7 +211,7 @@ def test_a_cleanup_loop_that_only_deletes_is_not_a_loop_write():
     assert _codes(DJANGO_MODELS, """\
         from shop.models import Setting
 
-        def prune(cutoff):
+        def sync_prune(cutoff):
             for setting in Setting.objects.filter(created__lt=cutoff):
                 setting.delete()
         """) == []
@@ -221,7 +221,7 @@ def test_a_function_with_several_loop_writes_gets_one_finding():
     assert _codes(DJANGO_MODELS, """\
         from shop.models import Counter, Setting
 
-        def copy(settings, counters):
+        def import_all(settings, counters):
             for setting in settings:
                 Setting.objects.create(value=setting)
             for counter in counters:
@@ -248,7 +248,7 @@ def test_a_loop_that_handles_each_items_errors_is_independent_by_design():
     handled = """\
         from shop.models import Counter
 
-        def notify(users):
+        def import_users(users):
             for user in users:
                 try:
                     Counter.objects.create(hits=user)
@@ -260,7 +260,7 @@ def test_a_loop_that_handles_each_items_errors_is_independent_by_design():
     around = """\
         from shop.models import Counter
 
-        def notify(users):
+        def import_users(users):
             try:
                 for user in users:
                     Counter.objects.create(hits=user)
@@ -308,7 +308,19 @@ def test_a_service_loop_over_itertools_count_is_not_a_loop_over_rows():
         import itertools
         from shop.models import Counter
 
-        def run():
+        def sync_forever():
             for _ in itertools.count():
                 Counter.objects.create(hits=1)
         """) == []
+
+
+def test_a_loop_of_autocommit_writes_in_application_code_is_left_be():
+    loop = """\
+        from shop.models import Counter
+
+        def {name}(users):
+            for user in users:
+                Counter.objects.create(hits=user)
+        """
+    assert _codes(DJANGO_MODELS, loop.format(name="save_form")) == []
+    assert _codes(DJANGO_MODELS, loop.format(name="backfill_counters")) == [("TXL102", 5)]

@@ -43,7 +43,8 @@ DEFAULT_EXCLUDE = (
 # Test setup writes many models outside transactions on purpose, and the test runner wraps each
 # test in a transaction, so test code is excluded unless the user says otherwise.
 DEFAULT_TEST_EXCLUDE = ("tests/", "test/", "test_*.py", "*_test.py", "tests.py", "test.py", "conftest.py",
-                        "testing/", "testing.py", "test_utils/", "test_utils.py", "testutils/", "testutils.py")
+                        "testing/", "testing.py", "test_utils/", "test_utils.py", "testutils/", "testutils.py",
+                        "test_*/")
 
 
 @dataclass(frozen=True)
