@@ -24,6 +24,8 @@ def check(context: RuleContext) -> Iterable[Report]:
                 continue
             if earlier.site is effect.site:
                 continue  # both inside one helper call: the helper reports its own
+            if links.same_object(earlier, effect):
+                continue  # the row the first write made, saved again: one table, whatever its class says
             if _after_work_done(earlier_transaction, earlier, transaction, effect):
                 continue
             if not context.sequential(earlier.site.context, effect.site.context):
@@ -34,7 +36,7 @@ def check(context: RuleContext) -> Iterable[Report]:
                 first_break, unit = effect, [earlier, effect]
             elif earlier in unit and effect not in unit:
                 unit.append(effect)
-    if first_break is None or only_deletes(unit):
+    if first_break is None or (only_deletes(unit) and not links.deletes_of_one_thing(unit)):
         return
     firsts = [effect for index, effect in enumerate(unit)
               if all(other.spec.table != effect.spec.table for other in unit[:index])]

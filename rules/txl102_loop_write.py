@@ -11,6 +11,8 @@ if TYPE_CHECKING:
 
 @unless_in_transaction
 def check(context: RuleContext) -> Iterable[Report]:
+    if not _is_batch_job(context):
+        return
     effects = [effect for effect in context.effects if not effect.site.context.deferred]
     reported: Set[int] = set()
     for effect in effects:
@@ -49,7 +51,7 @@ def check(context: RuleContext) -> Iterable[Report]:
             return
 
 
-_JOB_WORDS = ("backfill", "migrate", "import", "sync", "fix_", "repair", "recompute", "recalculate", "rebuild",
+_JOB_WORDS = ("backfill", "migrate", "import", "sync", "fix_", "repair", "recompute", "recalculate", "recount", "rebuild",
               "convert", "copy", "load", "transfer", "move_")
 
 
@@ -80,7 +82,7 @@ def _handled_per_item(context: RuleContext, effect: "Effect") -> bool:
 def _autocommit_row_write(context: RuleContext, effect: "Effect") -> bool:
     if not is_autocommit_write(effect) or effect.in_scope or effect.spec.bulk or effect.spec.idempotent:
         return False  # a batch, or an upsert that a re-run completes without harm
-    return _is_batch_job(context) and not context.site_in_scope(effect.site)
+    return not context.site_in_scope(effect.site)
 
 
 def _is_batch_job(context: RuleContext) -> bool:
@@ -115,11 +117,13 @@ RULE = Rule(
     check=check,
     docs="""\
 ## What it does
-Finds a loop that writes rows one at a time where every iteration commits on its own: in an
-autocommit library (Django, peewee, Tortoise, asyncpg) with no transaction around the loop, in
-a backfill, import or data-migration job (a management command, a script, a function named
-`backfill_*`, `import_*`, `migrate_*`, `sync_*`...), or with a `commit()` inside the loop body
-(SQLAlchemy, DB-API drivers). Not a finding: a loop whose
+Finds a backfill, import or data-migration job (a management command, a script, a `*_jobs`
+module, a function named `backfill_*`, `import_*`, `migrate_*`, `sync_*`...) whose loop writes
+rows one at a time where every iteration commits on its own: in an autocommit library (Django,
+peewee, Tortoise, asyncpg) with no transaction around the loop, or with a `commit()` inside the
+loop body (SQLAlchemy, DB-API drivers). A loop in application code (a view saving the few rows
+of one form, a scheduler committing each task it hands out) is left be: each row is complete on
+its own there, and maintainers commit per item on purpose. Not a finding: a loop whose
 body opens its own transaction per item on purpose (`with transaction.atomic():` inside the
 loop, commit plus rollback per item in try/except, or a helper that does both, like SQLAlchemy's
 `session_scope()` recipe), a loop that commits every N rows, a `while` loop (a daemon's main

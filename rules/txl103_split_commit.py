@@ -33,7 +33,8 @@ def check(context: RuleContext) -> Iterable[Report]:
         pairs = [(first, second) for first in before for second in after
                  if context.sequential(first.site.context, second.site.context)
                  and not (first.site is commit.site is second.site) and links.related(first, second)]
-        if not pairs or only_deletes(pair[index] for pair in pairs for index in (0, 1)):
+        involved = [pair[index] for pair in pairs for index in (0, 1)]
+        if not pairs or (only_deletes(involved) and not links.deletes_of_one_thing(involved)):
             continue
         first, second = pairs[0]
         via = f" (inside {commit.via.rsplit('.', 1)[-1]}())" if commit.via else ""

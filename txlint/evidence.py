@@ -15,8 +15,9 @@ belongs together:
   (a foreign key, a one-to-one or many-to-many field, SQLAlchemy's `relationship`), in either
   direction: a parent and its child.
 
-Writes that only delete rows (pruning, cleanups by a threshold) are not a unit of work even then:
-each delete is complete on its own, and running the function again finishes the job. Nor is an
+Writes that only delete rows by a threshold (pruning, cleanups) are not a unit of work even then:
+each delete is complete on its own, and running the function again finishes the job. Deletes
+tied to one object (its id, the instance: a warehouse and its items) still are. Nor is an
 entry in a log of what happened (an audit entry, an activity log, a history record): it records
 the work, it is no half of it.
 
@@ -39,6 +40,7 @@ _NOT_DATA = {"handle", "scope", "model", "class", "qname", "function", "builtin"
 _INSERTED_KEYS = {"lastrowid", "inserted_primary_key", "lastrowid_", "insert_id"}
 _INSERTED = "<inserted key>"
 _CLOSURE_DEPTH = 3
+_IDENTITY = re.compile(r"(^|_)(id|ids|pk|pks|key|uuid)$")
 _LOG_TABLE = re.compile(r"(log|logs|logentry|logentries|audit|auditentry|auditentries|history|historyentry)$|"
                         r"^historical|activitylog|actionlog|auditlog")
 _DELETES = {"delete", "adelete", "delete_many", "delete_all", "remove", "aremove", "clear", "aclear",
@@ -120,6 +122,24 @@ class WriteLinks:
         # Two updates of related models by keys of their own may well touch unrelated rows.
         return (_makes_rows(first) or _makes_rows(second)) and models_related(self.project, first, second)
 
+    def deletes_of_one_thing(self, effects: List["Effect"]) -> bool:
+        """Deletes tied to one object (its id, the instance): a parent and its children go together.
+        Deletes by a threshold (`created < cutoff`) are cleanups, each complete on its own."""
+        shared = frozenset.intersection(*(self.data_of(effect) for effect in effects)) if effects else frozenset()
+        return any(_IDENTITY.search(name) or self._is_instance(name) for name in shared)
+
+    def _is_instance(self, name: str) -> bool:
+        root, _, attribute = name.partition(".")
+        ref: Ref = ("name", root) if not attribute else ("attr", ("name", root), attribute)
+        value = self.project.evaluate(ref, self.unit)
+        return value is not None and value.kind == "instance"
+
+    def same_object(self, first: "Effect", second: "Effect") -> bool:
+        """Is `second` a method of the object `first` made (`ra = X.objects.create(...)`, then
+        `ra.validated_save()`)?"""
+        root = second.receiver.split(".", 1)[0] if second.receiver and not second.via else ""
+        return bool(root) and any(_contains(ref, first.site.ref) for ref in self.unit.facts.bindings.get(root, ()))
+
     def data_of(self, effect: "Effect") -> FrozenSet[str]:
         """The data paths a write's call uses, through the variables they were built from, and the
         names its result is bound to."""
@@ -169,7 +189,26 @@ def is_delete(effect: "Effect") -> bool:
     if effect.via:
         return False
     func = effect.site.ref[1]
-    return func[0] == "attr" and func[2] in _DELETES
+    if func[0] == "attr" and func[2] in _DELETES:
+        return True
+    # `session.execute(delete(Model).where(...))`, `conn.execute(table.delete())`
+    statement = effect.site.ref[2][0] if effect.site.ref[2] else None
+    return effect.spec.how == "core" and statement is not None and statement[0] == "call" and \
+        _called_name(statement) == "delete"
+
+
+def _called_name(ref: Ref) -> str:
+    """The name a call's chain starts from: `delete` in `delete(M).where(...)`, `table.delete()`."""
+    while ref[0] == "call":
+        func = ref[1]
+        if func[0] == "name":
+            return func[1]
+        if func[0] != "attr":
+            return ""
+        if func[1][0] != "call":
+            return func[2]
+        ref = func[1]
+    return ""
 
 
 def _makes_rows(effect: "Effect") -> bool:

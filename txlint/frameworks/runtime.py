@@ -30,6 +30,8 @@ class RuntimeKnowledge(Knowledge):
             return Outcome(value=Value("scope", name="materializer", library=LIBRARY))
         if qname in _STAGE:
             return effect("staged_file", LIBRARY)
+        if qname in ("txlint.runtime.on_commit", "txlint.runtime._transaction.on_commit"):
+            return effect("after_commit", LIBRARY)
         return None
 
     def method(self, value: Value, name: str, call: CallView) -> Optional[Outcome]:
