@@ -28,13 +28,13 @@ def test_a_starred_element_of_a_list_display_keeps_what_it_unpacks():
         "from shop.models import Order\n"
         "\n"
         "\n"
-        "def resave(extra):\n"
+        "def backfill_orders(extra):\n"
         "    for order in [*Order.objects.filter(x=1), *extra]:\n"
         "        order.save()\n"
     )
     assert ("TXL102", 6, 9) in _findings(source)
     facts = facts_from_source(source, "shop/services.py", "shop.services").facts
-    assert facts.functions["shop.services.resave"].loops[1].iterable[1][0][0] == "call"
+    assert facts.functions["shop.services.backfill_orders"].loops[1].iterable[1][0][0] == "call"
 
 
 def test_a_dict_display_runs_each_key_before_its_value():

@@ -32,17 +32,17 @@ class Invoice(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE)
 
 
-class AuditEntry(models.Model):
+class Shipment(models.Model):
     action = models.CharField(max_length=20)
 """
 
 # A: helpers called from services.py.
 HELPERS = """\
-from shop.models import AuditEntry, Invoice, Order
+from shop.models import Shipment, Invoice, Order
 
 
 def record(action):
-    AuditEntry.objects.create(action=action)
+    Shipment.objects.create(action=action)
 
 
 def settle(order_id):
@@ -56,7 +56,7 @@ SERVICES = """\
 from django.db import transaction
 
 from shop.helpers import record, settle
-from shop.models import AuditEntry, Invoice, Order
+from shop.models import Shipment, Invoice, Order
 
 
 def place_order(total):
@@ -66,7 +66,7 @@ def place_order(total):
 
 
 def archive(action):
-    AuditEntry.objects.filter(action=action).delete()
+    Shipment.objects.filter(action=action).delete()
     record(action)
 
 
@@ -236,8 +236,8 @@ def test_an_unused_suppression_when_the_finding_goes_away_in_the_same_file(proje
 
 # -- edits that change what other modules read: those modules are re-checked ----------------------
 
-RECORD_TOUCHES_ORDERS = ("    AuditEntry.objects.create(action=action)\n",
-                         "    AuditEntry.objects.create(action=action)\n    Order.objects.filter(pk=action).update(total=0)\n")
+RECORD_TOUCHES_ORDERS = ("    Shipment.objects.create(action=action)\n",
+                         "    Shipment.objects.create(action=action)\n    Order.objects.filter(pk=action).update(total=0)\n")
 ARCHIVE = ("TXL101", "shop/services.py", 15, "shop.services.archive")
 RECORD = ("TXL101", "shop/helpers.py", 6, "shop.helpers.record")
 
@@ -248,7 +248,7 @@ def test_a_helper_gains_a_second_write_then_loses_it(project, rechecked):
     code, findings, seen = _same_as_uncached(rechecked)
     # services.py reads record() (archive calls it); the models and reports do not.
     assert (code, findings, seen) == (1, [RECORD, PLACE_ORDER, ARCHIVE], ["shop/helpers.py", "shop/services.py"])
-    assert "writes to AuditEntry (line 14) and Order (line 15, in record())" in _messages()[2]
+    assert "writes to Shipment (line 14) and Order (line 15, in record())" in _messages()[2]
     # A comment in the caller's file now: its finding (from the helper's writes) shifts.
     _edit("shop/services.py", "def archive", "# Archive.\ndef archive")
     code, findings, seen = _same_as_uncached(rechecked)
@@ -311,12 +311,12 @@ def test_a_new_file_calls_a_helper_outside_a_transaction_then_is_deleted(project
 def test_files_added_and_deleted(project, rechecked):
     _prime(rechecked)
     _write("shop/refunds.py", """\
-        from shop.models import AuditEntry, Order
+        from shop.models import Shipment, Order
 
 
         def refund(order_id):
             Order.objects.filter(pk=order_id).delete()
-            AuditEntry.objects.create(action=f"refund {order_id}")
+            Shipment.objects.create(action=f"refund {order_id}")
         """)
     code, findings, seen = _same_as_uncached(rechecked)
     assert (code, findings) == (1, [("TXL101", "shop/refunds.py", 6, "shop.refunds.refund"), PLACE_ORDER])
@@ -379,9 +379,9 @@ ONE_PART = {
         ("shop/services.py", "        settle(order_id)\n", "    settle(order_id)\n"),
         [PLACE_ORDER], [SETTLE, PLACE_ORDER], ["helpers.py", "services.py"]),
     "a local assignment": (
-        [("shop/helpers.py", "    AuditEntry.objects.create(action=action)",
-          "    model = AuditEntry\n    model.objects.create(action=action)")],
-        ("shop/helpers.py", "model = AuditEntry", "model = Order"),
+        [("shop/helpers.py", "    Shipment.objects.create(action=action)",
+          "    model = Shipment\n    model.objects.create(action=action)")],
+        ("shop/helpers.py", "model = Shipment", "model = Order"),
         [PLACE_ORDER], [PLACE_ORDER, ARCHIVE], ["helpers.py", "services.py"]),
     "a decorator": (
         [QUICK_SETTLE, SETTLE_IMPORTED,
@@ -401,7 +401,7 @@ ONE_PART = {
         ("shop/models.py", "audit_entries", "audit_log"),
         [PLACE_ORDER], [("TXL401", "shop/helpers.py", 5, "shop.helpers.record"), PLACE_ORDER,
                         ("TXL401", "shop/services.py", 14, "shop.services.archive")],
-        ["helpers.py", "models.py", "services.py"]),  # the ones that read AuditEntry
+        ["helpers.py", "models.py", "services.py"]),  # the ones that read Shipment
 }
 
 
