@@ -1,6 +1,7 @@
 """TXL301 file-db-without-cleanup: a file and rows written in one operation, with nothing to
 clean up when the later step fails."""
 
+import re
 from typing import TYPE_CHECKING, Iterable, List, Optional, Tuple
 
 from txlint.dataflow import flowing_names
@@ -11,6 +12,7 @@ if TYPE_CHECKING:
     from txlint.project import Effect
 
 _FILE_KINDS = ("file_write", "file_delete")
+_TEMPORARY_TABLE = re.compile(r"^(cached|temp|tmp|uploaded)|cache$")
 # The helper of the library at hand: Django has its own on_commit; elsewhere txlint.runtime's.
 _DEFER = {"django": "`transaction.on_commit(lambda: ...)`"}
 _RUNTIME_DEFER = "`txlint.runtime.on_commit(lambda: ...)` inside `txlint.runtime.atomic(...)`"
@@ -30,7 +32,7 @@ def check(context: RuleContext) -> Iterable[Report]:
         return  # a migration's file upkeep runs once, and a re-run completes it
     effects = [effect for effect in context.effects if not effect.site.context.deferred]
     files = [e for e in effects if e.kind in _FILE_KINDS]
-    writes = [e for e in effects if e.kind == "write"]
+    writes = [e for e in effects if e.kind == "write" and not _temporary_row(e)]
     if not files or not writes:
         return
     for file_effect in files:
@@ -39,6 +41,12 @@ def check(context: RuleContext) -> Iterable[Report]:
             if report is not None:
                 yield report
                 return  # one finding per function: the first orphaning pair
+
+
+def _temporary_row(write: "Effect") -> bool:
+    """A row that stands for a temporary file (a cached download, an upload being staged): it
+    expires and is cleaned up with its file, so neither can be orphaned for long."""
+    return any(_TEMPORARY_TABLE.search(name.lower()) for name in (write.spec.table, *write.spec.aliases))
 
 
 def _hazard(context: RuleContext, effects: List["Effect"], file_effect: "Effect", write: "Effect") -> Optional[Report]:
@@ -157,7 +165,9 @@ row pointing at a file that was never written, or a file no row points to. Delet
 a transaction that can still roll back, or before the write to the row that points at it, is the
 same hazard in reverse. Not a finding: cleanup in an
 `except`/`finally` block, a temporary file renamed into place after the rows are written, a file
-write deferred with `transaction.on_commit`, or `txlint.runtime.stage_file`.
+write deferred with `transaction.on_commit`, or `txlint.runtime.stage_file`, a row that stands
+for a temporary file (a model named `Cached...`, `Temp...`, `Uploaded...`: it expires with its
+file), a migration, and demo or seed data.
 
 ## Why is this bad?
 Files are not part of the transaction. A crash between the two steps leaves the database and the

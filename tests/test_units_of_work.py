@@ -324,3 +324,17 @@ def test_a_loop_of_autocommit_writes_in_application_code_is_left_be():
         """
     assert _codes(DJANGO_MODELS, loop.format(name="save_form")) == []
     assert _codes(DJANGO_MODELS, loop.format(name="backfill_counters")) == [("TXL102", 5)]
+
+
+def test_a_cached_file_row_and_its_file_are_temporary_together():
+    models = DJANGO_MODELS + "\n\nclass CachedFile(models.Model):\n    path = models.CharField(max_length=200)\n"
+    source = """\
+        from shop.models import {model}
+
+        def export(path, data):
+            {model}.objects.create(path=path)
+            with open(path, "w") as handle:
+                handle.write(data)
+        """
+    assert _codes(models, source.format(model="CachedFile")) == []
+    assert [code for code, _ in _codes(models, source.format(model="Setting"))] == ["TXL301"]

@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # rules are loaded on every run, the project model only when 
 
 _THROWAWAY_WORDS = ("demo", "seed", "sample_data", "sampledata", "fake", "dummy", "benchmark", "from_fixture",
                     "create_test", "test_data", "testdata")
+_SETUP_FUNCTIONS = {"install", "init_db", "initdb", "setup_db", "create_db", "bootstrap"}
 _CODE_BLOCK = re.compile(r"```python\n(.*?)```", re.S)
 _SPECS: Dict[Tuple[str, ...], pathspec.PathSpec] = {}
 
@@ -116,6 +117,8 @@ class RuleContext:
         owner = (self.unit.facts.class_qualname or "").rsplit(".", 1)[-1]
         if self.unit.facts.name.startswith("test_") or owner.endswith(("TestCase", "Tests", "Test")):
             return True  # test code the default excludes did not catch: the test runner rolls it back
+        if self.unit.facts.name in _SETUP_FUNCTIONS or self.unit.facts.name.startswith("create_default"):
+            return True  # first set-up of an empty database: a failed run is run again from scratch
         return any(word in name for name in names for word in _THROWAWAY_WORDS) or \
             any(part.startswith(("populate", "fixture")) or part == "examples" for part in parts) or \
             any(imported.split(".", 1)[0] in ("faker", "factory") for imported in self.unit.module.imports.values())
