@@ -1,53 +1,74 @@
 """Which local names flow into a call: its arguments and receiver, followed through assignments."""
 
-from typing import FrozenSet, Set
+from typing import FrozenSet, Iterable, Set
 
 from txlint.facts import FunctionFacts, Ref
 
 _IGNORED = frozenset({"self", "cls"})
 _MAX_STEPS = 4
+# Attributes of a cursor or result that carry the key the previous INSERT made.
+_INSERTED_KEYS = frozenset({"lastrowid", "inserted_primary_key", "insert_id"})
+INSERTED_KEY = "<inserted key>"  # the name `paths=True` gives such an attribute
 
 
-def names_in(ref: Ref, into: Set[str]) -> None:
+def names_in(ref: Ref, into: Set[str], paths: bool = False) -> None:
+    """The names an expression is built from. With `paths` (what two writes share, for
+    txlint.evidence), `self.x` is kept as the path `self.x` rather than `self`, `cursor.lastrowid`
+    as INSERTED_KEY, and the operands of operators and comparisons count too (the key a filter
+    compares against: `Order.id == order_id`), though no value flows from them into a path."""
     if not isinstance(ref, tuple) or not ref:
         return
     kind = ref[0]
     if kind == "name":
         into.add(ref[1])
     elif kind == "attr":
-        names_in(ref[1], into)
+        base = ref[1]
+        if paths and base[0] == "name" and base[1] in _IGNORED:
+            into.add(f"{base[1]}.{ref[2]}")
+        elif paths and ref[2] in _INSERTED_KEYS:
+            into.add(INSERTED_KEY)
+        else:
+            names_in(base, into, paths)
     elif kind == "call":
-        names_in(ref[1], into)
+        names_in(ref[1], into, paths)
         for argument in ref[2]:
-            names_in(argument, into)
+            names_in(argument, into, paths)
         for _, argument in ref[3]:
-            names_in(argument, into)
+            names_in(argument, into, paths)
     elif kind in ("sub", "div"):
-        names_in(ref[1], into)
-        names_in(ref[2], into)
-    elif kind in ("concat", "list"):
+        names_in(ref[1], into, paths)
+        names_in(ref[2], into, paths)
+    elif kind in ("concat", "list") or (kind == "expr" and paths):
         for part in ref[1]:
-            names_in(part, into)
+            names_in(part, into, paths)
     elif kind == "dict":
         for key, value in ref[1]:
-            names_in(key, into)
-            names_in(value, into)
-    elif kind in ("enter", "iter"):
-        names_in(ref[1], into)
+            names_in(key, into, paths)
+            names_in(value, into, paths)
+    elif kind in ("enter", "iter", "unpack"):
+        names_in(ref[1], into, paths)
+    elif kind == "annotated" and ref[2] is not None:
+        names_in(ref[2], into, paths)
 
 
-def flowing_names(ref: Ref, facts: FunctionFacts) -> FrozenSet[str]:
-    """The names a call uses, plus the names those were computed from (a few assignments back)."""
-    seen: Set[str] = set()
-    names_in(ref, seen)
+def followed(names: Iterable[str], facts: FunctionFacts, paths: bool = False, steps: int = _MAX_STEPS) -> Set[str]:
+    """The names, plus the names they were computed from (up to `steps` assignments back)."""
+    seen = set(names)
     frontier = set(seen)
-    for _ in range(_MAX_STEPS):
+    for _ in range(steps):
         found: Set[str] = set()
         for name in frontier:
             for bound in facts.bindings.get(name, ()):
-                names_in(bound, found)
+                names_in(bound, found, paths)
         frontier = found - seen
         if not frontier:
             break
         seen |= frontier
-    return frozenset(seen - _IGNORED)
+    return seen
+
+
+def flowing_names(ref: Ref, facts: FunctionFacts) -> FrozenSet[str]:
+    """The names a call uses, plus the names those were computed from (a few assignments back)."""
+    used: Set[str] = set()
+    names_in(ref, used)
+    return frozenset(followed(used, facts) - _IGNORED)

@@ -29,6 +29,7 @@ what was read) for relation fields.
 import re
 from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, List, Set
 
+from txlint.dataflow import INSERTED_KEY, followed, names_in
 from txlint.facts import Ref
 
 if TYPE_CHECKING:
@@ -36,10 +37,7 @@ if TYPE_CHECKING:
 
 # Values that are not data: every write of the function shares them.
 _NOT_DATA = {"handle", "scope", "model", "class", "qname", "function", "builtin"}
-# Attributes of a cursor or result that carry the key the previous INSERT made.
-_INSERTED_KEYS = {"lastrowid", "inserted_primary_key", "lastrowid_", "insert_id"}
-_INSERTED = "<inserted key>"
-_CLOSURE_DEPTH = 3
+_CLOSURE_DEPTH = 3  # assignments followed back from a write's call
 _IDENTITY = re.compile(r"(^|_)(id|ids|pk|pks|key|uuid)$")
 _LOG_TABLE = re.compile(r"(log|logs|logentry|logentries|audit|auditentry|auditentries|history|historyentry)$|"
                         r"^historical|activitylog|actionlog|auditlog")
@@ -47,43 +45,6 @@ _DELETES = {"delete", "adelete", "delete_many", "delete_all", "remove", "aremove
             "delete_instance", "truncate"}
 _DELETE_SQL = ("DELETE", "TRUNCATE", "DROP")
 _UPDATES = {"update", "aupdate", "bulk_update", "abulk_update", "update_many"}
-
-
-def _walk(ref: Ref, found: Set[str]) -> None:
-    """The data paths an expression uses: local names, and `self.x` rather than `self` alone."""
-    if not isinstance(ref, tuple) or not ref:
-        return
-    tag = ref[0]
-    if tag == "name":
-        found.add(ref[1])
-    elif tag == "attr":
-        base = ref[1]
-        if base[0] == "name" and base[1] in ("self", "cls"):
-            found.add(f"{base[1]}.{ref[2]}")
-        elif ref[2] in _INSERTED_KEYS:
-            found.add(_INSERTED)
-        else:
-            _walk(base, found)
-    elif tag == "call":
-        _walk(ref[1], found)
-        for argument in ref[2]:
-            _walk(argument, found)
-        for _, argument in ref[3]:
-            _walk(argument, found)
-    elif tag in ("sub", "div"):
-        _walk(ref[1], found)
-        _walk(ref[2], found)
-    elif tag in ("concat", "list", "expr"):
-        for part in ref[1]:
-            _walk(part, found)
-    elif tag == "dict":
-        for key, value in ref[1]:
-            _walk(key, found)
-            _walk(value, found)
-    elif tag in ("iter", "enter", "unpack"):
-        _walk(ref[1], found)
-    elif tag == "annotated" and ref[2] is not None:
-        _walk(ref[2], found)
 
 
 def _contains(ref: Ref, part: Ref) -> bool:
@@ -113,7 +74,7 @@ class WriteLinks:
         """Does `second` (the later write) belong with `first`?"""
         if is_log(first) or is_log(second):
             return False  # an audit or activity log entry records the work; it is no half of it
-        if _INSERTED in self.data_of(second):
+        if INSERTED_KEY in self.data_of(second):
             return True  # it uses the key an earlier INSERT made (`cursor.lastrowid`)
         shared = self.data_of(first) & self.data_of(second)
         if any(self._is_data_name(name) for name in shared):
@@ -148,20 +109,12 @@ class WriteLinks:
         if found is None:
             bindings = self.unit.facts.bindings
             direct: Set[str] = set()
-            _walk(effect.site.ref, direct)
+            names_in(effect.site.ref, direct, paths=True)
             direct.update(name for name, refs in bindings.items()
                           if any(_contains(ref, effect.site.ref) for ref in refs))
-            found = set(direct)
-            frontier = direct
-            for _ in range(_CLOSURE_DEPTH):
-                reached: Set[str] = set()
-                for name in frontier:
-                    for ref in bindings.get(name, ()):
-                        _walk(ref, reached)
-                frontier = reached - found
-                found |= frontier
-            found = self._data[key] = frozenset(name for name in found if name in bindings
-                                                 or name == _INSERTED or self._bound_self(name))
+            reached = followed(direct, self.unit.facts, paths=True, steps=_CLOSURE_DEPTH)
+            found = self._data[key] = frozenset(name for name in reached if name in bindings
+                                                 or name == INSERTED_KEY or self._bound_self(name))
         return found
 
     def _bound_self(self, path: str) -> bool:
