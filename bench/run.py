@@ -3,12 +3,13 @@
 Downloads pinned corpora once into a cache folder, installs the tools into virtual environments
 under bench/ on first use, and times every tool on every corpus in one interleaved run: each
 repetition runs every tool once, round-robin, so drift on the machine hits all tools alike. Prints
-a Markdown table with the median time, the ratio to the bare libcst parse of the same corpus (same
-number of processes) and the peak memory of the largest single process, checks txlint's targets,
-and writes the same to a JSON file. Standard library only.
+a Markdown table with the median time, the ratios to the bare libcst parse and to Python's own
+ast.parse of the same corpus (same number of processes) and the peak memory of the largest single
+process, checks txlint's targets, and writes the same to a JSON file. Standard library only.
 """
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -27,7 +28,8 @@ from report import print_report
 HERE = Path(__file__).resolve().parent
 TXLINT_ROWS = ["txlint cold", "txlint warm", "txlint 1 comment edited", "txlint 1 function added",
                "txlint 1 staged file"]
-TOOL_NAMES = ["libcst parse", *TXLINT_ROWS, "flake8", "flake8 --select TXL", "ruff", "fixit", "semgrep (1 rule)"]
+FLOORS = ["ast parse", "libcst parse"]  # always run: every ratio needs them
+TOOL_NAMES = [*FLOORS, *TXLINT_ROWS, "flake8", "flake8 --select TXL", "ruff", "fixit", "semgrep (1 rule)"]
 VERSIONS = [(".venv-txlint", "txlint"), (".venv-txlint", "libcst"), (".venv", "fixit"), (".venv", "flake8"),
             (".venv", "ruff"), (".venv-semgrep", "semgrep")]
 
@@ -35,14 +37,15 @@ VERSIONS = [(".venv-txlint", "txlint"), (".venv-txlint", "libcst"), (".venv", "f
 def parse_arguments(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="bench/run.py", description=__doc__.split("\n\n")[0],
-        epilog="tools: " + ", ".join(TOOL_NAMES) + " (also accepted: txlint = its five rows, flake8-txl, semgrep)")
+        epilog="tools: " + ", ".join(TOOL_NAMES)
+        + " (also accepted: txlint = its five rows, flake8-txl, semgrep, libcst, ast)")
     parser.add_argument("--corpus", action="append", choices=sorted(corpora.PINNED),
                         help="a corpus to measure; repeatable (default: all)")
-    parser.add_argument("--tools", help="comma-separated tool names (default: all); the libcst parse floor always runs")
+    parser.add_argument("--tools", help="comma-separated tool names (default: all); the two parse floors always run")
     parser.add_argument("--repeat", type=int, default=3, help="repetitions; the median is reported (default: 3)")
     parser.add_argument("--quick", action="store_true", help="one repetition")
-    parser.add_argument("--jobs", type=int, default=2, help="processes for txlint, the parse floor, flake8 and semgrep "
-                                                            "(default: 2)")
+    parser.add_argument("--jobs", type=int, default=2,
+                        help="processes for txlint, the parse floors, flake8 and semgrep (default: 2)")
     parser.add_argument("--slow-seconds", type=float, default=60.0,
                         help="a peer whose first run takes longer than this is timed only once (default: 60)")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds before one run is killed (default: 900)")
@@ -57,8 +60,8 @@ def selected_tools(spec: Optional[str]) -> List[str]:
     if not spec:
         return TOOL_NAMES
     aliases = {"txlint": TXLINT_ROWS, "flake8-txl": ["flake8 --select TXL"],
-               "semgrep": ["semgrep (1 rule)"], "libcst": ["libcst parse"]}
-    wanted = {"libcst parse"}
+               "semgrep": ["semgrep (1 rule)"], "libcst": ["libcst parse"], "ast": ["ast parse"]}
+    wanted = set(FLOORS)
     for item in (part.strip() for part in spec.split(",") if part.strip()):
         names = aliases.get(item, [item])
         unknown = [name for name in names if name not in TOOL_NAMES]
@@ -66,6 +69,12 @@ def selected_tools(spec: Optional[str]) -> List[str]:
             sys.exit(f"bench/run.py: unknown tool {item!r}; known: {', '.join(TOOL_NAMES)}")
         wanted.update(names)
     return [name for name in TOOL_NAMES if name in wanted]
+
+
+def ast_floor(tools: List[toolchain.Tool]) -> toolchain.Tool:
+    """The `ast parse` row: the libcst floor's command (same Python, same pool) told to use ast.parse."""
+    libcst_floor = next(tool for tool in tools if tool.name == "libcst parse")
+    return dataclasses.replace(libcst_floor, name="ast parse", command=[*libcst_floor.command, "ast"])
 
 
 def measure_once(tool: toolchain.Tool, corpus: corpora.Corpus, timeout: float, scratch: Path) -> dict:
@@ -126,7 +135,7 @@ def summarise(corpus: corpora.Corpus, tools: List[toolchain.Tool], samples: Dict
         good = [run["seconds"] for run in samples.get(name, []) if "error" not in run]
         return statistics.median(good) if good else None
 
-    floor = median_of("libcst parse")
+    floor, ast_floor = median_of("libcst parse"), median_of("ast parse")
     rows = []
     for tool in tools:
         runs = samples[tool.name]
@@ -142,6 +151,7 @@ def summarise(corpus: corpora.Corpus, tools: List[toolchain.Tool], samples: Dict
         seconds = median_of(tool.name)
         last = runs[-1]
         row.update(status="ok", seconds=seconds, ratio=seconds / floor if floor else None,
+                   ratio_ast=seconds / ast_floor if ast_floor else None,
                    peak_mib=max(run["peak_mib"] for run in runs),
                    findings=last.get("findings"), files_seen=last.get("files_seen"))
         if any("warning" in run for run in runs):
@@ -168,6 +178,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             corpus = corpora.prepare(name, args.cache_dir)
             print(f"{corpus.name} {corpus.version}: {corpus.files} files, {corpus.lines} lines", file=sys.stderr)
             tools, state = toolchain.tools_for(corpus, args.jobs, setup_problems)
+            tools.insert(0, ast_floor(tools))
             tools = [tool for tool in tools if tool.name in names]
             try:
                 samples = bench_corpus(corpus, tools, args, repeat, Path(scratch))
