@@ -1,4 +1,4 @@
-"""The `txlint` command: check, explain, rules."""
+"""The `txlint` command: check, explain, rules, server."""
 
 import argparse
 import os
@@ -59,6 +59,9 @@ def _build_parser() -> argparse.ArgumentParser:
     explain = commands.add_parser("explain", help="print a rule's documentation")
     explain.add_argument("code")
     commands.add_parser("rules", help="list the rule catalogue")
+    server = commands.add_parser("server", help="run the language server (LSP over stdio; needs txlint[lsp])")
+    server.add_argument("--stdio", action="store_true",
+                        help="speak over stdin and stdout (the only transport; accepted because LSP clients pass it)")
     return parser
 
 def _positive(text: str) -> int:
@@ -178,6 +181,11 @@ def _rules(args) -> int:
         print(f"{rule.code}  {rule.name:<38} {rule.summary}{default}")
     return 0
 
+def _server(args) -> int:
+    from txlint.server import serve  # a UsageError naming the install command without pygls
+
+    return serve()
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = _build_parser()
     try:
@@ -185,7 +193,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         if args.command is None:
             parser.print_help()
             return 2
-        handler = {"check": _check, "explain": _explain, "rules": _rules}[args.command]
+        handler = {"check": _check, "explain": _explain, "rules": _rules, "server": _server}[args.command]
         return handler(args)
     except UsageError as error:
         stderr_line(f"txlint: error: {error}")

@@ -1,0 +1,202 @@
+"""`txlint server`: a language server over stdio, built on pygls (the optional extra `lsp`).
+
+It publishes, for each open Python document, the findings `txlint check` gives in that file:
+the document's current text is analysed within its project, as the flake8 plugin's buffer mode
+does (txlint.session.check_buffer), so a helper or a model in another file of the project counts
+and `[tool.txlint]` is found and read as the command line finds it. A document is checked when it
+is opened, shortly after the typing stops, and when it is saved; a save also re-checks the other
+open documents, whose findings may depend on the file saved. The check runs in a worker thread,
+so the server keeps answering while a large project is analysed.
+
+A configuration error or a bug of txlint's becomes a TXL000 diagnostic on the document's first
+line (and a log message), never a crashed server. pygls is imported only here.
+"""
+
+import asyncio
+import os
+import re
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from typing import Dict, List, Optional, Sequence
+
+from txlint import __version__
+from txlint.errors import UsageError
+
+try:
+    from lsprotocol import types
+    from pygls.lsp.server import LanguageServer
+except ImportError as missing:  # the optional extra is not installed, or pygls 1
+    raise UsageError(f"`txlint server` needs pygls 2 or newer ({missing}): "
+                     f"pip install 'txlint[lsp]'") from None
+
+from txlint.findings import Finding
+from txlint.reporters.escape import visible
+from txlint.reporters.sarif import HELP_URI
+from txlint.rule import Rule
+
+# How long the typing must pause before a changed document is checked again: each check analyses
+# the project, so one per keystroke would queue work the next keystroke makes stale.
+CHANGE_DELAY = 0.3
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # the line ends LSP counts, and Python's tokenizer too
+_UNNECESSARY = {"TXL001"}  # an unused suppression: editors grey it out
+
+
+class Analysis:
+    """What a check of one document found: its findings, or the one-line reasons it could not
+    be checked (a configuration error, an internal error of txlint's)."""
+
+    def __init__(self, findings: Sequence[Finding] = (), failures: Sequence[str] = ()):
+        self.findings = list(findings)
+        self.failures = list(failures)
+
+
+def analyse(path: str, text: str, rules: Sequence[Rule]) -> Analysis:
+    """The findings in the file at `path`, whose current text is `text`, within its project."""
+    from txlint.errors import internal_error
+    from txlint.session import Options, check_buffer
+
+    try:
+        result = check_buffer(path, text, Options(jobs=1), rules)
+    except UsageError as error:
+        return Analysis(failures=[f"txlint cannot run: {error}"])
+    except Exception as error:  # a bug of txlint's: the editor shows it, the server goes on
+        return Analysis(failures=[f"txlint failed: {internal_error('checking', error, path)}"])
+    target = os.path.realpath(path)
+    findings = [finding for finding in result.findings if os.path.realpath(finding.path) == target]
+    return Analysis(findings, [f"txlint failed: {message}" for message in result.internal_errors])
+
+
+def document_lines(text: str) -> List[str]:
+    """The document's lines as LSP and Python number them (not str.splitlines, which also breaks
+    at form feeds and U+2028)."""
+    return _LINE_BREAK.split(text)
+
+
+def lsp_range(finding: Finding, lines: Sequence[str], units) -> "types.Range":
+    """The finding's range (1-based lines, 1-based columns in code points) in the client's
+    position encoding (UTF-16 code units unless the client chose another); `units(text)`
+    counts the client's units in a string."""
+    return types.Range(start=_position(finding.line, finding.column, lines, units),
+                       end=_position(finding.end_line, finding.end_column, lines, units))
+
+
+def _position(line: int, column: int, lines: Sequence[str], units) -> "types.Position":
+    index = min(max(line, 1), len(lines)) - 1
+    text = lines[index]
+    return types.Position(line=index, character=units(text[:max(column, 1) - 1]))
+
+
+def diagnostics(analysis: Analysis, text: str, rules: Dict[str, Rule], units) -> List["types.Diagnostic"]:
+    lines = document_lines(text)
+    shown = [_failure(message) for message in analysis.failures]
+    for finding in analysis.findings:
+        rule = rules.get(finding.code)
+        shown.append(types.Diagnostic(
+            range=lsp_range(finding, lines, units),
+            message=visible(finding.message),
+            severity=types.DiagnosticSeverity.Error if finding.code == "TXL000" else types.DiagnosticSeverity.Warning,
+            code=finding.code,
+            code_description=types.CodeDescription(href=HELP_URI.format(code=finding.code.lower())),
+            source="txlint",
+            tags=[types.DiagnosticTag.Unnecessary] if finding.code in _UNNECESSARY else None,
+            data={"name": finding.name, "summary": rule.summary if rule else "", "function": finding.function},
+        ))
+    return shown
+
+
+def _failure(message: str) -> "types.Diagnostic":
+    start = types.Position(line=0, character=0)
+    return types.Diagnostic(range=types.Range(start=start, end=start), message=visible(message),
+                            severity=types.DiagnosticSeverity.Error, code="TXL000", source="txlint")
+
+
+def is_python(document) -> bool:
+    return document.language_id == "python" or document.uri.endswith((".py", ".pyi"))
+
+
+class TxlintServer(LanguageServer):
+    """The language server: open documents, their pending checks, one worker thread for checks
+    (they share txlint's per-process caches, and two at once would only compete for a core)."""
+
+    def __init__(self, change_delay: float = CHANGE_DELAY):
+        super().__init__("txlint", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        from txlint.rules import all_rules
+
+        self.rules = all_rules()
+        self.rules_by_code = {rule.code: rule for rule in self.rules}
+        self.change_delay = change_delay
+        self.checker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="txlint-check")
+        self.pending: Dict[str, asyncio.Task] = {}
+
+    def schedule(self, uri: str, delay: float = 0.0) -> None:
+        """Check the document after `delay` seconds, replacing a check not started yet."""
+        earlier = self.pending.pop(uri, None)
+        if earlier is not None:
+            earlier.cancel()
+        self.pending[uri] = asyncio.ensure_future(self._check(uri, delay))
+
+    def open_python_documents(self) -> List[str]:
+        return [uri for uri, document in self.workspace.text_documents.items() if is_python(document)]
+
+    async def _check(self, uri: str, delay: float) -> None:
+        try:
+            await asyncio.sleep(delay)
+            document = self.workspace.text_documents.get(uri)
+            if document is None or document.path is None or not is_python(document):
+                return
+            version, text = document.version, document.source
+            loop = asyncio.get_running_loop()
+            analysis = await loop.run_in_executor(self.checker, analyse, document.path, text, self.rules)
+            current = self.workspace.text_documents.get(uri)
+            if current is None or current.version != version:
+                return  # closed, or changed while it was checked: a newer check is scheduled
+            for message in analysis.failures:
+                self.log(types.MessageType.Error, f"{document.path}: {message}")
+            shown = diagnostics(analysis, text, self.rules_by_code, current.position_codec.client_num_units)
+            self.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(uri=uri, diagnostics=shown, version=version))
+        finally:
+            if self.pending.get(uri) is asyncio.current_task():
+                del self.pending[uri]
+
+    def log(self, kind: "types.MessageType", message: str) -> None:
+        self.window_log_message(types.LogMessageParams(type=kind, message=message))
+
+
+def build_server(change_delay: float = CHANGE_DELAY) -> TxlintServer:
+    server = TxlintServer(change_delay)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: TxlintServer, params: types.DidOpenTextDocumentParams) -> None:
+        ls.schedule(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: TxlintServer, params: types.DidChangeTextDocumentParams) -> None:
+        ls.schedule(params.text_document.uri, ls.change_delay)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: TxlintServer, params: types.DidSaveTextDocumentParams) -> None:
+        ls.schedule(params.text_document.uri)
+        for uri in ls.open_python_documents():  # their findings may depend on the saved file
+            if uri != params.text_document.uri:
+                ls.schedule(uri, ls.change_delay)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: TxlintServer, params: types.DidCloseTextDocumentParams) -> None:
+        pending = ls.pending.pop(params.text_document.uri, None)
+        if pending is not None:
+            pending.cancel()
+        ls.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[]))
+
+    return server
+
+
+def serve() -> int:
+    """Speak LSP on stdin and stdout until the client says exit. Anything else that would print
+    to stdout (a warning of a library's) goes to stderr instead, where it cannot corrupt the
+    protocol."""
+    protocol_out = sys.stdout.buffer
+    sys.stdout = sys.stderr
+    build_server().start_io(sys.stdin.buffer, protocol_out)
+    return 0
