@@ -1,0 +1,188 @@
+"""`txlint server`, driven over stdio by a real LSP client (tests/lsp_client.py): the diagnostics
+are those `txlint check` gives, within the project, on open, change and save; configuration and
+bad input become diagnostics, never a crashed server."""
+
+import json
+import subprocess
+
+import pytest
+
+from examples import CLEAN, MODELS, VIEW
+from helpers import run_txlint
+from lsp_client import LspClient, server_command
+
+ATOMIC_VIEW = VIEW.replace("from app.models import", "from django.db import transaction\n\nfrom app.models import").replace(
+    "def place_order", "@transaction.atomic\ndef place_order")
+
+
+@pytest.fixture
+def shop(tree):
+    """A Django project whose models live in another module than the view that writes them."""
+    return tree({"pyproject.toml": "[tool.txlint]\n", "app/__init__.py": "", "app/models.py": MODELS,
+                 "app/views.py": VIEW})
+
+
+@pytest.fixture
+def client_for(request):
+    started = []
+
+    def start(root, **options):
+        client = LspClient(root, **options)
+        started.append(client)
+        client.initialize(root)
+        return client
+
+    yield start
+    for client in started:
+        client.close()
+
+
+def _check_json(root, path):
+    code, out, err = run_txlint("check", "--format", "json", path, cwd=root)
+    assert code in (0, 1), err
+    return json.loads(out)["findings"]
+
+
+def test_the_server_publishes_what_check_reports_and_clears_it_when_the_buffer_is_fixed(shop, client_for):
+    client = client_for(shop)
+    uri = client.open(shop / "app" / "views.py", VIEW)
+    diagnostics = client.diagnostics(uri, version=1)
+    [expected] = _check_json(shop, "app/views.py")
+    assert [(d["code"], d["source"], d["message"]) for d in diagnostics] == [("TXL101", "txlint", expected["message"])]
+    assert "Invoice" in expected["message"]  # the models, in another file, were seen
+    [diagnostic] = diagnostics
+    assert diagnostic["range"] == {"start": {"line": expected["line"] - 1, "character": expected["column"] - 1},
+                                   "end": {"line": expected["end_line"] - 1, "character": expected["end_column"] - 1}}
+    assert diagnostic["severity"] == 2 and diagnostic["codeDescription"]["href"].endswith("#txl101")
+    assert diagnostic["data"]["name"] == "multi-table-write"
+    client.replace_text(uri, ATOMIC_VIEW, version=2)
+    assert client.diagnostics(uri, version=2) == []
+    assert client.shutdown() == 0
+
+
+def test_a_clean_file_gets_no_diagnostics(tree, client_for):
+    root = tree({"app/services.py": CLEAN})
+    client = client_for(root)
+    uri = client.open(root / "app" / "services.py", CLEAN)
+    assert client.diagnostics(uri, version=1) == []
+
+
+def test_typing_is_checked_once_it_pauses(shop, client_for):
+    """Changes in quick succession: one check, of the last text."""
+    client = client_for(shop)
+    uri = client.open(shop / "app" / "views.py", ATOMIC_VIEW)
+    assert client.diagnostics(uri, version=1) == []
+    for version in range(2, 8):  # flagged, clean, flagged, ..., clean
+        client.replace_text(uri, VIEW if version % 2 == 0 else ATOMIC_VIEW, version)
+    published = client.wait_for_notification("textDocument/publishDiagnostics", lambda params: params["uri"] == uri)
+    assert published["version"] == 7 and published["diagnostics"] == []
+    client.replace_text(uri, VIEW, 8)
+    assert [d["code"] for d in client.diagnostics(uri, version=8)] == ["TXL101"]
+
+
+def test_saving_another_file_rechecks_the_open_documents(tree, client_for):
+    """The view writes Invoice, which is no model until models.py says so and is saved."""
+    only_order = MODELS.split("\n\nclass Invoice")[0] + "\n"
+    root = tree({"app/__init__.py": "", "app/models.py": only_order, "app/views.py": VIEW})
+    client = client_for(root)
+    view = client.open(root / "app" / "views.py", VIEW)
+    assert client.diagnostics(view, version=1) == []
+    models = client.open(root / "app" / "models.py", only_order)
+    client.replace_text(models, MODELS, version=2)
+    (root / "app" / "models.py").write_text(MODELS)
+    client.notify("textDocument/didSave", {"textDocument": {"uri": models}})
+    assert [d["code"] for d in client.diagnostics(view, version=1)] == ["TXL101"]
+
+
+def test_the_project_configuration_applies(shop, client_for):
+    (shop / "pyproject.toml").write_text('[tool.txlint]\nignore = ["TXL101"]\n')
+    client = client_for(shop)
+    uri = client.open(shop / "app" / "views.py", VIEW)
+    assert client.diagnostics(uri, version=1) == []
+    (shop / "pyproject.toml").write_text('[tool.txlint]\nexclude = ["app/views.py"]\n')
+    client.replace_text(uri, VIEW + "\n", version=2)
+    assert client.diagnostics(uri, version=2) == []
+
+
+def test_a_configuration_error_is_a_diagnostic_and_the_server_goes_on(shop, client_for):
+    (shop / "pyproject.toml").write_text('[tool.txlint]\nexclude = "scripts/"\n')
+    client = client_for(shop)
+    uri = client.open(shop / "app" / "views.py", VIEW)
+    [diagnostic] = client.diagnostics(uri, version=1)
+    assert diagnostic["code"] == "TXL000" and diagnostic["severity"] == 1
+    assert diagnostic["message"].startswith("txlint cannot run:") and "exclude" in diagnostic["message"]
+    [logged] = [message["params"] for message in client.notifications if message["method"] == "window/logMessage"]
+    assert "exclude" in logged["message"] and logged["type"] == 1
+    (shop / "pyproject.toml").write_text("[tool.txlint]\n")
+    client.replace_text(uri, VIEW, version=2)
+    assert [d["code"] for d in client.diagnostics(uri, version=2)] == ["TXL101"]
+    assert client.shutdown() == 0
+
+
+@pytest.mark.parametrize("text", ["def broken(:\n    pass\n", "x = '\udcff'\n", "\x00\x01 = 1\n"],
+                         ids=["syntax", "surrogate", "nul"])
+def test_a_file_that_does_not_parse_is_a_txl000_diagnostic(shop, client_for, text):
+    client = client_for(shop)
+    uri = client.open(shop / "app" / "broken.py", text)
+    diagnostics = client.diagnostics(uri, version=1)
+    assert [d["code"] for d in diagnostics] == ["TXL000"] and diagnostics[0]["severity"] == 1
+    view = client.open(shop / "app" / "views.py", VIEW)
+    assert [d["code"] for d in client.diagnostics(view, version=1)] == ["TXL101"]
+
+
+def test_columns_are_counted_in_the_client_s_units(shop, client_for):
+    """LSP counts UTF-16 code units unless the client asks for another encoding; txlint counts
+    code points. 😋 is one code point and two UTF-16 units."""
+    prefixed = VIEW.replace("    Invoice.objects", "    note = '😋'; Invoice.objects")
+    client = client_for(shop)
+    uri = client.open(shop / "app" / "views.py", prefixed)
+    [diagnostic] = client.diagnostics(uri, version=1)
+    line = prefixed.splitlines()[diagnostic["range"]["start"]["line"]]
+    assert diagnostic["range"]["start"]["character"] == line.index("Invoice") + 1
+    utf32 = LspClient(shop)
+    try:
+        utf32.initialize(shop, {"general": {"positionEncodings": ["utf-32"]}})
+        uri = utf32.open(shop / "app" / "views.py", prefixed)
+        [diagnostic] = utf32.diagnostics(uri, version=1)
+        assert diagnostic["range"]["start"]["character"] == line.index("Invoice")
+    finally:
+        utf32.close()
+
+
+def test_a_closed_document_s_diagnostics_are_cleared(shop, client_for):
+    client = client_for(shop)
+    uri = client.open(shop / "app" / "views.py", VIEW)
+    assert client.diagnostics(uri, version=1)
+    client.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
+    assert client.diagnostics(uri) == []
+
+
+def test_the_server_never_runs_the_project_s_code(tree, client_for):
+    root = tree({"app/__init__.py": "open('IMPORTED', 'w').close()\n", "app/models.py": MODELS,
+                 "app/views.py": VIEW, "conftest.py": "open('IMPORTED', 'w').close()\n"})
+    client = client_for(root)
+    uri = client.open(root / "app" / "views.py", VIEW)
+    assert [d["code"] for d in client.diagnostics(uri, version=1)] == ["TXL101"]
+    assert client.shutdown() == 0
+    assert not (root / "IMPORTED").exists()
+
+
+def test_without_pygls_the_server_says_how_to_install_it(tmp_path):
+    """A pygls that cannot be imported, first on the path."""
+    (tmp_path / "pygls").mkdir()
+    (tmp_path / "pygls" / "__init__.py").write_text("raise ModuleNotFoundError(\"No module named 'pygls'\", name='pygls')\n")
+    completed = subprocess.run(server_command(), cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                               env={"PYTHONPATH": str(tmp_path), "PATH": ""}, input="")
+    assert completed.returncode == 2 and completed.stdout == ""
+    assert completed.stderr.count("\n") == 1 and "Traceback" not in completed.stderr
+    assert "pip install 'txlint[lsp]'" in completed.stderr
+
+
+def test_the_server_subcommand_accepts_the_stdio_flag_clients_pass(shop):
+    client = LspClient(shop, command=[*server_command(), "--stdio"])
+    try:
+        assert client.initialize(shop)["serverInfo"]["name"] == "txlint"
+        assert client.shutdown() == 0
+    finally:
+        client.close()
+
