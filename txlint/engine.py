@@ -13,7 +13,7 @@ from txlint.config import Config
 from txlint.discovery import display_path, module_name
 from txlint.errors import internal_error
 from txlint.facts import ModuleFacts, changed_names
-from txlint.findings import Finding
+from txlint.findings import Finding, FixPlan
 from txlint.parsing import FileResult, facts_from_source, parse_all
 from txlint.patterns import compile_patterns
 from txlint.progress import Progress
@@ -106,8 +106,9 @@ class InternalError(RuntimeError):
     """txlint or one of its rules failed (a bug); raised by `lint_source`/`lint_sources`."""
 
 
-def _engine_finding(code: str, name: str, path: str, line: int, message: str) -> Finding:
-    return Finding(code, name, path, line, 1, line, 1, "", message)
+def _engine_finding(code: str, name: str, path: str, line: int, message: str,
+                    fix: Optional[FixPlan] = None) -> Finding:
+    return Finding(code, name, path, line, 1, line, 1, "", message, fix=fix)
 
 
 def check_files(files: Sequence[Path], linter: "Linter", jobs: int = 1, cache: Optional[Cache] = None,
@@ -502,7 +503,7 @@ class Linter:
                     if lines is None:
                         lines = _source_lines(module.path, source)
                     finding = Finding(rule.code, rule.name, module.path, line, column, end_line, end_column,
-                                      qualname, report.message, call_source(lines, report.range))
+                                      qualname, report.message, call_source(lines, report.range), report.fix)
                     if is_suppressed(rule.code, line, module.suppressions):
                         run.suppressed.append(finding)
                         used.setdefault(line, []).append(rule.code)
@@ -532,7 +533,9 @@ class Linter:
                         shown = "" if code == ALL else f" of {code}"
                         findings.append(_engine_finding("TXL001", "unused-suppression", module.path, line, (
                             f"this suppression{shown} suppresses nothing: nothing is reported on this line any "
-                            f"more; remove it")))
+                            f"more; remove it"), FixPlan(safe=True, title=f"remove the unused suppression{shown}",
+                                                         action="remove-suppression", lines=(line,),
+                                                         details=(("code", code),))))
             if self.config.require_reason and self.enabled("TXL002") and line not in module.suppression_reasons:
                 findings.append(_engine_finding("TXL002", "suppression-without-reason", module.path, line, (
                     "suppression without a reason: write it as `# txlint: ignore[CODE] -- why it is safe`")))

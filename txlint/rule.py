@@ -10,6 +10,7 @@ import pathspec
 from txlint.config import Config
 from txlint.evidence import WriteLinks
 from txlint.facts import Context, Event, Range
+from txlint.findings import FixPlan
 from txlint.patterns import compile_patterns
 from txlint.values import AUTOCOMMIT, IMPLICIT
 
@@ -27,15 +28,21 @@ _SPECS: Dict[Tuple[str, ...], pathspec.PathSpec] = {}
 class Report:
     range: Range  # the call the finding is about
     message: str
+    fix: Optional[FixPlan] = None  # what the rule's fix would do here (None: no mechanical fix)
 
 
 @dataclass(frozen=True)
 class Rule:
     """A rule: its contract (code, name), its documentation and its check.
 
-    `docs` is Markdown with the sections *What it does*, *Why is this bad?*, *Example* and
-    *Use instead*; the test suite lints the first code block under *Example* (it must be
-    flagged) and under *Use instead* (it must be clean), so the docs cannot lie.
+    `docs` is Markdown with the sections *What it does*, *Why is this bad?*, *Example*,
+    *Use instead* and *Fix*; the test suite lints the first code block under *Example* (it must
+    be flagged) and under *Use instead* (it must be clean), and for a rule with a fix it fixes
+    the *Example* and compares it with *Use instead*, so the docs cannot lie.
+
+    `fix(edit)` carries out a finding's `FixPlan` on the reported function: `edit` is a
+    `txlint.fixes.editing.FunctionEdit` (libcst is imported only then); it returns False when
+    the code around the finding leaves no mechanical fix.
     """
 
     code: str
@@ -44,6 +51,7 @@ class Rule:
     docs: str
     check: Optional[Callable[["RuleContext"], Iterable[Report]]] = None
     enabled_by_default: bool = True
+    fix: Optional[Callable[..., bool]] = None
 
     def section_code(self, heading: str) -> str:
         match = re.search(rf"## {re.escape(heading)}\n(.*?)(?=\n## |\Z)", self.docs, re.S)

@@ -71,3 +71,31 @@ def is_suppressed(code: str, line: int, suppressed: Dict[int, Tuple[str, ...]]) 
     if not codes:
         return False
     return any(entry == ALL or code.startswith(entry) for entry in codes)
+
+
+def without_code(line: str, code: str) -> Optional[str]:
+    """`line` (with its line break) with `code` taken out of its suppression comment, and the
+    comment removed when it suppresses nothing else; a line left empty is removed. `code` is
+    ALL for a bare `# txlint: ignore`. None: the line has no such suppression."""
+    body = line.rstrip("\r\n")
+    ending = line[len(body):]
+    for pattern, style in ((_TXLINT, TXLINT_STYLE), (_NOQA, NOQA_STYLE)):
+        match = pattern.search(body)
+        if match is None or (style == NOQA_STYLE and not _concerns_txlint(match)):
+            continue
+        codes = _codes(match.group("codes"))
+        kept = [] if code == ALL else [entry for entry in codes if entry != code.upper()]
+        if len(kept) == len(codes):
+            return None
+        before, after = body[:match.start()].rstrip(" \t"), body[match.end():]
+        if kept and style == TXLINT_STYLE:
+            reason = f" -- {match.group('reason').strip()}" if match.group("reason") else ""
+            comment = f"# txlint: ignore[{', '.join(kept)}]{reason}"
+        elif kept:
+            comment = f"# noqa: {', '.join(kept)}"
+        else:
+            comment = after.strip()
+            after = ""
+        text = f"{before}  {comment}{after}" if before and comment else before or comment
+        return text + ending if text.strip() else ""
+    return None

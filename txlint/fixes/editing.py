@@ -1,0 +1,372 @@
+"""The editing helpers every rule's fix is made of, on libcst's concrete syntax tree (which keeps
+every comment, blank line and quote): add an import once, under whatever name it already has;
+add a decorator; wrap statements in a `with` block; replace, remove or add statements.
+
+A rule's fix asks for edits in terms of the original tree (statements found by line); nothing is
+changed until `FunctionEdit.result()`, which makes every edit in one pass. This module is
+imported only when fixing: it imports libcst.
+"""
+
+from typing import Dict, List, Optional, Sequence, Set, Tuple, Union
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from txlint.findings import FixPlan
+
+Block = Union[cst.Module, cst.IndentedBlock]
+
+
+class ParsedModule:
+    """One text parsed once, with the positions of its nodes, shared by the fixes of its findings."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.wrapper = MetadataWrapper(cst.parse_module(text))
+        self.module = self.wrapper.module
+        self.positions = self.wrapper.resolve(PositionProvider)
+
+    def lines_of(self, node: cst.CSTNode) -> Tuple[int, int]:
+        position = self.positions[node]
+        return position.start.line, position.end.line
+
+    def function_at(self, name_line: int, name: str) -> Optional[cst.FunctionDef]:
+        """The `def` whose name is on `name_line`."""
+        for node, position in self.positions.items():
+            if isinstance(node, cst.FunctionDef) and node.name.value == name and \
+                    self.positions[node.name].start.line == name_line:
+                return node
+        return None
+
+
+class FunctionEdit:
+    """The edits a fix makes to its finding's function (or to the module, for module-level code).
+
+    `plan` is the finding's FixPlan; `text` the file's text; `function` the reported `def`
+    (None for module-level code). Methods that cannot do what they are asked return None or
+    False, and the fix then offers nothing.
+    """
+
+    def __init__(self, parsed: ParsedModule, plan: FixPlan, function_name: str):
+        self.parsed = parsed
+        self.plan = plan
+        self.text = parsed.text
+        self.replaced_text: Optional[str] = None  # a fix that edits the text itself (a comment) sets it
+        self.function: Optional[cst.FunctionDef] = None
+        if plan.function_line:
+            self.function = parsed.function_at(plan.function_line, function_name)
+        self._replacements: Dict[int, List[cst.BaseStatement]] = {}  # id(original statement) -> statements
+        self._after: Dict[int, List[cst.BaseStatement]] = {}  # id(original statement) -> statements after it
+        self._wraps: Dict[int, List[Tuple[int, int, cst.BaseCompoundStatement]]] = {}  # id(block) -> spans
+        self._decorators: List[cst.Decorator] = []
+        self._imports: List[Tuple[str, str]] = []  # (module, name) to add
+
+    @property
+    def found(self) -> bool:
+        return self.function is not None or not self.plan.function_line
+
+    @property
+    def body(self) -> Block:
+        return self.function.body if self.function is not None else self.parsed.module
+
+    # -- finding statements ---------------------------------------------------------------------
+    def statement_at(self, line: int) -> Optional[cst.BaseStatement]:
+        """The innermost statement of the function that starts on `line`."""
+        found = None
+        for block in _blocks(self.body):
+            for statement in block.body:
+                if self.parsed.lines_of(statement)[0] == line:
+                    found = statement
+        return found
+
+    def block_of(self, statement: cst.BaseStatement) -> Optional[Block]:
+        return next((block for block in _blocks(self.body) if any(s is statement for s in block.body)), None)
+
+    def is_async(self) -> bool:
+        return self.function is not None and self.function.asynchronous is not None
+
+    # -- imports ----------------------------------------------------------------------------------
+    def import_name(self, module: str, name: str) -> Optional[str]:
+        """The name `from module import name` is known by in the file (`transaction`, or `tx` after
+        `from django.db import transaction as tx`), added once if the file lacks it; None when
+        that name already means something else there."""
+        for statement in self.parsed.module.body:
+            for small in _small_statements(statement):
+                if isinstance(small, cst.ImportFrom) and _dotted(small.module) == module and \
+                        not small.relative and not isinstance(small.names, cst.ImportStar):
+                    for alias in small.names:
+                        if _dotted(alias.name) == name:
+                            return alias.asname.name.value if alias.asname else name
+        if (module, name) not in self._imports:
+            if name in _module_bindings(self.parsed.module) or name in self._local_bindings():
+                return None
+            self._imports.append((module, name))
+        return name
+
+    def _local_bindings(self) -> Set[str]:
+        return bound_names(self.function) if self.function is not None else set()
+
+    # -- edits ------------------------------------------------------------------------------------
+    def decorate(self, decorator: str) -> bool:
+        """Add `@decorator` closest to the `def` (inside staticmethod, classmethod, a route...)."""
+        if self.function is None:
+            return False
+        self._decorators.append(cst.Decorator(decorator=cst.parse_expression(decorator)))
+        return True
+
+    def wrap(self, first_line: int, last_line: int, header: str, asynchronous: bool = False) -> bool:
+        """Put the statements from the one holding `first_line` to the one holding `last_line`, in
+        the innermost block holding both, inside `with header:`."""
+        block, start, end = self._span(first_line, last_line)
+        if block is None:
+            return False
+        template = cst.ensure_type(cst.parse_statement(f"{'async ' if asynchronous else ''}with {header}:\n    pass\n"),
+                                   cst.With)
+        self._wraps.setdefault(id(block), []).append((start, end, template))
+        return True
+
+    def replace(self, statement: cst.BaseStatement, replacements: Sequence[cst.BaseStatement]) -> None:
+        """Replace a statement with others (none: remove it; a block left empty gets `pass`). The
+        statement's leading comments and blank lines stay, on the first replacement."""
+        new = list(replacements)
+        if new:
+            new[0] = new[0].with_changes(leading_lines=statement.leading_lines)
+        self._replacements[id(statement)] = new
+
+    def insert_after(self, statement: cst.BaseStatement, new: cst.BaseStatement) -> None:
+        self._after.setdefault(id(statement), []).append(new)
+
+    def _span(self, first_line: int, last_line: int) -> Tuple[Optional[Block], int, int]:
+        block: Block = self.body
+        while True:
+            start = next((i for i, s in enumerate(block.body) if _holds(self.parsed.lines_of(s), first_line)), None)
+            end = next((i for i, s in enumerate(block.body) if _holds(self.parsed.lines_of(s), last_line)), None)
+            if start is None or end is None:
+                return None, 0, 0
+            statement = block.body[start]
+            if start != end or isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+                return block, start, end
+            inner = [sub for sub in _sub_blocks(statement) if _block_holds(self.parsed, sub, first_line)
+                     and _block_holds(self.parsed, sub, last_line)]
+            if not inner:
+                return block, start, end
+            block = inner[0]
+
+    # -- the result -------------------------------------------------------------------------------
+    def result(self) -> Optional[str]:
+        """The whole file's text with the edits made (None: nothing changed)."""
+        if self.replaced_text is not None:
+            return self.replaced_text if self.replaced_text != self.text else None
+        module = self.parsed.module.visit(_Editor(self))
+        module = _with_imports(module, self._imports)
+        code = module.code
+        return code if code != self.text else None
+
+
+class _Editor(cst.CSTTransformer):
+    def __init__(self, edit: FunctionEdit):
+        super().__init__()
+        self.edit = edit
+
+    def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
+        if original is self.edit.function and self.edit._decorators:
+            return updated.with_changes(decorators=[*updated.decorators, *self.edit._decorators])
+        return updated
+
+    def leave_IndentedBlock(self, original: cst.IndentedBlock, updated: cst.IndentedBlock) -> cst.IndentedBlock:
+        body = self._edited_body(original, updated)
+        return updated.with_changes(body=body or [cst.SimpleStatementLine([cst.Pass()])])
+
+    def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:
+        return updated.with_changes(body=self._edited_body(original, updated))
+
+    def _edited_body(self, original: Block, updated: Block) -> List[cst.BaseStatement]:
+        edit = self.edit
+        groups = [[*edit._replacements.get(id(old), [new]), *edit._after.get(id(old), [])]
+                  for old, new in zip(original.body, updated.body)]
+        for start, end, template in sorted(edit._wraps.get(id(original), []), reverse=True):
+            inner = [statement for group in groups[start:end + 1] for statement in group]
+            if not inner:
+                continue
+            leading = inner[0].leading_lines
+            inner[0] = inner[0].with_changes(leading_lines=())
+            wrapped = template.with_changes(body=template.body.with_changes(body=inner), leading_lines=leading)
+            groups[start:end + 1] = [[wrapped]]
+        return [statement for group in groups for statement in group]
+
+
+def _with_imports(module: cst.Module, imports: List[Tuple[str, str]]) -> cst.Module:
+    """Add each `from module import name`: to an existing `from module import ...` of the file,
+    else as a statement of its own after the file's last top-level import (after the docstring
+    and `__future__` imports when there is none)."""
+    body = list(module.body)
+    for source, name in imports:
+        existing = next((index for index, statement in enumerate(body)
+                         if _single_import_from(statement, source)), None)
+        if existing is not None:
+            line = body[existing]
+            small = line.body[0]
+            body[existing] = line.with_changes(body=[small.with_changes(names=_names_with(small, name)), *line.body[1:]])
+            continue
+        statement = cst.parse_statement(f"from {source} import {name}\n")
+        position = _import_position(body)
+        if position == 0 and body:
+            statement = statement.with_changes(leading_lines=body[0].leading_lines)
+            body[0] = body[0].with_changes(leading_lines=())
+            body.insert(0, statement)
+            body[1] = body[1].with_changes(leading_lines=[cst.EmptyLine()])
+        else:
+            body.insert(position, statement)
+            if position < len(body) - 1 and not _is_import(body[position + 1]) and not body[position + 1].leading_lines:
+                body[position + 1] = body[position + 1].with_changes(leading_lines=[cst.EmptyLine()])
+    return module.with_changes(body=body)
+
+
+def _names_with(statement: cst.ImportFrom, name: str) -> List[cst.ImportAlias]:
+    """The imported names with `name` added: in order when they are sorted, else last; a
+    parenthesised list keeps its layout (one name per line stays so)."""
+    names = list(statement.names)
+    last = names[-1]
+    if statement.lpar:
+        separator = names[-2].comma if len(names) > 1 else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        return [*names[:-1], last.with_changes(comma=separator), cst.ImportAlias(name=cst.Name(name), comma=last.comma)]
+    keys = [_dotted(alias.name) for alias in names]
+    position = len(names)
+    if keys == sorted(keys):
+        position = next((index for index, key in enumerate(keys) if key > name), len(names))
+    names.insert(position, cst.ImportAlias(name=cst.Name(name)))
+    comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    return [alias.with_changes(comma=comma) for alias in names[:-1]] + \
+        [names[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)]
+
+
+def _import_position(body: List[cst.BaseStatement]) -> int:
+    position = 0
+    for index, statement in enumerate(body):
+        if _is_import(statement) or (index == 0 and _is_docstring(statement)):
+            position = index + 1
+        elif position:
+            break
+    return position
+
+
+def _single_import_from(statement: cst.BaseStatement, module: str) -> bool:
+    smalls = _small_statements(statement)
+    return len(smalls) == 1 and isinstance(smalls[0], cst.ImportFrom) and not smalls[0].relative and \
+        _dotted(smalls[0].module) == module and not isinstance(smalls[0].names, cst.ImportStar)
+
+
+def _is_import(statement: cst.BaseStatement) -> bool:
+    smalls = _small_statements(statement)
+    return bool(smalls) and all(isinstance(small, (cst.Import, cst.ImportFrom)) for small in smalls)
+
+
+def _is_docstring(statement: cst.BaseStatement) -> bool:
+    smalls = _small_statements(statement)
+    return len(smalls) == 1 and isinstance(smalls[0], cst.Expr) and \
+        isinstance(smalls[0].value, (cst.SimpleString, cst.ConcatenatedString))
+
+
+def _small_statements(statement: cst.BaseStatement) -> Sequence[cst.BaseSmallStatement]:
+    return statement.body if isinstance(statement, cst.SimpleStatementLine) else ()
+
+
+def _dotted(node: Optional[cst.BaseExpression]) -> str:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return f"{_dotted(node.value)}.{node.attr.value}"
+    return ""
+
+
+def _module_bindings(module: cst.Module) -> Set[str]:
+    """The names the module's top-level statements bind (imports, defs, classes, assignments)."""
+    names: Set[str] = set()
+    for statement in module.body:
+        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+            names.add(statement.name.value)
+        for small in _small_statements(statement):
+            if isinstance(small, (cst.Import, cst.ImportFrom)) and not isinstance(small.names, cst.ImportStar):
+                for alias in small.names:
+                    names.add(alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name)
+                              else _dotted(alias.name).split(".")[0])
+            elif isinstance(small, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
+                targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
+                names.update(target.value for target in targets if isinstance(target, cst.Name))
+    return names
+
+
+def bound_names(node: cst.CSTNode) -> Set[str]:
+    """Every plain name bound anywhere inside `node` (parameters, assignments, loop and `with`
+    targets, imports)."""
+    collector = _Bindings()
+    node.visit(collector)
+    return collector.names
+
+
+class _Bindings(cst.CSTVisitor):
+    def __init__(self):
+        super().__init__()
+        self.names: Set[str] = set()
+
+    def visit_Param(self, node: cst.Param) -> None:
+        self.names.add(node.name.value)
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self._targets(node.target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._targets(node.target)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._targets(node.target)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._targets(node.target)
+
+    def visit_AsName(self, node: cst.AsName) -> None:
+        self._targets(node.name)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._targets(node.target)
+
+    def _targets(self, target: cst.CSTNode) -> None:
+        if isinstance(target, cst.Name):
+            self.names.add(target.value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._targets(element.value)
+        elif isinstance(target, cst.StarredElement):
+            self._targets(target.value)
+
+
+def _blocks(root: Block) -> List[Block]:
+    """`root` and every block inside it, not entering nested functions or classes."""
+    found: List[Block] = [root]
+    for statement in root.body:
+        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+            continue
+        for sub in _sub_blocks(statement):
+            found.extend(_blocks(sub))
+    return found
+
+
+def _sub_blocks(node: cst.CSTNode) -> List[cst.IndentedBlock]:
+    """The indented blocks directly inside a compound statement (its body, else, except, finally...)."""
+    found: List[cst.IndentedBlock] = []
+    for child in node.children:
+        if isinstance(child, cst.IndentedBlock):
+            found.append(child)
+        elif not isinstance(child, (cst.BaseStatement, cst.BaseExpression)):
+            found.extend(_sub_blocks(child))
+        elif isinstance(child, (cst.If, cst.Else, cst.ExceptHandler, cst.Finally)):
+            found.extend(_sub_blocks(child))
+    return found
+
+
+def _holds(lines: Tuple[int, int], *wanted: int) -> bool:
+    return all(lines[0] <= line <= lines[1] for line in wanted)
+
+
+def _block_holds(parsed: ParsedModule, block: cst.IndentedBlock, line: int) -> bool:
+    return any(_holds(parsed.lines_of(statement), line) for statement in block.body)
