@@ -1,10 +1,13 @@
 """TXL101 multi-table-write: related writes to several tables that commit one by one."""
 
-from typing import Dict, Iterable, List, Tuple
+from typing import TYPE_CHECKING, Dict, Iterable, List, Tuple
 
 from txlint.evidence import only_deletes
 from txlint.rule import (Report, Rule, RuleContext, is_autocommit_write, known_table, report_at,
                          unless_in_transaction, where)
+
+if TYPE_CHECKING:
+    from txlint.fixes.editing import FunctionEdit
 
 
 @unless_in_transaction
@@ -42,12 +45,19 @@ def check(context: RuleContext) -> Iterable[Report]:
               if all(other.spec.table != effect.spec.table for other in unit[:index])]
     named = ", ".join(where(effect) for effect in firsts[:-1]) + f" and {where(firsts[-1])}"
     library = first_break.spec.library
+    lines = sorted(effect.site.range[0] for effect in unit)
     yield report_at(
         first_break.site,
         f"writes to {named} commit separately ({context.autocommit_regime(library)}), so a failure "
         f"between them leaves {firsts[0].spec.table} changed without {firsts[-1].spec.table}: "
         f"{context.fix_for(library)}",
+        context.transaction_plan(library, (lines[0], lines[-1]), decorate=True),
     )
+
+
+def fix(edit: "FunctionEdit") -> bool:
+    """Decorate the function with the library's transaction, or wrap the related writes in it."""
+    return edit.open_transaction()
 
 
 def _after_work_done(first_transaction, first, second_transaction, second) -> bool:
@@ -74,6 +84,7 @@ RULE = Rule(
     name="multi-table-write",
     summary="Writes to two or more tables that no single transaction encloses",
     check=check,
+    fix=fix,
     docs="""\
 ## What it does
 Finds a function that writes to two or more tables or models, in a library that commits every
@@ -134,5 +145,15 @@ def place_order(total):
 ```
 Or `with transaction.atomic():` around the writes, `with db.atomic():` in peewee,
 `async with in_transaction():` in Tortoise, or `with txlint.runtime.atomic(...):` anywhere.
+
+## Fix
+Django: the function is decorated with `@transaction.atomic` (module code, generators: the
+writes, from the first to the last, are wrapped in `with transaction.atomic():`); Tortoise: the
+writes are wrapped in `async with in_transaction():`. The import is added once, or the name the
+file already imports is used. Safe when the function has no `try`/`except` that swallows an
+error (a caught failure would now undo the writes before it, or go on inside a broken
+transaction) and makes no commit or rollback of its own; unsafe otherwise. No fix for the
+other libraries (which database a peewee model or a DB-API connection uses is not known from
+the code alone) nor for Django writes in an `async def`.
 """,
 )

@@ -3,9 +3,11 @@
 from typing import TYPE_CHECKING, Iterable, Set
 
 from txlint.evidence import only_deletes
+from txlint.findings import FixPlan
 from txlint.rule import Report, Rule, RuleContext, is_autocommit_write, report_at, unless_in_transaction
 
 if TYPE_CHECKING:
+    from txlint.fixes.editing import FunctionEdit
     from txlint.project import Effect
 
 
@@ -34,6 +36,7 @@ def check(context: RuleContext) -> Iterable[Report]:
                 f"{context.loop_line(loops[0])}, and each write commits on its own, so a failure part-way "
                 f"leaves the rows before it committed: {context.fix_for(effect.spec.library, 'the loop')}, "
                 f"or write the rows in one bulk call",
+                context.transaction_plan(effect.spec.library, (context.loop_line(loops[0]),) * 2, decorate=False),
             )
             return  # one finding per function: the first loop that splits its work
         elif _commit_per_iteration(context, effect, effects):
@@ -47,8 +50,32 @@ def check(context: RuleContext) -> Iterable[Report]:
                 f"commits once per iteration of the loop at line {context.loop_line(loops[0])}{via}, so a "
                 f"failure part-way leaves the rows before it committed: commit once after the loop (or in "
                 f"batches every N rows), or run each row in its own `begin()` block with a rollback on error",
+                None if effect.via else _commit_after_loop(context, effect, context.loop_line(loops[0])),
             )
             return
+
+
+def _commit_after_loop(context: RuleContext, commit: "Effect", loop_line: int) -> FixPlan:
+    line = commit.site.range[0]
+    return FixPlan(safe=False, title=f"move the commit on line {line} after the loop at line {loop_line}",
+                   action="move-commit", function_line=context.function_line(), lines=(line, loop_line))
+
+
+def fix(edit: "FunctionEdit") -> bool:
+    """Wrap the loop in one transaction, or move its per-row commit after it."""
+    if edit.plan.action != "move-commit":
+        return edit.open_transaction()
+    commit_line, loop_line = edit.plan.lines
+    commit, loop = edit.statement_at(commit_line), edit.statement_at(loop_line)
+    call = edit.lone_call(commit)
+    if call is None or loop is None or edit.block_of(loop) is None:
+        return False
+    root = edit.root_name(call)
+    if root is None or root in edit.bound_in(loop):
+        return False  # a handle made per row: after the loop it would be the last row's only
+    edit.replace(commit, [])
+    edit.insert_after(loop, commit.with_changes(leading_lines=()))
+    return True
 
 
 _JOB_WORDS = ("backfill", "migrate", "import", "sync", "fix_", "repair", "recompute", "recalculate", "recount", "rebuild",
@@ -115,6 +142,7 @@ RULE = Rule(
     name="loop-write",
     summary="Per-row writes in a loop where each iteration commits on its own",
     check=check,
+    fix=fix,
     docs="""\
 ## What it does
 Finds a backfill, import or data-migration job (a management command, a script, a `*_jobs`
@@ -169,5 +197,14 @@ def backfill(users):
         session.commit()
 ```
 In Django, put `with transaction.atomic():` around the loop or use `bulk_update`.
+
+## Fix
+A loop of autocommit writes is wrapped in one transaction (`with transaction.atomic():` in
+Django, `async with in_transaction():` in Tortoise): safe under the same conditions as TXL101's
+(no `try` that swallows errors, no commit or rollback of the function's own). A `commit()` in
+the loop body is moved after the loop: unsafe, because it changes the batch semantics (nothing
+is committed until the last row is written, and a failure keeps none of the rows; a long job
+also holds its transaction, and its locks, to the end). No fix when the commit is made by a
+helper, or on a session or connection made anew in the loop.
 """,
 )

@@ -1,12 +1,14 @@
 """TXL103 split-commit: a commit between writes that belong together (evidence.py says when they do)."""
 
-from typing import TYPE_CHECKING, Iterable, List
+from typing import TYPE_CHECKING, Iterable, List, Optional
 
 from txlint.evidence import only_deletes
+from txlint.findings import FixPlan
 from txlint.rule import Report, Rule, RuleContext, report_at, unless_in_transaction
 from txlint.values import IMPLICIT
 
 if TYPE_CHECKING:
+    from txlint.fixes.editing import FunctionEdit
     from txlint.project import Effect
 
 
@@ -43,8 +45,40 @@ def check(context: RuleContext) -> Iterable[Report]:
             f"commit{via} between the write to {_name(first)} at line {first.site.range[0]} and the write to "
             f"{_name(second)} at line {second.site.range[0]}: if the later write fails, the earlier one "
             f"stays committed; commit once after both (or use one `with session.begin():` block)",
+            _one_commit(context, commit, effects[effects.index(second) + 1:]),
         )
         return  # one finding per unit of work: the first commit that splits it
+
+
+def _one_commit(context: RuleContext, commit: "Effect", later: List["Effect"]) -> Optional[FixPlan]:
+    """Take out the commit (a session flushes instead, so new rows keep their keys), when the
+    function itself commits after the later write; a commit made by a helper is not touched."""
+    if commit.via or not any(effect.kind == "commit" and effect.spec.library == commit.spec.library
+                             for effect in later):
+        return None
+    line, method = commit.site.range[0], ""
+    called = commit.site.ref[1]
+    if called[0] == "attr":
+        value = context.project.evaluate(called[1], context.unit)
+        if value is not None and value.kind == "handle":
+            method = context.project.registry.commit_replacement(commit.spec.library, value.name)
+    title = f"replace the commit on line {line} with `{method}()`" if method else f"remove the commit on line {line}"
+    return FixPlan(safe=False, title=title, action="remove-commit", function_line=context.function_line(),
+                   lines=(line,), details=(("method", method),))
+
+
+def fix(edit: "FunctionEdit") -> bool:
+    """Remove the commit between the writes, or make it the session's flush."""
+    statement = edit.statement_at(edit.plan.lines[0])
+    call = edit.lone_call(statement)
+    if call is None or edit.method_name(call) != "commit":
+        return False
+    method = edit.plan.detail("method")
+    if not method:
+        edit.replace(statement, [])
+        return True
+    edit.replace(statement, [edit.renamed_call(statement, method)])
+    return True
 
 
 def _related(context: RuleContext, first: "Effect", second: "Effect") -> bool:
@@ -65,6 +99,7 @@ RULE = Rule(
     name="split-commit",
     summary="A commit between writes that belong together, so a failure after it leaves half committed",
     check=check,
+    fix=fix,
     docs="""\
 ## What it does
 Finds a `commit()` between two writes of the same function on the same session or connection,
@@ -138,12 +173,22 @@ class Membership(Base):
 
 
 def open_account():
-    with Session(engine) as session, session.begin():
+    with Session(engine) as session:
         account = Account()
         session.add(account)
         session.flush()
         session.add(Membership(account_id=account.id))
+        session.commit()
 ```
-`flush()` sends the INSERT (and gives the new row its id) without committing.
+`flush()` sends the INSERT (and gives the new row its id) without committing; or run both
+writes in one `with session.begin():` block.
+
+## Fix
+Unsafe: the commit between the writes is taken out, so that the one commit after the last
+write commits both (or neither). On a SQLAlchemy session it becomes `flush()`, which sends the
+writes and gives new rows their keys without committing; on a connection or a DB-API driver it
+is removed. Offered only when the function itself commits after the later write, and not for a
+commit made inside a helper. Unsafe because what the first commit made durable early (for other
+connections to see, or to survive a later failure) now waits for the last one.
 """,
 )

@@ -15,6 +15,7 @@ from txlint.patterns import compile_patterns
 from txlint.values import AUTOCOMMIT, IMPLICIT
 
 if TYPE_CHECKING:  # rules are loaded on every run, the project model only when one is checked
+    from txlint.frameworks import TransactionIdiom
     from txlint.project import Effect, Project, Unit
 
 _THROWAWAY_WORDS = ("demo", "seed", "sample_data", "sampledata", "fake", "dummy", "benchmark", "from_fixture",
@@ -164,9 +165,51 @@ class RuleContext:
     def autocommit_regime(self, library: str) -> str:
         return self.project.registry.autocommit_regime(library)
 
+    def transaction_plan(self, library: str, lines: Tuple[int, ...], decorate: bool) -> Optional[FixPlan]:
+        """A fix that runs the statements on `lines` (first to last) in one transaction of the
+        library: the function decorated when `decorate` and the library's transaction decorates
+        (not module code, a generator or an `async def`), else the statements wrapped in its `with`
+        block; None when the library has no idiom a fix can write here.
+
+        Safe when the function neither swallows errors in a `try` (a rollback would then go
+        unnoticed, or a caught failure would now undo the rows before it) nor manages the
+        transaction itself (a commit or rollback of its own)."""
+        idiom = self.project.registry.transaction_idiom(library)
+        facts = self.unit.facts
+        if idiom is None or idiom.asynchronous != facts.is_async or not lines:
+            return None
+        generator = bool(facts.yield_contexts)
+        decorating = decorate and bool(idiom.decorator) and not facts.is_module and not generator
+        name = idiom.name
+        if decorating:
+            title = f"decorate {facts.name}() with @{idiom.decorator.format(name)}"
+        else:
+            title = (f"wrap {'line' if lines[0] == lines[-1] else 'lines'} {lines[0]}"
+                     f"{'' if lines[0] == lines[-1] else f'-{lines[-1]}'} in "
+                     f"`{'async ' if idiom.asynchronous else ''}with {idiom.block.format(name)}:`")
+        return FixPlan(safe=self.leaves_errors_alone(), title=title, action="decorate" if decorating else "wrap",
+                       function_line=self.function_line(), lines=(lines[0], lines[-1]),
+                       details=idiom_details(idiom))
+
+    def function_line(self) -> int:
+        """The line of the function's name, where a FixPlan finds it (0 for module-level code)."""
+        return 0 if self.unit.facts.is_module else self.unit.facts.range[0]
+
+    def leaves_errors_alone(self) -> bool:
+        """No `try` that swallows an error, no commit or rollback of the function's own."""
+        if any(not all(block.handlers_reraise) for block in self.unit.facts.trys.values()):
+            return False
+        return not any(effect.kind in ("commit", "rollback") and not effect.via for effect in self.effects)
+
     def in_handler(self, context: Context) -> bool:
         """Inside an `except` or `finally` block: error handling, not the main path."""
         return any(part in ("except", "finally") for _, part in context.trys)
+
+
+def idiom_details(idiom: "TransactionIdiom") -> Tuple[Tuple[str, str], ...]:
+    """A transaction idiom as a FixPlan's details (what txlint.fixes.editing.FunctionEdit.open_transaction reads)."""
+    return (("module", idiom.module), ("name", idiom.name), ("block", idiom.block), ("decorator", idiom.decorator),
+            ("async", "yes" if idiom.asynchronous else ""), ("on_commit", idiom.on_commit))
 
 
 def is_autocommit_write(effect: "Effect") -> bool:
@@ -202,8 +245,8 @@ def unless_in_transaction(check: Callable[["RuleContext"], Iterable[Report]]):
     return checked
 
 
-def report_at(event: Event, message: str) -> Report:
-    return Report(event.range, message)
+def report_at(event: Event, message: str, fix: Optional[FixPlan] = None) -> Report:
+    return Report(event.range, message, fix)
 
 
 def distinct(items: Iterable) -> Tuple:

@@ -79,6 +79,39 @@ class FunctionEdit:
                     found = statement
         return found
 
+    def lone_call(self, statement: Optional[cst.BaseStatement]) -> Optional[cst.Call]:
+        """The call a statement is made of alone (`session.commit()`, `await session.commit()`)."""
+        smalls = _small_statements(statement) if statement is not None else ()
+        if len(smalls) != 1 or not isinstance(smalls[0], cst.Expr):
+            return None
+        value = smalls[0].value
+        value = value.expression if isinstance(value, cst.Await) else value
+        return value if isinstance(value, cst.Call) else None
+
+    def method_name(self, call: cst.Call) -> Optional[str]:
+        """`commit` for `session.commit()`; None for a call of a plain name."""
+        return call.func.attr.value if isinstance(call.func, cst.Attribute) else None
+
+    def renamed_call(self, statement: cst.SimpleStatementLine, method: str) -> cst.SimpleStatementLine:
+        """The statement with its lone call's method renamed (`session.commit()` -> `session.flush()`)."""
+        expression = cst.ensure_type(statement.body[0], cst.Expr)
+        call = expression.value.expression if isinstance(expression.value, cst.Await) else expression.value
+        call = cst.ensure_type(call, cst.Call)
+        renamed = call.with_changes(func=cst.ensure_type(call.func, cst.Attribute).with_changes(attr=cst.Name(method)))
+        value = expression.value.with_changes(expression=renamed) if isinstance(expression.value, cst.Await) else renamed
+        return statement.with_changes(body=[expression.with_changes(value=value)])
+
+    def root_name(self, call: cst.Call) -> Optional[str]:
+        """`session` for `session.commit()` or `self.session.commit()`'s `self`."""
+        node = call.func
+        while isinstance(node, (cst.Attribute, cst.Call, cst.Subscript)):
+            node = node.value if not isinstance(node, cst.Call) else node.func
+        return node.value if isinstance(node, cst.Name) else None
+
+    def bound_in(self, node: cst.CSTNode) -> Set[str]:
+        """The names bound anywhere inside `node`."""
+        return bound_names(node)
+
     def block_of(self, statement: cst.BaseStatement) -> Optional[Block]:
         return next((block for block in _blocks(self.body) if any(s is statement for s in block.body)), None)
 
@@ -135,6 +168,18 @@ class FunctionEdit:
 
     def insert_after(self, statement: cst.BaseStatement, new: cst.BaseStatement) -> None:
         self._after.setdefault(id(statement), []).append(new)
+
+    def open_transaction(self, plan: Optional[FixPlan] = None) -> bool:
+        """Carry out a transaction plan (txlint.rule.RuleContext.transaction_plan): decorate the
+        function, or wrap the plan's lines, with the library's transaction, imported once."""
+        plan = plan or self.plan
+        name = self.import_name(plan.detail("module"), plan.detail("name"))
+        if name is None:
+            return False
+        if plan.action == "decorate":
+            return self.decorate(plan.detail("decorator").format(name))
+        return self.wrap(plan.lines[0], plan.lines[-1], plan.detail("block").format(name),
+                         asynchronous=bool(plan.detail("async")))
 
     def _span(self, first_line: int, last_line: int) -> Tuple[Optional[Block], int, int]:
         block: Block = self.body

@@ -4,9 +4,29 @@ Each module defines a `Knowledge` subclass; the registry below is the only place
 them. Adding a library touches no rule, and rules never name a library's functions.
 """
 
+from dataclasses import dataclass
 from typing import Dict, Optional, Tuple
 
 from txlint.values import CallView, Outcome, Value
+
+
+@dataclass(frozen=True)
+class TransactionIdiom:
+    """A library's transaction as fixes write it: `from module import name`, then `@decorator` on a
+    function or `with block:` around statements (`{}` stands for the name as the file imports it).
+    `on_commit`: how to run a callable after the transaction commits ("" when the library has no way)."""
+
+    module: str
+    name: str
+    block: str
+    decorator: str = ""  # "": it decorates no function
+    asynchronous: bool = False  # `async with`, in `async def` only
+    on_commit: str = ""
+
+
+# txlint.runtime's own, for fixes that need a runtime helper (stage_file, on_commit) around
+# writes of a library whose default database `atomic()` finds (txlint.runtime's docs).
+RUNTIME_IDIOM = TransactionIdiom("txlint.runtime", "atomic", "{}()", on_commit="{}.on_commit")
 
 
 class Knowledge:
@@ -26,6 +46,12 @@ class Knowledge:
     # (`{what}`: "them", "the loop").
     autocommit_regime = "autocommit"
     transaction_fix = "wrap {what} in one transaction, for example `with txlint.runtime.atomic(...):`"
+    # The transaction a fix writes (None: no fix wraps this library's writes mechanically).
+    transaction_idiom: Optional[TransactionIdiom] = None
+    # The method a fix calls instead of a commit that splits a unit of work, by the handle's role
+    # (a session's `flush()` sends the writes, and gives new rows their keys, without committing);
+    # a role not named here: the commit is only removed.
+    commit_replacements: Dict[str, str] = {}
 
     def qname_value(self, qname: str) -> Optional[Value]:
         """The value of an imported name itself (for example a transaction decorator)."""
@@ -116,6 +142,14 @@ class Registry:
     def transaction_fix(self, library: str, what: str = "them") -> str:
         knowledge = self.by_library.get(library)
         return (knowledge or Knowledge).transaction_fix.format(what=what)
+
+    def transaction_idiom(self, library: str) -> Optional[TransactionIdiom]:
+        knowledge = self.by_library.get(library)
+        return knowledge.transaction_idiom if knowledge is not None else None
+
+    def commit_replacement(self, library: str, role: str) -> str:
+        knowledge = self.by_library.get(library)
+        return knowledge.commit_replacements.get(role, "") if knowledge is not None else ""
 
     def is_transaction_helper(self, qname: str) -> bool:
         return qname in self.transaction_helpers

@@ -7,7 +7,7 @@ update_or_create) make one call atomic on its own.
 import re
 from typing import Optional
 
-from txlint.frameworks import Knowledge
+from txlint.frameworks import Knowledge, TransactionIdiom
 from txlint.values import AUTOCOMMIT, CallView, Outcome, Value, effect, write_effect
 
 LIBRARY = "django"
@@ -48,6 +48,8 @@ class DjangoKnowledge(Knowledge):
     library = LIBRARY
     autocommit_regime = "Django autocommit"
     transaction_fix = ("wrap {what} in `with transaction.atomic():` (or decorate the function with `@transaction.atomic`)")
+    transaction_idiom = TransactionIdiom("django.db", "transaction", "{}.atomic()", decorator="{}.atomic",
+                                         on_commit="{}.on_commit")
     roots = ("django",)
     # modelcluster's ParentalKey (wagtail) is a ForeignKey.
     relation_fields = ("ForeignKey", "OneToOneField", "ManyToManyField", "ParentalKey", "ParentalManyToManyField",

@@ -81,6 +81,7 @@ class SQLAlchemyKnowledge(Knowledge):
     library = LIBRARY
     autocommit_regime = "AUTOCOMMIT engine"
     transaction_fix = ("run {what} in one `with session.begin():` block (or `with engine.begin() as conn:`)")
+    commit_replacements = {"session": "flush"}
     roots = ("sqlalchemy", "sqlmodel", "flask_sqlalchemy")
     model_bases = ("sqlalchemy.orm.DeclarativeBase", "sqlalchemy.orm.DeclarativeBaseNoMeta",
                    "sqlalchemy.orm.decl_api.DeclarativeBase", "sqlmodel.SQLModel", "sqlmodel.main.SQLModel")

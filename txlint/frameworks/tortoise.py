@@ -5,7 +5,7 @@ Bulk writes with batch_size run one transaction per batch, so they are not atomi
 
 from typing import Optional
 
-from txlint.frameworks import Knowledge
+from txlint.frameworks import Knowledge, TransactionIdiom
 from txlint.values import AUTOCOMMIT, CallView, Outcome, Value, effect, write_effect
 
 LIBRARY = "tortoise"
@@ -22,6 +22,7 @@ class TortoiseKnowledge(Knowledge):
     library = LIBRARY
     autocommit_regime = "Tortoise autocommit"
     transaction_fix = ("wrap {what} in `async with in_transaction():`")
+    transaction_idiom = TransactionIdiom("tortoise.transactions", "in_transaction", "{}()", asynchronous=True)
     roots = ("tortoise",)
     relation_fields = ("ForeignKeyField", "OneToOneField", "ManyToManyField")
     model_bases = ("tortoise.models.Model", "tortoise.Model")
