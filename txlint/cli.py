@@ -43,6 +43,11 @@ def _build_parser() -> argparse.ArgumentParser:
     check.add_argument("--ignore", type=_codes, help="comma-separated rule code prefixes to disable")
     check.add_argument("--config", metavar="FILE", help="read [tool.txlint] from FILE instead of pyproject.toml")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    check.add_argument("--fix", action="store_true", help="apply the safe fixes, then report the findings that remain")
+    check.add_argument("--unsafe-fixes", action="store_true",
+                       help="with --fix or --show-fixes: also the fixes that may change behaviour")
+    check.add_argument("--show-fixes", action="store_true",
+                       help="print the fixes as a unified diff and write nothing")
     check.add_argument("--force-exclude", action="store_true",
                        help="apply the configured excludes to paths named on the command line too")
     check.add_argument("--jobs", type=_positive, default=os.cpu_count() or 1, metavar="N",
@@ -96,6 +101,12 @@ def _check(args) -> int:
     if args.show_settings or args.show_files:
         sys.stdout.write(_shown_projects(projects, args.show_settings, args.show_files))
         return 0
+    if args.unsafe_fixes and not (args.fix or args.show_fixes):
+        raise UsageError("--unsafe-fixes goes with --fix or --show-fixes")
+    if args.fix and args.show_fixes:
+        raise UsageError("--fix writes the fixes and --show-fixes only prints them: choose one")
+    if args.write_baseline and (args.fix or args.show_fixes):
+        raise UsageError("--write-baseline records the findings as they are: run it without --fix or --show-fixes")
     # Baselines and --diff load their modules (json, subprocess, git) only when asked for.
     if args.baseline or args.write_baseline:
         from txlint.baseline import apply_baseline, read_baseline, write_baseline
@@ -103,6 +114,10 @@ def _check(args) -> int:
     if args.diff is not None:
         from txlint.gitdiff import changed_lines, in_changed_code
     changes = changed_lines(args.diff) if args.diff is not None else None
+    if args.fix or args.show_fixes:
+        fixed = _fix(args, options, rules, projects, baseline, changes)
+        if args.show_fixes:
+            return fixed
     result = check_paths(args.paths, options, rules, projects)
     reported = [path for project in projects for path in project.reported]
     if not reported:
@@ -133,6 +148,47 @@ def _check(args) -> int:
     if result.internal_errors:
         return 2
     return 1 if result.findings and not args.exit_zero else 0
+
+_FIX_PASSES = 10  # a fix can make another possible (two findings in one function): fix again, up to this
+
+
+def _fix(args, options, rules, projects, baseline, changes) -> int:
+    """--fix: apply the fixes of the reported findings, checking again after each pass; --show-fixes:
+    print their diff (the exit code: 1 while findings remain)."""
+    from txlint.fixes.files import fix_files, stamps
+    from txlint.session import check_paths
+
+    applied, files, unsafe_left = [], set(), 0
+    for _ in range(_FIX_PASSES if args.fix else 1):
+        checked = stamps(path for project in projects for path in project.reported)
+        result = check_paths(args.paths, options, rules, projects)
+        findings = result.findings
+        if baseline is not None:
+            from txlint.baseline import apply_baseline
+
+            shown = [display_path(path) for project in projects for path in project.reported]
+            findings = apply_baseline(findings, baseline, args.baseline, shown)[0]
+        if changes is not None:
+            from txlint.gitdiff import in_changed_code
+
+            findings = in_changed_code(findings, changes, result.function_ranges, result.calls)
+        run = fix_files(findings, checked, args.unsafe_fixes, write=args.fix, rules=rules)
+        for warning in run.warnings:
+            stderr_line(f"txlint: warning: {warning}")
+        applied += run.applied
+        files.update(run.files)
+        unsafe_left = run.unsafe_left
+        if args.show_fixes:
+            write_output(sys.stdout, "".join(run.diffs))
+        if not run.applied:
+            break
+    safe = sum(1 for fix in applied if fix.safe)
+    done = "fixed" if args.fix else "would fix"
+    stderr_line(f"txlint: {done} {len(applied)} finding{'s' if len(applied) != 1 else ''} ({safe} safe, "
+                f"{len(applied) - safe} unsafe) in {len(files)} file{'s' if len(files) != 1 else ''}"
+                + (f"; {unsafe_left} more with --unsafe-fixes" if unsafe_left else ""))
+    return 1 if findings and not args.exit_zero else 0
+
 
 def _shown_projects(projects, settings: bool, files: bool) -> str:
     """--show-settings: each project's root, configuration file and resolved settings;
