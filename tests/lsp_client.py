@@ -5,6 +5,7 @@ server that hangs or dies fails the test instead of hanging it."""
 import json
 import os
 import queue
+import re
 import subprocess
 import sys
 import threading
@@ -152,3 +153,35 @@ class LspClient:
                 stream.close()
             except OSError:  # the pipe broke with the server
                 pass
+
+
+def edits_for(workspace_edit: dict, uri: str) -> List[dict]:
+    """The text edits a WorkspaceEdit makes to `uri`, in either of its two forms."""
+    if "documentChanges" in workspace_edit:
+        return [edit for change in workspace_edit["documentChanges"] if change["textDocument"]["uri"] == uri
+                for edit in change["edits"]]
+    return workspace_edit.get("changes", {}).get(uri, [])
+
+
+def apply_edits(text: str, edits: List[dict]) -> str:
+    """`text` with LSP text edits made, as an editor makes them: positions are 0-based lines (at
+    \\n, \\r\\n or \\r) and UTF-16 code units; the edits do not overlap."""
+    lines = re.split(r"(?<=\r\n)|(?<=\r)(?!\n)|(?<=\n)", text)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+
+    def offset(position: dict) -> int:
+        if position["line"] >= len(lines):
+            return len(text)
+        line, units, index = lines[position["line"]], 0, 0
+        while index < len(line) and units < position["character"]:
+            units += 2 if ord(line[index]) > 0xFFFF else 1
+            index += 1
+        return starts[position["line"]] + index
+
+    spans = sorted(((offset(edit["range"]["start"]), offset(edit["range"]["end"]), edit["newText"]) for edit in edits),
+                   reverse=True)
+    for start, end, new_text in spans:
+        text = text[:start] + new_text + text[end:]
+    return text

@@ -9,7 +9,7 @@ import pytest
 
 from examples import CLEAN, MODELS, VIEW
 from helpers import run_txlint
-from lsp_client import LspClient, server_command
+from lsp_client import LspClient, apply_edits, edits_for, server_command
 
 ATOMIC_VIEW = VIEW.replace("from app.models import", "from django.db import transaction\n\nfrom app.models import").replace(
     "def place_order", "@transaction.atomic\ndef place_order")
@@ -22,14 +22,20 @@ def shop(tree):
                  "app/views.py": VIEW})
 
 
+STALE_SUPPRESSIONS = ("def total(order):\n    return order.total  # txlint: ignore[TXL101]\n\n\n"
+                      "def count(rows):\n    return len(rows)  # noqa: E501, TXL102\n")
+WITHOUT_THEM = "def total(order):\n    return order.total\n\n\ndef count(rows):\n    return len(rows)  # noqa: E501\n"
+VERSIONED_EDITS = {"workspace": {"workspaceEdit": {"documentChanges": True}}}
+
+
 @pytest.fixture
 def client_for(request):
     started = []
 
-    def start(root, **options):
+    def start(root, capabilities=None, **options):
         client = LspClient(root, **options)
         started.append(client)
-        client.initialize(root)
+        client.initialize(root, capabilities)
         return client
 
     yield start
@@ -186,3 +192,65 @@ def test_the_server_subcommand_accepts_the_stdio_flag_clients_pass(shop):
     finally:
         client.close()
 
+
+
+def _code_actions(client, uri, diagnostics, only=None, lines=None):
+    """The actions for the diagnostics' range, or for `lines` (first, last) with no diagnostics."""
+    if lines:
+        start, end = {"line": lines[0], "character": 0}, {"line": lines[1], "character": 0}
+    else:
+        start, end = diagnostics[0]["range"]["start"], diagnostics[-1]["range"]["end"]
+    context = {"diagnostics": diagnostics, **({"only": only} if only else {})}
+    return client.request("textDocument/codeAction", {"textDocument": {"uri": uri},
+                                                      "range": {"start": start, "end": end}, "context": context})
+
+
+@pytest.mark.parametrize("capabilities", [VERSIONED_EDITS, None], ids=["documentChanges", "changes"])
+def test_a_fix_is_a_quick_fix_whose_edit_removes_the_finding(shop, client_for, capabilities):
+    client = client_for(shop, capabilities)
+    uri = client.open(shop / "app" / "totals.py", STALE_SUPPRESSIONS)
+    diagnostics = client.diagnostics(uri, version=1)
+    assert [d["code"] for d in diagnostics] == ["TXL001", "TXL001"]
+    [action] = [action for action in _code_actions(client, uri, diagnostics[:1]) if action["kind"] == "quickfix"]
+    assert action["title"] == "txlint TXL001: remove the unused suppression of TXL101"
+    assert action["isPreferred"] is True and action["diagnostics"] == diagnostics[:1]
+    if capabilities:  # the edit names the version it was computed for
+        assert [change["textDocument"] for change in action["edit"]["documentChanges"]] == [{"uri": uri, "version": 1}]
+    fixed = apply_edits(STALE_SUPPRESSIONS, edits_for(action["edit"], uri))
+    assert fixed == STALE_SUPPRESSIONS.replace("  # txlint: ignore[TXL101]", "")
+    client.replace_text(uri, fixed, version=2)
+    assert [(d["code"], d["range"]["start"]["line"]) for d in client.diagnostics(uri, version=2)] == [("TXL001", 5)]
+
+
+def test_fix_all_applies_every_safe_fix_of_the_file(shop, client_for):
+    client = client_for(shop, VERSIONED_EDITS)
+    uri = client.open(shop / "app" / "totals.py", STALE_SUPPRESSIONS)
+    diagnostics = client.diagnostics(uri, version=1)
+    [action] = _code_actions(client, uri, diagnostics[:1], only=["source.fixAll"])
+    assert action["kind"] == "source.fixAll.txlint" and action["title"] == "txlint: apply the 2 safe fixes of this file"
+    fixed = apply_edits(STALE_SUPPRESSIONS, edits_for(action["edit"], uri))
+    assert fixed == WITHOUT_THEM
+    client.replace_text(uri, fixed, version=2)
+    assert client.diagnostics(uri, version=2) == []
+    assert _code_actions(client, uri, [], lines=(0, 5)) == []
+
+
+def test_no_action_is_offered_for_text_the_findings_were_not_computed_from(shop, client_for):
+    client = client_for(shop)
+    uri = client.open(shop / "app" / "totals.py", STALE_SUPPRESSIONS)
+    diagnostics = client.diagnostics(uri, version=1)
+    client.replace_text(uri, "\n" + STALE_SUPPRESSIONS, version=2)
+    assert _code_actions(client, uri, diagnostics) == []  # before the new text is checked
+    diagnostics = client.diagnostics(uri, version=2)
+    [action] = [action for action in _code_actions(client, uri, diagnostics[:1]) if action["kind"] == "quickfix"]
+    assert apply_edits("\n" + STALE_SUPPRESSIONS, edits_for(action["edit"], uri)).startswith(
+        "\ndef total(order):\n    return order.total\n")
+
+
+def test_a_finding_without_a_fix_gets_no_action(tree, client_for):
+    root = tree({"app/services.py": "x = 1\n"})
+    client = client_for(root)
+    uri = client.open(root / "app" / "services.py", "def broken(:\n")
+    diagnostics = client.diagnostics(uri, version=1)
+    assert [d["code"] for d in diagnostics] == ["TXL000"] and diagnostics[0]["data"]["fixable"] is False
+    assert _code_actions(client, uri, diagnostics) == []

@@ -8,6 +8,8 @@ is opened, shortly after the typing stops, and when it is saved; a save also re-
 open documents, whose findings may depend on the file saved. The check runs in a worker thread,
 so the server keeps answering while a large project is analysed.
 
+Each fix txlint.fixes offers for a document's findings is a code action (txlint.server_actions).
+
 A configuration error or a bug of txlint's becomes a TXL000 diagnostic on the document's first
 line (and a log message), never a crashed server. pygls is imported only here.
 """
@@ -17,7 +19,7 @@ import os
 import re
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from txlint import __version__
 from txlint.errors import UsageError
@@ -33,6 +35,7 @@ from txlint.findings import Finding
 from txlint.reporters.escape import visible
 from txlint.reporters.sarif import HELP_URI
 from txlint.rule import Rule
+from txlint.server_actions import KINDS, code_actions
 
 # How long the typing must pause before a changed document is checked again: each check analyses
 # the project, so one per keystroke would queue work the next keystroke makes stale.
@@ -86,28 +89,52 @@ def _position(line: int, column: int, lines: Sequence[str], units) -> "types.Pos
     return types.Position(line=index, character=units(text[:max(column, 1) - 1]))
 
 
-def diagnostics(analysis: Analysis, text: str, rules: Dict[str, Rule], units) -> List["types.Diagnostic"]:
-    lines = document_lines(text)
-    shown = [_failure(message) for message in analysis.failures]
-    for finding in analysis.findings:
-        rule = rules.get(finding.code)
-        shown.append(types.Diagnostic(
-            range=lsp_range(finding, lines, units),
-            message=visible(finding.message),
-            severity=types.DiagnosticSeverity.Error if finding.code == "TXL000" else types.DiagnosticSeverity.Warning,
-            code=finding.code,
-            code_description=types.CodeDescription(href=HELP_URI.format(code=finding.code.lower())),
-            source="txlint",
-            tags=[types.DiagnosticTag.Unnecessary] if finding.code in _UNNECESSARY else None,
-            data={"name": finding.name, "summary": rule.summary if rule else "", "function": finding.function},
-        ))
-    return shown
+def diagnostics(analysis: Analysis, lines: Sequence[str], rules: Dict[str, Rule], units) -> List["types.Diagnostic"]:
+    return [*(_failure(message) for message in analysis.failures),
+            *(diagnostic(finding, lines, rules, units) for finding in analysis.findings)]
+
+
+def diagnostic(finding: Finding, lines: Sequence[str], rules: Dict[str, Rule], units) -> "types.Diagnostic":
+    rule = rules.get(finding.code)
+    return types.Diagnostic(
+        range=lsp_range(finding, lines, units),
+        message=visible(finding.message),
+        severity=types.DiagnosticSeverity.Error if finding.code == "TXL000" else types.DiagnosticSeverity.Warning,
+        code=finding.code,
+        code_description=types.CodeDescription(href=HELP_URI.format(code=finding.code.lower())),
+        source="txlint",
+        tags=[types.DiagnosticTag.Unnecessary] if finding.code in _UNNECESSARY else None,
+        data={"name": finding.name, "summary": rule.summary if rule else "", "function": finding.function,
+              "fixable": finding.fix is not None},
+    )
 
 
 def _failure(message: str) -> "types.Diagnostic":
     start = types.Position(line=0, character=0)
     return types.Diagnostic(range=types.Range(start=start, end=start), message=visible(message),
                             severity=types.DiagnosticSeverity.Error, code="TXL000", source="txlint")
+
+
+def fixes(findings: Sequence[Finding], text: str, rules: Sequence[Rule]) -> Tuple[list, Optional[str]]:
+    """The fixes for the findings in `text`, and the one-line reason there are none if a fix
+    failed (a bug of txlint's: the editor gets no actions, the server goes on)."""
+    from txlint.errors import internal_error
+    from txlint.fixes import fixes_for_text
+
+    try:
+        return fixes_for_text(findings, text, None, rules), None
+    except Exception as error:
+        return [], internal_error("fixing", error, findings[0].path if findings else None)
+
+
+class Published:
+    """What the client was last told about a document: for which version and text, and the
+    fixes for those findings once a code action asked for them."""
+
+    def __init__(self, version: int, text: str, analysis: Analysis):
+        self.version, self.text, self.analysis = version, text, analysis
+        self.lines = document_lines(text)
+        self.fixes: Optional[list] = None
 
 
 def is_python(document) -> bool:
@@ -127,6 +154,7 @@ class TxlintServer(LanguageServer):
         self.change_delay = change_delay
         self.checker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="txlint-check")
         self.pending: Dict[str, asyncio.Task] = {}
+        self.published: Dict[str, Published] = {}
 
     def schedule(self, uri: str, delay: float = 0.0) -> None:
         """Check the document after `delay` seconds, replacing a check not started yet."""
@@ -152,12 +180,33 @@ class TxlintServer(LanguageServer):
                 return  # closed, or changed while it was checked: a newer check is scheduled
             for message in analysis.failures:
                 self.log(types.MessageType.Error, f"{document.path}: {message}")
-            shown = diagnostics(analysis, text, self.rules_by_code, current.position_codec.client_num_units)
+            published = self.published[uri] = Published(version, text, analysis)
+            shown = diagnostics(analysis, published.lines, self.rules_by_code, current.position_codec.client_num_units)
             self.text_document_publish_diagnostics(
                 types.PublishDiagnosticsParams(uri=uri, diagnostics=shown, version=version))
         finally:
             if self.pending.get(uri) is asyncio.current_task():
                 del self.pending[uri]
+
+    async def code_actions(self, params: "types.CodeActionParams") -> List["types.CodeAction"]:
+        uri = params.text_document.uri
+        document = self.workspace.text_documents.get(uri)
+        published = self.published.get(uri)
+        if document is None or published is None or published.version != document.version:
+            return []  # the findings are of older text; the next check brings new ones
+        if published.fixes is None:
+            loop = asyncio.get_running_loop()
+            published.fixes, failure = await loop.run_in_executor(
+                self.checker, fixes, published.analysis.findings, published.text, self.rules)
+            if failure:
+                self.log(types.MessageType.Error, f"txlint: {failure}")
+        if self.published.get(uri) is not published:
+            return []  # checked again meanwhile
+        units = document.position_codec.client_num_units
+        edit_capabilities = self.client_capabilities.workspace and self.client_capabilities.workspace.workspace_edit
+        return code_actions(uri, published.version, published.text, published.lines, published.fixes, params,
+                            lambda finding: diagnostic(finding, published.lines, self.rules_by_code, units),
+                            units, bool(edit_capabilities and edit_capabilities.document_changes))
 
     def log(self, kind: "types.MessageType", message: str) -> None:
         self.window_log_message(types.LogMessageParams(type=kind, message=message))
@@ -186,8 +235,13 @@ def build_server(change_delay: float = CHANGE_DELAY) -> TxlintServer:
         pending = ls.pending.pop(params.text_document.uri, None)
         if pending is not None:
             pending.cancel()
+        ls.published.pop(params.text_document.uri, None)
         ls.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[]))
+
+    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(code_action_kinds=KINDS))
+    async def code_action(ls: TxlintServer, params: types.CodeActionParams) -> List[types.CodeAction]:
+        return await ls.code_actions(params)
 
     return server
 
