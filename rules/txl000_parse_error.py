@@ -22,5 +22,8 @@ print "hello"
 
 ## Use instead
 Fix the syntax or the encoding, or exclude the file (`exclude` in `[tool.txlint]`).
+
+## Fix
+None: what the file should say is for its author to decide.
 """,
 )

@@ -102,5 +102,9 @@ def close_stale_orders():
     Order.objects.filter(status="stale").update(status="closed")
 ```
 Or keep the SQL in a module listed in `raw-sql-allowed` (a repository).
+
+## Fix
+None: moving the statement into a repository module, or writing it with the ORM, is a design
+change, not an edit.
 """,
 )

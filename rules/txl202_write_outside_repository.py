@@ -64,5 +64,8 @@ from app.repositories.orders import cancel_order
 def cancel(order_id):
     cancel_order(order_id)
 ```
+
+## Fix
+None: which repository function the write belongs in is a design decision.
 """,
 )

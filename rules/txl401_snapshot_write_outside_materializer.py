@@ -74,5 +74,8 @@ def rebuild_version(version, body):
     ScriptVersion.objects.filter(pk=version).update(body=body)
 ```
 At run time, `txlint.runtime.guard_snapshots` enforces the same rule.
+
+## Fix
+None: the write belongs in a materializer, which only the project can say which.
 """,
 )

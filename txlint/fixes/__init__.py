@@ -102,6 +102,8 @@ def apply_fixes(text: str, fixes: Iterable[Fix]) -> Tuple[str, List[Fix]]:
         spans = [(_offset(starts, edit.start_line, edit.start_column), _offset(starts, edit.end_line, edit.end_column),
                   edit.new_text) for edit in fix.edits]
         new = [span for span in spans if taken.get(span[:2]) != span[2]]
+        if not new:
+            continue  # the same fix again: already made
         if any(_overlap(span, other) for span in new for other in taken):
             continue
         taken.update({span[:2]: span[2] for span in new})

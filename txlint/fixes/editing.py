@@ -254,7 +254,7 @@ def _with_imports(module: cst.Module, imports: List[Tuple[str, str]]) -> cst.Mod
             body[existing] = line.with_changes(body=[small.with_changes(names=_names_with(small, name)), *line.body[1:]])
             continue
         statement = cst.parse_statement(f"from {source} import {name}\n")
-        position = _import_position(body)
+        position = _import_position(body, source.split(".")[0])
         if position == 0 and body:
             statement = statement.with_changes(leading_lines=body[0].leading_lines)
             body[0] = body[0].with_changes(leading_lines=())
@@ -285,14 +285,29 @@ def _names_with(statement: cst.ImportFrom, name: str) -> List[cst.ImportAlias]:
         [names[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)]
 
 
-def _import_position(body: List[cst.BaseStatement]) -> int:
-    position = 0
+def _import_position(body: List[cst.BaseStatement], package: str) -> int:
+    """Where a new import of `package` goes: after the file's last import from that package (its
+    section, as isort keeps them), else after its last top-level import (0: the file has none,
+    nor a docstring)."""
+    position = same_package = 0
     for index, statement in enumerate(body):
-        if _is_import(statement) or (index == 0 and _is_docstring(statement)):
+        if _is_import(statement):
             position = index + 1
-        elif position:
+            if any(_imported_module(small).split(".")[0] == package for small in _small_statements(statement)):
+                same_package = index + 1
+        elif index == 0 and _is_docstring(statement):
+            position = 1
+        elif position > 1 or (position and not _is_docstring(body[0])):
             break
-    return position
+    return same_package or position
+
+
+def _imported_module(statement: cst.BaseSmallStatement) -> str:
+    if isinstance(statement, cst.ImportFrom):
+        return "" if statement.relative else _dotted(statement.module)
+    if isinstance(statement, cst.Import):
+        return _dotted(statement.names[0].name)
+    return ""
 
 
 def _single_import_from(statement: cst.BaseStatement, module: str) -> bool:

@@ -1,0 +1,18 @@
+from django.db import models
+
+
+class Order(models.Model):
+    total = models.IntegerField()
+
+
+class Invoice(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE)
+
+
+def make_placer(default_total):
+    def place(total=default_total):
+        order = Order.objects.create(total=total)
+        Invoice.objects.create(order=order)
+        return order
+
+    return place

@@ -1,0 +1,15 @@
+from django.db import models, transaction
+
+
+class Customer(models.Model):
+    points = models.IntegerField()
+
+
+def backfill_points():
+    print("starting")
+    # every customer gets ten points
+    with transaction.atomic():
+        for customer in Customer.objects.all():
+            customer.points = 10
+            customer.save()  # one row
+    print("done")
