@@ -2,13 +2,17 @@
 clean up when the later step fails."""
 
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING, Iterable, List, Optional, Tuple
 
 from txlint.dataflow import flowing_names
-from txlint.rule import Report, Rule, RuleContext, report_at
+from txlint.findings import FixPlan
+from txlint.frameworks import RUNTIME_IDIOM
+from txlint.rule import Report, Rule, RuleContext, idiom_details, report_at
 from txlint.values import IMPLICIT
 
 if TYPE_CHECKING:
+    from txlint.fixes.editing import FunctionEdit
     from txlint.project import Effect
 
 _FILE_KINDS = ("file_write", "file_delete")
@@ -39,8 +43,58 @@ def check(context: RuleContext) -> Iterable[Report]:
         for write in writes:
             report = _hazard(context, effects, file_effect, write)
             if report is not None:
-                yield report
+                yield replace(report, fix=_fix_plan(context, file_effect, write))
                 return  # one finding per function: the first orphaning pair
+
+
+def _fix_plan(context: RuleContext, file_effect: "Effect", write: "Effect") -> Optional[FixPlan]:
+    """Delete the file after the commit (the library's on_commit, with the arguments taken now),
+    inside a transaction with the write; or stage the file written (txlint.runtime.stage_file)
+    inside txlint.runtime.atomic() with the write. Only for a library whose transaction a fix
+    can write and whose default database txlint.runtime.atomic() finds, for statements of this
+    function itself outside loops."""
+    idiom = context.project.registry.transaction_idiom(write.spec.library)
+    if idiom is None or file_effect.via or write.via or file_effect.site.context.loops or idiom.asynchronous:
+        return None
+    lines = sorted((file_effect.line, write.line))
+    if file_effect.kind == "file_delete":
+        if not idiom.on_commit:
+            return None
+        in_transaction = _rollback_can_follow(context, write, file_effect)
+        plan = None if in_transaction else context.transaction_plan(write.spec.library, tuple(lines), decorate=False)
+        if not in_transaction and plan is None:
+            return None
+        return FixPlan(safe=False, title=f"delete the file after the commit ({idiom.on_commit.format(idiom.name)})",
+                       action="defer-delete", function_line=context.function_line(), lines=(file_effect.line, *lines),
+                       details=idiom_details(idiom) + (("wrap", "" if in_transaction else "yes"),))
+    if not idiom.runtime_default or file_effect.kind != "file_write":
+        return None
+    return FixPlan(safe=False, title="write the file with stage_file() inside txlint.runtime's atomic()",
+                   action="stage-file", function_line=context.function_line(), lines=(file_effect.line, *lines),
+                   details=idiom_details(RUNTIME_IDIOM))
+
+
+def fix(edit: "FunctionEdit") -> bool:
+    """The file deleted after the commit, or staged with the rows (see _fix_plan)."""
+    plan = edit.plan
+    statement = edit.statement_at(plan.lines[0])
+    if statement is None:
+        return False
+    if plan.action == "defer-delete":
+        call = edit.lone_call(statement)
+        transaction = edit.import_name(plan.detail("module"), plan.detail("name"))
+        partial = edit.import_name("functools", "partial")
+        if call is None or transaction is None or partial is None:
+            return False
+        edit.replace(statement, [edit.deferred_call(call, plan.detail("on_commit").format(transaction), partial)])
+        return not plan.detail("wrap") or edit.wrap(plan.lines[1], plan.lines[2], plan.detail("block").format(transaction))
+    staged = edit.staged_write(statement)
+    atomic, stage_file = edit.import_name("txlint.runtime", "atomic"), edit.import_name("txlint.runtime", "stage_file")
+    if staged is None or atomic is None or stage_file is None:
+        return False
+    path, data = staged
+    edit.replace(statement, [edit.call_statement(stage_file, path, data)])
+    return edit.wrap(plan.lines[1], plan.lines[2], plan.detail("block").format(atomic))
 
 
 def _temporary_row(write: "Effect") -> bool:
@@ -156,6 +210,7 @@ RULE = Rule(
     name="file-db-without-cleanup",
     summary="A file write and database writes in one operation, where a failure of the later step leaves an orphan",
     check=check,
+    fix=fix,
     docs="""\
 ## What it does
 Finds a function that writes a file (or an object in S3 / Google Cloud Storage, or a Django
@@ -194,8 +249,7 @@ def save_report(name, body):
 ## Use instead
 ```python
 from django.db import models
-
-from txlint.runtime import atomic
+from txlint.runtime import atomic, stage_file
 
 
 class Report(models.Model):
@@ -204,11 +258,22 @@ class Report(models.Model):
 
 def save_report(name, body):
     path = f"/srv/reports/{name}.txt"
-    with atomic() as transaction:
+    with atomic():
         report = Report.objects.create(path=path)
-        transaction.stage_file(path, body)
+        stage_file(path, body)
     return report
 ```
 The file appears if and only if the row commits.
+
+## Fix
+Unsafe, and for Django only (where `txlint.runtime.atomic()` finds the default database): a
+file written with `with open(path, "w") as f: f.write(data)` (or `"wb"`), or with
+`Path.write_text`/`write_bytes`, becomes `stage_file(path, data)`, and it and the write are
+wrapped in `with atomic():` from `txlint.runtime`; a file deleted before the row is saved, or in
+a transaction that can still roll back, is deleted by `transaction.on_commit(partial(...))`
+(the arguments are taken when the line runs, as before: a lambda would read them after the
+commit), and the delete and the write are wrapped in `with transaction.atomic():` if no
+transaction encloses them. Unsafe because the file now appears (or goes) only when the
+transaction commits. No fix for other shapes of file code, in loops, or made by helpers.
 """,
 )

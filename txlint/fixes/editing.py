@@ -88,6 +88,50 @@ class FunctionEdit:
         value = value.expression if isinstance(value, cst.Await) else value
         return value if isinstance(value, cst.Call) else None
 
+    def deferred_call(self, call: cst.Call, callee: str, partial: str) -> cst.SimpleStatementLine:
+        """`callee(partial(f, a, b))` for the call `f(a, b)`: `f`, `a` and `b` are evaluated now, as
+        the call did, and it runs when `callee` says (after a commit)."""
+        comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        arguments = [cst.Arg(call.func, comma=comma if call.args else cst.MaybeSentinel.DEFAULT), *call.args]
+        deferred = cst.Call(func=cst.parse_expression(partial), args=arguments)
+        return self.call_statement(callee, deferred)
+
+    def call_statement(self, callee: str, *arguments: cst.BaseExpression) -> cst.SimpleStatementLine:
+        """`callee(a, b)` as a statement."""
+        comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        args = [cst.Arg(value, comma=comma if index < len(arguments) - 1 else cst.MaybeSentinel.DEFAULT)
+                for index, value in enumerate(arguments)]
+        return cst.SimpleStatementLine([cst.Expr(cst.Call(func=cst.parse_expression(callee), args=args))])
+
+    def staged_write(self, statement: cst.BaseStatement) -> Optional[Tuple[cst.BaseExpression, cst.BaseExpression]]:
+        """(path, data) of a statement that only writes a whole file: `with open(path, "w") as f:
+        f.write(data)` ("wb", "wt"; encoding UTF-8 if named), `path.write_text(data)` or
+        `path.write_bytes(data)`; None for anything else."""
+        call = self.lone_call(statement)
+        if call is not None:
+            if self.method_name(call) in ("write_text", "write_bytes") and _plain_arguments(call, 1):
+                return cst.ensure_type(call.func, cst.Attribute).value, call.args[0].value
+            return None
+        if not isinstance(statement, cst.With) or statement.asynchronous or len(statement.items) != 1:
+            return None
+        item = statement.items[0]
+        opened = item.item
+        if not isinstance(opened, cst.Call) or _dotted(opened.func) != "open" or item.asname is None or \
+                not isinstance(item.asname.name, cst.Name):
+            return None
+        positional = [arg for arg in opened.args if arg.keyword is None and not arg.star]
+        mode = positional[1].value if len(positional) > 1 else next(
+            (arg.value for arg in opened.args if arg.keyword is not None and arg.keyword.value == "mode"), None)
+        if not positional or not _plain_arguments(opened, len(positional)) or len(positional) > 2 or \
+                not isinstance(mode, cst.SimpleString) or mode.evaluated_value not in ("w", "wb", "wt"):
+            return None
+        body = statement.body.body if isinstance(statement.body, cst.IndentedBlock) else ()
+        write = self.lone_call(body[0]) if len(body) == 1 else None
+        if write is None or not isinstance(write.func, cst.Attribute) or write.func.attr.value != "write" or \
+                _dotted(write.func.value) != item.asname.name.value or not _plain_arguments(write, 1):
+            return None
+        return positional[0].value, write.args[0].value
+
     def method_name(self, call: cst.Call) -> Optional[str]:
         """`commit` for `session.commit()`; None for a call of a plain name."""
         return call.func.attr.value if isinstance(call.func, cst.Attribute) else None
@@ -164,6 +208,8 @@ class FunctionEdit:
         new = list(replacements)
         if new:
             new[0] = new[0].with_changes(leading_lines=statement.leading_lines)
+            if isinstance(statement, cst.SimpleStatementLine) and isinstance(new[0], cst.SimpleStatementLine):
+                new[0] = new[0].with_changes(trailing_whitespace=statement.trailing_whitespace)  # its comment
         self._replacements[id(statement)] = new
 
     def insert_after(self, statement: cst.BaseStatement, new: cst.BaseStatement) -> None:
@@ -422,6 +468,20 @@ def _sub_blocks(node: cst.CSTNode) -> List[cst.IndentedBlock]:
         elif isinstance(child, (cst.If, cst.Else, cst.ExceptHandler, cst.Finally)):
             found.extend(_sub_blocks(child))
     return found
+
+
+def _plain_arguments(call: cst.Call, positional: int) -> bool:
+    """`positional` plain positional arguments, and no keyword but `mode=` and a UTF-8 `encoding=`."""
+    plain = [arg for arg in call.args if arg.keyword is None and not arg.star]
+    if len(plain) != positional or any(arg.star for arg in call.args):
+        return False
+    for arg in call.args:
+        if arg.keyword is None or arg.keyword.value == "mode":
+            continue
+        if arg.keyword.value != "encoding" or not isinstance(arg.value, cst.SimpleString) or \
+                str(arg.value.evaluated_value).lower().replace("_", "-") not in ("utf-8", "utf8"):
+            return False
+    return True
 
 
 def _holds(lines: Tuple[int, int], *wanted: int) -> bool:

@@ -22,11 +22,12 @@ class TransactionIdiom:
     decorator: str = ""  # "": it decorates no function
     asynchronous: bool = False  # `async with`, in `async def` only
     on_commit: str = ""
+    runtime_default: bool = False  # txlint.runtime's `atomic()` without a target runs on its default database
 
 
 # txlint.runtime's own, for fixes that need a runtime helper (stage_file, on_commit) around
 # writes of a library whose default database `atomic()` finds (txlint.runtime's docs).
-RUNTIME_IDIOM = TransactionIdiom("txlint.runtime", "atomic", "{}()", on_commit="{}.on_commit")
+RUNTIME_IDIOM = TransactionIdiom("txlint.runtime", "atomic", "{}()")
 
 
 class Knowledge:

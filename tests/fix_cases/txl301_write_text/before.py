@@ -1,0 +1,13 @@
+from pathlib import Path
+
+from django.db import models
+
+
+class Report(models.Model):
+    path = models.CharField(max_length=200)
+
+
+def save_report(name, body):
+    path = Path("/srv/reports") / f"{name}.txt"
+    path.write_text(body, encoding="utf-8")
+    return Report.objects.create(path=str(path))
