@@ -254,3 +254,23 @@ def test_a_finding_without_a_fix_gets_no_action(tree, client_for):
     diagnostics = client.diagnostics(uri, version=1)
     assert [d["code"] for d in diagnostics] == ["TXL000"] and diagnostics[0]["data"]["fixable"] is False
     assert _code_actions(client, uri, diagnostics) == []
+
+
+def test_messages_the_server_cannot_use_leave_it_running(shop, client_for):
+    client = client_for(shop)
+    client.process.stdin.write(b"Content-Length: 5\r\n\r\n{bad}")  # not JSON
+    client.notify("textDocument/didOpen", {"nonsense": 1})  # params of the wrong shape
+    client.notify("textDocument/didOpen", {"textDocument": {"uri": "untitled:Untitled-1", "languageId": "python",
+                                                            "version": 1, "text": VIEW}})  # no file: not checked
+    uri = client.open(shop / "app" / "views.py", VIEW)
+    assert [d["code"] for d in client.diagnostics(uri, version=1)] == ["TXL101"]
+    published = [message["params"]["uri"] for message in client.notifications
+                 if message["method"] == "textDocument/publishDiagnostics"]
+    assert published == [uri]
+    assert client.shutdown() == 0
+
+
+def test_a_new_file_not_saved_yet_is_checked_within_its_project(shop, client_for):
+    client = client_for(shop)
+    uri = client.open(shop / "app" / "orders" / "checkout.py", VIEW)  # neither the file nor its folder exist
+    assert [d["code"] for d in client.diagnostics(uri, version=1)] == ["TXL101"]

@@ -137,8 +137,11 @@ class Published:
         self.fixes: Optional[list] = None
 
 
-def is_python(document) -> bool:
-    return document.language_id == "python" or document.uri.endswith((".py", ".pyi"))
+def is_checked(document) -> bool:
+    """A Python file's document. An unsaved buffer with no file name (`untitled:`) belongs to no
+    project and is not checked."""
+    return document.uri.startswith("file:") and (
+        document.language_id == "python" or document.uri.endswith((".py", ".pyi")))
 
 
 class TxlintServer(LanguageServer):
@@ -163,14 +166,14 @@ class TxlintServer(LanguageServer):
             earlier.cancel()
         self.pending[uri] = asyncio.ensure_future(self._check(uri, delay))
 
-    def open_python_documents(self) -> List[str]:
-        return [uri for uri, document in self.workspace.text_documents.items() if is_python(document)]
+    def checked_documents(self) -> List[str]:
+        return [uri for uri, document in self.workspace.text_documents.items() if is_checked(document)]
 
     async def _check(self, uri: str, delay: float) -> None:
         try:
             await asyncio.sleep(delay)
             document = self.workspace.text_documents.get(uri)
-            if document is None or document.path is None or not is_python(document):
+            if document is None or document.path is None or not is_checked(document):
                 return
             version, text = document.version, document.source
             loop = asyncio.get_running_loop()
@@ -226,7 +229,7 @@ def build_server(change_delay: float = CHANGE_DELAY) -> TxlintServer:
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: TxlintServer, params: types.DidSaveTextDocumentParams) -> None:
         ls.schedule(params.text_document.uri)
-        for uri in ls.open_python_documents():  # their findings may depend on the saved file
+        for uri in ls.checked_documents():  # their findings may depend on the saved file
             if uri != params.text_document.uri:
                 ls.schedule(uri, ls.change_delay)
 
