@@ -274,3 +274,39 @@ def test_a_new_file_not_saved_yet_is_checked_within_its_project(shop, client_for
     client = client_for(shop)
     uri = client.open(shop / "app" / "orders" / "checkout.py", VIEW)  # neither the file nor its folder exist
     assert [d["code"] for d in client.diagnostics(uri, version=1)] == ["TXL101"]
+
+
+def test_the_quick_fix_makes_the_edit_check_fix_makes(shop, client_for):
+    """The brief's scenario end to end: the view's TXL101, seen through the models in another
+    module, fixed from the editor; the same text `txlint check --fix` writes."""
+    client = client_for(shop, VERSIONED_EDITS)
+    uri = client.open(shop / "app" / "views.py", VIEW)
+    diagnostics = client.diagnostics(uri, version=1)
+    [action] = [action for action in _code_actions(client, uri, diagnostics) if action["kind"] == "quickfix"]
+    assert action["isPreferred"] is True and "@transaction.atomic" in action["title"]
+    fixed = apply_edits(VIEW, edits_for(action["edit"], uri))
+    assert "@transaction.atomic\ndef place_order" in fixed
+    client.replace_text(uri, fixed, version=2)
+    assert client.diagnostics(uri, version=2) == []
+    code, _, err = run_txlint("check", "--fix", "app/views.py", cwd=shop)
+    assert code == 0, err
+    assert (shop / "app" / "views.py").read_text() == fixed
+
+
+def test_an_unsafe_fix_is_offered_but_not_preferred(tree, client_for):
+    from txlint.rules import rules_by_code
+
+    rule = rules_by_code()["TXL103"]
+    example, use_instead = rule.section_code("Example"), rule.section_code("Use instead")
+    root = tree({"app/accounts.py": example})
+    client = client_for(root)
+    uri = client.open(root / "app" / "accounts.py", example)
+    diagnostics = client.diagnostics(uri, version=1)
+    assert [d["code"] for d in diagnostics] == ["TXL103"]
+    [action] = _code_actions(client, uri, diagnostics)  # no fix-all: it applies safe fixes only
+    assert action["kind"] == "quickfix" and action["isPreferred"] is False
+    assert action["title"].endswith("(unsafe: may change behaviour, review it)")
+    fixed = apply_edits(example, edits_for(action["edit"], uri))
+    assert fixed == use_instead
+    client.replace_text(uri, fixed, version=2)
+    assert client.diagnostics(uri, version=2) == []
