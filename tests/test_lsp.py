@@ -63,6 +63,7 @@ def test_the_server_publishes_what_check_reports_and_clears_it_when_the_buffer_i
     assert diagnostic["data"]["name"] == "multi-table-write"
     client.replace_text(uri, ATOMIC_VIEW, version=2)
     assert client.diagnostics(uri, version=2) == []
+    assert client.server_requests == []  # no file watchers asked of a client that cannot register them
     assert client.shutdown() == 0
 
 
@@ -98,6 +99,22 @@ def test_saving_another_file_rechecks_the_open_documents(tree, client_for):
     (root / "app" / "models.py").write_text(MODELS)
     client.notify("textDocument/didSave", {"textDocument": {"uri": models}})
     assert [d["code"] for d in client.diagnostics(view, version=1)] == ["TXL101"]
+
+
+def test_a_change_on_disk_to_the_configuration_rechecks_the_open_documents(shop, client_for):
+    """For a client that watches files: the server asks it to, and re-checks on what it reports."""
+    client = client_for(shop, {"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": True}}})
+    uri = client.open(shop / "app" / "views.py", VIEW)
+    assert [d["code"] for d in client.diagnostics(uri, version=1)] == ["TXL101"]
+    [registration] = [registration for request in client.server_requests if request["method"] == "client/registerCapability"
+                      for registration in request["params"]["registrations"]]
+    assert registration["method"] == "workspace/didChangeWatchedFiles"
+    patterns = {watcher["globPattern"] for watcher in registration["registerOptions"]["watchers"]}
+    assert {"**/*.py", "**/pyproject.toml"} <= patterns
+    (shop / "pyproject.toml").write_text('[tool.txlint]\nignore = ["TXL101"]\n')
+    client.notify("workspace/didChangeWatchedFiles", {"changes": [{"uri": (shop / "pyproject.toml").as_uri(),
+                                                                   "type": 2}]})
+    assert client.diagnostics(uri, version=1) == []
 
 
 def test_the_project_configuration_applies(shop, client_for):

@@ -4,8 +4,9 @@ It publishes, for each open Python document, the findings `txlint check` gives i
 the document's current text is analysed within its project, as the flake8 plugin's buffer mode
 does (txlint.session.check_buffer), so a helper or a model in another file of the project counts
 and `[tool.txlint]` is found and read as the command line finds it. A document is checked when it
-is opened, shortly after the typing stops, and when it is saved; a save also re-checks the other
-open documents, whose findings may depend on the file saved. The check runs in a worker thread,
+is opened, shortly after the typing stops, and when it is saved; a save, or a change on disk to
+a module or configuration of the project (for clients that watch files), also re-checks the
+other open documents, whose findings may depend on it. The check runs in a worker thread,
 so the server keeps answering while a large project is analysed.
 
 Each fix txlint.fixes offers for a document's findings is a code action (txlint.server_actions).
@@ -42,6 +43,9 @@ from txlint.server_actions import KINDS, code_actions
 CHANGE_DELAY = 0.3
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # the line ends LSP counts, and Python's tokenizer too
 _UNNECESSARY = {"TXL001"}  # an unused suppression: editors grey it out
+# The files an open document's findings depend on besides itself: the project's other modules,
+# its configuration, the ignore files that decide what the project is.
+WATCHED_FILES = ("**/*.py", "**/pyproject.toml", "**/.gitignore")
 
 
 class Analysis:
@@ -211,12 +215,33 @@ class TxlintServer(LanguageServer):
                             lambda finding: diagnostic(finding, published.lines, self.rules_by_code, units),
                             units, bool(edit_capabilities and edit_capabilities.document_changes))
 
+    def watch_files(self) -> None:
+        """Ask the client to say when the files the findings depend on change on disk (a branch
+        checked out, `pyproject.toml` edited): clients that can register watchers at run time."""
+        workspace = self.client_capabilities.workspace
+        watching = workspace and workspace.did_change_watched_files
+        if not (watching and watching.dynamic_registration):
+            return
+        options = types.DidChangeWatchedFilesRegistrationOptions(
+            watchers=[types.FileSystemWatcher(glob_pattern=pattern) for pattern in WATCHED_FILES])
+        self.client_register_capability(types.RegistrationParams(registrations=[types.Registration(
+            id="txlint-watched-files", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES, register_options=options)]))
+
     def log(self, kind: "types.MessageType", message: str) -> None:
         self.window_log_message(types.LogMessageParams(type=kind, message=message))
 
 
 def build_server(change_delay: float = CHANGE_DELAY) -> TxlintServer:
     server = TxlintServer(change_delay)
+
+    @server.feature(types.INITIALIZED)
+    def initialized(ls: TxlintServer, params: types.InitializedParams) -> None:
+        ls.watch_files()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def files_changed(ls: TxlintServer, params: types.DidChangeWatchedFilesParams) -> None:
+        for uri in ls.checked_documents():
+            ls.schedule(uri, ls.change_delay)
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: TxlintServer, params: types.DidOpenTextDocumentParams) -> None:
