@@ -154,6 +154,7 @@ file already imports is used. Safe when the function has no `try`/`except` that 
 error (a caught failure would now undo the writes before it, or go on inside a broken
 transaction) and makes no commit or rollback of its own; unsafe otherwise. No fix for the
 other libraries (which database a peewee model or a DB-API connection uses is not known from
-the code alone) nor for Django writes in an `async def`.
+the code alone), for Django writes in an `async def`, nor in a function that writes or deletes
+files (a transaction around them is TXL301's hazard: order the file work first).
 """,
 )

@@ -201,7 +201,8 @@ In Django, put `with transaction.atomic():` around the loop or use `bulk_update`
 ## Fix
 A loop of autocommit writes is wrapped in one transaction (`with transaction.atomic():` in
 Django, `async with in_transaction():` in Tortoise): safe under the same conditions as TXL101's
-(no `try` that swallows errors, no commit or rollback of the function's own). A `commit()` in
+(no `try` that swallows errors, no commit or rollback of the function's own), and offered where
+TXL101's is. A `commit()` in
 the loop body is moved after the loop: unsafe, because it changes the batch semantics (nothing
 is committed until the last row is written, and a failure keeps none of the rows; a long job
 also holds its transaction, and its locks, to the end). No fix when the commit is made by a

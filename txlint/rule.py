@@ -165,11 +165,16 @@ class RuleContext:
     def autocommit_regime(self, library: str) -> str:
         return self.project.registry.autocommit_regime(library)
 
-    def transaction_plan(self, library: str, lines: Tuple[int, ...], decorate: bool) -> Optional[FixPlan]:
+    def transaction_plan(self, library: str, lines: Tuple[int, ...], decorate: bool,
+                         around_files: bool = False) -> Optional[FixPlan]:
         """A fix that runs the statements on `lines` (first to last) in one transaction of the
         library: the function decorated when `decorate` and the library's transaction decorates
         (not module code, a generator or an `async def`), else the statements wrapped in its `with`
         block; None when the library has no idiom a fix can write here.
+
+        None too in a function that writes or deletes files (unless `around_files`: TXL301's fix,
+        which defers the file work to the commit): a transaction around them would leave a file
+        written (or gone) when it rolls back, which TXL301 reports.
 
         Safe when the function neither swallows errors in a `try` (a rollback would then go
         unnoticed, or a caught failure would now undo the rows before it) nor manages the
@@ -178,6 +183,8 @@ class RuleContext:
         facts = self.unit.facts
         if idiom is None or idiom.asynchronous != facts.is_async or not lines:
             return None
+        if not around_files and any(effect.kind in ("file_write", "file_delete") for effect in self.effects):
+            return None  # a transaction around file work is TXL301's hazard: its fix orders the two
         generator = bool(facts.yield_contexts)
         decorating = decorate and bool(idiom.decorator) and not facts.is_module and not generator
         name = idiom.name
