@@ -108,8 +108,7 @@ def diagnostic(finding: Finding, lines: Sequence[str], rules: Dict[str, Rule], u
         code_description=types.CodeDescription(href=HELP_URI.format(code=finding.code.lower())),
         source="txlint",
         tags=[types.DiagnosticTag.Unnecessary] if finding.code in _UNNECESSARY else None,
-        data={"name": finding.name, "summary": rule.summary if rule else "", "function": finding.function,
-              "fixable": finding.fix is not None},
+        data={"name": finding.name, "summary": rule.summary if rule else "", "function": finding.function},
     )
 
 
