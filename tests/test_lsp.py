@@ -127,6 +127,20 @@ def test_the_project_configuration_applies(shop, client_for):
     assert client.diagnostics(uri, version=2) == []
 
 
+def test_a_hint_of_the_command_line_is_logged_once(tree, client_for):
+    raw_sql = ('import sqlite3\n\n\ndef save(name):\n    conn = sqlite3.connect("app.db")\n'
+               '    conn.execute("INSERT INTO users (name) VALUES (?)", (name,))\n    conn.commit()\n')
+    root = tree({"app.py": raw_sql})
+    _, _, err = run_txlint("check", "app.py", cwd=root)
+    client = client_for(root)
+    uri = client.open(root / "app.py", raw_sql)
+    assert client.diagnostics(uri, version=1) == []
+    client.replace_text(uri, raw_sql + "\n", version=2)
+    assert client.diagnostics(uri, version=2) == []
+    logged = [message["params"] for message in client.notifications if message["method"] == "window/logMessage"]
+    assert [(entry["type"], entry["message"]) for entry in logged] == [(3, err.strip())] and "TXL201" in err
+
+
 def test_a_configuration_error_is_a_diagnostic_and_the_server_goes_on(shop, client_for):
     (shop / "pyproject.toml").write_text('[tool.txlint]\nexclude = "scripts/"\n')
     client = client_for(shop)

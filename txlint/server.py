@@ -20,7 +20,7 @@ import os
 import re
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from txlint import __version__
 from txlint.errors import UsageError
@@ -50,11 +50,13 @@ WATCHED_FILES = ("**/*.py", "**/pyproject.toml", "**/.gitignore")
 
 class Analysis:
     """What a check of one document found: its findings, or the one-line reasons it could not
-    be checked (a configuration error, an internal error of txlint's)."""
+    be checked (a configuration error, an internal error of txlint's), and the hints the command
+    line would print (a rule turned off for the project, and why)."""
 
-    def __init__(self, findings: Sequence[Finding] = (), failures: Sequence[str] = ()):
+    def __init__(self, findings: Sequence[Finding] = (), failures: Sequence[str] = (), hints: Sequence[str] = ()):
         self.findings = list(findings)
         self.failures = list(failures)
+        self.hints = list(hints)
 
 
 def analyse(path: str, text: str, rules: Sequence[Rule]) -> Analysis:
@@ -70,7 +72,7 @@ def analyse(path: str, text: str, rules: Sequence[Rule]) -> Analysis:
         return Analysis(failures=[f"txlint failed: {internal_error('checking', error, path)}"])
     target = os.path.realpath(path)
     findings = [finding for finding in result.findings if os.path.realpath(finding.path) == target]
-    return Analysis(findings, [f"txlint failed: {message}" for message in result.internal_errors])
+    return Analysis(findings, [f"txlint failed: {message}" for message in result.internal_errors], result.hints)
 
 
 def document_lines(text: str) -> List[str]:
@@ -161,6 +163,7 @@ class TxlintServer(LanguageServer):
         self.checker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="txlint-check")
         self.pending: Dict[str, asyncio.Task] = {}
         self.published: Dict[str, Published] = {}
+        self.hinted: Set[str] = set()  # each hint is logged once, not on every check
 
     def schedule(self, uri: str, delay: float = 0.0) -> None:
         """Check the document after `delay` seconds, replacing a check not started yet."""
@@ -186,6 +189,10 @@ class TxlintServer(LanguageServer):
                 return  # closed, or changed while it was checked: a newer check is scheduled
             for message in analysis.failures:
                 self.log(types.MessageType.Error, f"{document.path}: {message}")
+            for hint in analysis.hints:
+                if hint not in self.hinted:
+                    self.hinted.add(hint)
+                    self.log(types.MessageType.Info, f"txlint: hint: {hint}")
             published = self.published[uri] = Published(version, text, analysis)
             shown = diagnostics(analysis, published.lines, self.rules_by_code, current.position_codec.client_num_units)
             self.text_document_publish_diagnostics(
