@@ -26,8 +26,8 @@ from txlint import __version__
 from txlint.errors import UsageError
 
 try:
-    from lsprotocol import types
     from pygls.lsp.server import LanguageServer
+    from lsprotocol import types  # (pygls's own dependency)
 except ImportError as missing:  # the optional extra is not installed, or pygls 1
     raise UsageError(f"`txlint server` needs pygls 2 or newer ({missing}): "
                      f"pip install 'txlint[lsp]'") from None
