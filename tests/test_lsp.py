@@ -4,11 +4,12 @@ bad input become diagnostics, never a crashed server."""
 
 import json
 import subprocess
+import sys
 
 import pytest
 
 from examples import CLEAN, MODELS, VIEW
-from helpers import run_txlint
+from helpers import REPOSITORY, run_txlint
 from lsp_client import LspClient, apply_edits, edits_for, server_command
 
 ATOMIC_VIEW = VIEW.replace("from app.models import", "from django.db import transaction\n\nfrom app.models import").replace(
@@ -213,6 +214,23 @@ def test_without_pygls_the_server_says_how_to_install_it(tmp_path):
     assert completed.returncode == 2 and completed.stdout == ""
     assert completed.stderr.count("\n") == 1 and "Traceback" not in completed.stderr
     assert "pip install 'txlint[lsp]'" in completed.stderr
+
+
+def _modules_after(code: str) -> set:
+    program = f"import sys\n{code}\nprint('\\n'.join(sorted(sys.modules)))"
+    completed = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, cwd=REPOSITORY)
+    assert completed.returncode == 0, completed.stderr
+    return set(completed.stdout.split())
+
+
+def test_pygls_is_imported_by_the_server_only_and_libcst_only_for_fixes():
+    checked = _modules_after("from txlint.cli import main\nmain(['check', '--no-cache', 'fixtures/django_shop'])")
+    assert "txlint.engine" in checked and not any(name.split(".")[0] in ("pygls", "lsprotocol") for name in checked)
+    view = "fixtures/django_shop/shop/views.py"
+    diagnosed = _modules_after(f"from txlint.rules import all_rules\nfrom txlint.server import analyse\n"
+                               f"assert analyse({view!r}, open({view!r}).read(), all_rules()).findings")
+    assert "pygls" in diagnosed and "txlint.engine" in diagnosed
+    assert not any(name.split(".")[0] == "libcst" for name in diagnosed)
 
 
 def test_the_server_subcommand_accepts_the_stdio_flag_clients_pass(shop):
