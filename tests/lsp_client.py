@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import Callable, List, Optional
+from typing import Callable, Dict, List, Optional
 
 TIMEOUT = 30.0  # seconds for one answer; a check of a small project takes well under one
 
@@ -33,6 +33,7 @@ class LspClient:
         self.messages: "queue.Queue[Optional[dict]]" = queue.Queue()
         self.notifications: List[dict] = []  # every notification seen, in order
         self.server_requests: List[dict] = []  # requests the server sent to the client
+        self.answers: Dict[int, dict] = {}  # responses not yet taken, by request id
         self.next_id = 0
         self.stderr = b""
         threading.Thread(target=self._read, daemon=True).start()
@@ -71,11 +72,21 @@ class LspClient:
 
     def request(self, method: str, params: Optional[dict] = None, timeout: float = TIMEOUT):
         """The result of a request; an error response fails the test."""
+        return self.result(self.send_request(method, params), timeout)
+
+    def send_request(self, method: str, params: Optional[dict] = None) -> int:
+        """Send a request without waiting for its answer: its id, for `result`."""
         self.next_id += 1
-        request_id = self.next_id
-        self.send({"id": request_id, "method": method, **({"params": params} if params is not None else {})})
-        response = self._wait(lambda message: message.get("id") == request_id and "method" not in message, timeout,
-                              f"the answer to {method}")
+        self.send({"id": self.next_id, "method": method, **({"params": params} if params is not None else {})})
+        return self.next_id
+
+    def result(self, request_id: int, timeout: float = TIMEOUT):
+        if request_id in self.answers:
+            response = self.answers.pop(request_id)
+        else:
+            response = self._wait(lambda message: message.get("id") == request_id and "method" not in message,
+                                  timeout, f"the answer to request {request_id}")
+            self.answers.pop(request_id)
         assert "error" not in response, response["error"]
         return response.get("result")
 
@@ -108,6 +119,8 @@ class LspClient:
                 self._answer(message)
             elif "method" in message:
                 self.notifications.append(message)
+            else:  # kept for `result`, whichever request it answers
+                self.answers[message["id"]] = message
             if wanted(message):
                 return message
 

@@ -284,6 +284,18 @@ def test_fix_all_applies_every_safe_fix_of_the_file(shop, client_for):
     assert _code_actions(client, uri, [], lines=(0, 5)) == []
 
 
+def test_requests_in_flight_together_get_the_same_fixes(shop, client_for):
+    """As the cursor moves, a client asks again before the first answer: both are answered."""
+    client = client_for(shop)
+    uri = client.open(shop / "app" / "totals.py", STALE_SUPPRESSIONS)
+    diagnostics = client.diagnostics(uri, version=1)
+    params = {"textDocument": {"uri": uri}, "range": diagnostics[1]["range"], "context": {"diagnostics": []}}
+    first, second = client.send_request("textDocument/codeAction", params), client.send_request("textDocument/codeAction", params)
+    answers = [client.result(second), client.result(first)]
+    assert answers[0] == answers[1] and [action["title"] for action in answers[0]] == [
+        "txlint TXL001: remove the unused suppression of TXL102", "txlint: apply the 2 safe fixes of this file"]
+
+
 def test_no_action_is_offered_for_text_the_findings_were_not_computed_from(shop, client_for):
     client = client_for(shop)
     uri = client.open(shop / "app" / "totals.py", STALE_SUPPRESSIONS)

@@ -134,12 +134,13 @@ def fixes(findings: Sequence[Finding], text: str, rules: Sequence[Rule]) -> Tupl
 
 class Published:
     """What the client was last told about a document: for which version and text, and the
-    fixes for those findings once a code action asked for them."""
+    fixes for those findings, computed once when a code action first asks for them (the
+    requests that come meanwhile, as the cursor moves, wait for the same computation)."""
 
     def __init__(self, version: int, text: str, analysis: Analysis):
         self.version, self.text, self.analysis = version, text, analysis
         self.lines = document_lines(text)
-        self.fixes: Optional[list] = None
+        self.fixes: Optional["asyncio.Future"] = None
 
 
 def is_checked(document) -> bool:
@@ -208,18 +209,23 @@ class TxlintServer(LanguageServer):
         if document is None or published is None or published.version != document.version:
             return []  # the findings are of older text; the next check brings new ones
         if published.fixes is None:
-            loop = asyncio.get_running_loop()
-            published.fixes, failure = await loop.run_in_executor(
-                self.checker, fixes, published.analysis.findings, published.text, self.rules)
-            if failure:
-                self.log(types.MessageType.Error, f"txlint: {failure}")
+            published.fixes = asyncio.ensure_future(self._fixes(published))
+        found = await asyncio.shield(published.fixes)  # a cancelled request leaves it for the next
         if self.published.get(uri) is not published:
             return []  # checked again meanwhile
         units = document.position_codec.client_num_units
         edit_capabilities = self.client_capabilities.workspace and self.client_capabilities.workspace.workspace_edit
-        return code_actions(uri, published.version, published.text, published.lines, published.fixes, params,
+        return code_actions(uri, published.version, published.text, published.lines, found, params,
                             lambda finding: diagnostic(finding, published.lines, self.rules_by_code, units),
                             units, bool(edit_capabilities and edit_capabilities.document_changes))
+
+    async def _fixes(self, published: Published) -> list:
+        loop = asyncio.get_running_loop()
+        found, failure = await loop.run_in_executor(
+            self.checker, fixes, published.analysis.findings, published.text, self.rules)
+        if failure:
+            self.log(types.MessageType.Error, f"txlint: {failure}")
+        return found
 
     def watch_files(self) -> None:
         """Ask the client to say when the files the findings depend on change on disk (a branch
