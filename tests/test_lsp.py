@@ -118,6 +118,18 @@ def test_a_change_on_disk_to_the_configuration_rechecks_the_open_documents(shop,
     assert client.diagnostics(uri, version=1) == []
 
 
+def test_an_edit_is_checked_before_the_re_checks_a_save_asks_for(shop, client_for):
+    """Save S: S now, P and Q in the background; then Q is edited: Q's check goes before P's."""
+    client = client_for(shop)
+    saved, waiting, edited = (client.open(shop / "app" / name, VIEW) for name in ("a.py", "b.py", "c.py"))
+    for uri in (saved, waiting, edited):
+        client.diagnostics(uri, version=1)
+    client.notify("textDocument/didSave", {"textDocument": {"uri": saved}})
+    client.replace_text(edited, VIEW + "\n", version=2)
+    order = [client.wait_for_notification("textDocument/publishDiagnostics")["uri"] for _ in range(3)]
+    assert order == [saved, edited, waiting]
+
+
 def test_the_project_configuration_applies(shop, client_for):
     (shop / "pyproject.toml").write_text('[tool.txlint]\nignore = ["TXL101"]\n')
     client = client_for(shop)
