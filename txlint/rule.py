@@ -215,8 +215,9 @@ class RuleContext:
 
 def idiom_details(idiom: "TransactionIdiom") -> Tuple[Tuple[str, str], ...]:
     """A transaction idiom as a FixPlan's details (what txlint.fixes.editing.FunctionEdit.open_transaction reads)."""
+    also = dict(zip(("also_module", "also_name", "also_block", "also_decorator"), idiom.alternative))
     return (("module", idiom.module), ("name", idiom.name), ("block", idiom.block), ("decorator", idiom.decorator),
-            ("async", "yes" if idiom.asynchronous else ""), ("on_commit", idiom.on_commit))
+            ("async", "yes" if idiom.asynchronous else ""), ("on_commit", idiom.on_commit), *also.items())
 
 
 def is_autocommit_write(effect: "Effect") -> bool:

@@ -167,18 +167,25 @@ class FunctionEdit:
         """The name `from module import name` is known by in the file (`transaction`, or `tx` after
         `from django.db import transaction as tx`), added once if the file lacks it; None when
         that name already means something else there."""
-        for statement in self.parsed.module.body:
-            for small in _small_statements(statement):
-                if isinstance(small, cst.ImportFrom) and _dotted(small.module) == module and \
-                        not small.relative and not isinstance(small.names, cst.ImportStar):
-                    for alias in small.names:
-                        if _dotted(alias.name) == name:
-                            return alias.asname.name.value if alias.asname else name
+        existing = self.existing_import(module, name)
+        if existing is not None:
+            return existing
         if (module, name) not in self._imports:
             if name in _module_bindings(self.parsed.module) or name in self._local_bindings():
                 return None
             self._imports.append((module, name))
         return name
+
+    def existing_import(self, module: str, name: str) -> Optional[str]:
+        """The local name of a top-level `from module import name [as local]`, if the file has one."""
+        for statement in self.parsed.module.body:
+            for small in _small_statements(statement):
+                if module and isinstance(small, cst.ImportFrom) and _dotted(small.module) == module and \
+                        not small.relative and not isinstance(small.names, cst.ImportStar):
+                    for alias in small.names:
+                        if _dotted(alias.name) == name:
+                            return alias.asname.name.value if alias.asname else name
+        return None
 
     def _local_bindings(self) -> Set[str]:
         return bound_names(self.function) if self.function is not None else set()
@@ -219,13 +226,17 @@ class FunctionEdit:
         """Carry out a transaction plan (txlint.rule.RuleContext.transaction_plan): decorate the
         function, or wrap the plan's lines, with the library's transaction, imported once."""
         plan = plan or self.plan
-        name = self.import_name(plan.detail("module"), plan.detail("name"))
+        block, decorator = plan.detail("block"), plan.detail("decorator")
+        name = self.existing_import(plan.detail("also_module"), plan.detail("also_name"))
+        if name is not None:  # `from django.db.transaction import atomic`: `@atomic`
+            block, decorator = plan.detail("also_block"), plan.detail("also_decorator")
+        else:
+            name = self.import_name(plan.detail("module"), plan.detail("name"))
         if name is None:
             return False
         if plan.action == "decorate":
-            return self.decorate(plan.detail("decorator").format(name))
-        return self.wrap(plan.lines[0], plan.lines[-1], plan.detail("block").format(name),
-                         asynchronous=bool(plan.detail("async")))
+            return self.decorate(decorator.format(name))
+        return self.wrap(plan.lines[0], plan.lines[-1], block.format(name), asynchronous=bool(plan.detail("async")))
 
     def _span(self, first_line: int, last_line: int) -> Tuple[Optional[Block], int, int]:
         block: Block = self.body

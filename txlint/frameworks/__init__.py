@@ -23,6 +23,9 @@ class TransactionIdiom:
     asynchronous: bool = False  # `async with`, in `async def` only
     on_commit: str = ""
     runtime_default: bool = False  # txlint.runtime's `atomic()` without a target runs on its default database
+    # Another import of the same transaction a file may have, used as it is when present:
+    # (module, name, block, decorator), as `from django.db.transaction import atomic`.
+    alternative: Tuple[str, str, str, str] = ("", "", "", "")
 
 
 # txlint.runtime's own, for fixes that need a runtime helper (stage_file, on_commit) around

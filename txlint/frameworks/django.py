@@ -49,7 +49,8 @@ class DjangoKnowledge(Knowledge):
     autocommit_regime = "Django autocommit"
     transaction_fix = ("wrap {what} in `with transaction.atomic():` (or decorate the function with `@transaction.atomic`)")
     transaction_idiom = TransactionIdiom("django.db", "transaction", "{}.atomic()", decorator="{}.atomic",
-                                         on_commit="{}.on_commit", runtime_default=True)
+                                         on_commit="{}.on_commit", runtime_default=True,
+                                         alternative=("django.db.transaction", "atomic", "{}()", "{}"))
     roots = ("django",)
     # modelcluster's ParentalKey (wagtail) is a ForeignKey.
     relation_fields = ("ForeignKey", "OneToOneField", "ManyToManyField", "ParentalKey", "ParentalManyToManyField",
