@@ -148,13 +148,15 @@ Or `with transaction.atomic():` around the writes, `with db.atomic():` in peewee
 
 ## Fix
 Django: the function is decorated with `@transaction.atomic` (module code, generators: the
-writes, from the first to the last, are wrapped in `with transaction.atomic():`); Tortoise: the
-writes are wrapped in `async with in_transaction():`. The import is added once, or the name the
-file already imports is used. Safe when the function has no `try`/`except` that swallows an
+writes, from the first to the last, are wrapped in `with transaction.atomic():`); peewee: with
+`@db.atomic()`, where `db` is the one database the module names (no fix when it names none or
+several); Tortoise: the writes are wrapped in `async with in_transaction():`. The import is added
+once, or the name the file already imports is used (`from django.db.transaction import atomic`
+gives `@atomic`). Safe when the function has no `try`/`except` that swallows an
 error (a caught failure would now undo the writes before it, or go on inside a broken
 transaction) and makes no commit or rollback of its own; unsafe otherwise. No fix for the
-other libraries (which database a peewee model or a DB-API connection uses is not known from
-the code alone), for Django writes in an `async def`, nor in a function that writes or deletes
+other libraries (a DB-API connection in autocommit mode has no transaction a fix can write
+for every driver), for Django writes in an `async def`, nor in a function that writes or deletes
 files (a transaction around them is TXL301's hazard: order the file work first).
 """,
 )

@@ -200,7 +200,7 @@ In Django, put `with transaction.atomic():` around the loop or use `bulk_update`
 
 ## Fix
 A loop of autocommit writes is wrapped in one transaction (`with transaction.atomic():` in
-Django, `async with in_transaction():` in Tortoise): safe under the same conditions as TXL101's
+Django, `with db.atomic():` in peewee, `async with in_transaction():` in Tortoise): safe under the same conditions as TXL101's
 (no `try` that swallows errors, no commit or rollback of the function's own), and offered where
 TXL101's is. A `commit()` in
 the loop body is moved after the loop: unsafe, because it changes the batch semantics (nothing

@@ -2,7 +2,7 @@
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Callable, Dict, Iterable, List, Optional, Tuple
 
 import pathspec
@@ -185,6 +185,11 @@ class RuleContext:
             return None
         if not around_files and any(effect.kind in ("file_write", "file_delete") for effect in self.effects):
             return None  # a transaction around file work is TXL301's hazard: its fix orders the two
+        if not idiom.module:
+            handle = self._database_name(library)
+            if handle is None:
+                return None
+            idiom = replace(idiom, name=handle)
         generator = bool(facts.yield_contexts)
         decorating = decorate and bool(idiom.decorator) and not facts.is_module and not generator
         name = idiom.name
@@ -197,6 +202,19 @@ class RuleContext:
         return FixPlan(safe=self.leaves_errors_alone(), title=title, action="decorate" if decorating else "wrap",
                        function_line=self.function_line(), lines=(lines[0], lines[-1]),
                        details=idiom_details(idiom))
+
+    def _database_name(self, library: str) -> Optional[str]:
+        """The one module-level or imported name in this function's module bound to a database
+        handle of the library (peewee's `db = PostgresqlDatabase(...)`), if there is exactly one."""
+        module = self.unit.module
+        top = module.functions.get(module.module)
+        names = {*module.imports, *(top.bindings if top is not None else ())}
+        found = []
+        for name in sorted(names):
+            value = self.project.evaluate(("name", name), self.unit)
+            if value is not None and value.kind == "handle" and value.name == "database" and value.library == library:
+                found.append(name)
+        return found[0] if len(found) == 1 else None
 
     def function_line(self) -> int:
         """The line of the function's name, where a FixPlan finds it (0 for module-level code)."""

@@ -230,6 +230,8 @@ class FunctionEdit:
         name = self.existing_import(plan.detail("also_module"), plan.detail("also_name"))
         if name is not None:  # `from django.db.transaction import atomic`: `@atomic`
             block, decorator = plan.detail("also_block"), plan.detail("also_decorator")
+        elif not plan.detail("module"):  # a database handle's method (`db.atomic()`): the rule found the name
+            name = plan.detail("name") if plan.detail("name") not in self._local_bindings() else None
         else:
             name = self.import_name(plan.detail("module"), plan.detail("name"))
         if name is None:

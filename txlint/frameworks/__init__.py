@@ -14,7 +14,10 @@ from txlint.values import CallView, Outcome, Value
 class TransactionIdiom:
     """A library's transaction as fixes write it: `from module import name`, then `@decorator` on a
     function or `with block:` around statements (`{}` stands for the name as the file imports it).
-    `on_commit`: how to run a callable after the transaction commits ("" when the library has no way)."""
+    `on_commit`: how to run a callable after the transaction commits ("" when the library has no way).
+
+    An empty `module` means the transaction is a method of a database handle (`db.atomic()`): `{}`
+    then stands for the one name of such a handle the function's module sees."""
 
     module: str
     name: str

@@ -6,7 +6,7 @@ bulk_create/bulk_update with several batches are not atomic.
 
 from typing import Optional
 
-from txlint.frameworks import Knowledge
+from txlint.frameworks import Knowledge, TransactionIdiom
 from txlint.values import AUTOCOMMIT, CallView, Outcome, Value, effect, write_effect
 
 LIBRARY = "peewee"
@@ -27,6 +27,7 @@ class PeeweeKnowledge(Knowledge):
     library = LIBRARY
     autocommit_regime = "peewee autocommit"
     transaction_fix = ("wrap {what} in `with db.atomic():`")
+    transaction_idiom = TransactionIdiom("", "", "{}.atomic()", decorator="{}.atomic()")
     roots = ("peewee", "playhouse", "peewee_async")
     relation_fields = ("ForeignKeyField", "ManyToManyField", "DeferredForeignKey")
     model_bases = ("peewee.Model", "playhouse.signals.Model", "playhouse.postgres_ext.Model",
