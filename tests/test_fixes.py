@@ -117,3 +117,17 @@ def test_fix_imports_libcst():
     modules = _modules_after("from txlint.cli import main\nmain(['check', '--no-cache', '--show-fixes', "
                              "'fixtures/django_shop'])")
     assert "libcst" in modules
+
+
+def test_a_fix_that_fails_is_not_offered_and_nothing_crashes():
+    from dataclasses import replace
+
+    text = _read(Path(__file__).parent / "fix_cases" / "txl101_decorator" / "before.py")
+    findings = lint_source(text, "app/example.py")
+
+    def broken(edit):
+        raise ValueError("a shape the fix did not foresee")
+
+    rules = [replace(rule, fix=broken) if rule.code == "TXL101" else rule for rule in all_rules()]
+    assert fixes_for_text(findings, text, rules=rules) == []
+    assert fixes_for_text(findings, "def (:\n", rules=rules) == []  # text libcst cannot parse

@@ -82,9 +82,12 @@ def fixes_for_text(findings: Iterable[Finding], text: str, path: Optional[str] =
     fixes = []
     for finding in sorted(wanted, key=Finding.sort_key):
         edit = FunctionEdit(parsed, finding.fix, finding.function.rsplit(".", 1)[-1])
-        if not edit.found or not by_code[finding.code].fix(edit):
+        try:
+            if not edit.found or not by_code[finding.code].fix(edit):
+                continue
+            new_text = edit.result()
+        except Exception:  # a fix that fails on code it did not foresee is not offered: the finding stays
             continue
-        new_text = edit.result()
         if new_text is None or not _compiles(new_text, finding.path):
             continue
         fixes.append(Fix(finding, finding.code, finding.fix.title, finding.fix.safe, _edits(text, new_text), new_text))
