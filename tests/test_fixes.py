@@ -131,3 +131,35 @@ def test_a_fix_that_fails_is_not_offered_and_nothing_crashes():
     rules = [replace(rule, fix=broken) if rule.code == "TXL101" else rule for rule in all_rules()]
     assert fixes_for_text(findings, text, rules=rules) == []
     assert fixes_for_text(findings, "def (:\n", rules=rules) == []  # text libcst cannot parse
+
+
+def _planned(code: str, action: str, lines, function_line: int):
+    from txlint.findings import Finding, FixPlan
+    from txlint.frameworks.django import DjangoKnowledge
+    from txlint.rule import idiom_details
+
+    plan = FixPlan(True, "test", action, function_line, lines, idiom_details(DjangoKnowledge.transaction_idiom))
+    return Finding(code, "", "app/example.py", lines[0], 1, lines[0], 1, "app.example.job", "", fix=plan)
+
+
+ALREADY_FIXED = '''\
+from django.db import transaction
+
+
+@transaction.atomic
+def job(rows):
+    with transaction.atomic():
+        for row in rows:
+            row.save()
+'''
+
+
+def test_code_already_in_that_transaction_is_not_wrapped_or_decorated_again():
+    """A finding that a fix's transaction does not silence has another cause: fixing it again
+    would nest the same block once per run."""
+    wrap = _planned("TXL102", "wrap", (7, 7), 5)
+    decorate = _planned("TXL101", "decorate", (7, 8), 5)
+    assert fixes_for_text([wrap, decorate], ALREADY_FIXED) == []
+    inner = _planned("TXL102", "wrap", (8, 8), 5)  # the loop's body alone is not all of the block
+    (fix,) = fixes_for_text([inner], ALREADY_FIXED)
+    assert "        for row in rows:\n            with transaction.atomic():\n                row.save()\n" in fix.new_text

@@ -114,11 +114,12 @@ def _check(args) -> int:
     if args.diff is not None:
         from txlint.gitdiff import changed_lines, in_changed_code
     changes = changed_lines(args.diff) if args.diff is not None else None
+    checked_after_fixes = None
     if args.fix or args.show_fixes:
-        fixed = _fix(args, options, rules, projects, baseline, changes)
+        status, checked_after_fixes = _fix(args, options, rules, projects, baseline, changes)
         if args.show_fixes:
-            return fixed
-    result = check_paths(args.paths, options, rules, projects)
+            return status
+    result = checked_after_fixes or check_paths(args.paths, options, rules, projects)
     reported = [path for project in projects for path in project.reported]
     if not reported:
         stderr_line("txlint: warning: no Python files found in the paths given; nothing was checked")
@@ -152,13 +153,15 @@ def _check(args) -> int:
 _FIX_PASSES = 10  # a fix can make another possible (two findings in one function): fix again, up to this
 
 
-def _fix(args, options, rules, projects, baseline, changes) -> int:
+def _fix(args, options, rules, projects, baseline, changes):
     """--fix: apply the fixes of the reported findings, checking again after each pass; --show-fixes:
-    print their diff (the exit code: 1 while findings remain)."""
+    print their diff. Returns the exit status (1 while findings remain) and, when the last check
+    came after the last fix, that check's result (the report needs no other)."""
     from txlint.fixes.files import fix_files, stamps
     from txlint.session import check_paths
 
-    applied, files, unsafe_left = [], set(), 0
+    applied, files, unsafe_left, last_applied = [], set(), 0, False
+    fixed_keys = set()  # a finding fixed once and reported again has another cause: not fixed twice
     for _ in range(_FIX_PASSES if args.fix else 1):
         checked = stamps(path for project in projects for path in project.reported)
         result = check_paths(args.paths, options, rules, projects)
@@ -172,22 +175,37 @@ def _fix(args, options, rules, projects, baseline, changes) -> int:
             from txlint.gitdiff import in_changed_code
 
             findings = in_changed_code(findings, changes, result.function_ranges, result.calls)
-        run = fix_files(findings, checked, args.unsafe_fixes, write=args.fix, rules=rules)
+        unfixed = [finding for finding in findings if _fix_key(finding) not in fixed_keys]
+        run = fix_files(unfixed, checked, args.unsafe_fixes, write=args.fix, rules=rules)
         for warning in run.warnings:
             stderr_line(f"txlint: warning: {warning}")
         applied += run.applied
+        fixed_keys.update(_fix_key(fix.finding) for fix in run.applied)
         files.update(run.files)
-        unsafe_left = run.unsafe_left
+        unsafe_left, last_applied = run.unsafe_left, bool(run.applied)
         if args.show_fixes:
             write_output(sys.stdout, "".join(run.diffs))
         if not run.applied:
             break
-    safe = sum(1 for fix in applied if fix.safe)
-    done = "fixed" if args.fix else "would fix"
-    stderr_line(f"txlint: {done} {len(applied)} finding{'s' if len(applied) != 1 else ''} ({safe} safe, "
-                f"{len(applied) - safe} unsafe) in {len(files)} file{'s' if len(files) != 1 else ''}"
+    remaining = {_fix_key(finding) for finding in findings} if args.fix and not last_applied else set()
+    kept = [fix for fix in applied if _fix_key(fix.finding) in remaining]
+    for fix in kept:
+        finding = fix.finding
+        stderr_line(f"txlint: warning: the fix of {finding.path}:{finding.line} {finding.code} ({fix.title}) did not "
+                    f"remove the finding; review it")
+    done = [fix for fix in applied if fix not in kept]
+    safe = sum(1 for fix in done if fix.safe)
+    verb = "fixed" if args.fix else "would fix"
+    stderr_line(f"txlint: {verb} {len(done)} finding{'s' if len(done) != 1 else ''} ({safe} safe, "
+                f"{len(done) - safe} unsafe) in {len(files)} file{'s' if len(files) != 1 else ''}"
                 + (f"; {unsafe_left} more with --unsafe-fixes" if unsafe_left else ""))
-    return 1 if findings and not args.exit_zero else 0
+    status = 1 if findings and not args.exit_zero else 0
+    return status, (result if args.fix and not last_applied else None)
+
+
+def _fix_key(finding) -> tuple:
+    """A finding across passes: its line moves when a fix above it adds or removes lines."""
+    return finding.path, finding.code, finding.function
 
 
 def _shown_projects(projects, settings: bool, files: bool) -> str:

@@ -195,19 +195,34 @@ class FunctionEdit:
         """Add `@decorator` closest to the `def` (inside staticmethod, classmethod, a route...)."""
         if self.function is None:
             return False
-        self._decorators.append(cst.Decorator(decorator=cst.parse_expression(decorator)))
+        expression = cst.parse_expression(decorator)
+        if any(self.parsed.module.code_for_node(existing.decorator) == decorator for existing in self.function.decorators):
+            return False  # decorated so already: the finding has another cause, and fixing again would repeat it
+        self._decorators.append(cst.Decorator(decorator=expression))
         return True
 
     def wrap(self, first_line: int, last_line: int, header: str, asynchronous: bool = False) -> bool:
         """Put the statements from the one holding `first_line` to the one holding `last_line`, in
         the innermost block holding both, inside `with header:`."""
         block, start, end = self._span(first_line, last_line)
-        if block is None:
+        if block is None or self._wrapped_in(block, start, end, header):
             return False
         template = cst.ensure_type(cst.parse_statement(f"{'async ' if asynchronous else ''}with {header}:\n    pass\n"),
                                    cst.With)
         self._wraps.setdefault(id(block), []).append((start, end, template))
         return True
+
+    def _wrapped_in(self, block: Block, start: int, end: int, header: str) -> bool:
+        """Are the statements already all of a `with header:` block? (Then the finding has another
+        cause, and wrapping again would nest the same block once per run.)"""
+        if start != 0 or end != len(block.body) - 1:
+            return False
+        for statement in _blocks_and_owners(self.body):
+            owner, inner = statement
+            if inner is block and isinstance(owner, cst.With):
+                items = ", ".join(self.parsed.module.code_for_node(item.item) for item in owner.items)
+                return items == header
+        return False
 
     def replace(self, statement: cst.BaseStatement, replacements: Sequence[cst.BaseStatement]) -> None:
         """Replace a statement with others (none: remove it; a block left empty gets `pass`). The
@@ -467,6 +482,19 @@ def _blocks(root: Block) -> List[Block]:
             continue
         for sub in _sub_blocks(statement):
             found.extend(_blocks(sub))
+    return found
+
+
+def _blocks_and_owners(root: Block) -> List[Tuple[cst.CSTNode, Block]]:
+    """(compound statement, the block inside it) for every block below `root` (not entering
+    nested functions or classes)."""
+    found: List[Tuple[cst.CSTNode, Block]] = []
+    for statement in root.body:
+        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+            continue
+        for sub in _sub_blocks(statement):
+            found.append((statement, sub))
+            found.extend(_blocks_and_owners(sub))
     return found
 
 
