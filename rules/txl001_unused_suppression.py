@@ -28,6 +28,7 @@ def fix(edit: "FunctionEdit") -> bool:
     edit.replaced_text = "".join(lines)
     return True
 
+
 RULE = Rule(
     code="TXL001",
     name="unused-suppression",

@@ -61,9 +61,9 @@ def _fix_plan(context: RuleContext, file_effect: "Effect", write: "Effect") -> O
         if not idiom.on_commit:
             return None
         in_transaction = _rollback_can_follow(context, write, file_effect)
-        plan = None if in_transaction else context.transaction_plan(write.spec.library, tuple(lines), decorate=False,
-                                                                         around_files=True)
-        if not in_transaction and plan is None:
+        wrapped = None if in_transaction else context.transaction_plan(
+            write.spec.library, tuple(lines), decorate=False, around_files=True)
+        if not in_transaction and wrapped is None:
             return None
         return FixPlan(safe=False, title=f"delete the file after the commit ({idiom.on_commit.format(idiom.name)})",
                        action="defer-delete", function_line=context.function_line(), lines=(file_effect.line, *lines),

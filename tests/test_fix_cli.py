@@ -36,7 +36,8 @@ def backfill_prices(db_path, prices):
         conn.commit()
 '''
 
-PROJECT = {"pyproject.toml": '[tool.txlint]\nignore = ["TXL201"]\n', "app/__init__.py": "", "app/orders.py": ORDERS, "app/jobs.py": JOBS}
+PROJECT = {"pyproject.toml": '[tool.txlint]\nignore = ["TXL201"]\n', "app/__init__.py": "",
+           "app/orders.py": ORDERS, "app/jobs.py": JOBS}
 
 
 def test_show_fixes_prints_the_diff_and_writes_nothing(tree, txlint):

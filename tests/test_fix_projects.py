@@ -20,7 +20,8 @@ import pytest
 
 from helpers import REPOSITORY, run_txlint
 
-FIXTURES = sorted(path for path in (REPOSITORY / "fixtures").iterdir() if path.is_dir() and not path.name.startswith("."))
+FIXTURES = sorted(path for path in (REPOSITORY / "fixtures").iterdir()
+                  if path.is_dir() and not path.name.startswith("."))
 APPLICATIONS = {"django-oscar": "3.2.6", "ckan": "2.11.3", "misago": "0.39.6"}
 FIXED_APPLICATIONS = {"django-oscar", "misago"}  # ckan's findings (SQLAlchemy, in helpers) have no mechanical fix
 _SUMMARY = re.compile(r"txlint: fixed (\d+) findings? \((\d+) safe, (\d+) unsafe\)")

@@ -162,4 +162,4 @@ def test_code_already_in_that_transaction_is_not_wrapped_or_decorated_again():
     assert fixes_for_text([wrap, decorate], ALREADY_FIXED) == []
     inner = _planned("TXL102", "wrap", (8, 8), 5)  # the loop's body alone is not all of the block
     (fix,) = fixes_for_text([inner], ALREADY_FIXED)
-    assert "        for row in rows:\n            with transaction.atomic():\n                row.save()\n" in fix.new_text
+    assert "    for row in rows:\n            with transaction.atomic():\n                row.save()\n" in fix.new_text

@@ -1,6 +1,7 @@
 """The editing helpers every rule's fix is made of, on libcst's concrete syntax tree (which keeps
-every comment, blank line and quote): add an import once, under whatever name it already has;
-add a decorator; wrap statements in a `with` block; replace, remove or add statements.
+every comment, blank line and quote): add an import once, under whatever name it already has
+(how an import is added: txlint.fixes.imports); add a decorator; wrap statements in a `with`
+block; replace, remove or add statements.
 
 A rule's fix asks for edits in terms of the original tree (statements found by line); nothing is
 changed until `FunctionEdit.result()`, which makes every edit in one pass. This module is
@@ -13,6 +14,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from txlint.findings import FixPlan
+from txlint.fixes.imports import dotted, module_bindings, small_statements, with_imports
 
 Block = Union[cst.Module, cst.IndentedBlock]
 
@@ -81,7 +83,7 @@ class FunctionEdit:
 
     def lone_call(self, statement: Optional[cst.BaseStatement]) -> Optional[cst.Call]:
         """The call a statement is made of alone (`session.commit()`, `await session.commit()`)."""
-        smalls = _small_statements(statement) if statement is not None else ()
+        smalls = small_statements(statement) if statement is not None else ()
         if len(smalls) != 1 or not isinstance(smalls[0], cst.Expr):
             return None
         value = smalls[0].value
@@ -116,7 +118,7 @@ class FunctionEdit:
             return None
         item = statement.items[0]
         opened = item.item
-        if not isinstance(opened, cst.Call) or _dotted(opened.func) != "open" or item.asname is None or \
+        if not isinstance(opened, cst.Call) or dotted(opened.func) != "open" or item.asname is None or \
                 not isinstance(item.asname.name, cst.Name):
             return None
         positional = [arg for arg in opened.args if arg.keyword is None and not arg.star]
@@ -128,7 +130,7 @@ class FunctionEdit:
         body = statement.body.body if isinstance(statement.body, cst.IndentedBlock) else ()
         write = self.lone_call(body[0]) if len(body) == 1 else None
         if write is None or not isinstance(write.func, cst.Attribute) or write.func.attr.value != "write" or \
-                _dotted(write.func.value) != item.asname.name.value or not _plain_arguments(write, 1):
+                dotted(write.func.value) != item.asname.name.value or not _plain_arguments(write, 1):
             return None
         return positional[0].value, write.args[0].value
 
@@ -171,7 +173,7 @@ class FunctionEdit:
         if existing is not None:
             return existing
         if (module, name) not in self._imports:
-            if name in _module_bindings(self.parsed.module) or name in self._local_bindings():
+            if name in module_bindings(self.parsed.module) or name in self._local_bindings():
                 return None
             self._imports.append((module, name))
         return name
@@ -179,11 +181,11 @@ class FunctionEdit:
     def existing_import(self, module: str, name: str) -> Optional[str]:
         """The local name of a top-level `from module import name [as local]`, if the file has one."""
         for statement in self.parsed.module.body:
-            for small in _small_statements(statement):
-                if module and isinstance(small, cst.ImportFrom) and _dotted(small.module) == module and \
+            for small in small_statements(statement):
+                if module and isinstance(small, cst.ImportFrom) and dotted(small.module) == module and \
                         not small.relative and not isinstance(small.names, cst.ImportStar):
                     for alias in small.names:
-                        if _dotted(alias.name) == name:
+                        if dotted(alias.name) == name:
                             return alias.asname.name.value if alias.asname else name
         return None
 
@@ -277,7 +279,7 @@ class FunctionEdit:
         if self.replaced_text is not None:
             return self.replaced_text if self.replaced_text != self.text else None
         module = self.parsed.module.visit(_Editor(self))
-        module = _with_imports(module, self._imports)
+        module = with_imports(module, self._imports)
         code = module.code
         return code if code != self.text else None
 
@@ -312,122 +314,6 @@ class _Editor(cst.CSTTransformer):
             wrapped = template.with_changes(body=template.body.with_changes(body=inner), leading_lines=leading)
             groups[start:end + 1] = [[wrapped]]
         return [statement for group in groups for statement in group]
-
-
-def _with_imports(module: cst.Module, imports: List[Tuple[str, str]]) -> cst.Module:
-    """Add each `from module import name`: to an existing `from module import ...` of the file,
-    else as a statement of its own after the file's last top-level import (after the docstring
-    and `__future__` imports when there is none)."""
-    body = list(module.body)
-    for source, name in imports:
-        existing = next((index for index, statement in enumerate(body)
-                         if _single_import_from(statement, source)), None)
-        if existing is not None:
-            line = body[existing]
-            small = line.body[0]
-            body[existing] = line.with_changes(body=[small.with_changes(names=_names_with(small, name)), *line.body[1:]])
-            continue
-        statement = cst.parse_statement(f"from {source} import {name}\n")
-        position = _import_position(body, source.split(".")[0])
-        if position == 0 and body:
-            statement = statement.with_changes(leading_lines=body[0].leading_lines)
-            body[0] = body[0].with_changes(leading_lines=())
-            body.insert(0, statement)
-            body[1] = body[1].with_changes(leading_lines=[cst.EmptyLine()])
-        else:
-            body.insert(position, statement)
-            if position < len(body) - 1 and not _is_import(body[position + 1]) and not body[position + 1].leading_lines:
-                body[position + 1] = body[position + 1].with_changes(leading_lines=[cst.EmptyLine()])
-    return module.with_changes(body=body)
-
-
-def _names_with(statement: cst.ImportFrom, name: str) -> List[cst.ImportAlias]:
-    """The imported names with `name` added: in order when they are sorted, else last; a
-    parenthesised list keeps its layout (one name per line stays so)."""
-    names = list(statement.names)
-    last = names[-1]
-    if statement.lpar:
-        separator = names[-2].comma if len(names) > 1 else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-        return [*names[:-1], last.with_changes(comma=separator), cst.ImportAlias(name=cst.Name(name), comma=last.comma)]
-    keys = [_dotted(alias.name) for alias in names]
-    position = len(names)
-    if keys == sorted(keys):
-        position = next((index for index, key in enumerate(keys) if key > name), len(names))
-    names.insert(position, cst.ImportAlias(name=cst.Name(name)))
-    comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-    return [alias.with_changes(comma=comma) for alias in names[:-1]] + \
-        [names[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)]
-
-
-def _import_position(body: List[cst.BaseStatement], package: str) -> int:
-    """Where a new import of `package` goes: after the file's last import from that package (its
-    section, as isort keeps them), else after its last top-level import (0: the file has none,
-    nor a docstring)."""
-    position = same_package = 0
-    for index, statement in enumerate(body):
-        if _is_import(statement):
-            position = index + 1
-            if any(_imported_module(small).split(".")[0] == package for small in _small_statements(statement)):
-                same_package = index + 1
-        elif index == 0 and _is_docstring(statement):
-            position = 1
-        elif position > 1 or (position and not _is_docstring(body[0])):
-            break
-    return same_package or position
-
-
-def _imported_module(statement: cst.BaseSmallStatement) -> str:
-    if isinstance(statement, cst.ImportFrom):
-        return "" if statement.relative else _dotted(statement.module)
-    if isinstance(statement, cst.Import):
-        return _dotted(statement.names[0].name)
-    return ""
-
-
-def _single_import_from(statement: cst.BaseStatement, module: str) -> bool:
-    smalls = _small_statements(statement)
-    return len(smalls) == 1 and isinstance(smalls[0], cst.ImportFrom) and not smalls[0].relative and \
-        _dotted(smalls[0].module) == module and not isinstance(smalls[0].names, cst.ImportStar)
-
-
-def _is_import(statement: cst.BaseStatement) -> bool:
-    smalls = _small_statements(statement)
-    return bool(smalls) and all(isinstance(small, (cst.Import, cst.ImportFrom)) for small in smalls)
-
-
-def _is_docstring(statement: cst.BaseStatement) -> bool:
-    smalls = _small_statements(statement)
-    return len(smalls) == 1 and isinstance(smalls[0], cst.Expr) and \
-        isinstance(smalls[0].value, (cst.SimpleString, cst.ConcatenatedString))
-
-
-def _small_statements(statement: cst.BaseStatement) -> Sequence[cst.BaseSmallStatement]:
-    return statement.body if isinstance(statement, cst.SimpleStatementLine) else ()
-
-
-def _dotted(node: Optional[cst.BaseExpression]) -> str:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        return f"{_dotted(node.value)}.{node.attr.value}"
-    return ""
-
-
-def _module_bindings(module: cst.Module) -> Set[str]:
-    """The names the module's top-level statements bind (imports, defs, classes, assignments)."""
-    names: Set[str] = set()
-    for statement in module.body:
-        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
-            names.add(statement.name.value)
-        for small in _small_statements(statement):
-            if isinstance(small, (cst.Import, cst.ImportFrom)) and not isinstance(small.names, cst.ImportStar):
-                for alias in small.names:
-                    names.add(alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name)
-                              else _dotted(alias.name).split(".")[0])
-            elif isinstance(small, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
-                targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
-                names.update(target.value for target in targets if isinstance(target, cst.Name))
-    return names
 
 
 def bound_names(node: cst.CSTNode) -> Set[str]:
