@@ -171,6 +171,7 @@ class TxlintServer(LanguageServer):
         self.background: Set[str] = set()  # the documents whose pending check is a background one
         self.published: Dict[str, Published] = {}
         self.hinted: Set[str] = set()  # each hint is logged once, not on every check
+        self.watching = False
 
     def schedule(self, uri: str, delay: float = 0.0, background: bool = False) -> None:
         """Check the document after `delay` seconds, replacing a check not started yet; a
@@ -253,12 +254,21 @@ class TxlintServer(LanguageServer):
         checked out, `pyproject.toml` edited): clients that can register watchers at run time."""
         workspace = self.client_capabilities.workspace
         watching = workspace and workspace.did_change_watched_files
-        if not (watching and watching.dynamic_registration):
-            return
+        if self.watching or not (watching and watching.dynamic_registration):
+            return  # (pygls 2.1 runs the `initialized` handler again on exit)
+        self.watching = True
         options = types.DidChangeWatchedFilesRegistrationOptions(
             watchers=[types.FileSystemWatcher(glob_pattern=pattern) for pattern in WATCHED_FILES])
         self.client_register_capability(types.RegistrationParams(registrations=[types.Registration(
             id="txlint-watched-files", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES, register_options=options)]))
+
+    def stop_checking(self) -> None:
+        """On shutdown: the pending checks are dropped, and the queued ones; only one already
+        running is waited for when the process exits."""
+        for task in self.pending.values():
+            task.cancel()
+        self.pending.clear()
+        self.checker.shutdown(wait=False, cancel_futures=True)
 
     def log(self, kind: "types.MessageType", message: str) -> None:
         self.window_log_message(types.LogMessageParams(type=kind, message=message))
@@ -270,6 +280,10 @@ def build_server(change_delay: float = CHANGE_DELAY) -> TxlintServer:
     @server.feature(types.INITIALIZED)
     def initialized(ls: TxlintServer, params: types.InitializedParams) -> None:
         ls.watch_files()
+
+    @server.feature(types.SHUTDOWN)
+    def shutdown(ls: TxlintServer, params: None) -> None:
+        ls.stop_checking()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def files_changed(ls: TxlintServer, params: types.DidChangeWatchedFilesParams) -> None:
