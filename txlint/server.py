@@ -171,7 +171,6 @@ class TxlintServer(LanguageServer):
         self.background: Set[str] = set()  # the documents whose pending check is a background one
         self.published: Dict[str, Published] = {}
         self.hinted: Set[str] = set()  # each hint is logged once, not on every check
-        self.watching = False
 
     def schedule(self, uri: str, delay: float = 0.0, background: bool = False) -> None:
         """Check the document after `delay` seconds, replacing a check not started yet; a
@@ -254,9 +253,8 @@ class TxlintServer(LanguageServer):
         checked out, `pyproject.toml` edited): clients that can register watchers at run time."""
         workspace = self.client_capabilities.workspace
         watching = workspace and workspace.did_change_watched_files
-        if self.watching or not (watching and watching.dynamic_registration):
-            return  # (pygls 2.1 runs the `initialized` handler again on exit)
-        self.watching = True
+        if not (watching and watching.dynamic_registration):
+            return
         options = types.DidChangeWatchedFilesRegistrationOptions(
             watchers=[types.FileSystemWatcher(glob_pattern=pattern) for pattern in WATCHED_FILES])
         self.client_register_capability(types.RegistrationParams(registrations=[types.Registration(
