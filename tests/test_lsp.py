@@ -366,6 +366,20 @@ def test_the_quick_fix_makes_the_edit_check_fix_makes(shop, client_for):
     assert (shop / "app" / "views.py").read_text() == fixed
 
 
+def test_a_fix_in_a_crlf_file_with_wide_characters_keeps_them(shop, client_for):
+    """Lines end at \r\n and a wide character precedes the write: the edit lands where it must."""
+    view = VIEW.replace("    Invoice.objects", "    note = '😋'; Invoice.objects").replace("\n", "\r\n")
+    client = client_for(shop, VERSIONED_EDITS)
+    uri = client.open(shop / "app" / "views.py", view)
+    diagnostics = client.diagnostics(uri, version=1)
+    [action] = [action for action in _code_actions(client, uri, diagnostics) if action["kind"] == "quickfix"]
+    fixed = apply_edits(view, edits_for(action["edit"], uri))
+    assert "\r\n@transaction.atomic\r\ndef place_order" in fixed and "\n" not in fixed.replace("\r\n", "")
+    assert "    note = '😋'; Invoice.objects.create(order=order)\r\n" in fixed
+    client.replace_text(uri, fixed, version=2)
+    assert client.diagnostics(uri, version=2) == []
+
+
 def test_an_unsafe_fix_is_offered_but_not_preferred(tree, client_for):
     from txlint.rules import rules_by_code
 
