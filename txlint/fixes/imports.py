@@ -23,10 +23,11 @@ def with_imports(module: cst.Module, imports: List[Tuple[str, str]]) -> cst.Modu
         statement = cst.parse_statement(f"from {source} import {name}\n")
         position = _import_position(body, source.split(".")[0])
         if position == 0 and body:
-            statement = statement.with_changes(leading_lines=body[0].leading_lines)
-            body[0] = body[0].with_changes(leading_lines=())
-            body.insert(0, statement)
-            body[1] = body[1].with_changes(leading_lines=[cst.EmptyLine()])
+            # Before the file's first statement: the new import takes the blank lines and comments
+            # above it, and a blank line follows.
+            statement = statement.with_changes(leading_lines=body[position].leading_lines)
+            body[position] = body[position].with_changes(leading_lines=[cst.EmptyLine()])
+            body.insert(position, statement)
         else:
             body.insert(position, statement)
             if position < len(body) - 1 and not _is_import(body[position + 1]) and not body[position + 1].leading_lines:
@@ -54,10 +55,12 @@ def _names_with(statement: cst.ImportFrom, name: str) -> List[cst.ImportAlias]:
 
 def _import_position(body: List[cst.BaseStatement], package: str) -> int:
     """Where a new import of `package` goes: after the file's last import from that package (its
-    section, as isort keeps them), else after its last top-level import (0: the file has none,
-    nor a docstring)."""
+    section, as isort keeps them), else before its relative imports, else after its last
+    top-level import (0: the file has none, nor a docstring)."""
     position = same_package = 0
     for index, statement in enumerate(body):
+        if _is_relative_import(statement) and not same_package:
+            return index
         if _is_import(statement):
             position = index + 1
             if any(_imported_module(small).split(".")[0] == package for small in small_statements(statement)):
@@ -67,6 +70,11 @@ def _import_position(body: List[cst.BaseStatement], package: str) -> int:
         elif position > 1 or (position and not _is_docstring(body[0])):
             break
     return same_package or position
+
+
+def _is_relative_import(statement: cst.BaseStatement) -> bool:
+    smalls = small_statements(statement)
+    return bool(smalls) and isinstance(smalls[0], cst.ImportFrom) and bool(smalls[0].relative)
 
 
 def _imported_module(statement: cst.BaseSmallStatement) -> str:
