@@ -133,3 +133,14 @@ def test_a_fixed_file_keeps_its_permissions(tree, monkeypatch):
     assert [fix.code for fix in run.applied] == ["TXL101"]
     assert os.stat("app/orders.py").st_mode & 0o777 == 0o640
     assert not [name for name in os.listdir("app") if name.startswith(".txlint-fix-")]
+
+
+def test_a_symbolic_link_is_not_fixed_through(tree, monkeypatch):
+    root = tree(PROJECT)
+    monkeypatch.chdir(root)
+    os.rename("app/orders.py", "orders_target.py")
+    os.symlink(os.path.abspath("orders_target.py"), "app/orders.py")
+    run = fix_files(lint_source(ORDERS, "app/orders.py"), stamps(["app/orders.py"]), unsafe=True, write=True)
+    assert run.applied == []
+    assert run.warnings == ["app/orders.py is a symbolic link; not fixed (fix the file it points to)"]
+    assert os.path.islink("app/orders.py") and (root / "orders_target.py").read_text() == ORDERS

@@ -52,6 +52,9 @@ def fix_files(findings: Iterable[Finding], checked: Dict[str, Optional[FileStamp
             by_path[finding.path].append(finding)
     for path, found in sorted(by_path.items()):
         before = checked.get(os.path.abspath(path))
+        if os.path.islink(path):  # replacing it would turn the link into a file; writing through it, leave the project
+            run.warnings.append(f"{path} is a symbolic link; not fixed (fix the file it points to)")
+            continue
         if before is None or stamp(path) != before:
             run.warnings.append(f"{path} changed since it was checked; not fixed (run txlint again)")
             continue
