@@ -169,5 +169,6 @@ def _edits(old: str, new: str) -> Tuple[TextEdit, ...]:
         if tag == "equal":
             continue
         start, end = starts[first], starts[last]
-        edits.append(TextEdit(*_position(old, starts, start), *_position(old, starts, end), "".join(new_lines[new_first:new_last])))
+        edits.append(TextEdit(*_position(old, starts, start), *_position(old, starts, end),
+                              "".join(new_lines[new_first:new_last])))
     return tuple(edits)

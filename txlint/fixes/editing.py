@@ -144,7 +144,8 @@ class FunctionEdit:
         call = expression.value.expression if isinstance(expression.value, cst.Await) else expression.value
         call = cst.ensure_type(call, cst.Call)
         renamed = call.with_changes(func=cst.ensure_type(call.func, cst.Attribute).with_changes(attr=cst.Name(method)))
-        value = expression.value.with_changes(expression=renamed) if isinstance(expression.value, cst.Await) else renamed
+        awaited = isinstance(expression.value, cst.Await)
+        value = expression.value.with_changes(expression=renamed) if awaited else renamed
         return statement.with_changes(body=[expression.with_changes(value=value)])
 
     def root_name(self, call: cst.Call) -> Optional[str]:
@@ -198,7 +199,8 @@ class FunctionEdit:
         if self.function is None:
             return False
         expression = cst.parse_expression(decorator)
-        if any(self.parsed.module.code_for_node(existing.decorator) == decorator for existing in self.function.decorators):
+        code = self.parsed.module.code_for_node
+        if any(code(existing.decorator) == decorator for existing in self.function.decorators):
             return False  # decorated so already: the finding has another cause, and fixing again would repeat it
         self._decorators.append(cst.Decorator(decorator=expression))
         return True

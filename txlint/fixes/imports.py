@@ -18,7 +18,8 @@ def with_imports(module: cst.Module, imports: List[Tuple[str, str]]) -> cst.Modu
         if existing is not None:
             line = body[existing]
             small = line.body[0]
-            body[existing] = line.with_changes(body=[small.with_changes(names=_names_with(small, name)), *line.body[1:]])
+            names = _names_with(small, name)
+            body[existing] = line.with_changes(body=[small.with_changes(names=names), *line.body[1:]])
             continue
         statement = cst.parse_statement(f"from {source} import {name}\n")
         position = _import_position(body, source.split(".")[0])
