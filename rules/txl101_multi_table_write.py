@@ -51,7 +51,7 @@ def check(context: RuleContext) -> Iterable[Report]:
         f"writes to {named} commit separately ({context.autocommit_regime(library)}), so a failure "
         f"between them leaves {firsts[0].spec.table} changed without {firsts[-1].spec.table}: "
         f"{context.fix_for(library)}",
-        context.transaction_plan(library, (lines[0], lines[-1]), decorate=True),
+        context.transaction_plan(library, (lines[0], lines[-1]), decorate=True, through=first_break),
     )
 
 
@@ -150,13 +150,16 @@ Or `with transaction.atomic():` around the writes, `with db.atomic():` in peewee
 Django: the function is decorated with `@transaction.atomic` (module code, generators: the
 writes, from the first to the last, are wrapped in `with transaction.atomic():`); peewee: with
 `@db.atomic()`, where `db` is the one database the module names (no fix when it names none or
-several); Tortoise: the writes are wrapped in `async with in_transaction():`. The import is added
+several); Tortoise: the writes are wrapped in `async with in_transaction():`; a DB-API
+connection in autocommit mode: in `async with conn.transaction():` (asyncpg), `with
+conn.transaction():` (psycopg 3), `with conn:` (psycopg2) or `with txlint.runtime.atomic(conn):`
+(sqlite3), when the writes go through a connection the function names. The import is added
 once, or the name the file already imports is used (`from django.db.transaction import atomic`
 gives `@atomic`). Safe when the function has no `try`/`except` that swallows an
 error (a caught failure would now undo the writes before it, or go on inside a broken
-transaction) and makes no commit or rollback of its own; unsafe otherwise. No fix for the
-other libraries (a DB-API connection in autocommit mode has no transaction a fix can write
-for every driver), for Django writes in an `async def`, nor in a function that writes or deletes
+transaction) and makes no commit, rollback or `close()` of its own; unsafe otherwise. No fix for
+the other drivers (aiosqlite, PyMySQL), for writes through a cursor or a helper, for Django
+writes in an `async def`, nor in a function that writes or deletes
 files (a transaction around them is TXL301's hazard: order the file work first).
 """,
 )

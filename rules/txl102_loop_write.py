@@ -36,7 +36,8 @@ def check(context: RuleContext) -> Iterable[Report]:
                 f"{context.loop_line(loops[0])}, and each write commits on its own, so a failure part-way "
                 f"leaves the rows before it committed: {context.fix_for(effect.spec.library, 'the loop')}, "
                 f"or write the rows in one bulk call",
-                context.transaction_plan(effect.spec.library, (context.loop_line(loops[0]),) * 2, decorate=False),
+                context.transaction_plan(effect.spec.library, (context.loop_line(loops[0]),) * 2, decorate=False,
+                                         through=effect),
             )
             return  # one finding per function: the first loop that splits its work
         elif _commit_per_iteration(context, effect, effects):
@@ -200,7 +201,8 @@ In Django, put `with transaction.atomic():` around the loop or use `bulk_update`
 
 ## Fix
 A loop of autocommit writes is wrapped in one transaction (`with transaction.atomic():` in
-Django, `with db.atomic():` in peewee, `async with in_transaction():` in Tortoise): safe under the same conditions as TXL101's
+Django, `with db.atomic():` in peewee, `async with in_transaction():` in Tortoise, the
+connection's transaction for DB-API drivers as in TXL101's fix): safe under the same conditions as TXL101's
 (no `try` that swallows errors, no commit or rollback of the function's own), and offered where
 TXL101's is. A `commit()` in
 the loop body is moved after the loop: unsafe, because it changes the batch semantics (nothing

@@ -166,11 +166,12 @@ class RuleContext:
         return self.project.registry.autocommit_regime(library)
 
     def transaction_plan(self, library: str, lines: Tuple[int, ...], decorate: bool,
-                         around_files: bool = False) -> Optional[FixPlan]:
+                         around_files: bool = False, through: Optional["Effect"] = None) -> Optional[FixPlan]:
         """A fix that runs the statements on `lines` (first to last) in one transaction of the
         library: the function decorated when `decorate` and the library's transaction decorates
         (not module code, a generator or an `async def`), else the statements wrapped in its `with`
-        block; None when the library has no idiom a fix can write here.
+        block; None when the library has no idiom a fix can write here. A library without one of
+        its own (DB-API drivers) may have one for the connection the write `through` is made on.
 
         None too in a function that writes or deletes files (unless `around_files`: TXL301's fix,
         which defers the file work to the commit): a transaction around them would leave a file
@@ -180,12 +181,14 @@ class RuleContext:
         unnoticed, or a caught failure would now undo the rows before it) nor manages the
         transaction itself (a commit or rollback of its own)."""
         idiom = self.project.registry.transaction_idiom(library)
+        if idiom is None and through is not None:
+            idiom = self._connection_idiom(through)
         facts = self.unit.facts
         if idiom is None or idiom.asynchronous != facts.is_async or not lines:
             return None
         if not around_files and any(effect.kind in ("file_write", "file_delete") for effect in self.effects):
             return None  # a transaction around file work is TXL301's hazard: its fix orders the two
-        if not idiom.module:
+        if not idiom.module and not idiom.name:
             handle = self._database_name(library)
             if handle is None:
                 return None
@@ -202,6 +205,21 @@ class RuleContext:
         return FixPlan(safe=self.leaves_errors_alone(), title=title, action="decorate" if decorating else "wrap",
                        function_line=self.function_line(), lines=(lines[0], lines[-1]),
                        details=idiom_details(idiom))
+
+    def _connection_idiom(self, write: "Effect") -> Optional["TransactionIdiom"]:
+        """The transaction of the connection a write of this function is made on, written with the
+        connection's name (`conn`, `self.conn`): a name bound before the write, not a call."""
+        receiver = write.receiver
+        if write.via or not receiver or not all(part.isidentifier() for part in receiver.split(".")):
+            return None
+        called = write.site.ref[1]
+        value = self.project.evaluate(called[1], self.unit) if called[0] == "attr" else None
+        idiom = self.project.registry.connection_idiom(value) if value is not None else None
+        if idiom is None:
+            return None
+        if not idiom.module:
+            return replace(idiom, name=receiver, handle=receiver)
+        return replace(idiom, block=idiom.block.replace("{handle}", receiver), handle=receiver)
 
     def _database_name(self, library: str) -> Optional[str]:
         """The one module-level or imported name in this function's module bound to a database
@@ -235,7 +253,8 @@ def idiom_details(idiom: "TransactionIdiom") -> Tuple[Tuple[str, str], ...]:
     """A transaction idiom as a FixPlan's details (what txlint.fixes.editing.FunctionEdit.open_transaction reads)."""
     also = dict(zip(("also_module", "also_name", "also_block", "also_decorator"), idiom.alternative))
     return (("module", idiom.module), ("name", idiom.name), ("block", idiom.block), ("decorator", idiom.decorator),
-            ("async", "yes" if idiom.asynchronous else ""), ("on_commit", idiom.on_commit), *also.items())
+            ("async", "yes" if idiom.asynchronous else ""), ("on_commit", idiom.on_commit), ("handle", idiom.handle),
+            *also.items())
 
 
 def is_autocommit_write(effect: "Effect") -> bool:

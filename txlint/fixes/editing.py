@@ -205,11 +205,14 @@ class FunctionEdit:
         self._decorators.append(cst.Decorator(decorator=expression))
         return True
 
-    def wrap(self, first_line: int, last_line: int, header: str, asynchronous: bool = False) -> bool:
+    def wrap(self, first_line: int, last_line: int, header: str, asynchronous: bool = False, uses: str = "") -> bool:
         """Put the statements from the one holding `first_line` to the one holding `last_line`, in
-        the innermost block holding both, inside `with header:`."""
+        the innermost block holding both, inside `with header:`; `uses`: a name the header reads,
+        which those statements must not bind (the connection opened between the writes)."""
         block, start, end = self._span(first_line, last_line)
         if block is None or self._wrapped_in(block, start, end, header):
+            return False
+        if uses and any(uses in bound_names(statement) for statement in block.body[start:end + 1]):
             return False
         template = cst.ensure_type(cst.parse_statement(f"{'async ' if asynchronous else ''}with {header}:\n    pass\n"),
                                    cst.With)
@@ -250,14 +253,17 @@ class FunctionEdit:
         if name is not None:  # `from django.db.transaction import atomic`: `@atomic`
             block, decorator = plan.detail("also_block"), plan.detail("also_decorator")
         elif not plan.detail("module"):  # a database handle's method (`db.atomic()`): the rule found the name
-            name = plan.detail("name") if plan.detail("name") not in self._local_bindings() else None
+            name = plan.detail("name")
+            if not plan.detail("handle") and name in self._local_bindings():
+                name = None  # the module's database, shadowed here
         else:
             name = self.import_name(plan.detail("module"), plan.detail("name"))
         if name is None:
             return False
         if plan.action == "decorate":
             return self.decorate(decorator.format(name))
-        return self.wrap(plan.lines[0], plan.lines[-1], block.format(name), asynchronous=bool(plan.detail("async")))
+        return self.wrap(plan.lines[0], plan.lines[-1], block.format(name), asynchronous=bool(plan.detail("async")),
+                         uses=plan.detail("handle").split(".")[0])
 
     def _span(self, first_line: int, last_line: int) -> Tuple[Optional[Block], int, int]:
         block: Block = self.body

@@ -17,7 +17,9 @@ class TransactionIdiom:
     `on_commit`: how to run a callable after the transaction commits ("" when the library has no way).
 
     An empty `module` means the transaction is a method of a database handle (`db.atomic()`): `{}`
-    then stands for the one name of such a handle the function's module sees."""
+    then stands for the one name of such a handle the function's module sees, or (from
+    `Knowledge.connection_idiom`) for the connection the writes go through; `{handle}` in `block`
+    stands for that connection too (`atomic(conn)`)."""
 
     module: str
     name: str
@@ -29,6 +31,7 @@ class TransactionIdiom:
     # Another import of the same transaction a file may have, used as it is when present:
     # (module, name, block, decorator), as `from django.db.transaction import atomic`.
     alternative: Tuple[str, str, str, str] = ("", "", "", "")
+    handle: str = ""  # the connection the block is written with, when it is one (set by the rule)
 
 
 # txlint.runtime's own, for fixes that need a runtime helper (stage_file, on_commit) around
@@ -59,6 +62,11 @@ class Knowledge:
     # (a session's `flush()` sends the writes, and gives new rows their keys, without committing);
     # a role not named here: the commit is only removed.
     commit_replacements: Dict[str, str] = {}
+
+    def connection_idiom(self, handle: Value) -> Optional[TransactionIdiom]:
+        """The transaction a fix writes around writes made through `handle` (a connection), for a
+        library with no `transaction_idiom` of its own."""
+        return None
 
     def qname_value(self, qname: str) -> Optional[Value]:
         """The value of an imported name itself (for example a transaction decorator)."""
@@ -153,6 +161,10 @@ class Registry:
     def transaction_idiom(self, library: str) -> Optional[TransactionIdiom]:
         knowledge = self.by_library.get(library)
         return knowledge.transaction_idiom if knowledge is not None else None
+
+    def connection_idiom(self, handle: Value) -> Optional[TransactionIdiom]:
+        knowledge = self.by_library.get(handle.library)
+        return knowledge.connection_idiom(handle) if knowledge is not None else None
 
     def commit_replacement(self, library: str, role: str) -> str:
         knowledge = self.by_library.get(library)

@@ -8,7 +8,7 @@ commit every statement on its own.
 
 from typing import Optional
 
-from txlint.frameworks import Knowledge
+from txlint.frameworks import Knowledge, TransactionIdiom
 from txlint.values import AUTOCOMMIT, IMPLICIT, CallView, Outcome, Value, effect, write_effect
 
 LIBRARY = "dbapi"
@@ -51,6 +51,23 @@ class DBAPIKnowledge(Knowledge):
     transaction_fix = ("wrap {what} in a transaction (`async with conn.transaction():` for asyncpg, `with conn:` for "
                        "sqlite3/psycopg2) or `txlint.runtime.atomic(conn)`")
     roots = ("sqlite3", "aiosqlite", "psycopg2", "psycopg", "psycopg_pool", "pymysql", "MySQLdb", "asyncpg")
+
+    def connection_idiom(self, handle: Value) -> Optional[TransactionIdiom]:
+        """asyncpg and psycopg 3: the connection's `transaction()`; psycopg2: `with conn:` (a
+        transaction even in autocommit mode); sqlite3 in autocommit mode, where `with conn:` opens
+        none: txlint.runtime's `atomic(conn)`."""
+        if handle.kind != "handle" or handle.name != "connection":
+            return None
+        driver = _driver(handle)
+        if driver == "asyncpg":
+            return TransactionIdiom("", "", "{}.transaction()", asynchronous=True)
+        if driver == "psycopg":
+            return TransactionIdiom("", "", "{}.transaction()")
+        if driver == "psycopg2":
+            return TransactionIdiom("", "", "{}")
+        if driver == "sqlite3":
+            return TransactionIdiom("txlint.runtime", "atomic", "{}({handle})")
+        return None
 
     def call_qname(self, qname: str, call: CallView) -> Optional[Outcome]:
         driver = _CONNECT.get(qname)

@@ -1,0 +1,10 @@
+import sqlite3
+from txlint.runtime import atomic
+
+
+def record_sale(path, sku, quantity):
+    conn = sqlite3.connect(path, isolation_level=None)
+    with atomic(conn):
+        conn.execute("UPDATE stock SET quantity = quantity - ? WHERE sku = ?", (quantity, sku))
+        conn.execute("INSERT INTO sales (sku, quantity) VALUES (?, ?)", (sku, quantity))
+    conn.close()

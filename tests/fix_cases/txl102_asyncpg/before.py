@@ -1,0 +1,8 @@
+import asyncpg
+
+
+async def import_users(dsn, emails):
+    conn = await asyncpg.connect(dsn)
+    for email in emails:
+        await conn.execute("INSERT INTO users (email) VALUES ($1)", email)
+    await conn.close()
