@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
 @unless_in_transaction
 def check(context: RuleContext) -> Iterable[Report]:
-    if not _is_batch_job(context):
+    if not context.is_batch_job():
         return
     effects = [effect for effect in context.effects if not effect.site.context.deferred]
     reported: Set[int] = set()
@@ -51,10 +51,6 @@ def check(context: RuleContext) -> Iterable[Report]:
             return
 
 
-_JOB_WORDS = ("backfill", "migrate", "import", "sync", "fix_", "repair", "recompute", "recalculate", "recount", "rebuild",
-              "convert", "copy", "load", "transfer", "move_")
-
-
 def _repeats_until_stopped(context: RuleContext, loop_id: int) -> bool:
     """A `while` loop, or `for _ in itertools.count()`: a service loop, not one over rows."""
     loop = context.unit.facts.loops[loop_id]
@@ -85,18 +81,6 @@ def _autocommit_row_write(context: RuleContext, effect: "Effect") -> bool:
     return not context.site_in_scope(effect.site)
 
 
-def _is_batch_job(context: RuleContext) -> bool:
-    """A backfill, import or data-migration job: a management command, a script, or a function
-    named for it. A loop of autocommit writes elsewhere (a view saving the few rows of one form,
-    a signal handler) is a handful of rows, each complete on its own, which maintainers leave be;
-    in a job over a table, a crash leaves the data half migrated."""
-    unit = context.unit
-    parts = unit.module.module.lower().split(".")
-    name = unit.facts.name.lower()
-    return unit.facts.is_module or "commands" in parts or "scripts" in parts or parts[-1].endswith("jobs") or \
-        any(part.startswith(_JOB_WORDS) for part in (*parts[-1:], name))
-
-
 def _commit_per_iteration(context: RuleContext, commit: "Effect", effects) -> bool:
     if not context.main_path_commit(commit):
         return False
@@ -118,11 +102,13 @@ RULE = Rule(
     docs="""\
 ## What it does
 Finds a backfill, import or data-migration job (a management command, a script, a `*_jobs`
-module, a function named `backfill_*`, `import_*`, `migrate_*`, `sync_*`...) whose loop writes
+module, a function named `backfill_*`, `import_*`, `migrate_*`, `sync_*`, `convert_*`,
+`transfer_*`) whose loop writes
 rows one at a time where every iteration commits on its own: in an autocommit library (Django,
 peewee, Tortoise, asyncpg) with no transaction around the loop, or with a `commit()` inside the
 loop body (SQLAlchemy, DB-API drivers). A loop in application code (a view saving the few rows
-of one form, a scheduler committing each task it hands out) is left be: each row is complete on
+of one form, a scheduler committing each task it hands out, an object copying or moving its
+children, derived data recomputed in full: a re-run completes it) is left be: each row is complete on
 its own there, and maintainers commit per item on purpose. Not a finding: a loop whose
 body opens its own transaction per item on purpose (`with transaction.atomic():` inside the
 loop, commit plus rollback per item in try/except, or a helper that does both, like SQLAlchemy's

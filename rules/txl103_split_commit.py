@@ -72,9 +72,9 @@ in libraries where writes are atomic up to the next commit (SQLAlchemy sessions 
 connections, DB-API drivers such as sqlite3, psycopg2, psycopg 3 and PyMySQL). Commits made by
 helper functions count where the helper is called.
 
-The two writes must belong together: a value flows from one into the other (the object or key
-the first made, a variable both use), or their models are tied by a foreign key or
-relationship. Writes that only delete rows are not reported. One finding per function, at the
+The two writes must belong together, as TXL101 decides it: the second uses the row the first
+made or the object it saved, or one amount is written to both. Models merely tied by a foreign
+key are not enough, and cleanups that only delete rows are not reported. One finding per function, at the
 first commit that splits its work.
 
 ## Why is this bad?

@@ -66,12 +66,12 @@ FLAGGED_DJANGO = {
             order = Order.objects.create(total=total)
             Counter.objects.create(hits=order.pk)
         """,
-    "models tied by a foreign key, no value shared": """\
+    "the object saved, then rows made on it": """\
         from shop.models import Line, Order
 
-        def reset(order_id):
-            Order.objects.filter(pk=order_id).update(total=0)
-            Line.objects.create(x=2)
+        def reopen(order: Order):
+            order.save()
+            order.line_set.create(x=2)
         """,
     "one instance's data in both writes": """\
         from shop.models import Counter, Setting
@@ -123,6 +123,13 @@ CLEAN_DJANGO = {
             Setting.objects.filter(created__lt=cutoff).delete()
             Counter.objects.filter(created__lt=cutoff).delete()
         """,
+    "models tied by a foreign key, no value shared (a line of some other order)": """\
+        from shop.models import Line, Order
+
+        def reset(order_id):
+            Order.objects.filter(pk=order_id).update(total=0)
+            Line.objects.create(x=2)
+        """,
     "two updates of related models by keys of their own": """\
         from shop.models import Line, Order
 
@@ -168,7 +175,21 @@ def test_one_finding_names_every_table_of_the_unit_of_work():
     assert "writes to Order (line 4), Line (line 5) and Counter (line 7)" in reported[0].message
 
 
-def test_a_split_commit_between_writes_tied_by_a_foreign_key_is_reported():
+def test_a_split_commit_between_a_new_row_and_one_pointing_at_it_is_reported():
+    assert _codes(SQLALCHEMY_MODELS, """\
+        from sqlalchemy.orm import Session
+        from shop.models import Account, Entry
+
+        def open_account(session: Session, account_id):
+            account = Account(id=account_id)
+            session.add(account)
+            session.commit()
+            session.add(Entry(account_id=account.id))
+            session.commit()
+        """) == [("TXL103", 7)]
+
+
+def test_a_split_commit_between_writes_of_models_tied_only_by_a_foreign_key_is_not_reported():
     assert _codes(SQLALCHEMY_MODELS, """\
         from sqlalchemy.orm import Session
         from shop.models import Account, Entry
@@ -178,7 +199,7 @@ def test_a_split_commit_between_writes_tied_by_a_foreign_key_is_reported():
             session.commit()
             session.add(Entry(account_id=1))
             session.commit()
-        """) == [("TXL103", 6)]
+        """) == []
 
 
 def test_a_commit_between_unrelated_writes_is_not_reported():

@@ -49,9 +49,6 @@ class DjangoKnowledge(Knowledge):
     autocommit_regime = "Django autocommit"
     transaction_fix = ("wrap {what} in `with transaction.atomic():` (or decorate the function with `@transaction.atomic`)")
     roots = ("django",)
-    # modelcluster's ParentalKey (wagtail) is a ForeignKey.
-    relation_fields = ("ForeignKey", "OneToOneField", "ManyToManyField", "ParentalKey", "ParentalManyToManyField",
-                       "GenericRelation")
     model_bases = ("django.db.models.Model", "django.db.models.base.Model",
                    "django.contrib.auth.models.AbstractUser", "django.contrib.auth.models.AbstractBaseUser",
                    "django.contrib.auth.base_user.AbstractBaseUser", "django.contrib.auth.models.PermissionsMixin")

@@ -23,7 +23,6 @@ class TortoiseKnowledge(Knowledge):
     autocommit_regime = "Tortoise autocommit"
     transaction_fix = ("wrap {what} in `async with in_transaction():`")
     roots = ("tortoise",)
-    relation_fields = ("ForeignKeyField", "OneToOneField", "ManyToManyField")
     model_bases = ("tortoise.models.Model", "tortoise.Model")
 
     def call_qname(self, qname: str, call: CallView) -> Optional[Outcome]:
