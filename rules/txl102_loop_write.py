@@ -78,6 +78,8 @@ def _handled_per_item(context: RuleContext, effect: "Effect") -> bool:
 def _autocommit_row_write(context: RuleContext, effect: "Effect") -> bool:
     if not is_autocommit_write(effect) or effect.in_scope or effect.spec.bulk or effect.spec.idempotent:
         return False  # a batch, or an upsert that a re-run completes without harm
+    if effect.via:
+        return False  # each item's own operation (`component.push()`, `user.anonymize()`), complete on its own
     return not context.site_in_scope(effect.site)
 
 
@@ -116,8 +118,9 @@ loop, commit plus rollback per item in try/except, or a helper that does both, l
 loop, or one that moves a batch of rows per pass), bulk calls (`bulk_create`,
 `bulk_update`, `executemany`), and a loop that only deletes rows (a cleanup: running it again
 deletes what is left), and a loop whose body catches each item's errors and goes on with the
-next (each item succeeds or fails on its own, by design). One finding per function, at the
-first loop.
+next (each item succeeds or fails on its own, by design), and a loop that hands each item to an
+operation of its own (`component.push()`, `close(order)`: the helper's writes are that item's
+work, complete when it returns). One finding per function, at the first loop.
 
 ## Why is this bad?
 A backfill that crashes at row 5,000 of 10,000 leaves half the rows migrated and no record of

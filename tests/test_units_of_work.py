@@ -99,6 +99,21 @@ FLAGGED_DJANGO = {
             with transaction.atomic():
                 Line.objects.create(order=order)
         """,
+    "one amount taken from one row and given to another": """\
+        from django.db.models import F
+        from shop.models import Counter, Line
+
+        def move(source, target, amount):
+            Counter.objects.filter(pk=source).update(hits=F("hits") - amount)
+            Line.objects.filter(pk=target).update(x=F("x") + amount)
+        """,
+    "a replacement: one thing's rows deleted, then made again": """\
+        from shop.models import Counter, Line
+
+        def replace_lines(order_id, count):
+            Line.objects.filter(order_id=order_id).delete()
+            Counter.objects.create(hits=order_id)
+        """,
     "an element of an unpacked pair": """\
         from shop.models import Counter, Setting
 
@@ -109,6 +124,21 @@ FLAGGED_DJANGO = {
 }
 
 CLEAN_DJANGO = {
+    "updates that share only a key (a counter kept in step)": """\
+        from django.db.models import F
+        from shop.models import Counter, Order
+
+        def recount(order_id):
+            Order.objects.filter(pk=order_id).update(total=0)
+            Counter.objects.filter(pk=order_id).update(hits=F("hits") + 1)
+        """,
+    "the row the first write made, saved again by its own method": """\
+        from shop.models import Order, Setting
+
+        def place(total):
+            order = Order.objects.create(total=total)
+            order.finish()
+        """,
     "two writes that share nothing": """\
         from shop.models import Counter, Setting
 
@@ -202,6 +232,48 @@ def test_a_split_commit_between_writes_of_models_tied_only_by_a_foreign_key_is_n
         """) == []
 
 
+def test_a_commit_inside_a_helper_that_gets_or_makes_a_shared_row_is_not_a_split():
+    assert _codes(SQLALCHEMY_MODELS, """\
+        from sqlalchemy.orm import Session
+        from shop.models import Account, Entry
+
+        def get_account(session: Session, account_id):
+            account = session.get(Account, account_id)
+            if account is None:
+                account = Account(id=account_id)
+                session.add(account)
+                session.commit()
+            return account
+
+        def add_entry(session: Session, account_id):
+            account = Account(id=account_id)
+            session.add(account)
+            get_account(session, account_id)
+            session.add(Entry(account_id=account.id))
+            session.commit()
+        """) == []
+
+
+def test_a_session_on_the_connection_a_listener_was_given_does_not_commit_it():
+    listener = """\
+        from sqlalchemy.orm import Session
+        from shop.models import Account, Entry
+
+        def after_insert(mapper, connection, target):
+            with Session(bind=connection) as session:
+                account = Account(id=target.id)
+                session.add(account)
+                session.commit()
+                session.add(Entry(account_id=account.id))
+                session.commit()
+        """
+    assert _codes(SQLALCHEMY_MODELS, listener) == []
+    # A session on a connection of its own commits for real.
+    own = listener.replace("def after_insert(mapper, connection, target):",
+                           "def after_insert(mapper, engine, target):\n            connection = engine.connect()")
+    assert _codes(SQLALCHEMY_MODELS, own) == [("TXL103", 9)]
+
+
 def test_a_commit_between_unrelated_writes_is_not_reported():
     assert _codes(SQLALCHEMY_MODELS, """\
         from sqlalchemy.orm import Session
@@ -235,6 +307,20 @@ def test_a_cleanup_loop_that_only_deletes_is_not_a_loop_write():
         def sync_prune(cutoff):
             for setting in Setting.objects.filter(created__lt=cutoff):
                 setting.delete()
+        """) == []
+
+
+def test_a_job_looping_over_each_items_own_operation_is_not_a_loop_write():
+    assert _codes(DJANGO_MODELS, """\
+        from shop.models import Order
+
+        def close(order):
+            order.total = 0
+            order.save()
+
+        def sync_orders(orders):
+            for order in orders:
+                close(order)
         """) == []
 
 

@@ -112,7 +112,7 @@ class WriteLinks:
     def same_object(self, first: "Effect", second: "Effect") -> bool:
         """Is `second` a method of the object `first` made (`ra = X.objects.create(...)`, then
         `ra.validated_save()`)?"""
-        root = second.receiver.split(".", 1)[0] if second.receiver and not second.via else ""
+        root = _object_written(second)
         return bool(root) and any(_contains(ref, first.site.ref) for ref in self.unit.facts.bindings.get(root, ()))
 
     def made_by(self, effect: "Effect") -> FrozenSet[str]:
@@ -196,6 +196,17 @@ def _equality_keys(call: Ref) -> FrozenSet[str]:
         func = call[1]
         call = func[1] if func[0] == "attr" else None
     return frozenset(keys)
+
+
+def _object_written(effect: "Effect") -> str:
+    """The variable whose row a write saves: `ra` in `ra.save()`, and in `ra.validated_save()` when
+    that method saves `self`."""
+    if not effect.via:
+        return effect.receiver.split(".", 1)[0] if effect.receiver else ""
+    func = effect.site.ref[1]
+    if effect.receiver == "self" and func[0] == "attr" and func[1][0] == "name":
+        return func[1][1]
+    return ""
 
 
 def _objects_named(effect: "Effect") -> FrozenSet[str]:
