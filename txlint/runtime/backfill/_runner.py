@@ -124,7 +124,11 @@ class _Runner:
             if size == 0:
                 self.report.stopped_at_limit = True
                 break
-            items = None if pending is None else _take(pending, size)
+            try:
+                items = None if pending is None else _take(pending, size)
+            except SourceOrderError as error:  # an iterable source is read between batches
+                self.report.end("failed", f"{type(error).__name__}: {error}")
+                break
             if items == []:
                 break
             done = self._batch(items, size)
