@@ -10,6 +10,8 @@ POINT is {"phase": ..., "at": n}. Phases:
 - "in-commit": print `blocked <the batch's last row as JSON>` before that commit, wait for a
   line on stdin, then commit: the test makes the commit wait on a lock and kills the process
   while it is inside the commit;
+- "random": print `started` in the first batch and sleep 10 ms in each: the test kills the
+  process at a moment of its choosing;
 - "hold": print `holding` between the halves of the first batch and wait for a line on stdin;
 - "none": run to the end.
 Each kill prints the phase first, so the test knows the point was reached.
@@ -19,6 +21,7 @@ import json
 import os
 import signal
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -41,6 +44,10 @@ def halfway() -> None:
     state["wrote"] = True
     if phase == "mid-write" and state["batches"] == at:
         die("mid-write")
+    if phase == "random":
+        if state["batches"] == 1:
+            print("started", flush=True)
+        time.sleep(0.01)
     if phase == "hold" and state["batches"] == 1:
         print("holding", flush=True)
         sys.stdin.readline()

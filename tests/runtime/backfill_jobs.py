@@ -28,9 +28,13 @@ last_written = {}
 
 
 def legacy_rows(count: int = LEGACY_ROWS):
-    """(id, user_id, name, payload): duplicates of (user_id, name) from id 149 on, no name every 11th."""
-    return [(index, index % 4, None if index % 11 == 0 else f"part-{index % 37}", f"payload {index}")
-            for index in range(1, count + 1)]
+    """(id, user_id, name, payload): every 10th row from id 7 on repeats the user and name of the
+    row 4 before it (a duplicate), every 11th has no name (invalid)."""
+    rows = []
+    for index in range(1, count + 1):
+        name = f"part-{index - 4 if index % 10 == 7 else index}"
+        rows.append((index, index % 4, None if index % 11 == 0 else name, f"payload {index}"))
+    return rows
 
 
 def expected_target(count: int = LEGACY_ROWS, up_to=None, excluding=()):
@@ -97,7 +101,11 @@ def target_rows(spec: dict):
 
 
 def checkpoint(spec: dict):
-    """The last key committed, or None."""
+    """The last key committed, or None (before the runner has made its tables too)."""
+    table = f"{spec['prefix']}_checkpoints"
+    if not _select(spec, f"SELECT tablename FROM pg_tables WHERE tablename = '{table}'" if on_postgres(spec) else
+                   f"SELECT name FROM sqlite_master WHERE name = '{table}'"):
+        return None
     rows = _select(spec, f"SELECT last_key FROM {spec['prefix']}_checkpoints WHERE name = '{spec['name']}'")
     return int(rows[0][0]) if rows and rows[0][0] is not None else None
 
