@@ -133,8 +133,8 @@ class Report:
         except BaseException:
             os.unlink(temporary)
             raise
-        self.path = path
-        return path
+        self.path = os.path.abspath(path)
+        return self.path
 
     def summary(self) -> str:
         totals = self.totals
