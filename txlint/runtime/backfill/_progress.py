@@ -11,7 +11,7 @@ class Progress:
         self.tty = stream.isatty() if tty is None else tty
         self.interval = interval if not self.tty else 0.1
         self.total: Optional[int] = None
-        self.shown = 0.0
+        self.shown: Optional[float] = None  # when a line was last shown; the first batch always is
         self.began = time.monotonic()
 
     def start(self, report, total: Optional[int]) -> None:
@@ -38,7 +38,7 @@ class Progress:
 
     def update(self, report) -> None:
         now = time.monotonic()
-        if now - self.shown < self.interval:
+        if self.shown is not None and now - self.shown < self.interval:
             return
         self.shown = now
         if self.tty:
