@@ -179,6 +179,9 @@ def backfill(users):
             session.add(user)
         session.commit()
 ```
-In Django, put `with transaction.atomic():` around the loop or use `bulk_update`.
+In Django, put `with transaction.atomic():` around the loop or use `bulk_update`. For a backfill
+over many rows (a management command, a script), `txlint.runtime.backfill` commits it in batches
+that resume after a crash, with a dry run and a parity report; its writer, decorated with
+`@batch_writer`, runs inside each batch's transaction (see docs/backfill.md).
 """,
 )
