@@ -174,3 +174,13 @@ def test_progress_elsewhere_is_plain_lines_at_most_every_few_seconds():
     assert "\r" not in log.getvalue() and len(lines) == 3  # the start, the first update, the end
     assert lines[1].startswith("  10 items, 10 written") and "ETA" not in lines[1]
     assert lines[2].startswith("  30 items, 30 written")
+
+
+def test_importing_the_runner_loads_no_database_library_and_not_the_linter():
+    code = ("import sys, txlint.runtime.backfill, txlint.runtime.backfill.__main__; "
+            "loaded = [m for m in sys.modules if m.split('.')[0] in "
+            "('libcst', 'sqlalchemy', 'django', 'psycopg2', 'psycopg', 'peewee', 'ctypes') "
+            "or m in ('sqlite3', 'txlint.engine', 'txlint.cli', 'txlint.project', 'txlint.frameworks')]; "
+            "print(loaded)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

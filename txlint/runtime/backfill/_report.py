@@ -147,11 +147,12 @@ class Report:
         if self.resumed:
             lines.append(f"  resumed after key {plain(self.resumed_after)!r}")
         for reason, number in sorted(self.invalid_reasons.items()):
-            lines.append(f"  invalid: {number} × {reason}")
+            lines.append(f"  invalid ({number}): {reason}")
         for failure in self.failed_batches[:5]:
             lines.append(f"  failed batch {failure['first_key']!r}..{failure['last_key']!r}: {failure['error']}")
         if self.last_key is not None:
-            lines.append(f"  last key: {plain(self.last_key)!r}")
+            lines.append(f"  last key: {plain(self.last_key)!r}" + (
+                " (the limit: run again to resume after it)" if self.stopped_at_limit else ""))
         parity = self.parity()
         lines.append("  parity: ok" if parity["ok"] else "  parity: NOT ok: " + "; ".join(
             check for check, passed in parity["checks"].items() if not passed))
