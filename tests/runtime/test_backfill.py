@@ -249,3 +249,9 @@ def test_an_iterable_source_resumes_after_its_checkpoint_and_must_be_in_key_orde
     assert backfill_jobs.checkpoint({**job.spec, "name": "iterable-" + job.spec["suffix"]}) == 10
     report = run(make(["a"]), execute=True)
     assert report.status == "failed" and "cannot be compared" in report.error
+    report = run(make([11, 12, 13, 13]), execute=True)  # the same key twice, in two batches
+    assert report.status == "failed" and "gave key 13 after 13" in report.error and written[-3:] == [11, 12, 13]
+    odd = Backfill("odd-keys-" + job.spec["suffix"], connection, [object()], key=lambda item: item,
+                   write_batch=write, table_prefix=job.spec["prefix"])
+    report = run(odd, execute=True)
+    assert report.status == "failed" and "a backfill key must be a str, int" in report.error

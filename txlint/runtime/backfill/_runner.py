@@ -7,6 +7,7 @@ import time
 from typing import Any, Iterator, List, Optional
 
 from txlint.runtime._transaction import atomic
+from txlint.runtime.backfill._codec import KeyTypeError, encode_key
 from txlint.runtime.backfill._declare import Backfill, Batch, positive
 from txlint.runtime.backfill._lock import run_lock
 from txlint.runtime.backfill._report import Report
@@ -142,9 +143,11 @@ class _Runner:
             self.report.end("finished")
 
     def _iterate(self, items: Iterator) -> Iterator:
-        """The items of an iterable source after the checkpoint (the ones up to it are done)."""
+        """The items of an iterable source after the checkpoint the run started from (the ones up to
+        it are done); the rest go to `_keys`, which refuses a key out of order."""
+        start = self.after
         for item in items:
-            if self.after is None or _after(self.backfill.key(item), self.after):
+            if start is None or _after(self.backfill.key(item), start):
                 yield item
 
     def _batch(self, items: Optional[List[Any]], size: int) -> Optional[int]:
@@ -184,6 +187,7 @@ class _Runner:
                     f"the source of backfill {self.backfill.name!r} gave key {key!r} after {previous!r}: a backfill "
                     "reads its source in ascending key order with no key twice, or a checkpoint could skip items")
             previous = key
+        encode_key(keys[-1])  # a KeyTypeError now, rather than when the checkpoint is written
         return keys
 
     def _apply(self, batch: Batch, items: List[Any], keys: List[Any], tally: "_Tally") -> None:
@@ -229,7 +233,7 @@ class _Runner:
     def _failed(self, items: List[Any], error: Exception) -> Optional[int]:
         """Record a failed batch (rolled back by `atomic`); go on past it when on_error='skip'."""
         report = self.report
-        if not items or isinstance(error, SourceOrderError):
+        if not items or isinstance(error, (SourceOrderError, KeyTypeError)):  # no batch can go past it
             report.end("failed", f"{type(error).__name__}: {error}".strip())
             return None
         keys = [self.backfill.key(item) for item in items]
