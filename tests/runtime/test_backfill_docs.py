@@ -86,8 +86,8 @@ def test_seed_003_backfill_as_the_docs_write_it(project):
         2, 1, {"a session needs a user and a start time": 1})
     relationships = _report(_run(project, run_commands[3]))
     assert relationships["written"] == 1 and relationships["duplicates"] == 1
-    assert relationships["invalid"]["reasons"] == {"a related part was not migrated": 1,
-                                                    "unknown relationship type friends": 1}
+    assert relationships["invalid"]["reasons"] == {
+        "a related part was not migrated": 1, "unknown relationship type friends": 1}
     assert _rows(project, "SELECT a.legacy_id, b.legacy_id, r.type FROM part_relationships_v2 r "
                           "JOIN parts_v2 a ON a.id = r.part_a_id JOIN parts_v2 b ON b.id = r.part_b_id") == [
         (1, 2, "conflicts")]
