@@ -78,6 +78,13 @@ def test_bad_input_is_one_line_and_exit_status_2(project, reference, message):
     assert (result.returncode, result.stderr, result.stdout) == (2, message + "\n", "")
 
 
+def test_a_report_path_in_no_directory_is_refused_before_the_run(project):
+    result = _cli(project, "job:numbers", "--execute", "--report", str(project / "missing" / "report.json"))
+    assert result.returncode == 2 and result.stderr == (
+        f"error: --report {project / 'missing' / 'report.json'}: there is no directory {project / 'missing'}\n")
+    assert _copies(project) == []
+
+
 def test_a_dry_run_then_an_execution_and_a_function_returning_the_backfill(project):
     dry = _cli(project, "job:numbers")
     assert dry.returncode == 0 and "would write 100" in dry.stdout and _copies(project) == []

@@ -96,6 +96,10 @@ def _interrupt_on_sigterm() -> None:
 def main(argv: Optional[List[str]] = None) -> int:
     arguments = _parser().parse_args(argv)
     try:
+        report_directory = arguments.report if os.path.isdir(arguments.report) else os.path.dirname(
+            os.path.abspath(arguments.report))
+        if not os.path.isdir(report_directory):  # found out before the run, not after it has written
+            raise _Usage(f"--report {arguments.report}: there is no directory {report_directory}")
         backfill = load(arguments.backfill)
         if arguments.rollback:
             outcome = rollback(backfill, arguments.rollback, execute=arguments.execute, wait=arguments.wait,
