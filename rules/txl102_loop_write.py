@@ -33,7 +33,7 @@ def check(context: RuleContext) -> Iterable[Report]:
                 f"writes {effect.spec.table or 'a row'} once per iteration of the loop at line "
                 f"{context.loop_line(loops[0])}, and each write commits on its own, so a failure part-way "
                 f"leaves the rows before it committed: {context.fix_for(effect.spec.library, 'the loop')}, "
-                f"or write the rows in one bulk call",
+                f"or write the rows in one bulk call{_runner_hint(context)}",
             )
             return  # one finding per function: the first loop that splits its work
         elif _commit_per_iteration(context, effect, effects):
@@ -46,9 +46,20 @@ def check(context: RuleContext) -> Iterable[Report]:
                 effect.site,
                 f"commits once per iteration of the loop at line {context.loop_line(loops[0])}{via}, so a "
                 f"failure part-way leaves the rows before it committed: commit once after the loop (or in "
-                f"batches every N rows), or run each row in its own `begin()` block with a rollback on error",
+                f"batches every N rows), or run each row in its own `begin()` block with a rollback on error"
+                f"{_runner_hint(context)}",
             )
             return
+
+
+def _runner_hint(context: RuleContext) -> str:
+    """For a management command or a script: the runner that commits a backfill batch by batch."""
+    unit = context.unit
+    parts = unit.module.module.lower().split(".")
+    if not (unit.facts.is_module or "commands" in parts or "scripts" in parts):
+        return ""
+    return ("; for a backfill over many rows, `txlint.runtime.backfill` commits it in batches that resume "
+            "after a crash, with a dry run and a parity report")
 
 
 def _repeats_until_stopped(context: RuleContext, loop_id: int) -> bool:
@@ -157,6 +168,9 @@ def backfill(users):
             session.add(user)
         session.commit()
 ```
-In Django, put `with transaction.atomic():` around the loop or use `bulk_update`.
+In Django, put `with transaction.atomic():` around the loop or use `bulk_update`. For a backfill
+over many rows (a management command, a script), `txlint.runtime.backfill` commits it in batches
+that resume after a crash, with a dry run and a parity report; its writer, decorated with
+`@batch_writer`, runs inside each batch's transaction (see docs/backfill.md).
 """,
 )
