@@ -124,6 +124,16 @@ FLAGGED_DJANGO = {
 }
 
 CLEAN_DJANGO = {
+    "the mail about the work, written by a helper sending it": """\
+        from shop.models import Counter, Order
+
+        def send_receipt(order):
+            Counter.objects.create(hits=order.pk)
+
+        def place(total):
+            order = Order.objects.create(total=total)
+            send_receipt(order)
+        """,
     "updates that share only a key (a counter kept in step)": """\
         from django.db.models import F
         from shop.models import Counter, Order
@@ -203,6 +213,42 @@ def test_one_finding_names_every_table_of_the_unit_of_work():
     reported = [finding for finding in found if finding.path == "shop/services.py"]
     assert [(finding.code, finding.line) for finding in reported] == [("TXL101", 5)]
     assert "writes to Order (line 4), Line (line 5) and Counter (line 7)" in reported[0].message
+
+
+def test_a_method_inherited_from_a_base_model_writes_the_row_it_is_called_on():
+    models = """\
+        from django.db import models
+
+
+        class BaseModel(models.Model):
+            class Meta:
+                abstract = True
+
+            def validated_save(self):
+                self.full_clean()
+                self.save()
+
+
+        class Order(BaseModel):
+            total = models.IntegerField()
+
+
+        class Line(BaseModel):
+            order = models.ForeignKey(Order, on_delete=models.CASCADE)
+        """
+    source = """\
+        from shop.models import Line, Order
+
+        def place(total):
+            order = Order.objects.create(total=total)
+            order.validated_save()
+            line = Line(order=order)
+            line.validated_save()
+        """
+    found = lint_sources({"shop/models.py": textwrap.dedent(models), "shop/services.py": textwrap.dedent(source)},
+                         modules={"shop/models.py": "shop.models", "shop/services.py": "shop.services"})
+    (finding,) = [finding for finding in found if finding.path == "shop/services.py"]
+    assert finding.line == 7 and "writes to Order (line 4) and Line (line 7, in validated_save())" in finding.message
 
 
 def test_a_split_commit_between_a_new_row_and_one_pointing_at_it_is_reported():

@@ -77,6 +77,8 @@ class WriteLinks:
         """Does `second` (the later write) belong with `first`?"""
         if is_log(first) or is_log(second):
             return False  # an audit or activity log entry records the work; it is no half of it
+        if _sends_a_message(first) or _sends_a_message(second):
+            return False  # the mail or notice about the work (an outbox row): a side effect, not half of it
         second_data = self.data_of(second)
         if INSERTED_KEY in second_data:
             return True  # it uses the key an earlier INSERT made (`cursor.lastrowid`)
@@ -196,6 +198,19 @@ def _equality_keys(call: Ref) -> FrozenSet[str]:
         func = call[1]
         call = func[1] if func[0] == "attr" else None
     return frozenset(keys)
+
+
+def _sends_a_message(effect: "Effect") -> bool:
+    """A write made by a helper called to send a mail or a notice (`mail(...)`, `invite.send()`,
+    `notify_user(...)`)."""
+    if not effect.via:
+        return False
+    func = effect.site.ref[1]
+    called = func[2] if func[0] == "attr" else func[1] if func[0] == "name" else ""
+    return called.lstrip("_").startswith(_MESSAGE_VERBS)
+
+
+_MESSAGE_VERBS = ("send", "mail", "email", "notify")
 
 
 def _object_written(effect: "Effect") -> str:
