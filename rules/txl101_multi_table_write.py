@@ -87,8 +87,9 @@ key, `cursor.lastrowid`), or the object the first saved (`order.save()`, then ro
 looked up by it), or one amount written to both (a transfer's `amount`); rows of one thing
 deleted with others of it made or changed (a parent and its children, a replacement). Models
 merely tied by a foreign key, two updates that share a key (a counter kept in step), unrelated
-writes, cleanups that delete by a threshold and a log entry beside the work it records are not a
-unit of work. A write
+writes, cleanups that delete by a threshold, a log entry beside the work it records, the mail or
+notice a helper sends about it (`send_*`, `mail`, `notify_*`) and what a helper called to look a
+row up (`get_*`, `find_*`) writes on the way are not a unit of work. A write
 inside a transaction block and a related one outside it (or in a second block) commit apart too.
 One finding per function, at the first write that splits the work, naming every table involved.
 

@@ -55,13 +55,13 @@ SQLITE_SCRIPT = """
 
     def copy_prices(rows):
         for row in rows:
-            connection.execute("UPDATE products SET price = ? WHERE sku = ?", (row["price"], row["sku"]))
+            connection.execute("UPDATE products SET price = price * ? WHERE sku = ?", (row["price"], row["sku"]))
 
 
     @batch_writer
     def write_prices(batch, rows):
         for row in rows:
-            connection.execute("UPDATE products SET price = ? WHERE sku = ?", (row["price"], row["sku"]))
+            connection.execute("UPDATE products SET price = price * ? WHERE sku = ?", (row["price"], row["sku"]))
     """
 
 

@@ -124,6 +124,17 @@ FLAGGED_DJANGO = {
 }
 
 CLEAN_DJANGO = {
+    "a row looked up by a helper that writes on the way, then a write for it": """\
+        from shop.models import Counter, Line, Order
+
+        def get_order(pk):
+            Counter.objects.create(hits=pk)
+            return Order.objects.get(pk=pk)
+
+        def close(pk):
+            order = get_order(pk)
+            Line.objects.create(order=order)
+        """,
     "the mail about the work, written by a helper sending it": """\
         from shop.models import Counter, Order
 
@@ -368,6 +379,39 @@ def test_a_job_looping_over_each_items_own_operation_is_not_a_loop_write():
             for order in orders:
                 close(order)
         """) == []
+
+
+COMMAND_LOOPS = {
+    "a flag set per row": ("""\
+        for setting in Setting.objects.all():
+            setting.value = "locked"
+            setting.save()
+        """, []),
+    "a row added per item": ("""\
+        for value in values:
+            Setting.objects.create(value=value)
+        """, [("TXL102", 7)]),
+    "a value changed from itself per row": ("""\
+        for setting in Setting.objects.all():
+            setting.value = setting.value.strip()
+            setting.save()
+        """, [("TXL102", 8)]),
+    "a counter bumped per row": ("""\
+        for value in values:
+            Counter.objects.filter(pk=value).update(hits=F("hits") + 1)
+        """, [("TXL102", 7)]),
+}
+
+
+@pytest.mark.parametrize("name", COMMAND_LOOPS)
+def test_a_command_not_named_for_a_backfill_reports_loops_a_re_run_would_not_repeat(name):
+    body, expected = COMMAND_LOOPS[name]
+    source = "from django.db.models import F\nfrom shop.models import Counter, Setting\n\n\n" \
+             "def handle(values):\n" + textwrap.indent(textwrap.dedent(body), "    ")
+    found = lint_sources({"shop/models.py": DJANGO_MODELS, "shop/management/commands/tidy.py": source},
+                         modules={"shop/models.py": "shop.models",
+                                  "shop/management/commands/tidy.py": "shop.management.commands.tidy"})
+    assert [(finding.code, finding.line) for finding in found if finding.path.endswith("tidy.py")] == expected
 
 
 def test_a_function_with_several_loop_writes_gets_one_finding():

@@ -125,9 +125,10 @@ class WriteLinks:
         found = self._data.get(key)
         if found is None:
             bindings = self.unit.facts.bindings
-            made = {name for name, refs in bindings.items() if any(_contains(ref, effect.site.ref) for ref in refs)}
+            made = set() if _fetches(effect) else \
+                {name for name, refs in bindings.items() if any(_contains(ref, effect.site.ref) for ref in refs)}
             if _makes_rows(effect):
-                made.update(name for name in self._saved_names(effect) if self._constructed(name))
+                made.update(name for name in self._saved_names(effect) if self.constructed(name))
             found = self._data[key] = frozenset(made)
         return found
 
@@ -150,7 +151,7 @@ class WriteLinks:
         value = self.project.evaluate(("name", name), self.unit)
         return value is None or value.kind not in (*_NOT_DATA, "instance")
 
-    def _constructed(self, name: str) -> bool:
+    def constructed(self, name: str) -> bool:
         """Is the variable bound here to a new instance of a model (`order = Order(total=1)`)?"""
         for ref in self.unit.facts.bindings.get(name, ()):
             if isinstance(ref, tuple) and ref and ref[0] == "call":
@@ -200,14 +201,24 @@ def _equality_keys(call: Ref) -> FrozenSet[str]:
     return frozenset(keys)
 
 
+def _fetches(effect: "Effect") -> bool:
+    """A write made inside a helper called to get something (`get_translation(...)`,
+    `find_user(...)`): what it returns was looked up, not made by that write."""
+    return bool(effect.via) and _called_name_at(effect).lstrip("_").startswith(_FETCH_VERBS)
+
+
+_FETCH_VERBS = ("get", "find", "fetch", "load", "lookup", "read")
+
+
+def _called_name_at(effect: "Effect") -> str:
+    func = effect.site.ref[1]
+    return func[2] if func[0] == "attr" else func[1] if func[0] == "name" else ""
+
+
 def _sends_a_message(effect: "Effect") -> bool:
     """A write made by a helper called to send a mail or a notice (`mail(...)`, `invite.send()`,
     `notify_user(...)`)."""
-    if not effect.via:
-        return False
-    func = effect.site.ref[1]
-    called = func[2] if func[0] == "attr" else func[1] if func[0] == "name" else ""
-    return called.lstrip("_").startswith(_MESSAGE_VERBS)
+    return bool(effect.via) and _called_name_at(effect).lstrip("_").startswith(_MESSAGE_VERBS)
 
 
 _MESSAGE_VERBS = ("send", "mail", "email", "notify")

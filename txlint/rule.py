@@ -136,9 +136,16 @@ class RuleContext:
         crash leaves the data half migrated, and an operator runs the job again."""
         unit = self.unit
         parts = unit.module.module.lower().split(".")
-        name = unit.facts.name.lower()
         return unit.facts.is_module or "commands" in parts or "scripts" in parts or parts[-1].endswith("jobs") or \
-            any(part.startswith(_JOB_WORDS) for part in (*parts[-1:], name))
+            self.is_named_job()
+
+    def is_named_job(self) -> bool:
+        """A function or module named for a backfill, import or data migration (`backfill_prices`,
+        `migrate_view_counts`, `import_users`): there any half-applied change is the hazard. In other
+        commands and scripts only a loop that adds rows is (a re-run adds them again; updates it
+        sets again)."""
+        parts = self.unit.module.module.lower().split(".")
+        return any(part.startswith(_JOB_WORDS) for part in (parts[-1], self.unit.facts.name.lower()))
 
     def is_migration(self) -> bool:
         path = "/" + self.unit.module.path
