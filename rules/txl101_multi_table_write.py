@@ -1,6 +1,6 @@
 """TXL101 multi-table-write: related writes to several tables that commit one by one."""
 
-from typing import TYPE_CHECKING, Dict, Iterable, List, Tuple
+from typing import TYPE_CHECKING, Iterable, List, Tuple
 
 from txlint.evidence import only_deletes
 from txlint.rule import (Report, Rule, RuleContext, is_autocommit_write, known_table, report_at,
@@ -93,10 +93,14 @@ transaction encloses the writes. Writes made by the project's own helpers count 
 is called; a function that only ever runs inside a transaction (decorated, called only from
 transactions, a migration, an `ATOMIC_REQUESTS` view) is not a finding.
 
-Only writes that belong together count: a value flows from one into the other (the object or key
-the first made, the instance both change, a variable both use), or their models are tied by a
-foreign key, one-to-one or many-to-many field or `relationship`. Two unrelated writes (a setting
-saved, then a counter bumped) and cleanups that only delete rows are not a unit of work. A write
+Only writes that belong together count: the second uses the row the first made (the object, its
+key, `cursor.lastrowid`), or the object the first saved (`order.save()`, then rows made for it or
+looked up by it), or one amount written to both (a transfer's `amount`); rows of one thing
+deleted with others of it made or changed (a parent and its children, a replacement). Models
+merely tied by a foreign key, two updates that share a key (a counter kept in step), unrelated
+writes, cleanups that delete by a threshold, a log entry beside the work it records, the mail or
+notice a helper sends about it (`send_*`, `mail`, `notify_*`) and what a helper called to look a
+row up (`get_*`, `find_*`) writes on the way are not a unit of work. A write
 inside a transaction block and a related one outside it (or in a second block) commit apart too.
 One finding per function, at the first write that splits the work, naming every table involved.
 

@@ -1,5 +1,6 @@
 """TXL102 loop-write: one commit per row inside a loop."""
 
+import re
 from typing import TYPE_CHECKING, Iterable, Set
 
 from txlint.evidence import only_deletes
@@ -13,7 +14,7 @@ if TYPE_CHECKING:
 
 @unless_in_transaction
 def check(context: RuleContext) -> Iterable[Report]:
-    if not _is_batch_job(context):
+    if not context.is_batch_job():
         return
     effects = [effect for effect in context.effects if not effect.site.context.deferred]
     reported: Set[int] = set()
@@ -24,9 +25,12 @@ def check(context: RuleContext) -> Iterable[Report]:
         if _repeats_until_stopped(context, loops[-1]):
             continue  # repeated until a condition (a daemon's main loop, a batch per pass): not row by row
         if _autocommit_row_write(context, effect):
-            if only_deletes(other for other in effects if other.site.context.loops[:1] == loops[:1]
-                            and is_autocommit_write(other)):
+            in_loop = [other for other in effects if other.site.context.loops[:1] == loops[:1]
+                       and is_autocommit_write(other)]
+            if only_deletes(in_loop):
                 continue  # a cleanup row by row: a re-run deletes what is left
+            if not context.is_named_job() and not any(_not_idempotent(context, other) for other in in_loop):
+                continue  # values set in some command or script: a re-run sets them again
             if _handled_per_item(context, effect):
                 continue  # each item succeeds or fails on its own, by design
             reported.add(loops[0])
@@ -35,22 +39,25 @@ def check(context: RuleContext) -> Iterable[Report]:
                 f"writes {effect.spec.table or 'a row'} once per iteration of the loop at line "
                 f"{context.loop_line(loops[0])}, and each write commits on its own, so a failure part-way "
                 f"leaves the rows before it committed: {context.fix_for(effect.spec.library, 'the loop')}, "
-                f"or write the rows in one bulk call",
+                f"or write the rows in one bulk call{_runner_hint(context)}",
                 context.transaction_plan(effect.spec.library, (context.loop_line(loops[0]),) * 2, decorate=False,
                                          through=effect),
             )
             return  # one finding per function: the first loop that splits its work
         elif _commit_per_iteration(context, effect, effects):
-            if only_deletes(other for other in effects if other.site.context.loops[:1] == loops[:1]
-                            and other.kind == "write"):
+            in_loop = [other for other in effects if other.site.context.loops[:1] == loops[:1] and other.kind == "write"]
+            if only_deletes(in_loop):
                 continue  # pruning in batches, each committed so that progress is kept
+            if not context.is_named_job() and not any(_not_idempotent(context, other) for other in in_loop):
+                continue
             reported.add(loops[0])
             via = f" (inside {effect.via.rsplit('.', 1)[-1]}())" if effect.via else ""
             yield report_at(
                 effect.site,
                 f"commits once per iteration of the loop at line {context.loop_line(loops[0])}{via}, so a "
                 f"failure part-way leaves the rows before it committed: commit once after the loop (or in "
-                f"batches every N rows), or run each row in its own `begin()` block with a rollback on error",
+                f"batches every N rows), or run each row in its own `begin()` block with a rollback on error"
+                f"{_runner_hint(context)}",
                 None if effect.via else _commit_after_loop(context, effect, context.loop_line(loops[0])),
             )
             return
@@ -79,8 +86,84 @@ def fix(edit: "FunctionEdit") -> bool:
     return True
 
 
-_JOB_WORDS = ("backfill", "migrate", "import", "sync", "fix_", "repair", "recompute", "recalculate", "recount", "rebuild",
-              "convert", "copy", "load", "transfer", "move_")
+def _runner_hint(context: RuleContext) -> str:
+    """For a management command or a script: the runner that commits a backfill batch by batch."""
+    unit = context.unit
+    parts = unit.module.module.lower().split(".")
+    if not (unit.facts.is_module or "commands" in parts or "scripts" in parts):
+        return ""
+    return ("; for a backfill over many rows, `txlint.runtime.backfill` commits it in batches that resume "
+            "after a crash, with a dry run and a parity report")
+
+
+def _not_idempotent(context: RuleContext, effect: "Effect") -> bool:
+    """A write that a re-run does not simply repeat: it adds rows, or changes a value from itself."""
+    return _inserts(context, effect) or _changes_own_value(context, effect)
+
+
+def _changes_own_value(context: RuleContext, effect: "Effect") -> bool:
+    """`SET price = price * 1.1`, `update(stock=F("stock") - 1)`, `part.name = part.name.strip()`
+    then `part.save()`: a transformation of the row's own value (a data migration)."""
+    if effect.spec.how == "raw":
+        return bool(_SELF_ASSIGNMENT.search(effect.spec.sql))
+    call = effect.site.ref
+    func = call[1]
+    if func[0] != "attr":
+        return False
+    if func[2] in ("save", "asave") and func[1][0] == "name":
+        name = func[1][1]
+        return any(key.startswith(name + ".") and _uses_attribute(ref, name, key.split(".", 1)[1])
+                   for key, refs in context.unit.facts.bindings.items() for ref in refs)
+    return any(_uses_field(value, key) for key, value in call[3])
+
+
+_SELF_ASSIGNMENT = re.compile(r"\b(\w+)\s*=\s*\1\b(?!\s*=)", re.IGNORECASE)
+
+
+def _uses_attribute(ref, name: str, attribute: str, depth: int = 0) -> bool:
+    if not isinstance(ref, tuple) or not ref or depth > 20:
+        return False
+    if ref == ("attr", ("name", name), attribute):
+        return True
+    return any(_uses_attribute(part, name, attribute, depth + 1) for part in _parts(ref))
+
+
+def _uses_field(ref, field: str, depth: int = 0) -> bool:
+    """`F("stock") - 1` or `Post.views + 1` for the field `stock` / `views`."""
+    if not isinstance(ref, tuple) or not ref or depth > 20:
+        return False
+    if ref[0] == "call" and ref[1] == ("name", "F") and ref[2] and ref[2][0] == ("str", field):
+        return True
+    if ref[0] == "attr" and ref[2] == field and ref[1][0] == "name" and ref[1][1][:1].isupper():
+        return True
+    return any(_uses_field(part, field, depth + 1) for part in _parts(ref))
+
+
+def _parts(ref):
+    """The parts of a ref (after its kind), or the refs of a tuple of them."""
+    return [part for part in (ref[1:] if isinstance(ref[0], str) else ref) if isinstance(part, tuple)]
+
+
+def _inserts(context: RuleContext, effect: "Effect") -> bool:
+    """Does the write add rows (a re-run adds them again), as far as its call shows?"""
+    if effect.spec.how == "raw":
+        return effect.spec.sql.lstrip().upper().startswith(("INSERT", "COPY", "REPLACE"))
+    func = effect.site.ref[1]
+    if func[0] != "attr":
+        return False
+    if func[2] in _INSERTS:
+        return True
+    if func[2] in ("add", "add_all"):  # `session.add(Book(...))`, not `session.add(hero)` of a loaded row
+        made = effect.site.ref[2][0] if effect.site.ref[2] else None
+    elif func[2] in ("save", "asave"):
+        made = func[1]
+    else:
+        return False
+    return made is not None and (made[0] in ("call", "list") or
+                                 made[0] == "name" and context.links().constructed(made[1]))
+
+
+_INSERTS = {"create", "acreate", "insert", "insert_many", "create_user", "bulk_insert_mappings"}
 
 
 def _repeats_until_stopped(context: RuleContext, loop_id: int) -> bool:
@@ -110,19 +193,9 @@ def _handled_per_item(context: RuleContext, effect: "Effect") -> bool:
 def _autocommit_row_write(context: RuleContext, effect: "Effect") -> bool:
     if not is_autocommit_write(effect) or effect.in_scope or effect.spec.bulk or effect.spec.idempotent:
         return False  # a batch, or an upsert that a re-run completes without harm
+    if effect.via:
+        return False  # each item's own operation (`component.push()`, `user.anonymize()`), complete on its own
     return not context.site_in_scope(effect.site)
-
-
-def _is_batch_job(context: RuleContext) -> bool:
-    """A backfill, import or data-migration job: a management command, a script, or a function
-    named for it. A loop of autocommit writes elsewhere (a view saving the few rows of one form,
-    a signal handler) is a handful of rows, each complete on its own, which maintainers leave be;
-    in a job over a table, a crash leaves the data half migrated."""
-    unit = context.unit
-    parts = unit.module.module.lower().split(".")
-    name = unit.facts.name.lower()
-    return unit.facts.is_module or "commands" in parts or "scripts" in parts or parts[-1].endswith("jobs") or \
-        any(part.startswith(_JOB_WORDS) for part in (*parts[-1:], name))
 
 
 def _commit_per_iteration(context: RuleContext, commit: "Effect", effects) -> bool:
@@ -147,11 +220,14 @@ RULE = Rule(
     docs="""\
 ## What it does
 Finds a backfill, import or data-migration job (a management command, a script, a `*_jobs`
-module, a function named `backfill_*`, `import_*`, `migrate_*`, `sync_*`...) whose loop writes
+module, a function named `backfill_*`, `import_*`, `migrate_*`, `sync_*`, `convert_*`,
+`transfer_*`; in other commands, scripts and job modules, only a loop that adds rows or changes a
+value from itself, which a re-run would apply again) whose loop writes
 rows one at a time where every iteration commits on its own: in an autocommit library (Django,
 peewee, Tortoise, asyncpg) with no transaction around the loop, or with a `commit()` inside the
 loop body (SQLAlchemy, DB-API drivers). A loop in application code (a view saving the few rows
-of one form, a scheduler committing each task it hands out) is left be: each row is complete on
+of one form, a scheduler committing each task it hands out, an object copying or moving its
+children, derived data recomputed in full: a re-run completes it) is left be: each row is complete on
 its own there, and maintainers commit per item on purpose. Not a finding: a loop whose
 body opens its own transaction per item on purpose (`with transaction.atomic():` inside the
 loop, commit plus rollback per item in try/except, or a helper that does both, like SQLAlchemy's
@@ -159,8 +235,9 @@ loop, commit plus rollback per item in try/except, or a helper that does both, l
 loop, or one that moves a batch of rows per pass), bulk calls (`bulk_create`,
 `bulk_update`, `executemany`), and a loop that only deletes rows (a cleanup: running it again
 deletes what is left), and a loop whose body catches each item's errors and goes on with the
-next (each item succeeds or fails on its own, by design). One finding per function, at the
-first loop.
+next (each item succeeds or fails on its own, by design), and a loop that hands each item to an
+operation of its own (`component.push()`, `close(order)`: the helper's writes are that item's
+work, complete when it returns). One finding per function, at the first loop.
 
 ## Why is this bad?
 A backfill that crashes at row 5,000 of 10,000 leaves half the rows migrated and no record of
@@ -197,7 +274,10 @@ def backfill(users):
             session.add(user)
         session.commit()
 ```
-In Django, put `with transaction.atomic():` around the loop or use `bulk_update`.
+In Django, put `with transaction.atomic():` around the loop or use `bulk_update`. For a backfill
+over many rows (a management command, a script), `txlint.runtime.backfill` commits it in batches
+that resume after a crash, with a dry run and a parity report; its writer, decorated with
+`@batch_writer`, runs inside each batch's transaction (see docs/backfill.md).
 
 ## Fix
 A loop of autocommit writes is wrapped in one transaction (`with transaction.atomic():` in

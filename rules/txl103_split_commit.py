@@ -30,6 +30,8 @@ def check(context: RuleContext) -> Iterable[Report]:
             continue
         if commit.site.context.loops:
             continue  # per-row commits are TXL102's
+        if _gets_or_creates(commit) or _joins_a_given_connection(context, commit):
+            continue
         before = [effects[i] for i in writes if i < index and _related(context, effects[i], commit)]
         after = [effects[i] for i in writes if i > index and _related(context, commit, effects[i])]
         pairs = [(first, second) for first in before for second in after
@@ -81,6 +83,38 @@ def fix(edit: "FunctionEdit") -> bool:
     return True
 
 
+def _gets_or_creates(commit: "Effect") -> bool:
+    """A commit inside a helper that gets a row or makes it (`get_tag`, `get_or_create_run`,
+    `ensure_user`): the shared row it commits is complete on its own, and a retry finds it."""
+    return bool(commit.via) and commit.via.rsplit(".", 1)[-1].lstrip("_").startswith(_GETTERS)
+
+
+def _joins_a_given_connection(context: RuleContext, commit: "Effect") -> bool:
+    """The session committed was made on a connection the function was given (`Session(bind=connection)`
+    in a mapper event listener): it joins that connection's transaction, and SQLAlchemy 2.0 does not
+    commit a transaction it joined (`join_transaction_mode`), so its commit is not one."""
+    bindings = context.unit.facts.bindings
+    names = {commit.receiver.split(".", 1)[0]} if commit.receiver and not commit.via else \
+        {argument[1] for argument in commit.site.ref[2] if argument[0] == "name"}
+    for name in names:
+        session = context.project.evaluate(("name", name), context.unit)
+        if session is None or session.kind != "handle" or session.name != "session":
+            continue
+        for ref in bindings.get(name, ()):
+            while ref[0] == "enter":
+                ref = ref[1]
+            if ref[0] != "call":
+                continue
+            bind = dict(ref[3]).get("bind")
+            if bind is not None and bind[0] == "name" and any(
+                    given[0] == "param" for given in bindings.get(bind[1], ())):
+                return True
+    return False
+
+
+_GETTERS = ("get_", "ensure_")
+
+
 def _related(context: RuleContext, first: "Effect", second: "Effect") -> bool:
     """Writes and commits of one library on one path through the function.
 
@@ -107,9 +141,13 @@ in libraries where writes are atomic up to the next commit (SQLAlchemy sessions 
 connections, DB-API drivers such as sqlite3, psycopg2, psycopg 3 and PyMySQL). Commits made by
 helper functions count where the helper is called.
 
-The two writes must belong together: a value flows from one into the other (the object or key
-the first made, a variable both use), or their models are tied by a foreign key or
-relationship. Writes that only delete rows are not reported. One finding per function, at the
+The two writes must belong together, as TXL101 decides it: the second uses the row the first
+made or the object it saved, or one amount is written to both. Models merely tied by a foreign
+key are not enough, and cleanups that only delete rows are not reported. Not a split either: the
+commit of a helper that gets or makes a shared row (`get_tag(...)`, `ensure_user(...)`: the row is
+complete on its own and a retry finds it), and the commit of a session made on a connection the
+function was given (`Session(bind=connection)` in a mapper event listener joins the flush's
+transaction, which SQLAlchemy 2.0 does not commit from the joined session). One finding per function, at the
 first commit that splits its work.
 
 ## Why is this bad?

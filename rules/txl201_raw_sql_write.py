@@ -17,6 +17,8 @@ def enabled_for(context: RuleContext) -> bool:
 def check(context: RuleContext) -> Iterable[Report]:
     if not enabled_for(context) or context.is_migration() or context.path_matches(context.config.raw_sql_allowed):
         return
+    if not context.config.raw_sql_allowed and _is_data_access_layer(context):
+        return  # until the project names its SQL modules, its store or repository modules are the layer
     reported = set()
     for effect in context.effects:
         if effect.kind != "write" or effect.spec.how != "raw" or not effect.spec.sql or not context.direct(effect):
@@ -31,6 +33,15 @@ def check(context: RuleContext) -> Iterable[Report]:
         yield report_at(effect.site, (
             f"{_describe(effect)} outside the modules allowed to write SQL: write it through the model layer, "
             f"or move it into {where}"))
+
+
+def _is_data_access_layer(context: RuleContext) -> bool:
+    """A module named for owning the tables: `sqlalchemy_store`, `repositories`, `dao`, `crud`."""
+    parts = context.unit.module.module.lower().split(".")
+    return any(part.endswith(_LAYER_WORDS) or part.startswith(_LAYER_WORDS) for part in parts)
+
+
+_LAYER_WORDS = ("store", "stores", "repository", "repositories", "dao", "crud", "persistence")
 
 
 def _only_ddl(effect: "Effect") -> bool:
@@ -64,7 +75,9 @@ DDL, `COPY ... FROM`, data-modifying CTEs — executed through a raw entry point
 `.raw()`, peewee `execute_sql`, Tortoise `execute_query`/`execute_script`, encode/databases
 `execute`, Prisma `execute_raw`, Alembic `op.execute`), outside the modules listed in
 `raw-sql-allowed`. DDL alone (a cleanup dropping archive tables, `CREATE EXTENSION`) is schema
-upkeep, reported only once `raw-sql-allowed` is configured; a library call that writes without
+upkeep, reported only once `raw-sql-allowed` is configured, and so is SQL in a module named for
+owning the tables (`*_store`, `repositories`, `dao`, `crud`, `persistence`), which until then is
+taken for the project's data-access layer; a library call that writes without
 SQL text (pandas `to_sql`) is not raw SQL. The SQL is followed through concatenation, f-strings, `%` and `.format`
 templates and constants; SQL that cannot be resolved is not reported. Migrations (Django `migrations/`, Alembic `versions/`) are
 allowed. A project with no ORM at all writes only through SQL, so there the rule is off unless

@@ -6,6 +6,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Iterable, List, Optional, Tuple
 
 from txlint.dataflow import flowing_names
+from txlint.evidence import is_log
 from txlint.findings import FixPlan
 from txlint.frameworks import RUNTIME_IDIOM
 from txlint.rule import Report, Rule, RuleContext, idiom_details, report_at
@@ -36,7 +37,8 @@ def check(context: RuleContext) -> Iterable[Report]:
         return  # a migration's file upkeep runs once, and a re-run completes it
     effects = [effect for effect in context.effects if not effect.site.context.deferred]
     files = [e for e in effects if e.kind in _FILE_KINDS]
-    writes = [e for e in effects if e.kind == "write" and not _temporary_row(e)]
+    # A log entry records the work and points at no file; a temporary row expires with its file.
+    writes = [e for e in effects if e.kind == "write" and not _temporary_row(e) and not is_log(e)]
     if not files or not writes:
         return
     for file_effect in files:
@@ -105,8 +107,10 @@ def _temporary_row(write: "Effect") -> bool:
 
 
 def _hazard(context: RuleContext, effects: List["Effect"], file_effect: "Effect", write: "Effect") -> Optional[Report]:
-    if file_effect.spec.how == "tree" or write.site is file_effect.site:
-        return None  # removing a directory tree: scratch space, not a file a row points at
+    if file_effect.spec.how in ("tree", "field") or write.site is file_effect.site:
+        # Removing a directory tree is scratch space, not a file a row points at; a file field's
+        # save() and delete() update their row in the same call, once the file is written or gone.
+        return None
     if context.in_handler(file_effect.site.context) or context.in_handler(write.site.context):
         return None  # an except/finally block: the cleanup this rule asks for, not the operation
     facts = context.unit.facts
@@ -117,6 +121,10 @@ def _hazard(context: RuleContext, effects: List["Effect"], file_effect: "Effect"
     if not context.sequential(first.site.context, second.site.context):
         return None
     if file_effect.kind == "file_delete":
+        if _of_new_object(context, file_effect):
+            return None  # the files of an object this function made: there are none to lose yet
+        if file_first and context.is_batch_job():
+            return None  # an operator's command that wipes and reloads: running it again repairs it
         if file_first and not _rollback_can_follow(context, write, file_effect):
             return report_at(file_effect.site, (
                 f"deletes the file before the write to {_name(write)} at line {write.line}: if that write fails, the "
@@ -128,27 +136,18 @@ def _hazard(context: RuleContext, effects: List["Effect"], file_effect: "Effect"
             f"deletes a file inside a transaction that can still roll back (with the write to {_name(write)} at "
             f"line {write.line}): if it does, the row points at a file that is gone; delete the file after the "
             f"commit ({_defer(write)})"))
-    if file_first:
-        if _moved_into_place_later(context, effects, file_effect, write):
-            return None  # a temporary name, moved into place only after the rows are written
-        if _cleaned_up(effects, write, ("file_delete",)):
-            return None
-        return report_at(write.site, (
-            f"the file written at line {file_effect.line} is left with no row pointing at it if this write fails: "
-            f"{_fix(write)}"))
-    if file_effect.spec.how == "move":
-        return None  # renaming a finished file into place after the rows: atomic, nothing half-written
-    if _durable_before(context, effects, write, file_effect):
-        if _cleaned_up(effects, file_effect, ("rollback", "write")):
-            return None
+    if file_first or file_effect.spec.how == "move":
+        # A file no row points at (the write after it failed or rolled back) is an orphan upload that
+        # maintainers leave to storage cleanup; renaming a finished file into place is atomic.
+        return None
+    if write.via or file_effect.via:
+        return None  # a helper's row and another's file share arguments, not a path
+    if _durable_before(context, effects, write, file_effect) and \
+            not _cleaned_up(effects, file_effect, ("rollback", "write")):
         return report_at(file_effect.site, (
             f"if this file write fails, the row written at line {write.line} ({_name(write)}) is already committed "
             f"and points at a file that was never written: {_fix(write)}"))
-    if _cleaned_up(effects, file_effect, ("file_delete",)):
-        return None
-    return report_at(file_effect.site, (
-        f"writes a file before the transaction with the write to {_name(write)} (line {write.line}) commits: if it "
-        f"rolls back, the file is left with no row pointing at it; {_fix(write)}"))
+    return None
 
 
 def _durable_before(context: RuleContext, effects: List["Effect"], write: "Effect", later: "Effect") -> bool:
@@ -167,13 +166,24 @@ def _durable_before(context: RuleContext, effects: List["Effect"], write: "Effec
     return write.spec.regime != IMPLICIT
 
 
-def _moved_into_place_later(context: RuleContext, effects: List["Effect"], file_effect: "Effect",
-                            write: "Effect") -> bool:
-    """The file is written under a temporary name and renamed into place after the write."""
-    names = flowing_names(file_effect.site.ref, context.unit.facts)
-    return any(effect.kind == "file_write" and effect.spec.how == "move" and
-               names & flowing_names(effect.site.ref, context.unit.facts)
-               for effect in effects[effects.index(write) + 1:])
+def _of_new_object(context: RuleContext, file_effect: "Effect") -> bool:
+    """Are the files deleted those of an object made earlier in the function (`user =
+    User.objects.create_user(...)`, then `delete_avatar(user)`)?"""
+    bindings = context.unit.facts.bindings
+    return any(_makes_object(context, ref) for name in flowing_names(file_effect.site.ref, context.unit.facts)
+               for ref in bindings.get(name, ()))
+
+
+def _makes_object(context: RuleContext, ref) -> bool:
+    """A call that makes a new object: a model's constructor, or a `create...` factory."""
+    if not (isinstance(ref, tuple) and ref and ref[0] == "call"):
+        return False
+    func = ref[1]
+    called = func[2] if func[0] == "attr" else func[1] if func[0] == "name" else ""
+    if called.startswith(("create", "_create")):
+        return True
+    value = context.project.evaluate(func, context.unit)
+    return value is not None and value.kind == "model"
 
 
 def _rollback_can_follow(context: RuleContext, write: "Effect", delete: "Effect") -> bool:
@@ -214,21 +224,23 @@ RULE = Rule(
     fix=fix,
     docs="""\
 ## What it does
-Finds a function that writes a file (or an object in S3 / Google Cloud Storage, or a Django
-storage file) and database rows that refer to each other — the path flows into the row, or the
-row's id into the path — ordered so that if the later step fails the earlier one is orphaned: a
-row pointing at a file that was never written, or a file no row points to. Deleting a file inside
-a transaction that can still roll back, or before the write to the row that points at it, is the
-same hazard in reverse. Not a finding: cleanup in an
-`except`/`finally` block, a temporary file renamed into place after the rows are written, a file
-write deferred with `transaction.on_commit`, or `txlint.runtime.stage_file`, a row that stands
-for a temporary file (a model named `Cached...`, `Temp...`, `Uploaded...`: it expires with its
-file), a migration, and demo or seed data.
+Finds a function that writes or deletes a file (or an object in S3 / Google Cloud Storage, or a
+Django storage file) and database rows that refer to each other — the path flows into the row,
+or the row's id into the path — ordered so that a failure leaves a row pointing at a file that
+is gone or was never written: a row committed before its file is written, a file deleted before
+the write to the row that points at it, or deleted inside a transaction that can still roll back.
+Not a finding: a file left with no row pointing at it (the row's write failed after the upload:
+storage cleanup's business, and nothing points at a missing file), cleanup in an
+`except`/`finally` block, a file written after the commit or deferred with
+`transaction.on_commit`, `txlint.runtime.stage_file`, a file field's own `save()` and `delete()`
+(they update the row in the same call, unless told `save=False`), the files of an object the
+function has just made, a management command or script that wipes and reloads (run it again), a
+log entry beside the file, a row that stands for a temporary file (a model named `Cached...`,
+`Temp...`, `Uploaded...`: it expires with its file), a migration, and demo or seed data.
 
 ## Why is this bad?
 Files are not part of the transaction. A crash between the two steps leaves the database and the
-file system disagreeing, and nothing notices until a user opens a broken link — or the disk fills
-with files nobody references.
+file system disagreeing, and nothing notices until a user opens a broken link.
 
 ## Example
 ```python

@@ -229,8 +229,8 @@ def test_two_scripts_with_one_module_name_are_checked_each_as_itself(txlint, tre
 
 
         def run():
-            Order.objects.create()
-            Invoice.objects.create()
+            order = Order.objects.create()
+            Invoice.objects.create(order=order)
         """
     root = tree({"pyproject.toml": "[tool.txlint]\n", "scripts/a/job.py": writes_two_tables,
                  "scripts/b/job.py": "# one\n# two\n# three\ndef run():\n    print('nothing')\n"})

@@ -24,8 +24,8 @@ def _hazard_found(document):
 
 
 # A hazard that reads a name through the cycle or the missing module, so resolving it must end.
-_USES_X = MULTI_TABLE + "\n\ndef uses_x():\n    x.save()\n    Order.objects.create(total=1)\n" \
-                        "    Invoice.objects.create(order=None)\n"
+_USES_X = MULTI_TABLE + "\n\ndef uses_x():\n    x.save()\n    order = Order.objects.create(total=1)\n" \
+                        "    Invoice.objects.create(order=order)\n"
 
 PROJECTS = {
     "import-cycle": {
@@ -121,7 +121,7 @@ def test_a_hazard_deep_in_an_elif_chain_is_found(txlint, tree):
 def test_a_write_at_the_end_of_a_method_chain_is_found(txlint, tree):
     """Bounding how deep an expression is followed leaves the chains of real code whole."""
     source = MULTI_TABLE.replace("Invoice.objects.create(order=order)",
-                                 "Invoice.objects" + ".filter(total=1)" * 8 + ".update(total=2)")
+                                 "Invoice.objects" + ".filter(total=1)" * 8 + ".update(order=order)")
     document = _check(txlint, tree({"app/__init__.py": "", "app/good.py": source}))
     assert _hazard_found(document)
 

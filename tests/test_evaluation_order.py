@@ -23,21 +23,21 @@ class Order(models.Model):
 
 class Invoice(models.Model):
     number = models.IntegerField()
-    order = models.ForeignKey(Order, null=True, on_delete=models.SET_NULL)  # ties the two writes together
+    order = models.ForeignKey(Order, null=True, on_delete=models.SET_NULL)
 """
 
-# settle() writes Order itself and Invoice through bill(): two tables outside a transaction.
+# settle() writes Order itself and Invoice for it through bill(): two tables outside a transaction.
 HELPERS = """\
 from shop.models import Invoice, Order
 
 
-def bill():
-    Invoice.objects.create(number=1)
+def bill(order):
+    Invoice.objects.create(number=1, order=order)
 
 
 def settle():
-    Order.objects.filter(total=0).update(total=1)
-    bill()
+    order = Order.objects.create(total=1)
+    bill(order)
 """
 
 
@@ -99,11 +99,11 @@ def _project_findings(sources, order):
 PASSED_DOWN = {
     "shop/models.py": MODELS,
     "shop/m1.py": "from shop.models import Invoice\n\n\n"
-                  "def f1(o):\n    o.save()\n    Invoice.objects.create(number=1)\n",
+                  "def f1(o):\n    o.save()\n    Invoice.objects.create(number=1, order=o)\n",
     "shop/m2.py": "from shop.m1 import f1\n\n\ndef f2(o):\n    f1(o)\n",
     "shop/m3.py": "from shop.m2 import f2\n\n\ndef f3(o):\n    f2(o)\n",
     "shop/m4.py": "from shop.m3 import f3\nfrom shop.models import Invoice\n\n\n"
-                  "def f4(o):\n    o.save()\n    Invoice.objects.create(number=1)\n    f3(o)\n",
+                  "def f4(o):\n    o.save()\n    Invoice.objects.create(number=1, order=o)\n    f3(o)\n",
     "shop/m5.py": "from shop.m4 import f4\n\n\ndef f5(o):\n    f4(o)\n",
     "shop/m6.py": "from shop.m5 import f5\nfrom shop.models import Order\n\n\n"
                   "def f6():\n    o = Order.objects.get(pk=1)\n    f5(o)\n",
@@ -124,44 +124,44 @@ CUT_SHORT_THEN_REUSED = {
         from shop.models import Invoice
 
 
-        def f():
-            g()
+        def f(order):
+            g(order)
 
 
-        def g():
-            x()
+        def g(order):
+            x(order)
 
 
-        def x():
-            y()
+        def x(order):
+            y(order)
 
 
-        def y():
-            z()
+        def y(order):
+            z(order)
 
 
-        def z():
-            Invoice.objects.create(number=1)
+        def z(order):
+            Invoice.objects.create(number=1, order=order)
         """,
     "shop/a_k.py": """\
         from shop.chain import f, g
 
 
-        def k():
-            a()
-            c()
+        def k(order):
+            a(order)
+            c(order)
 
 
-        def a():
-            b()
+        def a(order):
+            b(order)
 
 
-        def b():
-            g()
+        def b(order):
+            g(order)
 
 
-        def c():
-            f()
+        def c(order):
+            f(order)
         """,
     "shop/z_main.py": """\
         from shop.chain import f
@@ -169,8 +169,8 @@ CUT_SHORT_THEN_REUSED = {
 
 
         def main():
-            Order.objects.filter(total=0).update(total=1)
-            f()
+            order = Order.objects.create(total=1)
+            f(order)
         """,
 }
 

@@ -42,14 +42,14 @@ def test_a_dict_display_runs_each_key_before_its_value():
         "from shop.models import Item, Order\n"
         "\n"
         "\n"
-        "def index(rows):\n"
-        "    return {Order.objects.create(x=1): Item.objects.create(x=2), Item.objects.create(x=3): 1}\n"
+        "def index(order: Order):\n"
+        "    return {order.save(): Item.objects.create(order=order), Item.objects.create(x=3): 1}\n"
     )
     facts = facts_from_source(source, "shop/services.py", "shop.services").facts
     columns = [event.range[1] for event in facts.functions["shop.services.index"].events]
-    assert columns == [13, 40, 66]
-    # The second write in the order Python runs them is `Item.objects.create(x=2)`, at column 40.
-    assert ("TXL101", 5, 40) in _findings(source)
+    assert columns == [13, 27, 61]
+    # The second write in the order Python runs them is `Item.objects.create(order=order)`, at column 27.
+    assert ("TXL101", 5, 27) in _findings(source)
 
 
 def test_a_parenthesised_tuple_subscript_keeps_its_key():
@@ -61,11 +61,11 @@ def test_a_parenthesised_tuple_subscript_keeps_its_key():
         "\n"
         "def export(order_id, paths):\n"
         "    path = paths[(order_id, 'pdf')]\n"
+        "    Order.objects.create(x=order_id)\n"
         "    with open(path, 'wb') as handle:\n"
         "        handle.write(b'x')\n"
-        "    Order.objects.create(x=order_id)\n"
     )
-    assert ("TXL301", 8, 5) in _findings(source)
+    assert ("TXL301", 7, 10) in _findings(source)
     bindings = facts_from_source(source, "shop/services.py", "shop.services").facts.functions[
         "shop.services.export"].bindings
     assert bindings["path"] == [("sub", ("name", "paths"), ("list", (("name", "order_id"), ("str", "pdf"))))]

@@ -237,7 +237,8 @@ def test_an_unused_suppression_when_the_finding_goes_away_in_the_same_file(proje
 # -- edits that change what other modules read: those modules are re-checked ----------------------
 
 RECORD_TOUCHES_ORDERS = ("    Shipment.objects.create(action=action)\n",
-                         "    Shipment.objects.create(action=action)\n    Order.objects.filter(pk=action).update(total=0)\n")
+                         "    shipment = Shipment.objects.create(action=action)\n"
+                         "    Order.objects.filter(pk=action).update(total=shipment.pk)\n")
 ARCHIVE = ("TXL101", "shop/services.py", 15, "shop.services.archive")
 RECORD = ("TXL101", "shop/helpers.py", 6, "shop.helpers.record")
 
@@ -255,7 +256,7 @@ def test_a_helper_gains_a_second_write_then_loses_it(project, rechecked):
     assert (code, findings, seen) == (1, [RECORD, PLACE_ORDER, ARCHIVE[:2] + (16,) + ARCHIVE[3:]],
                                       ["shop/services.py"])
     # The helper loses the write again (with a new text, so no earlier run answers from the cache).
-    _edit("shop/helpers.py", "    Order.objects.filter(pk=action).update(total=0)\n", "    # Orders stay.\n")
+    _edit("shop/helpers.py", "    Order.objects.filter(pk=action).update(total=shipment.pk)\n", "    # Orders stay.\n")
     code, findings, seen = _same_as_uncached(rechecked)
     assert (code, findings, seen) == (1, [PLACE_ORDER], ["shop/helpers.py", "shop/services.py"])
 
@@ -264,7 +265,7 @@ def test_a_suppression_becomes_unused_when_a_helper_in_another_file_changes(proj
     _edit("shop/helpers.py", *RECORD_TOUCHES_ORDERS)
     _edit("shop/services.py", "    record(action)", "    record(action)  # txlint: ignore[TXL101] -- audit only")
     assert _prime(rechecked)[:2] == (1, [RECORD, PLACE_ORDER])
-    _edit("shop/helpers.py", "    Order.objects.filter(pk=action).update(total=0)\n", "")
+    _edit("shop/helpers.py", "    Order.objects.filter(pk=action).update(total=shipment.pk)\n", "")
     code, findings, seen = _same_as_uncached(rechecked)
     assert (code, findings) == (1, [PLACE_ORDER, ("TXL001", "shop/services.py", 15, "")])
 

@@ -91,7 +91,7 @@ def test_an_edit_to_a_helper_gates_its_callers(txlint, tree):
 
 def test_module_level_code_counts_by_line_and_new_files_count_whole(txlint, tree):
     script = ("from django.db import models\n\n\nclass Order(models.Model):\n    total = models.IntegerField()\n\n\n"
-              "for order in Order.objects.all():\n    order.save()\n")
+              "for order in Order.objects.all():\n    order.total = order.total * 100\n    order.save()\n")
     root = _repository(tree, {"script.py": script})
     (root / "script.py").write_text("import os\n" + script)  # the edit is not on the finding's lines
     assert txlint("check", "--diff", "HEAD", cwd=root)[0] == 0

@@ -59,8 +59,8 @@ def place_order(total):
 
 def raw_write(order_id):
     with connection.cursor() as cursor:
-        cursor.execute('INSERT INTO "audit\\n::error file=forged.py::sql\\x1b[2J\\u2028\\x85" VALUES (%s)', [order_id])
-        cursor.execute("UPDATE orders SET total = 1 WHERE id = %s", [order_id])
+        cursor.execute('INSERT INTO "payments\\n::error file=forged.py::sql\\x1b[2J\\u2028\\x85" VALUES (%s)', [order_id])
+        cursor.execute("UPDATE orders SET payment_id = %s WHERE id = %s", [cursor.lastrowid, order_id])
 
 
 def sauvegardé(conn, row):
@@ -75,7 +75,7 @@ def backfill(rows):
 '''
 FINDINGS_PER_FILE = 6
 # The SQL identifier as every line-oriented format shows it.
-SQL_SHOWN = "audit\\n::error file=forged.py::sql\\x1b[2J\\u2028\\x85"
+SQL_SHOWN = "payments\\n::error file=forged.py::sql\\x1b[2J\\u2028\\x85"
 
 # A rule that fails on every function of the file with the hostile name, with an exception whose
 # message holds a line break and a workflow command of its own.

@@ -244,6 +244,20 @@ def test_raw_sql_allowed_modules():
     expect_annotated(sources, raw_sql_allowed=["app/repositories/**"])
 
 
+def test_a_store_module_is_the_data_access_layer_until_raw_sql_allowed_names_one():
+    store = """
+        from django.db import connection
+
+        def close_all():
+            connection.cursor().execute("UPDATE shop_order SET status = 'closed'")
+        """
+    view = store.replace("'closed'\")", "'closed'\")  # error: TXL201")
+    expect_annotated({"app/models.py": DJANGO_MODELS, "app/stores/sql_store.py": store, "app/views.py": view})
+    # Once the project names its SQL modules, a store module outside them is reported too.
+    expect_annotated({"app/models.py": DJANGO_MODELS, "app/stores/sql_store.py": view, "app/views.py": view,
+                      "app/sql/orders.py": store}, raw_sql_allowed=["app/sql/**"])
+
+
 def test_message_names_the_statement_and_the_configured_modules():
     findings = lint_sources({"app/models.py": textwrap.dedent(DJANGO_MODELS), "app/views.py": textwrap.dedent("""
         from django.db import connection

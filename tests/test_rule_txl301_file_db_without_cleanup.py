@@ -71,43 +71,6 @@ POSITIVES = {
             scenario.context_path = str(path)
             scenario.save()
         """,
-    "write file, then insert row": """
-        def import_scenario(name, data):
-            path = f"/srv/scenarios/{name}.json"
-            with open(path, "wb") as handle:
-                handle.write(data)
-            Scenario.objects.create(context_path=path)  # error: TXL301
-        """,
-    "object storage, then insert row": """
-        def upload(name, data):
-            key = f"scenarios/{name}"
-            s3.put_object(Bucket="assets", Key=key, Body=data)
-            return Scenario.objects.create(context_path=key)  # error: TXL301
-        """,
-    "storage save, then insert row": """
-        def attach(name, upload):
-            stored = default_storage.save(f"uploads/{name}", upload)
-            return Scenario.objects.create(context_path=stored)  # error: TXL301
-        """,
-    "copied into place, then insert row": """
-        def publish(source, name):
-            target = ROOT / name
-            shutil.copy(source, target)
-            Scenario.objects.create(context_path=str(target))  # error: TXL301
-        """,
-    "field file saved, then the row fails": """
-        def replace_upload(pk, name, content):
-            scenario = Scenario.objects.get(pk=pk)
-            scenario.upload.save(name, content, save=False)
-            scenario.save()  # error: TXL301
-        """,
-    "file written inside the transaction, before it commits": """
-        def create_in_transaction(name, data):
-            path = ROOT / name
-            with transaction.atomic():
-                Scenario.objects.create(context_path=str(path))
-                path.write_bytes(data)  # error: TXL301
-        """,
     "file deleted inside a transaction that can roll back": """
         def remove(pk):
             scenario = Scenario.objects.get(pk=pk)
@@ -118,36 +81,8 @@ POSITIVES = {
     "file deleted before the row that points at it": """
         def discard(pk):
             scenario = Scenario.objects.get(pk=pk)
-            scenario.upload.delete()  # error: TXL301
+            scenario.upload.delete(save=False)  # error: TXL301
             scenario.delete()
-        """,
-    "SQLAlchemy: file written before the session commits": """
-        from sqlalchemy.orm import Session
-        from app.sa_models import Document
-
-        def store(session: Session, data):
-            document = Document()
-            session.add(document)
-            session.flush()
-            path = ROOT / f"{document.id}.bin"
-            path.write_bytes(data)  # error: TXL301
-            document.path = str(path)
-            session.commit()
-        """,
-    "rollback does not remove a file written first": """
-        import sqlite3
-
-        def register(name, data):
-            conn = sqlite3.connect("app.db")
-            path = f"/srv/files/{name}"
-            with open(path, "wb") as handle:
-                handle.write(data)
-            try:
-                conn.execute("INSERT INTO files (path) VALUES (?)", (path,))  # error: TXL301
-                conn.commit()
-            except Exception:
-                conn.rollback()
-                raise
         """,
     "% and .format paths carry the row id": """
         def render(name, body):
@@ -158,6 +93,72 @@ POSITIVES = {
 }
 
 LOOK_ALIKES = {
+    # A file no row points at is left to storage cleanup: maintainers do not count it as broken data.
+    "an orphan upload: a file written, then its row fails": """
+        def import_scenario(name, data):
+            path = f"/srv/scenarios/{name}.json"
+            with open(path, "wb") as handle:
+                handle.write(data)
+            Scenario.objects.create(context_path=path)
+        """,
+    "an orphan object: stored, then its row fails": """
+        def upload(name, data):
+            key = f"scenarios/{name}"
+            s3.put_object(Bucket="assets", Key=key, Body=data)
+            return Scenario.objects.create(context_path=key)
+        """,
+    "an orphan storage file: saved, then its row fails": """
+        def attach(name, upload):
+            stored = default_storage.save(f"uploads/{name}", upload)
+            return Scenario.objects.create(context_path=stored)
+        """,
+    "an orphan copy: copied into place, then its row fails": """
+        def publish(source, name):
+            target = ROOT / name
+            shutil.copy(source, target)
+            Scenario.objects.create(context_path=str(target))
+        """,
+    "a field file saved without its row, then the row fails": """
+        def replace_upload(pk, name, content):
+            scenario = Scenario.objects.get(pk=pk)
+            scenario.upload.save(name, content, save=False)
+            scenario.save()
+        """,
+    "a file written inside the transaction, before it commits (an orphan if it rolls back)": """
+        def create_in_transaction(name, data):
+            path = ROOT / name
+            with transaction.atomic():
+                Scenario.objects.create(context_path=str(path))
+                path.write_bytes(data)
+        """,
+    "SQLAlchemy: a file written before the session commits (an orphan if it rolls back)": """
+        from sqlalchemy.orm import Session
+        from app.sa_models import Document
+
+        def store(session: Session, data):
+            document = Document()
+            session.add(document)
+            session.flush()
+            path = ROOT / f"{document.id}.bin"
+            path.write_bytes(data)
+            document.path = str(path)
+            session.commit()
+        """,
+    "a rollback leaves the file written first unreferenced": """
+        import sqlite3
+
+        def register(name, data):
+            conn = sqlite3.connect("app.db")
+            path = f"/srv/files/{name}"
+            with open(path, "wb") as handle:
+                handle.write(data)
+            try:
+                conn.execute("INSERT INTO files (path) VALUES (?)", (path,))
+                conn.commit()
+            except Exception:
+                conn.rollback()
+                raise
+        """,
     "a report file unrelated to the rows": """
         def export_audit(entries):
             AuditEntry.objects.create(message="exported")
@@ -255,6 +256,18 @@ LOOK_ALIKES = {
                 scenario.delete()
             os.remove(scenario.context_path)
         """,
+    "a field file deleted with its row saved at once (save=True)": """
+        def discard(pk):
+            scenario = Scenario.objects.get(pk=pk)
+            scenario.upload.delete()
+            scenario.delete()
+        """,
+    "the files of an object made just before": """
+        def create(name):
+            scenario = Scenario.objects.create(context_path=name)
+            os.remove(scenario.context_path)
+            scenario.save()
+        """,
     "row deleted first, then its file": """
         def discard(pk):
             scenario = Scenario.objects.get(pk=pk)
@@ -291,8 +304,8 @@ def test_messages_say_which_side_is_orphaned_and_how_to_fix_it():
     assert "row written at line" in row_first.message and "never written" in row_first.message
     assert "txlint.runtime.stage_file(path, data)" in row_first.message
     assert "transaction.on_commit" in row_first.message
-    (file_first,) = findings_in(POSITIVES["write file, then insert row"])
-    assert "no row pointing at it" in file_first.message
+    (deleted_first,) = findings_in(POSITIVES["file deleted before the row that points at it"])
+    assert "still points at a file that is gone" in deleted_first.message
     (deleted,) = findings_in(POSITIVES["file deleted inside a transaction that can roll back"])
     assert "roll back" in deleted.message and "after the commit" in deleted.message
 
@@ -311,21 +324,21 @@ def test_one_finding_per_function():
 
 def test_helper_writes_count_where_the_helper_is_called():
     findings_in("""
-        def _record(path):
-            return Scenario.objects.create(context_path=path)
+        def _clear(scenario):
+            scenario.context_path = ""
+            scenario.save()
 
 
-        def import_scenario(name, data):
-            path = f"/srv/scenarios/{name}"
-            with open(path, "wb") as handle:
-                handle.write(data)
-            _record(path)  # error: TXL301
+        def reset(pk):
+            scenario = Scenario.objects.get(pk=pk)
+            os.remove(scenario.context_path)  # error: TXL301
+            _clear(scenario)
         """)
 
 
 def test_can_be_ignored_per_file():
     findings = lint_sources(
         {"app/models.py": textwrap.dedent(MODELS),
-         "app/services.py": textwrap.dedent(PRELUDE) + textwrap.dedent(POSITIVES["write file, then insert row"])},
+         "app/services.py": textwrap.dedent(PRELUDE) + textwrap.dedent(POSITIVES["seed 001: create row, write file, update row"])},
         Config(per_file_ignores=(("app/services.py", ("TXL301",)),)))
     assert [finding for finding in findings if finding.code == CODE] == []

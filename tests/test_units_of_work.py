@@ -66,12 +66,12 @@ FLAGGED_DJANGO = {
             order = Order.objects.create(total=total)
             Counter.objects.create(hits=order.pk)
         """,
-    "models tied by a foreign key, no value shared": """\
+    "the object saved, then rows made on it": """\
         from shop.models import Line, Order
 
-        def reset(order_id):
-            Order.objects.filter(pk=order_id).update(total=0)
-            Line.objects.create(x=2)
+        def reopen(order: Order):
+            order.save()
+            order.line_set.create(x=2)
         """,
     "one instance's data in both writes": """\
         from shop.models import Counter, Setting
@@ -99,6 +99,21 @@ FLAGGED_DJANGO = {
             with transaction.atomic():
                 Line.objects.create(order=order)
         """,
+    "one amount taken from one row and given to another": """\
+        from django.db.models import F
+        from shop.models import Counter, Line
+
+        def move(source, target, amount):
+            Counter.objects.filter(pk=source).update(hits=F("hits") - amount)
+            Line.objects.filter(pk=target).update(x=F("x") + amount)
+        """,
+    "a replacement: one thing's rows deleted, then made again": """\
+        from shop.models import Counter, Line
+
+        def replace_lines(order_id, count):
+            Line.objects.filter(order_id=order_id).delete()
+            Counter.objects.create(hits=order_id)
+        """,
     "an element of an unpacked pair": """\
         from shop.models import Counter, Setting
 
@@ -109,6 +124,42 @@ FLAGGED_DJANGO = {
 }
 
 CLEAN_DJANGO = {
+    "a row looked up by a helper that writes on the way, then a write for it": """\
+        from shop.models import Counter, Line, Order
+
+        def get_order(pk):
+            Counter.objects.create(hits=pk)
+            return Order.objects.get(pk=pk)
+
+        def close(pk):
+            order = get_order(pk)
+            Line.objects.create(order=order)
+        """,
+    "the mail about the work, written by a helper sending it": """\
+        from shop.models import Counter, Order
+
+        def send_receipt(order):
+            Counter.objects.create(hits=order.pk)
+
+        def place(total):
+            order = Order.objects.create(total=total)
+            send_receipt(order)
+        """,
+    "updates that share only a key (a counter kept in step)": """\
+        from django.db.models import F
+        from shop.models import Counter, Order
+
+        def recount(order_id):
+            Order.objects.filter(pk=order_id).update(total=0)
+            Counter.objects.filter(pk=order_id).update(hits=F("hits") + 1)
+        """,
+    "the row the first write made, saved again by its own method": """\
+        from shop.models import Order, Setting
+
+        def place(total):
+            order = Order.objects.create(total=total)
+            order.finish()
+        """,
     "two writes that share nothing": """\
         from shop.models import Counter, Setting
 
@@ -122,6 +173,13 @@ CLEAN_DJANGO = {
         def prune(cutoff):
             Setting.objects.filter(created__lt=cutoff).delete()
             Counter.objects.filter(created__lt=cutoff).delete()
+        """,
+    "models tied by a foreign key, no value shared (a line of some other order)": """\
+        from shop.models import Line, Order
+
+        def reset(order_id):
+            Order.objects.filter(pk=order_id).update(total=0)
+            Line.objects.create(x=2)
         """,
     "two updates of related models by keys of their own": """\
         from shop.models import Line, Order
@@ -168,7 +226,57 @@ def test_one_finding_names_every_table_of_the_unit_of_work():
     assert "writes to Order (line 4), Line (line 5) and Counter (line 7)" in reported[0].message
 
 
-def test_a_split_commit_between_writes_tied_by_a_foreign_key_is_reported():
+def test_a_method_inherited_from_a_base_model_writes_the_row_it_is_called_on():
+    models = """\
+        from django.db import models
+
+
+        class BaseModel(models.Model):
+            class Meta:
+                abstract = True
+
+            def validated_save(self):
+                self.full_clean()
+                self.save()
+
+
+        class Order(BaseModel):
+            total = models.IntegerField()
+
+
+        class Line(BaseModel):
+            order = models.ForeignKey(Order, on_delete=models.CASCADE)
+        """
+    source = """\
+        from shop.models import Line, Order
+
+        def place(total):
+            order = Order.objects.create(total=total)
+            order.validated_save()
+            line = Line(order=order)
+            line.validated_save()
+        """
+    found = lint_sources({"shop/models.py": textwrap.dedent(models), "shop/services.py": textwrap.dedent(source)},
+                         modules={"shop/models.py": "shop.models", "shop/services.py": "shop.services"})
+    (finding,) = [finding for finding in found if finding.path == "shop/services.py"]
+    assert finding.line == 7 and "writes to Order (line 4) and Line (line 7, in validated_save())" in finding.message
+
+
+def test_a_split_commit_between_a_new_row_and_one_pointing_at_it_is_reported():
+    assert _codes(SQLALCHEMY_MODELS, """\
+        from sqlalchemy.orm import Session
+        from shop.models import Account, Entry
+
+        def open_account(session: Session, account_id):
+            account = Account(id=account_id)
+            session.add(account)
+            session.commit()
+            session.add(Entry(account_id=account.id))
+            session.commit()
+        """) == [("TXL103", 7)]
+
+
+def test_a_split_commit_between_writes_of_models_tied_only_by_a_foreign_key_is_not_reported():
     assert _codes(SQLALCHEMY_MODELS, """\
         from sqlalchemy.orm import Session
         from shop.models import Account, Entry
@@ -178,7 +286,49 @@ def test_a_split_commit_between_writes_tied_by_a_foreign_key_is_reported():
             session.commit()
             session.add(Entry(account_id=1))
             session.commit()
-        """) == [("TXL103", 6)]
+        """) == []
+
+
+def test_a_commit_inside_a_helper_that_gets_or_makes_a_shared_row_is_not_a_split():
+    assert _codes(SQLALCHEMY_MODELS, """\
+        from sqlalchemy.orm import Session
+        from shop.models import Account, Entry
+
+        def get_account(session: Session, account_id):
+            account = session.get(Account, account_id)
+            if account is None:
+                account = Account(id=account_id)
+                session.add(account)
+                session.commit()
+            return account
+
+        def add_entry(session: Session, account_id):
+            account = Account(id=account_id)
+            session.add(account)
+            get_account(session, account_id)
+            session.add(Entry(account_id=account.id))
+            session.commit()
+        """) == []
+
+
+def test_a_session_on_the_connection_a_listener_was_given_does_not_commit_it():
+    listener = """\
+        from sqlalchemy.orm import Session
+        from shop.models import Account, Entry
+
+        def after_insert(mapper, connection, target):
+            with Session(bind=connection) as session:
+                account = Account(id=target.id)
+                session.add(account)
+                session.commit()
+                session.add(Entry(account_id=account.id))
+                session.commit()
+        """
+    assert _codes(SQLALCHEMY_MODELS, listener) == []
+    # A session on a connection of its own commits for real.
+    own = listener.replace("def after_insert(mapper, connection, target):",
+                           "def after_insert(mapper, engine, target):\n            connection = engine.connect()")
+    assert _codes(SQLALCHEMY_MODELS, own) == [("TXL103", 9)]
 
 
 def test_a_commit_between_unrelated_writes_is_not_reported():
@@ -215,6 +365,53 @@ def test_a_cleanup_loop_that_only_deletes_is_not_a_loop_write():
             for setting in Setting.objects.filter(created__lt=cutoff):
                 setting.delete()
         """) == []
+
+
+def test_a_job_looping_over_each_items_own_operation_is_not_a_loop_write():
+    assert _codes(DJANGO_MODELS, """\
+        from shop.models import Order
+
+        def close(order):
+            order.total = 0
+            order.save()
+
+        def sync_orders(orders):
+            for order in orders:
+                close(order)
+        """) == []
+
+
+COMMAND_LOOPS = {
+    "a flag set per row": ("""\
+        for setting in Setting.objects.all():
+            setting.value = "locked"
+            setting.save()
+        """, []),
+    "a row added per item": ("""\
+        for value in values:
+            Setting.objects.create(value=value)
+        """, [("TXL102", 7)]),
+    "a value changed from itself per row": ("""\
+        for setting in Setting.objects.all():
+            setting.value = setting.value.strip()
+            setting.save()
+        """, [("TXL102", 8)]),
+    "a counter bumped per row": ("""\
+        for value in values:
+            Counter.objects.filter(pk=value).update(hits=F("hits") + 1)
+        """, [("TXL102", 7)]),
+}
+
+
+@pytest.mark.parametrize("name", COMMAND_LOOPS)
+def test_a_command_not_named_for_a_backfill_reports_loops_a_re_run_would_not_repeat(name):
+    body, expected = COMMAND_LOOPS[name]
+    source = "from django.db.models import F\nfrom shop.models import Counter, Setting\n\n\n" \
+             "def handle(values):\n" + textwrap.indent(textwrap.dedent(body), "    ")
+    found = lint_sources({"shop/models.py": DJANGO_MODELS, "shop/management/commands/tidy.py": source},
+                         modules={"shop/models.py": "shop.models",
+                                  "shop/management/commands/tidy.py": "shop.management.commands.tidy"})
+    assert [(finding.code, finding.line) for finding in found if finding.path.endswith("tidy.py")] == expected
 
 
 def test_a_function_with_several_loop_writes_gets_one_finding():

@@ -2,28 +2,29 @@
 
 Two writes that commit apart are a hazard only when they belong together: a failure between
 them must leave something a maintainer would call broken (an order without its lines). Writes
-that merely sit in one function (a setting saved, then an unrelated counter bumped; derived data
-recomputed; two cleanups) are not. TXL101 and TXL103 report a pair only with evidence that it
-belongs together:
+that merely sit in one function (a setting saved, then a counter bumped; derived data
+recomputed; two cleanups) are not. On real applications, judged as their maintainers would,
+most pairs that only shared a variable, a key or a foreign key were of that kind, so TXL101 and
+TXL103 report a pair only with evidence that the second write depends on the first:
 
-- **data**: both calls use a value of the function's own (a local variable or parameter, or
-  `self.x` in a method), directly or through the variables it was built from; the result of one
-  write, given to the other (`order = Order.objects.create(...)`, then
-  `Invoice.objects.create(order=order)`) is one such value. Database handles (sessions,
-  connections, cursors, managers), classes and modules do not count: every write shares them.
-- **relation**: one of the writes makes a row, and the two models are tied by a relation field
-  (a foreign key, a one-to-one or many-to-many field, SQLAlchemy's `relationship`), in either
-  direction: a parent and its child.
+- **made**: the second uses the row the first made: its result (`order =
+  Order.objects.create(...)`, then `Invoice.objects.create(order=order)`), a new instance it saved
+  or added (`order = Order(...)`, `session.add(order)`), or the key an INSERT returned
+  (`cursor.lastrowid`).
+- **saved**: both are the function's own writes, and the second uses the object the first saved
+  (`order.save()`, then `Payment.objects.create(order=order)` or `order.lines.update(...)`).
+- **amount**: both are the function's own writes and write one value of the function's own that
+  is not a key, an object or a handle (a transfer's `amount`, a sale's `quantity`).
+- **one thing**: one of them deletes, and both look rows up by one identity (an id, an instance,
+  an equality filter): a parent and its children, a replacement. Deletes by a threshold
+  (`created__lt=cutoff`) are cleanups, each complete on its own.
 
-Writes that only delete rows by a threshold (pruning, cleanups) are not a unit of work even then:
-each delete is complete on its own, and running the function again finishes the job. Deletes
-tied to one object (its id, the instance: a warehouse and its items) still are. Nor is an
-entry in a log of what happened (an audit entry, an activity log, a history record): it records
-the work, it is no half of it.
+Never evidence: an entry in a log of what happened (an audit entry, an activity log, a history
+record; it records the work, it is no half of it), models merely tied by a foreign key, and two
+updates that share a key (a counter or flag kept in step, which its own code recomputes).
 
-What it may use: the function's facts (its events and bindings), `Project.evaluate` to tell
-handles from data, and the project's classes (read through the project, so incremental runs see
-what was read) for relation fields.
+What it may use: the function's facts (its events and bindings) and `Project.evaluate` to tell
+handles, objects and models from data.
 """
 
 import re
@@ -40,10 +41,12 @@ _NOT_DATA = {"handle", "scope", "model", "class", "qname", "function", "builtin"
 _CLOSURE_DEPTH = 3  # assignments followed back from a write's call
 _IDENTITY = re.compile(r"(^|_)(id|ids|pk|pks|key|uuid)$")
 _LOG_TABLE = re.compile(r"(log|logs|logentry|logentries|audit|auditentry|auditentries|history|historyentry)$|"
-                        r"^historical|activitylog|actionlog|auditlog")
+                        r"^historical|activitylog|actionlog|auditlog|^changes?$")  # weblate's Change: its history
 _DELETES = {"delete", "adelete", "delete_many", "delete_all", "remove", "aremove", "clear", "aclear",
             "delete_instance", "truncate"}
 _DELETE_SQL = ("DELETE", "TRUNCATE", "DROP")
+_THRESHOLD_LOOKUPS = ("__lt", "__lte", "__gt", "__gte", "__range", "__in", "__contains", "__startswith")
+_SESSION_SAVES = {"add", "add_all", "merge", "delete"}
 _UPDATES = {"update", "aupdate", "bulk_update", "abulk_update", "update_many"}
 
 
@@ -67,26 +70,39 @@ class WriteLinks:
     def __init__(self, project: "Project", unit: "Unit"):
         self.project = project
         self.unit = unit
-        self._data: Dict[int, FrozenSet[str]] = {}
+        self._data: Dict[object, FrozenSet[str]] = {}
         self._is_data: Dict[str, bool] = {}
 
     def related(self, first: "Effect", second: "Effect") -> bool:
         """Does `second` (the later write) belong with `first`?"""
         if is_log(first) or is_log(second):
             return False  # an audit or activity log entry records the work; it is no half of it
-        if INSERTED_KEY in self.data_of(second):
+        if _sends_a_message(first) or _sends_a_message(second):
+            return False  # the mail or notice about the work (an outbox row): a side effect, not half of it
+        second_data = self.data_of(second)
+        if INSERTED_KEY in second_data:
             return True  # it uses the key an earlier INSERT made (`cursor.lastrowid`)
-        shared = self.data_of(first) & self.data_of(second)
-        if any(self._is_data_name(name) for name in shared):
-            return True
-        # Models tied by a relation, when one of the writes makes a row: a parent and its child.
-        # Two updates of related models by keys of their own may well touch unrelated rows.
-        return (_makes_rows(first) or _makes_rows(second)) and models_related(self.project, first, second)
+        if self.made_by(first) & second_data:
+            return True  # the row the first write made, or its key, is part of the second
+        if not first.via and not second.via:
+            if self.saved_by(first) & _objects_named(second):
+                return True  # the object saved is part of the next write (`Payment(order=order)`, `order.lines...`)
+            if any(self._is_quantity(name) for name in _arguments(first) & _arguments(second)):
+                return True  # one amount written to both (a transfer's `amount`, a sale's `quantity`)
+        if is_delete(first) or is_delete(second):
+            # Rows of one thing deleted with others of it changed or made: a parent and its
+            # children, or a replacement. Updates alone (a counter, a flag) are not enough.
+            shared = self.data_of(first) & second_data
+            return self._one_thing(shared) or \
+                bool(shared & (_equality_keys(first.site.ref) | _equality_keys(second.site.ref)))
+        return False
 
     def deletes_of_one_thing(self, effects: List["Effect"]) -> bool:
         """Deletes tied to one object (its id, the instance): a parent and its children go together.
         Deletes by a threshold (`created < cutoff`) are cleanups, each complete on its own."""
-        shared = frozenset.intersection(*(self.data_of(effect) for effect in effects)) if effects else frozenset()
+        return bool(effects) and self._one_thing(frozenset.intersection(*(self.data_of(effect) for effect in effects)))
+
+    def _one_thing(self, shared: FrozenSet[str]) -> bool:
         return any(_IDENTITY.search(name) or self._is_instance(name) for name in shared)
 
     def _is_instance(self, name: str) -> bool:
@@ -98,8 +114,51 @@ class WriteLinks:
     def same_object(self, first: "Effect", second: "Effect") -> bool:
         """Is `second` a method of the object `first` made (`ra = X.objects.create(...)`, then
         `ra.validated_save()`)?"""
-        root = second.receiver.split(".", 1)[0] if second.receiver and not second.via else ""
+        root = _object_written(second)
         return bool(root) and any(_contains(ref, first.site.ref) for ref in self.unit.facts.bindings.get(root, ()))
+
+    def made_by(self, effect: "Effect") -> FrozenSet[str]:
+        """The names of the rows a write makes: what its call returns (`order = Order.objects.create()`),
+        and a new instance it saves or adds (`order = Order(...)`, then `order.save()` or
+        `session.add(order)`)."""
+        key = ("made", id(effect.site))
+        found = self._data.get(key)
+        if found is None:
+            bindings = self.unit.facts.bindings
+            made = set() if _fetches(effect) else \
+                {name for name, refs in bindings.items() if any(_contains(ref, effect.site.ref) for ref in refs)}
+            if _makes_rows(effect):
+                made.update(name for name in self._saved_names(effect) if self.constructed(name))
+            found = self._data[key] = frozenset(made)
+        return found
+
+    def saved_by(self, effect: "Effect") -> FrozenSet[str]:
+        """The objects a row-making write saves or adds (`order.save()`, `session.add(order)`)."""
+        return frozenset(self._saved_names(effect)) if _makes_rows(effect) else frozenset()
+
+    @staticmethod
+    def _saved_names(effect: "Effect") -> Set[str]:
+        """`order` in `order.save()` and `session.add(order)`; not `order` in `Invoice.objects.create(order=order)`."""
+        func = effect.site.ref[1]
+        if func[0] == "attr" and func[2] in _SESSION_SAVES:
+            return set(_whole_arguments(effect))
+        return {effect.receiver} if effect.receiver and not effect.via and "." not in effect.receiver else set()
+
+    def _is_quantity(self, name: str) -> bool:
+        """A plain value of the function's own (not a key that finds rows, not an object or a handle)."""
+        if _IDENTITY.search(name) or name in ("self", "cls"):
+            return False
+        value = self.project.evaluate(("name", name), self.unit)
+        return value is None or value.kind not in (*_NOT_DATA, "instance")
+
+    def constructed(self, name: str) -> bool:
+        """Is the variable bound here to a new instance of a model (`order = Order(total=1)`)?"""
+        for ref in self.unit.facts.bindings.get(name, ()):
+            if isinstance(ref, tuple) and ref and ref[0] == "call":
+                value = self.project.evaluate(ref[1], self.unit)
+                if value is not None and value.kind == "model":
+                    return True
+        return False
 
     def data_of(self, effect: "Effect") -> FrozenSet[str]:
         """The data paths a write's call uses, through the variables they were built from, and the
@@ -128,6 +187,75 @@ class WriteLinks:
             value = self.project.evaluate(ref, self.unit)
             known = self._is_data[name] = value is None or value.kind not in _NOT_DATA
         return known
+
+
+def _equality_keys(call: Ref) -> FrozenSet[str]:
+    """The variables a query chain looks rows up by equality (`filter(action=action)`, not
+    `filter(created__lt=cutoff)`): the rows of one thing, not those past a threshold."""
+    keys: Set[str] = set()
+    while isinstance(call, tuple) and call and call[0] == "call":
+        keys.update(value[1] for key, value in call[3]
+                    if key and not key.endswith(_THRESHOLD_LOOKUPS) and value[0] == "name")
+        func = call[1]
+        call = func[1] if func[0] == "attr" else None
+    return frozenset(keys)
+
+
+def _fetches(effect: "Effect") -> bool:
+    """A write made inside a helper called to get something (`get_translation(...)`,
+    `find_user(...)`): what it returns was looked up, not made by that write."""
+    return bool(effect.via) and _called_name_at(effect).lstrip("_").startswith(_FETCH_VERBS)
+
+
+_FETCH_VERBS = ("get", "find", "fetch", "load", "lookup", "read")
+
+
+def _called_name_at(effect: "Effect") -> str:
+    func = effect.site.ref[1]
+    return func[2] if func[0] == "attr" else func[1] if func[0] == "name" else ""
+
+
+def _sends_a_message(effect: "Effect") -> bool:
+    """A write made by a helper called to send a mail or a notice (`mail(...)`, `invite.send()`,
+    `notify_user(...)`)."""
+    return bool(effect.via) and _called_name_at(effect).lstrip("_").startswith(_MESSAGE_VERBS)
+
+
+_MESSAGE_VERBS = ("send", "mail", "email", "notify")
+
+
+def _object_written(effect: "Effect") -> str:
+    """The variable whose row a write saves: `ra` in `ra.save()`, and in `ra.validated_save()` when
+    that method saves `self`."""
+    if not effect.via:
+        return effect.receiver.split(".", 1)[0] if effect.receiver else ""
+    func = effect.site.ref[1]
+    if effect.receiver == "self" and func[0] == "attr" and func[1][0] == "name":
+        return func[1][1]
+    return ""
+
+
+def _objects_named(effect: "Effect") -> FrozenSet[str]:
+    """The variables a write's call uses, or uses the attributes of (`Invoice(order_id=order.id)`,
+    `order.lines.create()`)."""
+    names: Set[str] = set()
+    names_in(effect.site.ref, names)
+    return frozenset(names)
+
+
+def _arguments(effect: "Effect") -> FrozenSet[str]:
+    """Every variable a write's call is built from (its arguments, its query chain, a DB-API call's
+    parameters)."""
+    names: Set[str] = set()
+    names_in(effect.site.ref, names, paths=True)  # operands too: `Customer.points + total`
+    return frozenset(name for name in names if "." not in name and name != INSERTED_KEY)
+
+
+def _whole_arguments(effect: "Effect") -> FrozenSet[str]:
+    """The variables a write's call is given whole (`Post(topic=topic)`, `session.add(topic)`)."""
+    call = effect.site.ref
+    return frozenset(argument[1] for argument in (*call[2], *(value for _, value in call[3]))
+                     if isinstance(argument, tuple) and argument and argument[0] == "name")
 
 
 def is_log(effect: "Effect") -> bool:
@@ -178,64 +306,5 @@ def only_deletes(effects: Iterable["Effect"]) -> bool:
     return all(is_delete(effect) for effect in effects)
 
 
-# -- relations between models --------------------------------------------------------------------
-def models_related(project: "Project", first: "Effect", second: "Effect") -> bool:
-    first_names, second_names = _names_of(first), _names_of(second)
-    return bool(_relation_targets(project, first_names) & second_names
-                or _relation_targets(project, second_names) & first_names)
-
-
 def _names_of(effect: "Effect") -> FrozenSet[str]:
     return frozenset(name.lower() for name in (effect.spec.table, *effect.spec.aliases) if name not in ("", "?"))
-
-
-def _relation_targets(project: "Project", names: FrozenSet[str]) -> FrozenSet[str]:
-    """What the models of these names point at through relation fields (lower-case names)."""
-    targets: Set[str] = set()
-    relation_fields = project.registry.relation_fields
-    for name in names:
-        for facts in _classes_named(project, name):
-            own = facts.name.lower()
-            for ref in facts.attributes.values():
-                for target in _relation_calls(ref, relation_fields):
-                    targets.add(own if target == "self" else target)
-    return frozenset(targets)
-
-
-def _classes_named(project: "Project", name: str) -> List[object]:
-    project.note(("model", name))
-    found = []
-    for qualname in project.classes_by_name(name):
-        entry = project.classes.get(qualname)
-        if entry is not None:
-            found.append(entry[0])
-    return found
-
-
-def _relation_calls(ref: Ref, relation_fields: FrozenSet[str], depth: int = 0) -> Iterable[str]:
-    """The targets of the relation fields called in a class attribute's value, lower-case."""
-    if not isinstance(ref, tuple) or not ref or depth > 4:
-        return
-    if ref[0] == "call":
-        func = ref[1]
-        called = func[2] if func[0] == "attr" else func[1] if func[0] == "name" else ""
-        if called in relation_fields:
-            arguments = [*ref[2][:1], *(value for key, value in ref[3] if key in ("to", "argument", "model"))]
-            for argument in arguments:
-                yield from _target_names(argument)
-        for argument in (*ref[2], *(value for _, value in ref[3])):
-            yield from _relation_calls(argument, relation_fields, depth + 1)
-    elif ref[0] in ("annotated",) and ref[2] is not None:
-        yield from _relation_calls(ref[2], relation_fields, depth + 1)
-
-
-def _target_names(ref: Ref) -> Iterable[str]:
-    """`Order`, `shop.Order`, `"shop.Order"`, `"orders.id"`, `settings.AUTH_USER_MODEL`."""
-    if ref[0] == "name":
-        yield ref[1].lower()
-    elif ref[0] == "attr":
-        yield "user" if ref[2] == "AUTH_USER_MODEL" else ref[2].lower()
-    elif ref[0] == "str":
-        for part in ref[1].split("."):
-            if part:
-                yield part.lower()

@@ -12,7 +12,7 @@ from typing import Dict, List, Tuple
 from txlint import sql as sqlkit
 from txlint.facts import Event, Ref
 from txlint.model_units import Unit
-from txlint.values import AUTOCOMMIT, EffectSpec
+from txlint.values import AUTOCOMMIT, EffectSpec, target_name
 
 _MAX_CALL_DEPTH = 5
 
@@ -107,10 +107,27 @@ class EffectLists:
                     continue
                 inside = self.in_scope(unit, event) if inside is None else inside
                 wrapped = self.decorated_transactional(callee)
+                instance = None
                 for effect in self.effects(callee, depth + 1):
-                    result.append(Effect(effect.kind, effect.spec, event, inside or wrapped or effect.in_scope,
+                    spec = effect.spec
+                    if effect.kind == "write" and effect.receiver == "self" and not effect.via:
+                        instance = instance or self._instance_called_on(event, unit)
+                        if instance is not None:
+                            # `ra.validated_save()` inherited from a base: the row saved is ra's.
+                            table = target_name(instance)
+                            spec = replace(spec, table=table,
+                                           aliases=(instance.table,) if instance.table not in ("", table) else ())
+                    result.append(Effect(effect.kind, spec, event, inside or wrapped or effect.in_scope,
                                          via=effect.via or callee.qualname, receiver=effect.receiver))
         return self._inside_explicit_begin(result)
+
+    def _instance_called_on(self, event: Event, unit: Unit):
+        """The model instance a method is called on (`ra` in `ra.validated_save()`), if known."""
+        func = event.ref[1]
+        if func[0] != "attr":
+            return None
+        value = self.evaluate(func[1], unit)
+        return value if value is not None and value.kind == "instance" else None
 
     def _direct_effects(self, spec: EffectSpec, event: Event, inside: bool, unit: Unit) -> List[Effect]:
         receiver = _receiver_text(event.ref)

@@ -62,6 +62,11 @@ class Rule:
         return block.group(1) if block else ""
 
 
+# What batch jobs are named for. Not copy/move/load/rebuild: an object copying or moving itself is
+# application code, and recomputing derived data is complete whenever it is run again.
+_JOB_WORDS = ("backfill", "migrate", "import", "sync", "convert", "transfer")
+
+
 class RuleContext:
     """One function seen by a rule: its effects and the project around it."""
 
@@ -131,6 +136,25 @@ class RuleContext:
         return any(word in name for name in names for word in _THROWAWAY_WORDS) or \
             any(part.startswith(("populate", "fixture")) or part == "examples" for part in parts) or \
             any(imported.split(".", 1)[0] in ("faker", "factory") for imported in self.unit.module.imports.values())
+
+    def is_batch_job(self) -> bool:
+        """A backfill, import or data-migration job: a management command, a script, a `*_jobs`
+        module, or a function named for it (`backfill_*`, `migrate_*`, `import_*`, `sync_*`...).
+        Elsewhere (a view saving the few rows of one form, a signal handler, an object copying
+        itself) a loop's rows are a handful, each complete on its own; in a job over a table, a
+        crash leaves the data half migrated, and an operator runs the job again."""
+        unit = self.unit
+        parts = unit.module.module.lower().split(".")
+        return unit.facts.is_module or "commands" in parts or "scripts" in parts or parts[-1].endswith("jobs") or \
+            self.is_named_job()
+
+    def is_named_job(self) -> bool:
+        """A function or module named for a backfill, import or data migration (`backfill_prices`,
+        `migrate_view_counts`, `import_users`): there any half-applied change is the hazard. In other
+        commands and scripts only a loop that adds rows is (a re-run adds them again; updates it
+        sets again)."""
+        parts = self.unit.module.module.lower().split(".")
+        return any(part.startswith(_JOB_WORDS) for part in (parts[-1], self.unit.facts.name.lower()))
 
     def is_migration(self) -> bool:
         path = "/" + self.unit.module.path

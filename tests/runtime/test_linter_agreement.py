@@ -52,7 +52,7 @@ SQLALCHEMY = {
         def save_report(session: Session, body):
             report = Report()
             session.add(report)
-            session.flush()
+            session.commit()
             path = Path("/srv/reports") / f"{report.id}.txt"
             path.write_text(body)
             report.path = str(path)

@@ -49,9 +49,6 @@ class Knowledge:
     # Methods that run a statement object of this library passed as their first argument, whatever
     # the receiver is (`x.execute(text("..."))` where x could not be resolved).
     statement_runners: Tuple[str, ...] = ()
-    # Field constructors (called in a model's class body) that tie the model to another one: their
-    # first argument, or `to=`, names it (a class, "app.Model", or "table.column").
-    relation_fields: Tuple[str, ...] = ()
     # How findings name the library's habit of committing every statement, and what to write instead
     # (`{what}`: "them", "the loop").
     autocommit_regime = "autocommit"
@@ -142,7 +139,6 @@ class Registry:
                 self.model_bases[base] = knowledge.library
         self.transaction_helpers = frozenset(transaction_helpers)
         self.statement_runners = frozenset(name for knowledge in self.all for name in knowledge.statement_runners)
-        self.relation_fields = frozenset(name for knowledge in self.all for name in knowledge.relation_fields)
 
     def for_qname(self, qname: str) -> Optional[Knowledge]:
         return self.by_root.get(qname.split(".", 1)[0])

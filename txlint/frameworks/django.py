@@ -52,9 +52,6 @@ class DjangoKnowledge(Knowledge):
                                          on_commit="{}.on_commit", runtime_default=True,
                                          alternative=("django.db.transaction", "atomic", "{}()", "{}"))
     roots = ("django",)
-    # modelcluster's ParentalKey (wagtail) is a ForeignKey.
-    relation_fields = ("ForeignKey", "OneToOneField", "ManyToManyField", "ParentalKey", "ParentalManyToManyField",
-                       "GenericRelation")
     model_bases = ("django.db.models.Model", "django.db.models.base.Model",
                    "django.contrib.auth.models.AbstractUser", "django.contrib.auth.models.AbstractBaseUser",
                    "django.contrib.auth.base_user.AbstractBaseUser", "django.contrib.auth.models.PermissionsMixin")

@@ -73,8 +73,10 @@ class FilesKnowledge(Knowledge):
                 return Outcome(value=value)
             return None
         if value.name in ("storage", "fieldfile"):
+            # A file field's save()/delete() also saves its row unless told `save=False`.
+            how = "field" if value.name == "fieldfile" and call.const("save") != "False" else "orm"
             if name in _STORAGE_WRITES:
-                return effect("file_write", LIBRARY)
+                return effect("file_write", LIBRARY, how=how)
             if name == "delete":
-                return effect("file_delete", LIBRARY)
+                return effect("file_delete", LIBRARY, how=how)
         return None

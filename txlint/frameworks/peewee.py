@@ -29,7 +29,6 @@ class PeeweeKnowledge(Knowledge):
     transaction_fix = ("wrap {what} in `with db.atomic():`")
     transaction_idiom = TransactionIdiom("", "", "{}.atomic()", decorator="{}.atomic()")
     roots = ("peewee", "playhouse", "peewee_async")
-    relation_fields = ("ForeignKeyField", "ManyToManyField", "DeferredForeignKey")
     model_bases = ("peewee.Model", "playhouse.signals.Model", "playhouse.postgres_ext.Model",
                    "playhouse.sqlite_ext.Model", "playhouse.pwasyncio.AsyncModel", "peewee_async.AioModel")
 

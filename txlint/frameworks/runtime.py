@@ -10,6 +10,9 @@ LIBRARY = "txlint.runtime"
 _ATOMIC = {"txlint.runtime.atomic"}
 _MATERIALIZER = {"txlint.runtime.materializer"}
 _STAGE = {"txlint.runtime.stage_file"}
+# A backfill's writer: the runner calls it inside each batch's `atomic` transaction, and the
+# decorator refuses a call from anywhere else.
+_BATCH_WRITER = {"txlint.runtime.backfill.batch_writer", "txlint.runtime.backfill._declare.batch_writer"}
 
 
 class RuntimeKnowledge(Knowledge):
@@ -21,6 +24,8 @@ class RuntimeKnowledge(Knowledge):
             return Value("scope", name="atomic", library=LIBRARY)
         if qname in _MATERIALIZER:
             return Value("scope", name="materializer", library=LIBRARY)
+        if qname in _BATCH_WRITER:
+            return Value("scope", name="batch_writer", library=LIBRARY)
         return None
 
     def call_qname(self, qname: str, call: CallView) -> Optional[Outcome]:
@@ -48,4 +53,6 @@ class RuntimeKnowledge(Knowledge):
         return None
 
     def opens_transaction(self, value: Value, as_decorator: bool) -> bool:
-        return value.kind == "scope" and value.library == LIBRARY and value.name == "atomic"
+        if value.kind != "scope" or value.library != LIBRARY:
+            return False
+        return value.name == "atomic" or (value.name == "batch_writer" and as_decorator)

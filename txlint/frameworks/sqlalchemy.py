@@ -175,7 +175,6 @@ class SQLAlchemyKnowledge(Knowledge):
         return None
 
     statement_runners = ("execute", "scalar", "scalars", "exec")
-    relation_fields = ("ForeignKey", "relationship", "relation", "Relationship")
 
     def run_statement(self, statement: Value, name: str, call: CallView) -> Optional[Outcome]:
         """A `text()` or DML statement executed through a session or connection txlint could not resolve

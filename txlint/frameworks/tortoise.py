@@ -24,7 +24,6 @@ class TortoiseKnowledge(Knowledge):
     transaction_fix = ("wrap {what} in `async with in_transaction():`")
     transaction_idiom = TransactionIdiom("tortoise.transactions", "in_transaction", "{}()", asynchronous=True)
     roots = ("tortoise",)
-    relation_fields = ("ForeignKeyField", "OneToOneField", "ManyToManyField")
     model_bases = ("tortoise.models.Model", "tortoise.Model")
 
     def call_qname(self, qname: str, call: CallView) -> Optional[Outcome]:

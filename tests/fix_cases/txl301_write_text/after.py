@@ -11,5 +11,6 @@ class Report(models.Model):
 def save_report(name, body):
     path = Path("/srv/reports") / f"{name}.txt"
     with atomic():
+        report = Report.objects.create(path=str(path))
         stage_file(path, body)
-        return Report.objects.create(path=str(path))
+    return report

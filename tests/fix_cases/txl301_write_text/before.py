@@ -9,5 +9,6 @@ class Report(models.Model):
 
 def save_report(name, body):
     path = Path("/srv/reports") / f"{name}.txt"
+    report = Report.objects.create(path=str(path))
     path.write_text(body, encoding="utf-8")
-    return Report.objects.create(path=str(path))
+    return report
