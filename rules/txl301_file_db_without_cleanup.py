@@ -55,8 +55,12 @@ def _fix_plan(context: RuleContext, file_effect: "Effect", write: "Effect") -> O
     inside txlint.runtime.atomic() with the write. Only for a library whose transaction a fix
     can write and whose default database txlint.runtime.atomic() finds, for statements of this
     function itself outside loops."""
+    if file_effect.via or write.via or file_effect.site.context.loops:
+        return None
     idiom = context.project.registry.transaction_idiom(write.spec.library)
-    if idiom is None or file_effect.via or write.via or file_effect.site.context.loops or idiom.asynchronous:
+    if idiom is None:
+        return _runtime_plan(context, file_effect, write)
+    if idiom.asynchronous:
         return None
     lines = sorted((file_effect.line, write.line))
     if file_effect.kind == "file_delete":
@@ -77,12 +81,64 @@ def _fix_plan(context: RuleContext, file_effect: "Effect", write: "Effect") -> O
                    details=idiom_details(RUNTIME_IDIOM))
 
 
+def _runtime_plan(context: RuleContext, file_effect: "Effect", write: "Effect") -> Optional[FixPlan]:
+    """For a SQLAlchemy session or connection, or a sqlite3/psycopg connection, named by a plain
+    name (`session`, `conn`): `with txlint.runtime.atomic(session):` from the write to the file
+    step, the file deleted by txlint.runtime's `on_commit(partial(...))` or written by
+    `stage_file(path, data)`. The function's own commit of that target on the span's main path
+    is removed, since atomic's end now commits: a file written after it must be staged before
+    the commit, and a file deleted only once the rows it covers are committed. The delete's span
+    therefore runs to the first commit after the write; a file staged after the commit needs that
+    commit between the two. No fix inside a transaction opened elsewhere (atomic would join and
+    commit it), nor with another commit, a rollback, or a transaction scope in the span."""
+    target = write.receiver
+    if not target.isidentifier() or context.unit.facts.is_async or context.runs_in_transaction() or \
+            not _runtime_target(context, target) or write.site.context.scopes or file_effect.site.context.scopes:
+        return None
+    effects = context.effects
+    commits = [effect for effect in effects if effect.kind == "commit" and effect.line > write.line]
+    first_line = min(file_effect.line, write.line)
+    if file_effect.kind == "file_delete":
+        if file_effect.line > write.line or not commits:
+            return None
+        last_line = commits[0].line
+        action, title = "runtime-defer-delete", f"delete the file after the commit (atomic({target}) and on_commit)"
+    elif file_effect.kind == "file_write" and file_effect.line > write.line:
+        last_line = file_effect.line
+        action, title = "runtime-stage-file", f"write the file with stage_file() inside atomic({target})"
+    else:
+        return None
+    spanned = [effect for effect in effects if first_line <= effect.line <= last_line]
+    removed = [effect for effect in spanned if effect.kind == "commit"]
+    if not removed or any(effect.kind == "rollback" or effect.via or effect.site.context.deferred or
+                          (effect.kind == "commit" and (effect.receiver != target or effect.site.context.branches
+                                                        or effect.site.context.trys))
+                          for effect in spanned):
+        return None
+    return FixPlan(safe=False, title=title, action=action, function_line=context.function_line(),
+                   lines=(file_effect.line, first_line, last_line),
+                   details=(("target", target), ("commits", ",".join(str(effect.line) for effect in removed))))
+
+
+def _runtime_target(context: RuleContext, name: str) -> bool:
+    """Is `name` a target txlint.runtime.atomic opens a transaction on, synchronously?"""
+    value = context.project.evaluate(("name", name), context.unit)
+    if value is None or value.kind != "handle":
+        return False
+    if value.library == "sqlalchemy":
+        return value.name in ("session", "connection")
+    return value.library == "dbapi" and value.name == "connection" and value.flags[:1] in (
+        ("sqlite3",), ("psycopg2",), ("psycopg",))
+
+
 def fix(edit: "FunctionEdit") -> bool:
     """The file deleted after the commit, or staged with the rows (see _fix_plan)."""
     plan = edit.plan
     statement = edit.statement_at(plan.lines[0])
     if statement is None:
         return False
+    if plan.detail("target"):
+        return _fix_with_runtime(edit, statement)
     if plan.action == "defer-delete":
         call = edit.lone_call(statement)
         transaction = edit.import_name(plan.detail("module"), plan.detail("name"))
@@ -98,6 +154,37 @@ def fix(edit: "FunctionEdit") -> bool:
     path, data = staged
     edit.replace(statement, [edit.call_statement(stage_file, path, data)])
     return edit.wrap(plan.lines[1], plan.lines[2], plan.detail("block").format(atomic))
+
+
+def _fix_with_runtime(edit: "FunctionEdit", statement) -> bool:
+    """`with atomic(target):` around the span, the commits in it removed (see _runtime_plan)."""
+    plan = edit.plan
+    first = edit.statement_at(plan.lines[1])
+    block = edit.block_of(first) if first is not None else None
+    commits = [edit.statement_at(int(line)) for line in plan.detail("commits").split(",")]
+    if block is None or edit.block_of(statement) is not block or any(
+            commit is None or edit.block_of(commit) is not block or edit.method_name(edit.lone_call(commit) or
+                                                                                     statement) != "commit"
+            for commit in commits):
+        return False  # statements of one block only: a commit under an `if` or a delete in a `with` is another shape
+    atomic = edit.import_name("txlint.runtime", "atomic")
+    if plan.action == "runtime-defer-delete":
+        call = edit.lone_call(statement)
+        on_commit, partial = edit.import_name("txlint.runtime", "on_commit"), edit.import_name("functools", "partial")
+        if call is None or atomic is None or on_commit is None or partial is None:
+            return False
+        replacement = edit.deferred_call(call, on_commit, partial)
+    else:
+        staged = edit.staged_write(statement)
+        stage_file = edit.import_name("txlint.runtime", "stage_file")
+        if staged is None or atomic is None or stage_file is None:
+            return False
+        replacement = edit.call_statement(stage_file, *staged)
+    edit.replace(statement, [replacement])
+    for commit in commits:
+        edit.replace(commit, [])
+    target = plan.detail("target")
+    return edit.wrap(plan.lines[1], plan.lines[2], f"{atomic}({target})", uses=target)
 
 
 def _temporary_row(write: "Effect") -> bool:
