@@ -366,14 +366,29 @@ def save_report(name, body):
 The file appears if and only if the row commits.
 
 ## Fix
-Unsafe, and for Django only (where `txlint.runtime.atomic()` finds the default database): a
-file written with `with open(path, "w") as f: f.write(data)` (or `"wb"`), or with
+Unsafe. With Django (where `txlint.runtime.atomic()` finds the default database): a file
+written with `with open(path, "w") as f: f.write(data)` (or `"wb"`), or with
 `Path.write_text`/`write_bytes`, becomes `stage_file(path, data)`, and it and the write are
 wrapped in `with atomic():` from `txlint.runtime`; a file deleted before the row is saved, or in
 a transaction that can still roll back, is deleted by `transaction.on_commit(partial(...))`
 (the arguments are taken when the line runs, as before: a lambda would read them after the
 commit), and the delete and the write are wrapped in `with transaction.atomic():` if no
-transaction encloses them. Unsafe because the file now appears (or goes) only when the
-transaction commits. No fix for other shapes of file code, in loops, or made by helpers.
+transaction encloses them.
+
+With a SQLAlchemy session or connection, or a sqlite3, psycopg2 or psycopg connection, named by
+a plain name of the function (`session`, `conn`): the statements from the write to the file step
+are wrapped in `with atomic(session):` from `txlint.runtime`, the file written becomes
+`stage_file(path, data)` and the file deleted `on_commit(partial(...))`, and the function's own
+commit of that session in the span is removed, because the end of the block now commits: a
+file written after the commit is staged before it, and a file deleted before the write is
+wrapped with the write and the commit that follows it. `atomic(session)` joins a transaction the
+session has already begun (a query before it), so the block commits that work too, as the
+removed commit did. No fix when the function does not commit the session itself, commits it
+under an `if` or a `try`, commits another one or rolls back in the span, or writes inside
+`with session.begin():` or a caller's transaction (atomic would begin or commit a transaction
+that is not the function's), nor in `async def`.
+
+Unsafe because the file now appears (or goes) only when the transaction commits. No fix for
+other shapes of file code, in loops, or made by helpers.
 """,
 )
