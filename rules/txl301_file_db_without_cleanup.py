@@ -10,7 +10,7 @@ from txlint.evidence import is_log
 from txlint.findings import FixPlan
 from txlint.frameworks import RUNTIME_IDIOM
 from txlint.rule import Report, Rule, RuleContext, idiom_details, report_at
-from txlint.values import IMPLICIT
+from txlint.values import AUTOCOMMIT, IMPLICIT
 
 if TYPE_CHECKING:
     from txlint.fixes.editing import FunctionEdit
@@ -85,23 +85,26 @@ def _runtime_plan(context: RuleContext, file_effect: "Effect", write: "Effect") 
     """For a SQLAlchemy session or connection, or a sqlite3/psycopg connection, named by a plain
     name (`session`, `conn`): `with txlint.runtime.atomic(session):` from the write to the file
     step, the file deleted by txlint.runtime's `on_commit(partial(...))` or written by
-    `stage_file(path, data)`. The function's own commit of that target on the span's main path
-    is removed, since atomic's end now commits: a file written after it must be staged before
-    the commit, and a file deleted only once the rows it covers are committed. The delete's span
-    therefore runs to the first commit after the write; a file staged after the commit needs that
-    commit between the two. No fix inside a transaction opened elsewhere (atomic would join and
-    commit it), nor with another commit, a rollback, or a transaction scope in the span."""
+    `stage_file(path, data)`. The function's own commits of that target in the span are removed,
+    since atomic's end now commits: a file written after the commit is staged before it, and a
+    file deleted before the write waits for the commit that follows the write (the span runs to
+    it). A driver connection in autocommit mode has no commit to remove: the block is the
+    transaction its statements lacked. No fix inside a transaction opened elsewhere (atomic would
+    join it and commit it), nor with another commit, a rollback, or a commit on another path."""
     target = write.receiver
     if not target.isidentifier() or context.unit.facts.is_async or context.runs_in_transaction() or \
-            not _runtime_target(context, target) or write.site.context.scopes or file_effect.site.context.scopes:
+            not _runtime_target(context, target) or context.opening_scope(write.site) is not None or \
+            context.opening_scope(file_effect.site) is not None:
         return None
     effects = context.effects
     commits = [effect for effect in effects if effect.kind == "commit" and effect.line > write.line]
+    # SQLAlchemy's AUTOCOMMIT isolation level is not this: atomic refuses such an engine.
+    autocommit = write.spec.regime == AUTOCOMMIT and write.spec.library == "dbapi"
     first_line = min(file_effect.line, write.line)
     if file_effect.kind == "file_delete":
-        if file_effect.line > write.line or not commits:
+        if file_effect.line > write.line or not (commits or autocommit):
             return None
-        last_line = commits[0].line
+        last_line = write.line if autocommit else commits[0].line
         action, title = "runtime-defer-delete", f"delete the file after the commit (atomic({target}) and on_commit)"
     elif file_effect.kind == "file_write" and file_effect.line > write.line:
         last_line = file_effect.line
@@ -110,14 +113,21 @@ def _runtime_plan(context: RuleContext, file_effect: "Effect", write: "Effect") 
         return None
     spanned = [effect for effect in effects if first_line <= effect.line <= last_line]
     removed = [effect for effect in spanned if effect.kind == "commit"]
-    if not removed or any(effect.kind == "rollback" or effect.via or effect.site.context.deferred or
-                          (effect.kind == "commit" and (effect.receiver != target or effect.site.context.branches
-                                                        or effect.site.context.trys))
-                          for effect in spanned):
+    if not (removed or autocommit) or not all(_movable(effect, write) for effect in spanned):
         return None
     return FixPlan(safe=False, title=title, action=action, function_line=context.function_line(),
                    lines=(file_effect.line, first_line, last_line),
                    details=(("target", target), ("commits", ",".join(str(effect.line) for effect in removed))))
+
+
+def _movable(effect: "Effect", write: "Effect") -> bool:
+    """Can `effect` go inside the block on the write's target? Not a rollback, a helper's work,
+    or a commit of another target, or one that may not run where the write does (under an `if`
+    the write is not under, in a `try`): the block's end would commit where that did not."""
+    if effect.kind == "rollback" or effect.via or effect.site.context.deferred:
+        return False
+    return effect.kind != "commit" or (effect.receiver == write.receiver and not effect.site.context.trys and
+                                       effect.site.context.branches == write.site.context.branches)
 
 
 def _runtime_target(context: RuleContext, name: str) -> bool:
@@ -161,11 +171,9 @@ def _fix_with_runtime(edit: "FunctionEdit", statement) -> bool:
     plan = edit.plan
     first = edit.statement_at(plan.lines[1])
     block = edit.block_of(first) if first is not None else None
-    commits = [edit.statement_at(int(line)) for line in plan.detail("commits").split(",")]
-    if block is None or edit.block_of(statement) is not block or any(
-            commit is None or edit.block_of(commit) is not block or edit.method_name(edit.lone_call(commit) or
-                                                                                     statement) != "commit"
-            for commit in commits):
+    commits = [edit.statement_at(int(line)) for line in plan.detail("commits").split(",") if line]
+    if block is None or edit.block_of(statement) is not block or not all(
+            commit is not None and edit.block_of(commit) is block and _is_commit(edit, commit) for commit in commits):
         return False  # statements of one block only: a commit under an `if` or a delete in a `with` is another shape
     atomic = edit.import_name("txlint.runtime", "atomic")
     if plan.action == "runtime-defer-delete":
@@ -185,6 +193,11 @@ def _fix_with_runtime(edit: "FunctionEdit", statement) -> bool:
         edit.replace(commit, [])
     target = plan.detail("target")
     return edit.wrap(plan.lines[1], plan.lines[2], f"{atomic}({target})", uses=target)
+
+
+def _is_commit(edit: "FunctionEdit", statement) -> bool:
+    call = edit.lone_call(statement)
+    return call is not None and edit.method_name(call) == "commit"
 
 
 def _temporary_row(write: "Effect") -> bool:
@@ -383,10 +396,13 @@ commit of that session in the span is removed, because the end of the block now 
 file written after the commit is staged before it, and a file deleted before the write is
 wrapped with the write and the commit that follows it. `atomic(session)` joins a transaction the
 session has already begun (a query before it), so the block commits that work too, as the
-removed commit did. No fix when the function does not commit the session itself, commits it
-under an `if` or a `try`, commits another one or rolls back in the span, or writes inside
-`with session.begin():` or a caller's transaction (atomic would begin or commit a transaction
-that is not the function's), nor in `async def`.
+removed commit did. A driver connection in autocommit mode (sqlite3 with `isolation_level=None`,
+psycopg with `autocommit=True`) has no commit to remove: the block is the transaction its
+statements lacked. No fix when the function does not commit the session itself (nor is it in
+autocommit mode), commits it in a `try` or under an `if` the write is not under, commits
+another one or rolls back in the span, or writes inside `with session.begin():` or a caller's
+transaction (atomic would begin or commit a transaction that is not the function's), nor in
+`async def`.
 
 Unsafe because the file now appears (or goes) only when the transaction commits. No fix for
 other shapes of file code, in loops, or made by helpers.

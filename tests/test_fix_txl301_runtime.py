@@ -103,6 +103,25 @@ def test_a_sqlite3_connection_stages_the_file_with_its_row(tmp_path):
     assert (tmp_path / "upload.bin").read_bytes() == b"data"
 
 
+
+def test_an_autocommit_connection_deletes_the_file_only_once_the_row_is_gone(tmp_path):
+    fixed = _module("txl301_sqlite3_autocommit_delete")
+    database, path = tmp_path / "app.db", tmp_path / "upload.bin"
+    path.write_bytes(b"data")
+    with pytest.raises(sqlite3.OperationalError):  # no table yet: the DELETE fails, the file stays
+        fixed.forget_upload(database, str(path))
+    assert path.exists()
+    conn = sqlite3.connect(database)
+    with conn:
+        conn.execute("CREATE TABLE uploads (path TEXT)")
+        conn.execute("INSERT INTO uploads VALUES (?)", (str(path),))
+    fixed.forget_upload(database, str(path))
+    try:
+        assert conn.execute("SELECT count(*) FROM uploads").fetchone() == (0,)
+    finally:
+        conn.close()
+    assert not path.exists()
+
 PRELUDE = """\
 import os
 
