@@ -85,16 +85,17 @@ def _runtime_plan(context: RuleContext, file_effect: "Effect", write: "Effect") 
     """For a SQLAlchemy session or connection, or a sqlite3/psycopg connection, named by a plain
     name (`session`, `conn`): `with txlint.runtime.atomic(session):` from the write to the file
     step, the file deleted by txlint.runtime's `on_commit(partial(...))` or written by
-    `stage_file(path, data)`. The function's own commits of that target in the span are removed,
-    since atomic's end now commits: a file written after the commit is staged before it, and a
+    `stage_file(path, data)`. The function's own commits of that target in the span are removed
+    (a session's made its flush, which gives new rows their keys as the commit did), since
+    atomic's end now commits: a file written after the commit is staged before it, and a
     file deleted before the write waits for the commit that follows the write (the span runs to
     it). A driver connection in autocommit mode has no commit to remove: the block is the
     transaction its statements lacked. No fix inside a transaction opened elsewhere (atomic would
     join it and commit it), nor with another commit, a rollback, or a commit on another path."""
     target = write.receiver
-    if not target.isidentifier() or context.unit.facts.is_async or context.runs_in_transaction() or \
-            not _runtime_target(context, target) or context.opening_scope(write.site) is not None or \
-            context.opening_scope(file_effect.site) is not None:
+    role = _runtime_target(context, target) if target.isidentifier() else None
+    if role is None or context.unit.facts.is_async or context.runs_in_transaction() or \
+            context.opening_scope(write.site) is not None or context.opening_scope(file_effect.site) is not None:
         return None
     effects = context.effects
     commits = [effect for effect in effects if effect.kind == "commit" and effect.line > write.line]
@@ -117,7 +118,8 @@ def _runtime_plan(context: RuleContext, file_effect: "Effect", write: "Effect") 
         return None
     return FixPlan(safe=False, title=title, action=action, function_line=context.function_line(),
                    lines=(file_effect.line, first_line, last_line),
-                   details=(("target", target), ("commits", ",".join(str(effect.line) for effect in removed))))
+                   details=(("target", target), ("commits", ",".join(str(effect.line) for effect in removed)),
+                            ("method", context.project.registry.commit_replacement(write.spec.library, role))))
 
 
 def _movable(effect: "Effect", write: "Effect") -> bool:
@@ -130,15 +132,18 @@ def _movable(effect: "Effect", write: "Effect") -> bool:
                                        effect.site.context.branches == write.site.context.branches)
 
 
-def _runtime_target(context: RuleContext, name: str) -> bool:
-    """Is `name` a target txlint.runtime.atomic opens a transaction on, synchronously?"""
+def _runtime_target(context: RuleContext, name: str) -> Optional[str]:
+    """The role of `name` ("session", "connection") if it is a target txlint.runtime.atomic
+    opens a transaction on synchronously; None if not."""
     value = context.project.evaluate(("name", name), context.unit)
     if value is None or value.kind != "handle":
-        return False
-    if value.library == "sqlalchemy":
-        return value.name in ("session", "connection")
-    return value.library == "dbapi" and value.name == "connection" and value.flags[:1] in (
-        ("sqlite3",), ("psycopg2",), ("psycopg",))
+        return None
+    if value.library == "sqlalchemy" and value.name in ("session", "connection"):
+        return value.name
+    if value.library == "dbapi" and value.name == "connection" and value.flags[:1] in (
+            ("sqlite3",), ("psycopg2",), ("psycopg",)):
+        return value.name
+    return None
 
 
 def fix(edit: "FunctionEdit") -> bool:
@@ -190,7 +195,10 @@ def _fix_with_runtime(edit: "FunctionEdit", statement) -> bool:
         replacement = edit.call_statement(stage_file, *staged)
     edit.replace(statement, [replacement])
     for commit in commits:
-        edit.replace(commit, [])
+        # A session's commit also flushed: the statements after it may read a new row's key. The
+        # span's last statement needs no flush: the block's end commits right after it.
+        method = plan.detail("method") if edit.parsed.lines_of(commit)[1] < plan.lines[2] else ""
+        edit.replace(commit, [edit.renamed_call(commit, method)] if method else [])
     target = plan.detail("target")
     return edit.wrap(plan.lines[1], plan.lines[2], f"{atomic}({target})", uses=target)
 
@@ -392,17 +400,19 @@ With a SQLAlchemy session or connection, or a sqlite3, psycopg2 or psycopg conne
 a plain name of the function (`session`, `conn`): the statements from the write to the file step
 are wrapped in `with atomic(session):` from `txlint.runtime`, the file written becomes
 `stage_file(path, data)` and the file deleted `on_commit(partial(...))`, and the function's own
-commit of that session in the span is removed, because the end of the block now commits: a
+commit of that session in the span no longer commits, because the end of the block now does: a
 file written after the commit is staged before it, and a file deleted before the write is
-wrapped with the write and the commit that follows it. `atomic(session)` joins a transaction the
-session has already begun (a query before it), so the block commits that work too, as the
-removed commit did. A driver connection in autocommit mode (sqlite3 with `isolation_level=None`,
-psycopg with `autocommit=True`) has no commit to remove: the block is the transaction its
-statements lacked. No fix when the function does not commit the session itself (nor is it in
-autocommit mode), commits it in a `try` or under an `if` the write is not under, commits
-another one or rolls back in the span, or writes inside `with session.begin():` or a caller's
-transaction (atomic would begin or commit a transaction that is not the function's), nor in
-`async def`.
+wrapped with the write and the commit that follows it. A session's commit inside the block
+becomes `session.flush()`, which gives new rows their keys as the commit did (a path named by
+the row's id still has it); a commit that ends the block is removed. `atomic(session)` joins a
+transaction the session has already begun (a query before it), so the block commits that work
+too, as the commit did. A driver connection in autocommit mode (sqlite3 with
+`isolation_level=None`, psycopg with `autocommit=True`) has no commit to remove: the block is the
+transaction its statements lacked. No fix when the function does not commit the session itself
+(nor is it in autocommit mode), commits it in a `try` or under an `if` the write is not under,
+commits another one or rolls back in the span, or writes inside `with session.begin():` or a
+caller's transaction (atomic would begin or commit a transaction that is not the function's),
+nor in `async def`.
 
 Unsafe because the file now appears (or goes) only when the transaction commits. No fix for
 other shapes of file code, in loops, or made by helpers.

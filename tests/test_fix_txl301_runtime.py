@@ -39,17 +39,20 @@ def _rows(engine, model) -> int:
 def test_a_staged_file_commits_with_its_row_in_a_session_that_has_begun(engine, tmp_path):
     fixed = _module("txl301_sqlalchemy_stage_file")
     fixed.Base.metadata.create_all(engine)
-    path = tmp_path / "report.bin"
     with Session(engine) as session:
-        report_id = fixed.save_report(session, str(path), b"body")  # its query autobegins the transaction
-    assert path.read_bytes() == b"body" and report_id == 1 and _rows(engine, fixed.Report) == 1
+        session.scalars(select(fixed.Report)).all()  # the session's transaction has begun: atomic joins it
+        path = fixed.save_report(session, str(tmp_path), b"body")
+    # The commit made a flush: the path is named by the new row's key, read inside the block.
+    assert path == f"{tmp_path}/1.bin" and Path(path).read_bytes() == b"body"
+    with Session(engine) as session:
+        assert [report.path for report in session.scalars(select(fixed.Report))] == [path]
 
 
 def test_a_file_that_cannot_be_staged_rolls_its_row_back(engine, tmp_path):
     fixed = _module("txl301_sqlalchemy_stage_file")
     fixed.Base.metadata.create_all(engine)
     with Session(engine) as session, pytest.raises(FileNotFoundError):
-        fixed.save_report(session, str(tmp_path / "missing" / "report.bin"), b"body")
+        fixed.save_report(session, str(tmp_path / "missing"), b"body")
     assert _rows(engine, fixed.Report) == 0  # before the fix the row was committed, pointing nowhere
 
 

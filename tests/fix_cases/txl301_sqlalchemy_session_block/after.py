@@ -21,5 +21,6 @@ def export(path, text):
     with Session(engine) as session:
         with atomic(session):
             session.add(Export(path=path))
+            session.flush()
 
             stage_file(Path(path), text)

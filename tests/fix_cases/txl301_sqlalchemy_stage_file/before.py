@@ -1,4 +1,4 @@
-from sqlalchemy import String, select
+from sqlalchemy import String
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 
@@ -9,15 +9,16 @@ class Base(DeclarativeBase):
 class Report(Base):
     __tablename__ = "reports"
     id: Mapped[int] = mapped_column(primary_key=True)
-    path: Mapped[str] = mapped_column(String(200))
+    path: Mapped[str] = mapped_column(String(200), default="")
 
 
-def save_report(session: Session, path, body):
-    if session.scalars(select(Report).where(Report.path == path)).first():
-        raise ValueError(path)
-    report = Report(path=path)
+def save_report(session: Session, directory, body):
+    report = Report()
     session.add(report)
-    session.commit()  # the row is durable here
+    session.commit()  # the row gets its id
+    path = f"{directory}/{report.id}.bin"
     with open(path, "wb") as handle:
         handle.write(body)
-    return report.id
+    report.path = path
+    session.commit()
+    return path
