@@ -17,7 +17,10 @@ CASES = sorted(path for path in (Path(__file__).parent / "fix_cases").iterdir() 
 # Fixes that must be safe (True) or unsafe (False), by case: the rest are not asserted.
 SAFETY = {"txl101_decorator": True, "txl101_swallowing_try": False, "txl102_wrap_loop": True,
           "txl102_commit_after_loop": False, "txl103_flush": False, "txl001_codes": True,
-          "txl301_delete_after_commit": False, "txl301_write_text": False, "txl101_peewee": True}
+          "txl301_delete_after_commit": False, "txl301_write_text": False, "txl101_peewee": True,
+          "txl301_sqlalchemy_stage_file": False, "txl301_sqlalchemy_delete": False,
+          "txl301_sqlalchemy_session_block": False, "txl301_sqlite3_stage_file": False,
+          "txl301_sqlite3_autocommit_delete": False}
 
 
 def _fixed(text: str, path: str = "app/example.py"):

@@ -1,0 +1,26 @@
+from pathlib import Path
+
+from sqlalchemy import String, create_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from txlint.runtime import atomic, stage_file
+
+engine = create_engine("sqlite:///app.db")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Export(Base):
+    __tablename__ = "exports"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    path: Mapped[str] = mapped_column(String(200))
+
+
+def export(path, text):
+    with Session(engine) as session:
+        with atomic(session):
+            session.add(Export(path=path))
+            session.flush()
+
+            stage_file(Path(path), text)

@@ -1,0 +1,25 @@
+from sqlalchemy import String
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from txlint.runtime import atomic, stage_file
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Report(Base):
+    __tablename__ = "reports"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    path: Mapped[str] = mapped_column(String(200), default="")
+
+
+def save_report(session: Session, directory, body):
+    report = Report()
+    with atomic(session):
+        session.add(report)
+        session.flush()  # the row gets its id
+        path = f"{directory}/{report.id}.bin"
+        stage_file(path, body)
+    report.path = path
+    session.commit()
+    return path
