@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Iterable, List, Optional, Tuple
 
 from txlint.dataflow import flowing_names
-from txlint.evidence import is_log
+from txlint.evidence import is_log, sends_a_message
 from txlint.findings import FixPlan
 from txlint.frameworks import RUNTIME_IDIOM
 from txlint.rule import Report, Rule, RuleContext, idiom_details, report_at
@@ -37,8 +37,9 @@ def check(context: RuleContext) -> Iterable[Report]:
         return  # a migration's file upkeep runs once, and a re-run completes it
     effects = [effect for effect in context.effects if not effect.site.context.deferred]
     files = [e for e in effects if e.kind in _FILE_KINDS]
-    # A log entry records the work and points at no file; a temporary row expires with its file.
-    writes = [e for e in effects if e.kind == "write" and not _temporary_row(e) and not is_log(e)]
+    # A log entry or a notice about the work points at no file; a temporary row expires with its file.
+    writes = [e for e in effects if e.kind == "write" and not _temporary_row(e) and not is_log(e)
+              and not sends_a_message(e)]
     if not files or not writes:
         return
     for file_effect in files:
@@ -343,7 +344,7 @@ storage cleanup's business, and nothing points at a missing file), cleanup in an
 `transaction.on_commit`, `txlint.runtime.stage_file`, a file field's own `save()` and `delete()`
 (they update the row in the same call, unless told `save=False`), the files of an object the
 function has just made, a management command or script that wipes and reloads (run it again), a
-log entry beside the file, a row that stands for a temporary file (a model named `Cached...`,
+log entry or a mail about the work beside the file, a row that stands for a temporary file (a model named `Cached...`,
 `Temp...`, `Uploaded...`: it expires with its file), a migration, and demo or seed data.
 
 ## Why is this bad?

@@ -268,6 +268,16 @@ LOOK_ALIKES = {
             os.remove(scenario.context_path)
             scenario.save()
         """,
+    "a notice about the work, written by a helper sending it": """
+        def send_removal_notice(scenario):
+            Scenario.objects.filter(pk=scenario.pk).update(context_path="removed")
+
+
+        def remove(pk):
+            scenario = Scenario.objects.get(pk=pk)
+            os.remove(scenario.context_path)
+            send_removal_notice(scenario)
+        """,
     "row deleted first, then its file": """
         def discard(pk):
             scenario = Scenario.objects.get(pk=pk)

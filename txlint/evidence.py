@@ -77,7 +77,7 @@ class WriteLinks:
         """Does `second` (the later write) belong with `first`?"""
         if is_log(first) or is_log(second):
             return False  # an audit or activity log entry records the work; it is no half of it
-        if _sends_a_message(first) or _sends_a_message(second):
+        if sends_a_message(first) or sends_a_message(second):
             return False  # the mail or notice about the work (an outbox row): a side effect, not half of it
         second_data = self.data_of(second)
         if INSERTED_KEY in second_data:
@@ -215,7 +215,7 @@ def _called_name_at(effect: "Effect") -> str:
     return func[2] if func[0] == "attr" else func[1] if func[0] == "name" else ""
 
 
-def _sends_a_message(effect: "Effect") -> bool:
+def sends_a_message(effect: "Effect") -> bool:
     """A write made by a helper called to send a mail or a notice (`mail(...)`, `invite.send()`,
     `notify_user(...)`)."""
     return bool(effect.via) and _called_name_at(effect).lstrip("_").startswith(_MESSAGE_VERBS)
