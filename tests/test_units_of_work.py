@@ -441,6 +441,22 @@ def test_demo_and_seed_data_is_throwaway(module):
     assert [finding for finding in found if finding.path == path] == []
 
 
+def test_a_function_that_populates_a_database_with_sample_rows_is_throwaway():
+    source = textwrap.dedent("""\
+        from shop.models import Line, Order
+
+        def populate(total):
+            order = Order.objects.create(total=total)
+            Line.objects.create(order=order)
+        """)
+    modules = {"shop/models.py": "shop.models", "shop/cli.py": "shop.cli"}
+    assert [finding for finding in lint_sources({"shop/models.py": DJANGO_MODELS, "shop/cli.py": source},
+                                                modules=modules) if finding.path == "shop/cli.py"] == []
+    renamed = source.replace("def populate(", "def place(")
+    assert len([finding for finding in lint_sources({"shop/models.py": DJANGO_MODELS, "shop/cli.py": renamed},
+                                                    modules=modules) if finding.path == "shop/cli.py"]) == 1
+
+
 def test_a_loop_that_handles_each_items_errors_is_independent_by_design():
     handled = """\
         from shop.models import Counter

@@ -124,8 +124,9 @@ class RuleContext:
 
     def makes_throwaway_data(self) -> bool:
         """Demo, seed, sample, fixture, example or benchmark data (a `create_demo_data` command,
-        `seed.py`, a `populate` module, a module that imports faker or factory_boy): a run that fails part-way is run again on a fresh database, so
-        half-written data there is no hazard."""
+        `seed.py`, a `populate` module or function, a module that imports faker or factory_boy): a
+        run that fails part-way is run again on a fresh database, so half-written data there is no
+        hazard."""
         parts = self.unit.module.module.lower().split(".")
         names = (*parts, self.unit.facts.name.lower())
         owner = (self.unit.facts.class_qualname or "").rsplit(".", 1)[-1]
@@ -135,6 +136,7 @@ class RuleContext:
             return True  # first set-up of an empty database: a failed run is run again from scratch
         return any(word in name for name in names for word in _THROWAWAY_WORDS) or \
             any(part.startswith(("populate", "fixture")) or part == "examples" for part in parts) or \
+            self.unit.facts.name.lower().lstrip("_").startswith("populate") or \
             any(imported.split(".", 1)[0] in ("faker", "factory") for imported in self.unit.module.imports.values())
 
     def is_batch_job(self) -> bool:
