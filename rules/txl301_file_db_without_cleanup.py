@@ -5,7 +5,7 @@ import re
 from dataclasses import replace
 from typing import TYPE_CHECKING, Iterable, List, Optional, Tuple
 
-from txlint.dataflow import flowing_names
+from txlint.dataflow import called_name, flowing_names
 from txlint.evidence import is_log, sends_a_message
 from txlint.findings import FixPlan
 from txlint.frameworks import RUNTIME_IDIOM
@@ -287,11 +287,9 @@ def _makes_object(context: RuleContext, ref) -> bool:
     """A call that makes a new object: a model's constructor, or a `create...` factory."""
     if not (isinstance(ref, tuple) and ref and ref[0] == "call"):
         return False
-    func = ref[1]
-    called = func[2] if func[0] == "attr" else func[1] if func[0] == "name" else ""
-    if called.startswith(("create", "_create")):
+    if called_name(ref[1]).startswith(("create", "_create")):
         return True
-    value = context.project.evaluate(func, context.unit)
+    value = context.project.evaluate(ref[1], context.unit)
     return value is not None and value.kind == "model"
 
 

@@ -11,6 +11,11 @@ _INSERTED_KEYS = frozenset({"lastrowid", "inserted_primary_key", "insert_id"})
 INSERTED_KEY = "<inserted key>"  # the name `paths=True` gives such an attribute
 
 
+def called_name(func: Ref) -> str:
+    """The name a call's function ref ends in: `create` for `Order.objects.create`, `mail` for `mail`."""
+    return func[2] if func[0] == "attr" else func[1] if func[0] == "name" else ""
+
+
 def names_in(ref: Ref, into: Set[str], paths: bool = False) -> None:
     """The names an expression is built from. With `paths` (what two writes share, for
     txlint.evidence), `self.x` is kept as the path `self.x` rather than `self`, `cursor.lastrowid`

@@ -30,7 +30,7 @@ handles, objects and models from data.
 import re
 from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, List, Set
 
-from txlint.dataflow import INSERTED_KEY, followed, names_in
+from txlint.dataflow import INSERTED_KEY, called_name, followed, names_in
 from txlint.facts import Ref
 
 if TYPE_CHECKING:
@@ -204,21 +204,16 @@ def _equality_keys(call: Ref) -> FrozenSet[str]:
 def _fetches(effect: "Effect") -> bool:
     """A write made inside a helper called to get something (`get_translation(...)`,
     `find_user(...)`): what it returns was looked up, not made by that write."""
-    return bool(effect.via) and _called_name_at(effect).lstrip("_").startswith(_FETCH_VERBS)
+    return bool(effect.via) and called_name(effect.site.ref[1]).lstrip("_").startswith(_FETCH_VERBS)
 
 
 _FETCH_VERBS = ("get", "find", "fetch", "load", "lookup", "read")
 
 
-def _called_name_at(effect: "Effect") -> str:
-    func = effect.site.ref[1]
-    return func[2] if func[0] == "attr" else func[1] if func[0] == "name" else ""
-
-
 def sends_a_message(effect: "Effect") -> bool:
     """A write made by a helper called to send a mail or a notice (`mail(...)`, `invite.send()`,
     `notify_user(...)`)."""
-    return bool(effect.via) and _called_name_at(effect).lstrip("_").startswith(_MESSAGE_VERBS)
+    return bool(effect.via) and called_name(effect.site.ref[1]).lstrip("_").startswith(_MESSAGE_VERBS)
 
 
 _MESSAGE_VERBS = ("send", "mail", "email", "notify")
@@ -275,10 +270,10 @@ def is_delete(effect: "Effect") -> bool:
     # `session.execute(delete(Model).where(...))`, `conn.execute(table.delete())`
     statement = effect.site.ref[2][0] if effect.site.ref[2] else None
     return effect.spec.how == "core" and statement is not None and statement[0] == "call" and \
-        _called_name(statement) == "delete"
+        _chain_start_name(statement) == "delete"
 
 
-def _called_name(ref: Ref) -> str:
+def _chain_start_name(ref: Ref) -> str:
     """The name a call's chain starts from: `delete` in `delete(M).where(...)`, `table.delete()`."""
     while ref[0] == "call":
         func = ref[1]

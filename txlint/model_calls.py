@@ -7,6 +7,7 @@ registry; owns no state.
 
 from typing import Optional
 
+from txlint.dataflow import called_name
 from txlint.facts import Ref
 from txlint.model_units import Unit
 from txlint.values import CallView, Outcome, Value
@@ -21,8 +22,7 @@ class CallOutcomes:
         _, func, args, kwargs = ref
         view = CallView(args, kwargs, lambda r: self.evaluate(r, unit, depth + 1),
                         lambda r: self.string_of(r, unit, depth + 1))
-        function_name = func[2] if func[0] == "attr" else func[1] if func[0] == "name" else ""
-        if function_name == "get_model":
+        if called_name(func) == "get_model":
             model = self._model_by_label(view)
             if model is not None:
                 return Outcome(value=model)

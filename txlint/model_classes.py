@@ -8,6 +8,7 @@ the project's table of classes.
 
 from typing import Dict, List, Optional
 
+from txlint.dataflow import called_name
 from txlint.facts import ModuleFacts, Ref
 from txlint.values import CallView, Value
 
@@ -77,8 +78,7 @@ class ClassMembers:
         """Django fields that carry writes of their own: many-to-many managers and file fields."""
         if base.kind != "instance" or ref[0] != "call":
             return None
-        func = ref[1]
-        field_type = func[2] if func[0] == "attr" else func[1] if func[0] == "name" else ""
+        field_type = called_name(ref[1])
         if field_type.endswith("ManyToManyField"):
             return Value("handle", name="related", library=base.library,
                          table=f"{base.name.rsplit('.', 1)[-1]}.{name}")
