@@ -145,6 +145,19 @@ CLEAN_DJANGO = {
             order = Order.objects.create(total=total)
             send_receipt(order)
         """,
+    "the mail about the work, queued inside a mail helper reached through another": """\
+        from shop.models import Counter, Order
+
+        def mail(recipient):
+            Counter.objects.create(hits=recipient)
+
+        def _order_placed_notice(order):
+            mail(order.pk)
+
+        def place(total):
+            order = Order.objects.create(total=total)
+            _order_placed_notice(order)
+        """,
     "updates that share only a key (a counter kept in step)": """\
         from django.db.models import F
         from shop.models import Counter, Order

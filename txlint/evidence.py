@@ -212,8 +212,12 @@ _FETCH_VERBS = ("get", "find", "fetch", "load", "lookup", "read")
 
 def sends_a_message(effect: "Effect") -> bool:
     """A write made by a helper called to send a mail or a notice (`mail(...)`, `invite.send()`,
-    `notify_user(...)`)."""
-    return bool(effect.via) and called_name(effect.site.ref[1]).lstrip("_").startswith(_MESSAGE_VERBS)
+    `notify_user(...)`), or made inside one however it was reached (`_order_placed_email(...)`
+    calling `mail(...)`, which queues the outbox row)."""
+    if not effect.via:
+        return False
+    return called_name(effect.site.ref[1]).lstrip("_").startswith(_MESSAGE_VERBS) or \
+        effect.via.rsplit(".", 1)[-1].lstrip("_").startswith(_MESSAGE_VERBS)
 
 
 _MESSAGE_VERBS = ("send", "mail", "email", "notify")
