@@ -91,7 +91,10 @@ Finds a function that writes to two or more tables or models, in a library that 
 statement on its own (Django, peewee, Tortoise, asyncpg, autocommit connections), when no single
 transaction encloses the writes. Writes made by the project's own helpers count where the helper
 is called; a function that only ever runs inside a transaction (decorated, called only from
-transactions, a migration, an `ATOMIC_REQUESTS` view) is not a finding.
+transactions, a migration, an `ATOMIC_REQUESTS` view) is not a finding. A method call on a
+receiver txlint cannot type (`new_event = serializer.save()`, then `new_event.copy_data_from(...)`)
+is taken to reach the project's method of that name when only one class defines it and the name
+has several words (not `save` or `run`, which library objects have too).
 
 Only writes that belong together count: the second uses the row the first made (the object, its
 key, `cursor.lastrowid`), or the object the first saved (`order.save()`, then rows made for it or
@@ -99,7 +102,8 @@ looked up by it), or one amount written to both (a transfer's `amount`); rows of
 deleted with others of it made or changed (a parent and its children, a replacement). Models
 merely tied by a foreign key, two updates that share a key (a counter kept in step), unrelated
 writes, cleanups that delete by a threshold, a log entry beside the work it records, the mail or
-notice a helper sends about it (`send_*`, `mail`, `notify_*`) and what a helper called to look a
+notice a helper sends about it (`send_*`, `mail`, `notify_*`, or any helper whose write is made
+inside one of those) and what a helper called to look a
 row up (`get_*`, `find_*`) writes on the way are not a unit of work. A write
 inside a transaction block and a related one outside it (or in a second block) commit apart too.
 One finding per function, at the first write that splits the work, naming every table involved.

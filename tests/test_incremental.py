@@ -309,6 +309,47 @@ def test_a_new_file_calls_a_helper_outside_a_transaction_then_is_deleted(project
     assert _same_as_uncached(rechecked) == (1, [PLACE_ORDER], ["shop/reports.py"])
 
 
+COPIER = """\
+from shop.models import Invoice, Order
+
+
+class Copier:
+    def copy_order_from(self, total):
+        order = Order.objects.create(total=total)
+        Invoice.objects.create(order=order)
+"""
+
+CLONING = """\
+from django.db import transaction
+
+
+def clone(factory, total):
+    with transaction.atomic():
+        copier = factory()
+        copier.copy_order_from(total)
+"""
+
+COPY_ORDER_FROM = ("TXL101", "shop/copier.py", 7, "shop.copier.Copier.copy_order_from")
+
+
+def test_a_method_reached_by_its_name_alone_gains_a_namesake_and_a_call_outside_a_transaction(project, rechecked):
+    _write("shop/copier.py", COPIER)
+    _write("shop/cloning.py", CLONING)
+    assert _prime(rechecked)[:2] == (1, [PLACE_ORDER])
+    # Another class defines a method of that name: the call may reach either, so it is no
+    # longer taken to reach Copier's, which has no caller left.
+    _write("shop/other.py", "class Other:\n    def copy_order_from(self, total):\n        return total\n")
+    code, findings, seen = _same_as_uncached(rechecked)
+    assert (code, findings) == (1, [COPY_ORDER_FROM, PLACE_ORDER]) and "shop/copier.py" in seen
+    os.remove("shop/other.py")
+    assert _same_as_uncached(rechecked)[:2] == (1, [PLACE_ORDER])
+    # A call by that name outside a transaction.
+    _edit("shop/cloning.py", "def clone", "def clone_now(factory, total):\n    factory().copy_order_from(total)\n"
+          "    copier = factory()\n    copier.copy_order_from(total)\n\n\ndef clone")
+    code, findings, seen = _same_as_uncached(rechecked)
+    assert (code, findings) == (1, [COPY_ORDER_FROM, PLACE_ORDER]) and "shop/copier.py" in seen
+
+
 def test_files_added_and_deleted(project, rechecked):
     _prime(rechecked)
     _write("shop/refunds.py", """\

@@ -131,8 +131,9 @@ class ModuleFacts:
 def pieces(facts: Optional[ModuleFacts]) -> Dict[object, bytes]:
     """What other modules can read of a module, by the names they read it under (see
     `txlint.project.Project.note`): each function and class by its qualified name, the module's
-    own code with its path and imports by the module name, and the classes by their lower-case
-    name (`apps.get_model` finds models by it).
+    own code with its path and imports by the module name, the classes by their lower-case
+    name (`apps.get_model` finds models by it), and the methods by their name (a call on a
+    receiver nothing resolves reaches a method by its name alone).
 
     Left out: positions, call sources, suppressions and the line count, which only the module's
     own findings show. Two versions of a module with equal pieces under a name read the same
@@ -156,6 +157,8 @@ def pieces(facts: Optional[ModuleFacts]) -> Dict[object, bytes]:
         piece = (cls.qualname, cls.name, cls.bases, cls.attributes, cls.methods, cls.self_attributes, cls.decorators)
         found.setdefault(cls.qualname, []).append(piece)
         found.setdefault(("model", cls.name.lower()), []).append(piece)
+        for method, qualname in cls.methods.items():
+            found.setdefault(("method", method), []).append((qualname,))
     # Equal bytes unpickle to equal values, so equal bytes mean equal pieces (the reverse can fail
     # only by chance of object sharing, which costs checking more, never a wrong result).
     return {name: pickle.dumps(found_pieces, protocol=4) for name, found_pieces in found.items()}

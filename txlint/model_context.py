@@ -147,7 +147,7 @@ class TransactionContext:
         self.note(unit.qualname)
         if self.decorated_transactional(unit) or self._framework_transaction(unit) or self._is_wrapped(unit.qualname):
             return True
-        callers = [*self.callers_of(unit.qualname), *self._dispatching_callers(unit)]
+        callers = [*self.callers_of(unit.qualname), *self._dispatching_callers(unit), *self.callers_by_name(unit)]
         return bool(callers) and all(self.in_scope(caller, event) or self.runs_in_transaction(caller)
                                      for caller, event in map(self.call_site, callers))
 

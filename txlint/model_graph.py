@@ -24,19 +24,25 @@ class CallGraph:
     calls: Dict[str, Tuple[Tuple[str, int], ...]] = field(default_factory=dict)
     wrapped: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
     reads: Dict[str, object] = field(default_factory=dict)
+    # Calls of a project method by its name alone, on a receiver nothing resolves (`new_event =
+    # super().create(...)`, then `new_event.copy_data_from(...)`): caller -> ((name, number), ...).
+    named: Dict[str, Tuple[Tuple[str, int], ...]] = field(default_factory=dict)
 
 
 class CallGraphs:
     """Part of `Project` (txlint.project). Owns `_graph` (the CallGraph, once built), `_callers`
     (callee -> call sites), `_wrapped_functions` (functions passed to a transaction call) and
     `_building_callers` (true while the graph is built: values that need the callers are not
-    kept then)."""
+    kept then), `_named_callers` (method name -> call sites by that name alone) and
+    `_method_owners` (method name -> the project's methods of that name, built once)."""
 
     def _init_graph(self) -> None:
         self._graph: Optional[CallGraph] = None
         self._callers: Optional[Dict[str, List[Tuple[str, int]]]] = None
         self._wrapped_functions: set = set()
         self._building_callers = False
+        self._named_callers: Dict[str, List[Tuple[str, int]]] = {}
+        self._method_owners: Optional[Dict[str, Tuple[str, ...]]] = None
 
     def callers(self) -> Dict[str, List[Tuple[str, int]]]:
         """callee qualname -> [(calling function's qualname, number of the call event)], the callers
@@ -73,10 +79,14 @@ class CallGraphs:
                 graph.calls[qualname] = previous.calls[qualname]
                 graph.wrapped[qualname] = previous.wrapped.get(qualname, ())
                 graph.reads[qualname] = previous.reads[qualname]
+                graph.named[qualname] = previous.named.get(qualname, ())
         self._resolve_calls(graph, order, redo)
         before = _callers_by_callee(previous.calls)
         changed_graph = {("callers", callee) for callee in before.keys() | self._callers.keys()
                          if before.get(callee) != self._callers.get(callee)}
+        named_before = _callers_by_callee(previous.named)
+        changed_graph.update(("named", name) for name in named_before.keys() | self._named_callers.keys()
+                             if named_before.get(name) != self._named_callers.get(name))
         for caller in redo | (set(previous.calls) - set(graph.calls)):
             wrapped_before, wrapped_after = set(previous.wrapped.get(caller, ())), set(graph.wrapped.get(caller, ()))
             changed_graph.update(("wrapped", function) for function in wrapped_before ^ wrapped_after)
@@ -90,15 +100,18 @@ class CallGraphs:
             for qualname in order if only is None else [qualname for qualname in order if qualname in only]:
                 unit = self.units[qualname]
                 reads: set = set()
-                calls, wrapped = [], []
+                calls, wrapped, named = [], [], []
                 with self.track(reads) if self.tracking else nullcontext():
                     self.note(qualname)
                     for number, event in enumerate(unit.facts.events):
-                        callee = self._callee_only(event.ref, unit)
+                        callee, method = self._callee_only(event.ref, unit)
                         if callee:
                             calls.append((callee, number))
+                        elif method:
+                            named.append((method, number))
                         wrapped.extend(self._wrapped_by_call(unit, event))
                 graph.calls[qualname], graph.wrapped[qualname] = tuple(calls), tuple(wrapped)
+                graph.named[qualname] = tuple(named)
                 if self.tracking:
                     names = self.expand(reads)
                     graph.reads[qualname] = self._pack(names) if self._pack is not None else tuple(names)
@@ -108,7 +121,9 @@ class CallGraphs:
         graph.calls = ordered
         graph.wrapped = {qualname: graph.wrapped[qualname] for qualname in ordered if graph.wrapped.get(qualname)}
         graph.reads = {qualname: graph.reads[qualname] for qualname in ordered if qualname in graph.reads}
+        graph.named = {qualname: graph.named[qualname] for qualname in ordered if graph.named.get(qualname)}
         self._graph, self._callers = graph, _callers_by_callee(ordered)
+        self._named_callers = _callers_by_callee(graph.named)
         self._wrapped_functions = {function for functions in graph.wrapped.values() for function in functions}
 
     def callers_of(self, qualname: str) -> List[Tuple[str, int]]:
@@ -118,6 +133,36 @@ class CallGraphs:
         if self._reads is not None:
             self._reads.update(caller for caller, _ in sites)
         return sites
+
+    def callers_by_name(self, unit: Unit) -> List[Tuple[str, int]]:
+        """The calls that reach a method by its name alone, on receivers nothing resolves: only for
+        a name no other method of the project has, and one that says what it does (`copy_data_from`,
+        not `save` or `run`, which library objects have too)."""
+        name = unit.facts.name
+        if not unit.facts.class_qualname or not _distinctive(name):
+            return []
+        self.callers()
+        self.note(("method", name))
+        if self._methods_named(name) != (unit.qualname,):
+            return []
+        self.note(("named", name))
+        sites = self._named_callers.get(name, [])
+        if self._reads is not None:
+            self._reads.update(caller for caller, _ in sites)
+        return sites
+
+    def _methods_named(self, name: str) -> Tuple[str, ...]:
+        if self._method_owners is None:
+            owners: Dict[str, List[str]] = {}
+            for module in self.order:
+                entry = self.index_entry(module)
+                classes = set(entry.classes)
+                for qualname in entry.functions:
+                    owner, _, method = qualname.rpartition(".")
+                    if owner in classes:
+                        owners.setdefault(method, []).append(qualname)
+            self._method_owners = {method: tuple(qualnames) for method, qualnames in owners.items()}
+        return self._method_owners.get(name, ())
 
     def call_site(self, site: Tuple[str, int]) -> Tuple[Unit, Event]:
         """(calling function, call event) of a call site; its module is loaded only now."""
@@ -143,21 +188,29 @@ class CallGraphs:
                 wrapped.append(value.name)
         return wrapped
 
-    def _callee_only(self, ref: Ref, unit: Unit) -> str:
+    def _callee_only(self, ref: Ref, unit: Unit) -> Tuple[str, str]:
+        """The project function a call resolves to; else, for a method call on a receiver nothing
+        resolves, the method's name when it is distinctive (see `callers_by_name`)."""
         func = ref[1]
         if func[0] == "name":
             value = self.evaluate(func, unit)
         elif func[0] == "attr" and func[1][0] in ("name", "attr"):
             value = self.evaluate(func, unit)
         else:
-            return ""
+            return "", ""
         if value is None:
-            return ""
+            return "", func[2] if func[0] == "attr" and _distinctive(func[2]) else ""
         if value.kind == "function":
-            return value.name
+            return value.name, ""
         if value.kind == "class" and f"{value.name}.__init__" in self.units:
-            return value.name
-        return ""
+            return value.name, ""
+        return "", ""
+
+
+def _distinctive(name: str) -> bool:
+    """A method name of several words (`copy_data_from`), not a dunder: one a library object is
+    unlikely to have too, unlike `save`, `run` or `get`."""
+    return "_" in name.strip("_") and not name.startswith("__")
 
 
 def _callers_by_callee(calls: Dict[str, Tuple[Tuple[str, int], ...]]) -> Dict[str, List[Tuple[str, int]]]:
