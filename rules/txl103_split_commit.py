@@ -32,6 +32,8 @@ def check(context: RuleContext) -> Iterable[Report]:
             continue  # per-row commits are TXL102's
         if _gets_or_creates(commit) or _joins_a_given_connection(context, commit):
             continue
+        if context.never_returns(commit.via):
+            continue  # committed by a helper that then raises (`kill()` recording the end, then stopping)
         before = [effects[i] for i in writes if i < index and _related(context, effects[i], commit)]
         after = [effects[i] for i in writes if i > index and _related(context, commit, effects[i])]
         pairs = [(first, second) for first in before for second in after

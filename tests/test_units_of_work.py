@@ -158,6 +158,19 @@ CLEAN_DJANGO = {
             order = Order.objects.create(total=total)
             _order_placed_notice(order)
         """,
+    "the record of a failed attempt, written in the handler of the block that made the row": """\
+        from django.db import transaction
+        from shop.models import Line, Order
+
+        def scan(total):
+            try:
+                with transaction.atomic():
+                    order = Order.objects.create(total=total)
+                    order.full_clean()
+            except ValueError:
+                Line.objects.create(order=order, failed=True)
+                raise
+        """,
     "updates that share only a key (a counter kept in step)": """\
         from django.db.models import F
         from shop.models import Counter, Order
@@ -300,6 +313,36 @@ def test_a_split_commit_between_writes_of_models_tied_only_by_a_foreign_key_is_n
             session.add(Entry(account_id=1))
             session.commit()
         """) == []
+
+
+def test_a_commit_inside_a_helper_that_never_returns_is_not_a_split():
+    source = """\
+        from typing import NoReturn
+        from sqlalchemy.orm import Session
+        from shop.models import Account, Entry
+
+        class Job:
+            def stop(self, session: Session) -> NoReturn:
+                session.add(Entry(account_id=1))
+                session.commit()
+                raise SystemExit("stopped")
+
+            def beat(self, session: Session, account_id, restarting):
+                account = Account(id=account_id)
+                session.add(account)
+                if restarting:
+                    self.stop(session)
+                session.add(Entry(account_id=account.id))
+                session.commit()
+        """
+    assert _codes(SQLALCHEMY_MODELS, source) == []
+    # A body that ends in `raise` with no `return` does not come back either.
+    assert _codes(SQLALCHEMY_MODELS, source.replace(" -> NoReturn", "")) == []
+    # One that may return does, and its commit splits the caller's work.
+    returning = source.replace(" -> NoReturn", "").replace(
+        'raise SystemExit("stopped")', 'if restarting:\n                    return\n'
+                                       '                raise SystemExit("stopped")')
+    assert _codes(SQLALCHEMY_MODELS, returning) == [("TXL103", 17)]
 
 
 def test_a_commit_inside_a_helper_that_gets_or_makes_a_shared_row_is_not_a_split():

@@ -19,7 +19,8 @@ TXL103 report a pair only with evidence that the second write depends on the fir
   an equality filter): a parent and its children, a replacement. Deletes by a threshold
   (`created__lt=cutoff`) are cleanups, each complete on its own.
 
-Never evidence: an entry in a log of what happened (an audit entry, an activity log, a history
+Never evidence: a write in an `except` handler of the `try` that made the other (the record of
+a failed attempt), an entry in a log of what happened (an audit entry, an activity log, a history
 record; it records the work, it is no half of it), models merely tied by a foreign key, and two
 updates that share a key (a counter or flag kept in step, which its own code recomputes).
 
@@ -79,6 +80,8 @@ class WriteLinks:
             return False  # an audit or activity log entry records the work; it is no half of it
         if sends_a_message(first) or sends_a_message(second):
             return False  # the mail or notice about the work (an outbox row): a side effect, not half of it
+        if _handles_failure_of(second, first):
+            return False  # the record of a failed attempt, written because the work did not go through
         second_data = self.data_of(second)
         if INSERTED_KEY in second_data:
             return True  # it uses the key an earlier INSERT made (`cursor.lastrowid`)
@@ -187,6 +190,13 @@ class WriteLinks:
             value = self.project.evaluate(ref, self.unit)
             known = self._is_data[name] = value is None or value.kind not in _NOT_DATA
         return known
+
+
+def _handles_failure_of(handler_write: "Effect", work: "Effect") -> bool:
+    """Is the write in an `except` handler of the `try` whose body made the other one (a failed
+    check-in recorded after the block that would have made it raised)?"""
+    in_body = {block for block, part in work.site.context.trys if part == "body"}
+    return any(part == "except" and block in in_body for block, part in handler_write.site.context.trys)
 
 
 def _equality_keys(call: Ref) -> FrozenSet[str]:

@@ -408,6 +408,7 @@ class _Extractor(Walker):
         self.qual_stack.pop()
         self.units.pop()
         facts.modulo_ifs = tuple(unit.modulo_ifs)
+        facts.never_returns = _never_returns(node)
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
@@ -633,6 +634,23 @@ def _is_raise(node) -> bool:
 def _terminates(body: List[ast.stmt]) -> bool:
     """Does the block end with return, raise, continue or break (so code after the `if` is not reached)?"""
     return bool(body) and type(body[-1]) in (ast.Return, ast.Raise, ast.Continue, ast.Break)
+
+
+def _never_returns(node) -> bool:
+    """`-> NoReturn` / `-> Never`, or a body that ends in `raise` with no `return` or `yield` in it
+    (nested functions aside): a call of it does not come back."""
+    if node.returns is not None and (dotted(node.returns) or "").rsplit(".", 1)[-1] in ("NoReturn", "Never"):
+        return True
+    if not node.body or type(node.body[-1]) is not ast.Raise:
+        return False
+    pending = list(node.body)
+    while pending:
+        child = pending.pop()
+        if isinstance(child, (ast.Return, ast.Yield, ast.YieldFrom)):
+            return False
+        if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            pending.extend(ast.iter_child_nodes(child))
+    return True
 
 
 def extract(module: ast.Module, text: str, source_lines: List[str], path: str, module_name: str,

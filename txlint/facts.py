@@ -101,6 +101,7 @@ class FunctionFacts:
     terminating_arms: set = field(default_factory=set)  # (if id, arm) pairs that end in return/raise/...
     yield_contexts: List[Context] = field(default_factory=list)  # where the function yields
     is_module: bool = False
+    never_returns: bool = False  # `-> NoReturn`, or it ends in `raise` and has no `return`
 
 
 @dataclass
@@ -149,7 +150,8 @@ def pieces(facts: Optional[ModuleFacts]) -> Dict[object, bytes]:
                  [(key, item.ref, item.is_async, item.target) for key, item in unit.withs.items()],
                  [(key, loop.kind, loop.iterable) for key, loop in unit.loops.items()], unit.modulo_ifs,
                  [(key, block.handlers_reraise, block.has_finally, block.loops) for key, block in unit.trys.items()],
-                 unit.local_functions, sorted(unit.terminating_arms), unit.yield_contexts, unit.is_module)
+                 unit.local_functions, sorted(unit.terminating_arms), unit.yield_contexts, unit.is_module,
+                 unit.never_returns)
         if unit.is_module:
             piece = (facts.path, facts.module, facts.imports, piece)
         found.setdefault(unit.qualname, []).append(piece)

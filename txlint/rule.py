@@ -100,6 +100,12 @@ class RuleContext:
         loop = self.unit.facts.loops.get(loop_id)
         return loop.range[0] if loop else 0
 
+    def never_returns(self, qualname: str) -> bool:
+        """Does the project's function never come back (`-> NoReturn`, or it ends in `raise`)? What
+        it does is the last thing on its path: no later write follows it."""
+        unit = self.project.units.get(qualname) if qualname else None
+        return unit is not None and unit.facts.never_returns
+
     def sequential(self, first: Context, second: Context) -> bool:
         """Can `second` run after `first` on one path through the function?"""
         first_arms = dict(first.branches)
