@@ -101,7 +101,9 @@ key, `cursor.lastrowid`), or the object the first saved (`order.save()`, then ro
 looked up by it), or one amount written to both (a transfer's `amount`); rows of one thing
 deleted with others of it made or changed (a parent and its children, a replacement). Models
 merely tied by a foreign key, two updates that share a key (a counter kept in step), unrelated
-writes, cleanups that delete by a threshold, a log entry beside the work it records, the mail or
+writes, cleanups that delete by a threshold or purge the rows that belong to an object kept (its
+fees, its check-ins: a re-run finishes the job), a write in the `except` handler of the block
+that made the other (the record of a failed attempt), a log entry beside the work it records, the mail or
 notice a helper sends about it (`send_*`, `mail`, `notify_*`, or any helper whose write is made
 inside one of those) and what a helper called to look a
 row up (`get_*`, `find_*`) writes on the way are not a unit of work. A write

@@ -114,6 +114,13 @@ FLAGGED_DJANGO = {
             Line.objects.filter(order_id=order_id).delete()
             Counter.objects.create(hits=order_id)
         """,
+    "an order and the rows that belong to it deleted": """\
+        from shop.models import Line, Order
+
+        def remove(order_id):
+            Line.objects.filter(order_id=order_id).delete()
+            Order.objects.filter(pk=order_id).delete()
+        """,
     "an element of an unpacked pair": """\
         from shop.models import Counter, Setting
 
@@ -199,6 +206,13 @@ CLEAN_DJANGO = {
         def prune(cutoff):
             Setting.objects.filter(created__lt=cutoff).delete()
             Counter.objects.filter(created__lt=cutoff).delete()
+        """,
+    "the rows that belong to an order purged, the order itself kept": """\
+        from shop.models import Counter, Line, Order
+
+        def purge(order: Order):
+            Line.objects.filter(order=order).delete()
+            Counter.objects.filter(order_id=order.pk).delete()
         """,
     "models tied by a foreign key, no value shared (a line of some other order)": """\
         from shop.models import Line, Order

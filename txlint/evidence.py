@@ -101,9 +101,12 @@ class WriteLinks:
         return False
 
     def deletes_of_one_thing(self, effects: List["Effect"]) -> bool:
-        """Deletes tied to one object (its id, the instance): a parent and its children go together.
-        Deletes by a threshold (`created < cutoff`) are cleanups, each complete on its own."""
-        return bool(effects) and self._one_thing(frozenset.intersection(*(self.data_of(effect) for effect in effects)))
+        """Deletes tied to one object (its id, the instance) that remove the object itself too: a
+        parent and its children go together. Deletes by a threshold (`created < cutoff`) are
+        cleanups, each complete on its own, and so are purges of the rows that belong to an object
+        kept (its orders, its fees, its check-ins): a re-run finishes what a failure left."""
+        return bool(effects) and any(_removes_a_row_by_its_key(effect) for effect in effects) and \
+            self._one_thing(frozenset.intersection(*(self.data_of(effect) for effect in effects)))
 
     def _one_thing(self, shared: FrozenSet[str]) -> bool:
         return any(_IDENTITY.search(name) or self._is_instance(name) for name in shared)
@@ -190,6 +193,41 @@ class WriteLinks:
             value = self.project.evaluate(ref, self.unit)
             known = self._is_data[name] = value is None or value.kind not in _NOT_DATA
         return known
+
+
+def _removes_a_row_by_its_key(effect: "Effect") -> bool:
+    """Does the delete remove a row named by its own key or instance (`order.delete()`,
+    `session.delete(order)`, `filter(pk=order_id)`, `where(Order.id == order_id)`), rather than the
+    rows that point at one (`filter(order__event=event)`)? Raw SQL and helpers' deletes: as far as
+    txlint can tell, yes."""
+    if effect.spec.how == "raw" or effect.via:
+        return True
+    call = effect.site.ref
+    func = call[1]
+    if func[0] == "attr" and func[1][0] == "name" and func[2] in _DELETES:
+        return True  # `order.delete()`, `session.delete(order)`
+    while isinstance(call, tuple) and call and call[0] == "call":
+        if any(key in _OWN_KEYS for key, _ in call[3] if key):
+            return True
+        if any(_compares_own_key(argument) for argument in call[2]):
+            return True
+        func = call[1]
+        call = func[1] if func[0] == "attr" else None
+    return False
+
+
+_OWN_KEYS = {"pk", "id", "pk__in", "id__in", "pk__exact", "id__exact"}
+
+
+def _compares_own_key(ref: Ref) -> bool:
+    """`Order.id == order_id` in a `where(...)`: a column named id or pk of a class."""
+    if not isinstance(ref, tuple) or not ref:
+        return False
+    if ref[0] == "call":  # `delete(Order)` itself, or `and_(...)` around the comparisons
+        return any(_compares_own_key(argument) for argument in ref[2])
+    return ref[0] == "expr" and any(
+        part[0] == "attr" and part[2] in ("id", "pk") and part[1][0] == "name" for part in ref[1]
+        if isinstance(part, tuple) and part)
 
 
 def _handles_failure_of(handler_write: "Effect", work: "Effect") -> bool:
