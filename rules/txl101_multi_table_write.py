@@ -3,6 +3,7 @@
 from typing import TYPE_CHECKING, Iterable, List, Tuple
 
 from txlint.evidence import only_deletes
+from txlint.idempotence import converges
 from txlint.rule import (Report, Rule, RuleContext, is_autocommit_write, known_table, report_at,
                          unless_in_transaction, where)
 
@@ -41,6 +42,8 @@ def check(context: RuleContext) -> Iterable[Report]:
                 unit.append(effect)
     if first_break is None or (only_deletes(unit) and not links.deletes_of_one_thing(unit)):
         return
+    if converges(context, unit):
+        return  # written to be run again (rows ensured, values set): the next run completes it
     firsts = [effect for index, effect in enumerate(unit)
               if all(other.spec.table != effect.spec.table for other in unit[:index])]
     named = ", ".join(where(effect) for effect in firsts[:-1]) + f" and {where(firsts[-1])}"
@@ -103,7 +106,9 @@ deleted with others of it made or changed (a parent and its children, a replacem
 merely tied by a foreign key, two updates that share a key (a counter kept in step), unrelated
 writes, cleanups that delete by a threshold or purge the rows that belong to an object kept (its
 fees, its check-ins: a re-run finishes the job), a write in the `except` handler of the block
-that made the other (the record of a failed attempt), a log entry beside the work it records, the mail or
+that made the other (the record of a failed attempt), writes that ensure rows (`get_or_create`,
+`update_or_create`) and otherwise only set values or delete (code written to be run again, which
+the next run completes), a log entry beside the work it records, the mail or
 notice a helper sends about it (`send_*`, `mail`, `notify_*`, or any helper whose write is made
 inside one of those) and what a helper called to look a
 row up (`get_*`, `find_*`) writes on the way are not a unit of work. A write

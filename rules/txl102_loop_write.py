@@ -1,9 +1,9 @@
 """TXL102 loop-write: one commit per row inside a loop."""
 
-import re
 from typing import TYPE_CHECKING, Iterable, Set
 
 from txlint.evidence import only_deletes
+from txlint.idempotence import not_idempotent
 from txlint.findings import FixPlan
 from txlint.rule import Report, Rule, RuleContext, is_autocommit_write, report_at, unless_in_transaction
 
@@ -29,7 +29,7 @@ def check(context: RuleContext) -> Iterable[Report]:
                        and is_autocommit_write(other)]
             if only_deletes(in_loop):
                 continue  # a cleanup row by row: a re-run deletes what is left
-            if not context.is_named_job() and not any(_not_idempotent(context, other) for other in in_loop):
+            if not context.is_named_job() and not any(not_idempotent(context, other) for other in in_loop):
                 continue  # values set in some command or script: a re-run sets them again
             if _handled_per_item(context, effect):
                 continue  # each item succeeds or fails on its own, by design
@@ -48,7 +48,7 @@ def check(context: RuleContext) -> Iterable[Report]:
             in_loop = [other for other in effects if other.site.context.loops[:1] == loops[:1] and other.kind == "write"]
             if only_deletes(in_loop):
                 continue  # pruning in batches, each committed so that progress is kept
-            if not context.is_named_job() and not any(_not_idempotent(context, other) for other in in_loop):
+            if not context.is_named_job() and not any(not_idempotent(context, other) for other in in_loop):
                 continue
             reported.add(loops[0])
             via = f" (inside {effect.via.rsplit('.', 1)[-1]}())" if effect.via else ""
@@ -94,76 +94,6 @@ def _runner_hint(context: RuleContext) -> str:
         return ""
     return ("; for a backfill over many rows, `txlint.runtime.backfill` commits it in batches that resume "
             "after a crash, with a dry run and a parity report")
-
-
-def _not_idempotent(context: RuleContext, effect: "Effect") -> bool:
-    """A write that a re-run does not simply repeat: it adds rows, or changes a value from itself."""
-    return _inserts(context, effect) or _changes_own_value(context, effect)
-
-
-def _changes_own_value(context: RuleContext, effect: "Effect") -> bool:
-    """`SET price = price * 1.1`, `update(stock=F("stock") - 1)`, `part.name = part.name.strip()`
-    then `part.save()`: a transformation of the row's own value (a data migration)."""
-    if effect.spec.how == "raw":
-        return bool(_SELF_ASSIGNMENT.search(effect.spec.sql))
-    call = effect.site.ref
-    func = call[1]
-    if func[0] != "attr":
-        return False
-    if func[2] in ("save", "asave") and func[1][0] == "name":
-        name = func[1][1]
-        return any(key.startswith(name + ".") and _uses_attribute(ref, name, key.split(".", 1)[1])
-                   for key, refs in context.unit.facts.bindings.items() for ref in refs)
-    return any(_uses_field(value, key) for key, value in call[3])
-
-
-_SELF_ASSIGNMENT = re.compile(r"\b(\w+)\s*=\s*\1\b(?!\s*=)", re.IGNORECASE)
-
-
-def _uses_attribute(ref, name: str, attribute: str, depth: int = 0) -> bool:
-    if not isinstance(ref, tuple) or not ref or depth > 20:
-        return False
-    if ref == ("attr", ("name", name), attribute):
-        return True
-    return any(_uses_attribute(part, name, attribute, depth + 1) for part in _parts(ref))
-
-
-def _uses_field(ref, field: str, depth: int = 0) -> bool:
-    """`F("stock") - 1` or `Post.views + 1` for the field `stock` / `views`."""
-    if not isinstance(ref, tuple) or not ref or depth > 20:
-        return False
-    if ref[0] == "call" and ref[1] == ("name", "F") and ref[2] and ref[2][0] == ("str", field):
-        return True
-    if ref[0] == "attr" and ref[2] == field and ref[1][0] == "name" and ref[1][1][:1].isupper():
-        return True
-    return any(_uses_field(part, field, depth + 1) for part in _parts(ref))
-
-
-def _parts(ref):
-    """The parts of a ref (after its kind), or the refs of a tuple of them."""
-    return [part for part in (ref[1:] if isinstance(ref[0], str) else ref) if isinstance(part, tuple)]
-
-
-def _inserts(context: RuleContext, effect: "Effect") -> bool:
-    """Does the write add rows (a re-run adds them again), as far as its call shows?"""
-    if effect.spec.how == "raw":
-        return effect.spec.sql.lstrip().upper().startswith(("INSERT", "COPY", "REPLACE"))
-    func = effect.site.ref[1]
-    if func[0] != "attr":
-        return False
-    if func[2] in _INSERTS:
-        return True
-    if func[2] in ("add", "add_all"):  # `session.add(Book(...))`, not `session.add(hero)` of a loaded row
-        made = effect.site.ref[2][0] if effect.site.ref[2] else None
-    elif func[2] in ("save", "asave"):
-        made = func[1]
-    else:
-        return False
-    return made is not None and (made[0] in ("call", "list") or
-                                 made[0] == "name" and context.links().constructed(made[1]))
-
-
-_INSERTS = {"create", "acreate", "insert", "insert_many", "create_user", "bulk_insert_mappings"}
 
 
 def _repeats_until_stopped(context: RuleContext, loop_id: int) -> bool:

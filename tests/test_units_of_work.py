@@ -121,6 +121,21 @@ FLAGGED_DJANGO = {
             Line.objects.filter(order_id=order_id).delete()
             Order.objects.filter(pk=order_id).delete()
         """,
+    "a row ensured, then rows added for it (a re-run adds them again)": """\
+        from shop.models import Line, Order
+
+        def sync_order(total):
+            order, _ = Order.objects.get_or_create(total=total)
+            Line.objects.create(order=order)
+        """,
+    "a row ensured, then a value changed from itself": """\
+        from django.db.models import F
+        from shop.models import Line, Order
+
+        def sync_order(total):
+            order, _ = Order.objects.get_or_create(total=total)
+            Line.objects.filter(order=order).update(x=F("x") + 1)
+        """,
     "an element of an unpacked pair": """\
         from shop.models import Counter, Setting
 
@@ -213,6 +228,14 @@ CLEAN_DJANGO = {
         def purge(order: Order):
             Line.objects.filter(order=order).delete()
             Counter.objects.filter(order_id=order.pk).delete()
+        """,
+    "rows ensured and values set: code written to be run again": """\
+        from shop.models import Line, Order
+
+        def sync_order(total):
+            order, _ = Order.objects.get_or_create(total=total)
+            Line.objects.filter(order=order).update(x=2)
+            order.line_set.set([])
         """,
     "models tied by a foreign key, no value shared (a line of some other order)": """\
         from shop.models import Line, Order
