@@ -1,9 +1,9 @@
 """TXL102 loop-write: one commit per row inside a loop."""
 
-from typing import TYPE_CHECKING, Iterable, Set
+from typing import TYPE_CHECKING, Iterable, List, Set
 
 from txlint.evidence import only_deletes
-from txlint.idempotence import not_idempotent
+from txlint.idempotence import inserts, not_idempotent
 from txlint.findings import FixPlan
 from txlint.rule import Report, Rule, RuleContext, is_autocommit_write, report_at, unless_in_transaction
 
@@ -33,6 +33,8 @@ def check(context: RuleContext) -> Iterable[Report]:
                 continue  # values set in some command or script: a re-run sets them again
             if _handled_per_item(context, effect):
                 continue  # each item succeeds or fails on its own, by design
+            if _resumes(context, loops[0], in_loop):
+                continue  # each row looked up before it is added: a re-run skips the rows done
             reported.add(loops[0])
             yield report_at(
                 effect.site,
@@ -120,6 +122,37 @@ def _handled_per_item(context: RuleContext, effect: "Effect") -> bool:
     return False
 
 
+def _resumes(context: RuleContext, loop_id: int, in_loop: List["Effect"]) -> bool:
+    """Every row the loop adds is looked up first, in the same iteration, in the table it goes to
+    (`if User.objects.filter(username=name).exists(): continue`, or `get()` with the row made on
+    `DoesNotExist`): an import that skips what is there, so a re-run resumes where a failure
+    stopped it."""
+    adding = [effect for effect in in_loop if inserts(context, effect)]
+    if not adding or any(effect.via or effect.spec.table in ("", "?") for effect in adding):
+        return False
+    looked_up = {table for event in context.unit.facts.events
+                 if loop_id in event.context.loops and event.range < adding[0].site.range
+                 for table in [_table_looked_up(context, event.ref)] if table}
+    return all(looked_up & {effect.spec.table, *effect.spec.aliases} for effect in adding)
+
+
+def _table_looked_up(context: RuleContext, call) -> str:
+    """The model's table a query chain ending in a lookup reads (`User.objects.filter(...).exists()`)."""
+    func = call[1]
+    if func[0] != "attr" or func[2] not in _LOOKUPS:
+        return ""
+    ref = func[1]
+    while ref[0] in ("call", "attr"):
+        ref = ref[1][1] if ref[0] == "call" and ref[1][0] == "attr" else ref[1]
+        if ref[0] == "name":
+            value = context.project.evaluate(ref, context.unit)
+            return value.table if value is not None and value.kind == "model" else ""
+    return ""
+
+
+_LOOKUPS = {"exists", "aexists", "get", "aget", "first", "afirst", "one_or_none", "scalar", "count", "acount"}
+
+
 def _autocommit_row_write(context: RuleContext, effect: "Effect") -> bool:
     if not is_autocommit_write(effect) or effect.in_scope or effect.spec.bulk or effect.spec.idempotent:
         return False  # a batch, or an upsert that a re-run completes without harm
@@ -167,7 +200,10 @@ loop, or one that moves a batch of rows per pass), bulk calls (`bulk_create`,
 deletes what is left), and a loop whose body catches each item's errors and goes on with the
 next (each item succeeds or fails on its own, by design), and a loop that hands each item to an
 operation of its own (`component.push()`, `close(order)`: the helper's writes are that item's
-work, complete when it returns). One finding per function, at the first loop.
+work, complete when it returns), and an import that looks each row up in the table it adds to
+before adding it (`if Tag.objects.filter(name=name).exists(): continue`, or `get()` with the row
+made on `DoesNotExist`: a re-run skips what is there and resumes). One finding per function, at
+the first loop.
 
 ## Why is this bad?
 A backfill that crashes at row 5,000 of 10,000 leaves half the rows migrated and no record of
