@@ -42,7 +42,7 @@ def check(context: RuleContext) -> Iterable[Report]:
                 unit.append(effect)
     if first_break is None or (only_deletes(unit) and not links.deletes_of_one_thing(unit)):
         return
-    if converges(context, unit):
+    if converges(context, unit, [effect for _, effect in writes]):
         return  # written to be run again (rows ensured, values set): the next run completes it
     firsts = [effect for index, effect in enumerate(unit)
               if all(other.spec.table != effect.spec.table for other in unit[:index])]

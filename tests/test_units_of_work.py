@@ -237,6 +237,15 @@ CLEAN_DJANGO = {
             Line.objects.filter(order=order).update(x=2)
             order.line_set.set([])
         """,
+    "a row ensured, then saved and its lines set (set-up run again on every deploy)": """\
+        from shop.models import Order
+
+        def ensure_default_order():
+            order, created = Order.objects.get_or_create(total=0)
+            order.total = 1
+            order.save()
+            order.line_set.set([])
+        """,
     "models tied by a foreign key, no value shared (a line of some other order)": """\
         from shop.models import Line, Order
 

@@ -14,14 +14,14 @@ if TYPE_CHECKING:
     from txlint.rule import RuleContext
 
 
-def converges(context: "RuleContext", writes: Iterable["Effect"]) -> bool:
-    """Writes that ensure rows (`get_or_create`, `update_or_create`) and otherwise only set values or
-    delete: code written to be run again, which the next run completes after a failure part-way
-    (a registry synced from code, derived rows recomputed, a webhook the sender retries). A
-    helper's write counts only when it is itself such a call; any other may add rows."""
-    writes = list(writes)
+def converges(context: "RuleContext", unit: Iterable["Effect"], writes: Iterable["Effect"]) -> bool:
+    """A function that ensures rows (`get_or_create`, `update_or_create` among its `writes`) and
+    whose unit of work otherwise only sets values or deletes: code written to be run again, which
+    the next run completes after a failure part-way (a registry synced from code, derived rows
+    recomputed, a webhook the sender retries). A helper's write counts only when it is itself
+    such a call; any other may add rows."""
     return any(effect.spec.idempotent for effect in writes) and all(
-        effect.spec.idempotent or (not effect.via and not not_idempotent(context, effect)) for effect in writes)
+        effect.spec.idempotent or (not effect.via and not not_idempotent(context, effect)) for effect in unit)
 
 
 def not_idempotent(context: "RuleContext", effect: "Effect") -> bool:
