@@ -285,6 +285,7 @@ class _Extractor(Walker):
         self.package = module_name if is_package else module_name.rpartition(".")[0]
         self.columns = _Columns(lines)
         self.imports: Dict[str, str] = {}
+        self.star_imports: List[str] = []  # the modules of `from x import *`, in order
         self.classes: Dict[str, ClassFacts] = {}
         self.functions: Dict[str, FunctionFacts] = {}
         self.class_stack: List[ClassFacts] = []
@@ -335,6 +336,8 @@ class _Extractor(Walker):
         source = self._absolute(node.module, node.level or 0)
         for alias in node.names:
             if alias.name == "*":
+                if source:
+                    self.star_imports.append(source)
                 return
             local = alias.asname if alias.asname is not None else alias.name
             self.imports[local] = f"{source}.{alias.name}" if source else alias.name
@@ -365,6 +368,8 @@ class _Extractor(Walker):
             decorators=[to_ref(decorator) for decorator in node.decorator_list],
         )
         self.classes[qualname] = facts
+        if self._current_class() is None and len(self.units) > 1:
+            self.unit.bind(node.name, ("cls", qualname))  # a class defined inside a function
         yield from node.bases
         yield from node.keywords
         self.class_kinds.append("class")
@@ -391,6 +396,7 @@ class _Extractor(Walker):
             is_async=type(node) is ast.AsyncFunctionDef,
             range=where,
             extent=(first_line, 1, where[2], where[3]),
+            returns=to_ref(node.returns) if node.returns is not None else None,
         )
         if owner is not None:
             owner.methods[node.name] = qualname
@@ -458,13 +464,25 @@ class _Extractor(Walker):
                 else:  # `obj, created = get_or_create(...)`; after a starred element the index is unknown
                     self._bind_target(element, ("unpack", ref, index) if not starred else ("unpack", ref, -1))
         elif target_type is ast.Attribute and type(target.value) is ast.Name:
-            # `conn.autocommit = True` is kept as a binding of "conn.autocommit".
-            self.unit.bind(f"{target.value.id}.{target.attr}", ref)
-            bound = self.unit.facts.bindings.get(target.value.id, [])
-            if bound and bound[0][0] == "self":
-                facts = self.classes.get(bound[0][1])
-                if facts is not None:
-                    facts.self_attributes.setdefault(target.attr, []).append((ref, self.unit.facts.qualname))
+            self._bind_attribute(target.value.id, target.attr, ref)
+        elif target_type is ast.Subscript:
+            # `conns[key] = engine.connect()` is kept as a binding of "conns[]", and
+            # `self.conns[key] = ...` as the attribute "conns[]": what the container holds.
+            container = target.value
+            if type(container) is ast.Name:
+                self.unit.bind(f"{container.id}[]", ref)
+            elif type(container) is ast.Attribute and type(container.value) is ast.Name:
+                self._bind_attribute(container.value.id, f"{container.attr}[]", ref)
+
+    def _bind_attribute(self, name: str, attribute: str, ref: Ref) -> None:
+        # `conn.autocommit = True` is kept as a binding of "conn.autocommit"; on `self`, as an
+        # attribute of the class too.
+        self.unit.bind(f"{name}.{attribute}", ref)
+        bound = self.unit.facts.bindings.get(name, [])
+        if bound and bound[0][0] == "self":
+            facts = self.classes.get(bound[0][1])
+            if facts is not None:
+                facts.self_attributes.setdefault(attribute, []).append((ref, self.unit.facts.qualname))
 
     def visit_Assign(self, node: ast.Assign) -> Iterator:
         ref = to_ref(node.value)
@@ -666,6 +684,7 @@ def extract(module: ast.Module, text: str, source_lines: List[str], path: str, m
         path=path,
         module=module_name,
         imports=extractor.imports,
+        star_imports=tuple(extractor.star_imports),
         classes=extractor.classes,
         functions=extractor.functions,
         source_lines=len(source_lines),

@@ -102,6 +102,7 @@ class FunctionFacts:
     yield_contexts: List[Context] = field(default_factory=list)  # where the function yields
     is_module: bool = False
     never_returns: bool = False  # `-> NoReturn`, or it ends in `raise` and has no `return`
+    returns: Optional[Ref] = None  # the return annotation
 
 
 @dataclass
@@ -124,6 +125,7 @@ class ModuleFacts:
     classes: Dict[str, ClassFacts]  # by qualname
     functions: Dict[str, FunctionFacts]  # by qualname; includes the module-level unit
     source_lines: int = 0
+    star_imports: Tuple[str, ...] = ()  # the modules of `from x import *`, in order
     suppressions: Dict[int, Tuple[str, ...]] = field(default_factory=dict)  # line -> codes ("*" = all)
     suppression_reasons: Dict[int, str] = field(default_factory=dict)
     suppression_styles: Dict[int, str] = field(default_factory=dict)  # "txlint" or "noqa"
@@ -151,9 +153,9 @@ def pieces(facts: Optional[ModuleFacts]) -> Dict[object, bytes]:
                  [(key, loop.kind, loop.iterable) for key, loop in unit.loops.items()], unit.modulo_ifs,
                  [(key, block.handlers_reraise, block.has_finally, block.loops) for key, block in unit.trys.items()],
                  unit.local_functions, sorted(unit.terminating_arms), unit.yield_contexts, unit.is_module,
-                 unit.never_returns)
+                 unit.never_returns, unit.returns)
         if unit.is_module:
-            piece = (facts.path, facts.module, facts.imports, piece)
+            piece = (facts.path, facts.module, facts.imports, facts.star_imports, piece)
         found.setdefault(unit.qualname, []).append(piece)
     for cls in facts.classes.values():
         piece = (cls.qualname, cls.name, cls.bases, cls.attributes, cls.methods, cls.self_attributes, cls.decorators)

@@ -41,10 +41,23 @@ class CallOutcomes:
                     return self._call_target(custom, view, depth)
             target = self.attribute(base, func[2], depth)
         else:
+            method = self._bound_method(func, unit)
+            if method is not None and depth < 8:
+                # `create = Order.objects.create`, then `create(total=1)`: the method, called
+                return self.call(("call", method, args, kwargs), unit, depth + 1)
             target = self.evaluate(func, unit, depth)
         if target is None:
             return Outcome()
         return self._call_target(target, view, depth)
+
+    @staticmethod
+    def _bound_method(func: Ref, unit: Unit) -> Optional[Ref]:
+        """The attribute a local name is bound to, when that is its only binding in the function
+        (`save = session.add`): a method kept in a variable and called later."""
+        if func[0] != "name":
+            return None
+        bound = unit.facts.bindings.get(func[1], ())
+        return bound[0] if len(bound) == 1 and bound[0][0] == "attr" else None
 
     def _run_on_unknown_receiver(self, name: str, view: CallView) -> Outcome:
         """`x.execute(text("UPDATE ..."))` with x unresolved: the statement still says what runs."""
@@ -64,6 +77,8 @@ class CallOutcomes:
                 if dependency is not None and dependency.kind == "function":
                     return Outcome(value=self.return_value(dependency.name, depth))
                 return Outcome()
+            if target.name == "typing.cast":
+                return Outcome(value=view.value(1))  # `cast(Session, x)` is x
             knowledge = self.registry.for_qname(target.name)
             outcome = knowledge.call_qname(target.name, view) if knowledge is not None else None
             return outcome or Outcome()
@@ -91,4 +106,5 @@ class CallOutcomes:
             value = self.evaluate(ref, unit, depth + 1)
             if value is not None:
                 return value
-        return None
+        # `def connect(path) -> sqlite3.Connection:` returning what txlint cannot follow
+        return self._instance_of_type(unit.facts.returns, unit, depth + 1)

@@ -13,6 +13,9 @@ from txlint.facts import ModuleFacts, Ref
 from txlint.values import CallView, Value
 
 
+_PROPERTIES = {"property", "cached_property"}
+
+
 class ClassMembers:
     """Part of `Project` (txlint.project). Owns `_class_values` (qualname -> the class's value,
     memoised) and `_models_by_name` (lower-case class name -> qualnames, built once)."""
@@ -54,7 +57,10 @@ class ClassMembers:
         for qualname in self._class_chain(base.name):
             facts, module = self.classes[qualname]
             if name in facts.methods:
-                return Value("function", name=facts.methods[name], flags=("method",))
+                method = facts.methods[name]
+                if base.kind in ("instance", "object") and self._is_property(method):
+                    return self.return_value(method, depth + 1)  # `self.model`: what the getter returns
+                return Value("function", name=method, flags=("method",))
             if base.kind in ("instance", "object"):
                 for ref, assigner in facts.self_attributes.get(name, ()):
                     unit = self.units.get(assigner)
@@ -72,6 +78,13 @@ class ClassMembers:
         if base.kind == "instance" and base.library == "django" and name.endswith("_set"):
             return Value("handle", name="related", library="django", table=name[:-4])
         return None
+
+    def _is_property(self, method: str) -> bool:
+        """Decorated `@property` or `@cached_property` (functools' or Django's)."""
+        unit = self.units.get(method)
+        return unit is not None and any(
+            (decorator[0] == "name" and decorator[1] in _PROPERTIES) or
+            (decorator[0] == "attr" and decorator[2] in _PROPERTIES) for decorator in unit.facts.decorators)
 
     @staticmethod
     def _model_field(base: Value, name: str, ref: Ref) -> Optional[Value]:

@@ -16,6 +16,7 @@ from txlint.model_values import _MAX_DEPTH
 from txlint.values import AUTOCOMMIT, Value
 
 _BUILTINS = {"open"}
+_DJANGO_SETTINGS = "django.conf.settings."
 
 
 class NameResolution:
@@ -67,8 +68,27 @@ class NameResolution:
         imported = module.imports.get(name)
         if imported is not None:
             return self.resolve_qualname(self._as_project_names_it(imported, module), depth)
+        for source in reversed(module.star_imports):  # the last `import *` that has the name wins
+            value = self._star_imported(name, self._as_project_names_it(source, module), depth)
+            if value is not None:
+                return value
         if name in _BUILTINS:
             return Value("qname", name=f"builtins.{name}")
+        return None
+
+    def _star_imported(self, name: str, source: str, depth: int) -> Optional[Value]:
+        """`name` as `from source import *` brings it in: what a project module defines or imports
+        under it (a name starting with `_` is not exported), or what a framework knows by
+        `source.name`."""
+        if name.startswith("_"):
+            return None
+        module = self.modules.get(source)
+        if module is None:
+            knowledge = self.registry.for_qname(f"{source}.{name}")
+            return knowledge.qname_value(f"{source}.{name}") if knowledge is not None else None
+        if name in self.module_unit(module).facts.bindings or f"{source}.{name}" in self.units or \
+                f"{source}.{name}" in self.classes or name in module.imports or module.star_imports:
+            return self._name_in_module(name, module, depth + 1)
         return None
 
     @staticmethod
@@ -91,6 +111,10 @@ class NameResolution:
         return self.module_unit(unit.module)
 
     def resolve_qualname(self, qualname: str, depth: int = 0) -> Optional[Value]:
+        if qualname.startswith(_DJANGO_SETTINGS) and qualname.count(".") == 3:
+            value = self._project_setting(qualname[len(_DJANGO_SETTINGS):], depth)
+            if value is not None:
+                return value
         if qualname in self.classes:
             return self.class_value(qualname)
         if qualname in self.modules:
@@ -112,6 +136,17 @@ class NameResolution:
                 value = self.attribute(value, attribute, depth + 1)
             return value
         return Value("qname", name=qualname)
+
+    def _project_setting(self, name: str, depth: int) -> Optional[Value]:
+        """`settings.ORDER_MODEL`: the value a settings module of the project (a module whose name
+        says settings) binds to the name, the first of them in file order that does."""
+        for module_name in self.order:
+            if "settings" not in module_name.rsplit(".", 1)[-1]:
+                continue
+            module = self.modules[module_name]
+            if name in self.module_unit(module).facts.bindings:
+                return self._name_in_module(name, module, depth + 1)
+        return None
 
     def _name_in_module(self, name: str, module: ModuleFacts, depth: int) -> Optional[Value]:
         """A name as a project module defines or imports it. Imports can go round (`a.py: from b

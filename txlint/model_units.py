@@ -32,7 +32,8 @@ class ModuleIndex(NamedTuple):
 
 def index_of(module: ModuleFacts) -> ModuleIndex:
     return ModuleIndex(tuple(module.functions), tuple(module.classes),
-                       frozenset(qualified.split(".", 1)[0] for qualified in module.imports.values()))
+                       frozenset(qualified.split(".", 1)[0] for qualified in (*module.imports.values(),
+                                                                              *module.star_imports)))
 
 
 class FactsUnavailable(RuntimeError):

@@ -16,6 +16,10 @@ from txlint.values import CallView, Value
 
 _MAX_DEPTH = 24
 
+# Context managers that, entered, give the object they are given, and do nothing else with it
+# (`with closing(conn) as c` opens no transaction, though `with conn` may).
+ENTERS_AS_ITS_ARGUMENT = {"contextlib.closing", "contextlib.nullcontext"}
+
 
 class ValueEvaluation:
     """Part of `Project` (txlint.project). Owns `_values` ((function, ref) -> (value, deepest
@@ -111,11 +115,25 @@ class ValueEvaluation:
         if kind == "div":
             return self.evaluate(ref[1], unit, depth)  # Path(...) / "name" is still a path
         if kind == "sub":
-            base = self.evaluate(ref[1], unit, depth)
+            container = ref[1]
+            if container[0] == "name":  # `conns[key]`: what `conns[k] = ...` or its dict display holds
+                value = self._held_in(container[1], ref[2], unit, depth)
+                if value is not None:
+                    return value
+            elif container[0] == "attr":  # `self.conns[key]`, with `self.conns[k] = ...` in a method
+                value = self.attribute(self.evaluate(container[1], unit, depth), f"{container[2]}[]", depth)
+                if value is not None:
+                    return value
+            base = self.evaluate(container, unit, depth)
             if base is not None and base.kind == "handle" and base.name == "connection":
                 return base  # django.db.connections["alias"]
             return None
         if kind == "enter":
+            entered = ref[1]
+            if entered[0] == "call" and entered[2]:
+                callee = self.evaluate(entered[1], unit, depth)
+                if callee is not None and callee.kind == "qname" and callee.name in ENTERS_AS_ITS_ARGUMENT:
+                    return self.evaluate(entered[2][0], unit, depth)  # `with closing(conn) as c`: c is conn
             value = self.evaluate(ref[1], unit, depth)
             if value is None:
                 return None
@@ -143,6 +161,29 @@ class ValueEvaluation:
             # the first element of a pair that holds an instance is that instance.
             value = self.evaluate(ref[1], unit, depth)
             return value if value is not None and value.kind == "instance" else None
+        return None
+
+    def _held_in(self, name: str, key: Ref, unit: Unit, depth: int) -> Optional[Value]:
+        """What a container named `name` holds under `key`: the value stored with `name[k] = ...`
+        in the function or module that binds it, or the entry of its dict display (the one under
+        that key when the key is a string, else the first that resolves)."""
+        current: Optional[Unit] = unit
+        while current is not None:
+            stored = current.facts.bindings.get(f"{name}[]", ())
+            displays = [ref for ref in current.facts.bindings.get(name, ()) if ref[0] == "dict"]
+            if stored or displays or name in current.facts.bindings:
+                for ref in reversed(stored):
+                    value = self.evaluate(ref, current, depth + 1)
+                    if value is not None:
+                        return value
+                for display in displays:
+                    entries = [value for entry_key, value in display[1] if key[0] != "str" or entry_key == key]
+                    for entry in entries:
+                        value = self.evaluate(entry, current, depth + 1)
+                        if value is not None:
+                            return value
+                return None
+            current = self._enclosing_unit(current)
         return None
 
     def string_of(self, ref: Optional[Ref], unit: Unit, depth: int = 0) -> Optional[str]:

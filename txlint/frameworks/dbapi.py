@@ -26,6 +26,15 @@ _CONNECT = {
     "MySQLdb.connect": "pymysql",
     "asyncpg.connect": "asyncpg",
     "asyncpg.create_pool": "asyncpg",
+    # The connection classes: a parameter or a helper's return annotated with one is a connection.
+    "sqlite3.Connection": "sqlite3",
+    "aiosqlite.Connection": "aiosqlite",
+    "psycopg2.extensions.connection": "psycopg2",
+    "psycopg.Connection": "psycopg",
+    "psycopg.AsyncConnection": "psycopg",
+    "MySQLdb.connections.Connection": "pymysql",
+    "asyncpg.Connection": "asyncpg",
+    "asyncpg.connection.Connection": "asyncpg",
 }
 _POOLS = {"psycopg_pool.ConnectionPool": "psycopg", "psycopg_pool.AsyncConnectionPool": "psycopg",
           "psycopg2.pool.SimpleConnectionPool": "psycopg2", "psycopg2.pool.ThreadedConnectionPool": "psycopg2"}
