@@ -106,7 +106,8 @@ deleted with others of it made or changed (a parent and its children, a replacem
 merely tied by a foreign key, two updates that share a key (a counter kept in step), unrelated
 writes, cleanups that delete by a threshold or purge the rows that belong to an object kept (its
 fees, its check-ins: a re-run finishes the job), a write in the `except` handler of the block
-that made the other (the record of a failed attempt), writes that ensure rows (`get_or_create`,
+that made the other (the record of a failed attempt), a later write that ensures its row on demand (`get_or_create`: code that needs the row makes
+it when it is missing), writes that ensure rows (`get_or_create`,
 `update_or_create`) and otherwise only set values or delete (code written to be run again, which
 the next run completes), a log entry beside the work it records, the mail or
 notice a helper sends about it (`send_*`, `mail`, `notify_*`, or any helper whose write is made

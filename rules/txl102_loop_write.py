@@ -162,8 +162,8 @@ def _autocommit_row_write(context: RuleContext, effect: "Effect") -> bool:
 
 
 def _commit_per_iteration(context: RuleContext, commit: "Effect", effects) -> bool:
-    if not context.main_path_commit(commit):
-        return False
+    if not context.main_path_commit(commit) or context.never_returns(commit.via):
+        return False  # (a helper that commits and then raises ends the loop: once, not per iteration)
     loop = commit.site.context.loops[-1]
     if any(branch in context.unit.facts.modulo_ifs for branch, _ in commit.site.context.branches):
         return False  # commits every N rows: deliberate batching

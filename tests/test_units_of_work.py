@@ -246,6 +246,13 @@ CLEAN_DJANGO = {
             order.save()
             order.line_set.set([])
         """,
+    "a row the later code ensures on demand (get_or_create), after the work": """\
+        from shop.models import Counter, Order
+
+        def place(total):
+            order = Order.objects.create(total=total)
+            Counter.objects.get_or_create(hits=order.pk)
+        """,
     "models tied by a foreign key, no value shared (a line of some other order)": """\
         from shop.models import Line, Order
 
@@ -389,6 +396,29 @@ def test_a_commit_inside_a_helper_that_never_returns_is_not_a_split():
         'raise SystemExit("stopped")', 'if restarting:\n                    return\n'
                                        '                raise SystemExit("stopped")')
     assert _codes(SQLALCHEMY_MODELS, returning) == [("TXL103", 17)]
+
+
+def test_a_loop_that_calls_a_helper_committing_then_raising_does_not_commit_per_iteration():
+    source = """\
+        from sqlalchemy.orm import Session
+        from shop.models import Entry
+
+        def give_up(session: Session, account_id):
+            session.add(Entry(account_id=account_id))
+            session.commit()
+            raise RuntimeError("needs a login first")
+
+        def backfill_entries(session: Session, account_ids):
+            for account_id in account_ids:
+                if account_id < 0:
+                    give_up(session, account_id)
+                session.add(Entry(account_id=account_id))
+            session.commit()
+        """
+    assert _codes(SQLALCHEMY_MODELS, source) == []
+    # A helper that may come back commits once per iteration where it is called.
+    returning = source.replace('raise RuntimeError("needs a login first")', "return None")
+    assert [code for code, _ in _codes(SQLALCHEMY_MODELS, returning)] == ["TXL102"]
 
 
 def test_a_commit_inside_a_helper_that_gets_or_makes_a_shared_row_is_not_a_split():

@@ -19,7 +19,8 @@ TXL103 report a pair only with evidence that the second write depends on the fir
   an equality filter): a parent and its children, a replacement. Deletes by a threshold
   (`created__lt=cutoff`) are cleanups, each complete on its own.
 
-Never evidence: a write in an `except` handler of the `try` that made the other (the record of
+Never evidence: a later write that ensures its row (`get_or_create`, `update_or_create`: code that
+needs the row makes it when it is missing), a write in an `except` handler of the `try` that made the other (the record of
 a failed attempt), an entry in a log of what happened (an audit entry, an activity log, a history
 record; it records the work, it is no half of it), models merely tied by a foreign key, and two
 updates that share a key (a counter or flag kept in step, which its own code recomputes).
@@ -82,6 +83,8 @@ class WriteLinks:
             return False  # the mail or notice about the work (an outbox row): a side effect, not half of it
         if _handles_failure_of(second, first):
             return False  # the record of a failed attempt, written because the work did not go through
+        if second.spec.idempotent:
+            return False  # ensured on demand (`get_or_create`): whatever needs the row makes it if missing
         second_data = self.data_of(second)
         if INSERTED_KEY in second_data:
             return True  # it uses the key an earlier INSERT made (`cursor.lastrowid`)
