@@ -97,7 +97,9 @@ is called; a function that only ever runs inside a transaction (decorated, calle
 transactions, a migration, an `ATOMIC_REQUESTS` view) is not a finding. A method call on a
 receiver txlint cannot type (`new_event = serializer.save()`, then `new_event.copy_data_from(...)`)
 is taken to reach the project's method of that name when only one class defines it and the name
-has several words (not `save` or `run`, which library objects have too).
+has several words (not `save` or `run`, which library objects have too). Flags count: a helper's
+write under `if commit:` is not made by a call passing `commit=False`, and a call made under
+`if do_restore:` runs in a transaction when every call that passes the flag does.
 
 Only writes that belong together count: the second uses the row the first made (the object, its
 key, `cursor.lastrowid`), or the object the first saved (`order.save()`, then rows made for it or

@@ -593,6 +593,9 @@ class _Extractor(Walker):
         block = self._block_id()
         if _uses_modulo(node.test):
             unit.modulo_ifs.append(block)
+        flag = _flag_tested(node.test)
+        if flag is not None:
+            unit.facts.flag_ifs[block] = flag
         if _terminates(node.body):
             unit.facts.terminating_arms.add((block, "body"))
         if _terminates(node.orelse):
@@ -652,6 +655,15 @@ def _is_raise(node) -> bool:
 def _terminates(body: List[ast.stmt]) -> bool:
     """Does the block end with return, raise, continue or break (so code after the `if` is not reached)?"""
     return bool(body) and type(body[-1]) in (ast.Return, ast.Raise, ast.Continue, ast.Break)
+
+
+def _flag_tested(test: ast.expr) -> Optional[Tuple[str, bool]]:
+    """`if commit:` -> ("commit", False); `if not dry_run:` -> ("dry_run", True)."""
+    if type(test) is ast.Name:
+        return test.id, False
+    if type(test) is ast.UnaryOp and type(test.op) is ast.Not and type(test.operand) is ast.Name:
+        return test.operand.id, True
+    return None
 
 
 def _never_returns(node) -> bool:

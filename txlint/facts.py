@@ -103,6 +103,8 @@ class FunctionFacts:
     is_module: bool = False
     never_returns: bool = False  # `-> NoReturn`, or it ends in `raise` and has no `return`
     returns: Optional[Ref] = None  # the return annotation
+    # `if name:` / `if not name:` statements: if id -> (name, negated), for flags callers pass
+    flag_ifs: Dict[int, Tuple[str, bool]] = field(default_factory=dict)
 
 
 @dataclass
@@ -153,7 +155,7 @@ def pieces(facts: Optional[ModuleFacts]) -> Dict[object, bytes]:
                  [(key, loop.kind, loop.iterable) for key, loop in unit.loops.items()], unit.modulo_ifs,
                  [(key, block.handlers_reraise, block.has_finally, block.loops) for key, block in unit.trys.items()],
                  unit.local_functions, sorted(unit.terminating_arms), unit.yield_contexts, unit.is_module,
-                 unit.never_returns, unit.returns)
+                 unit.never_returns, unit.returns, unit.flag_ifs)
         if unit.is_module:
             piece = (facts.path, facts.module, facts.imports, facts.star_imports, piece)
         found.setdefault(unit.qualname, []).append(piece)

@@ -9,10 +9,12 @@ May use evaluation (txlint.model_values), classes, the callers in the call graph
 
 from typing import Dict, List, Optional, Tuple
 
+from txlint import flags
 from txlint.facts import Event
 from txlint.model_units import Unit
 from txlint.values import Value
 
+_FLAG_DEPTH = 4  # callers followed passing a flag on (`load_all(do_restore=do_restore)`)
 _SIGNALS_IN_TRANSACTION = {f"django.db.models.signals.{name}" for name in ("pre_delete", "post_delete", "m2m_changed")}
 
 
@@ -148,8 +150,47 @@ class TransactionContext:
         if self.decorated_transactional(unit) or self._framework_transaction(unit) or self._is_wrapped(unit.qualname):
             return True
         callers = [*self.callers_of(unit.qualname), *self._dispatching_callers(unit), *self.callers_by_name(unit)]
-        return bool(callers) and all(self.in_scope(caller, event) or self.runs_in_transaction(caller)
+        return bool(callers) and all(self.in_scope(caller, event) or self._caller_in_transaction(caller, event)
                                      for caller, event in map(self.call_site, callers))
+
+    def _caller_in_transaction(self, caller: Unit, event: Event) -> bool:
+        """Does the caller run in a transaction whenever it makes this call? A call under `if flag:`
+        on one of the caller's parameters is made only for the calls of the caller that pass a
+        true flag (`load(do_restore=True)` from a transaction, `load()` elsewhere), or pass on a
+        flag of their own that their callers set (`load_all(do_restore=do_restore)`)."""
+        needed = {name: value for name, value in flags.conditions(caller.facts, event.context).items()
+                  if flags.is_plain_parameter(caller.facts, name)}
+        if not needed:
+            return self.runs_in_transaction(caller)
+        return self._in_transaction_when(caller, needed, 0)
+
+    def _in_transaction_when(self, unit: Unit, needed: Dict[str, bool], depth: int) -> bool:
+        """Is the function in a transaction on every call that passes flags of these truths?"""
+        if depth > _FLAG_DEPTH:
+            return self.runs_in_transaction(unit)
+        if self.decorated_transactional(unit) or self._framework_transaction(unit) or self._is_wrapped(unit.qualname):
+            return True
+        sites = [*self.callers_of(unit.qualname), *self._dispatching_callers(unit), *self.callers_by_name(unit)]
+        if not sites:
+            return False
+        for outer, call in map(self.call_site, sites):
+            passed_on: Dict[str, bool] = {}
+            ruled_out = False
+            for name, value in needed.items():
+                passed = flags.passed_for(unit.facts, call.ref, name)
+                known = flags.truth(passed)
+                if known is not None and known != value:
+                    ruled_out = True
+                elif passed is not None and passed[0] == "name":
+                    passed_on[passed[1]] = value
+            if ruled_out or self.in_scope(outer, call):
+                continue
+            passed_on = {name: value for name, value in passed_on.items()
+                         if flags.is_plain_parameter(outer.facts, name)}
+            if not (self._in_transaction_when(outer, passed_on, depth + 1) if passed_on
+                    else self.runs_in_transaction(outer)):
+                return False
+        return True
 
     def _dispatching_callers(self, unit: Unit) -> List[Tuple[str, int]]:
         """Calls that reach an overriding method through `self`: a base class's method that calls

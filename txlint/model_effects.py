@@ -9,6 +9,7 @@ tracking (`_work_out`, `_fits`) and the project's table of functions.
 from dataclasses import dataclass, replace
 from typing import Dict, List, Tuple
 
+from txlint import flags
 from txlint import sql as sqlkit
 from txlint.facts import Event, Ref
 from txlint.model_units import Unit
@@ -109,6 +110,8 @@ class EffectLists:
                 wrapped = self.decorated_transactional(callee)
                 instance = None
                 for effect in self.effects(callee, depth + 1):
+                    if not flags.reached(callee.facts, effect.site.context, event.ref):
+                        continue  # switched off by the flag this call passes (`save(commit=False)`)
                     spec = effect.spec
                     if effect.kind == "write" and effect.receiver == "self" and not effect.via:
                         instance = instance or self._instance_called_on(event, unit)
