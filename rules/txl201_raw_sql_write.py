@@ -1,5 +1,6 @@
 """TXL201 raw-sql-write: SQL text that writes, outside the modules allowed to."""
 
+import re
 from typing import TYPE_CHECKING, Iterable
 
 from txlint import sql as sqlkit
@@ -27,12 +28,20 @@ def check(context: RuleContext) -> Iterable[Report]:
             continue
         if not context.config.raw_sql_allowed and _only_ddl(effect):
             continue  # schema upkeep (a cleanup dropping archive tables, CREATE EXTENSION): not a data write
+        if _INTERPOLATED_TARGET.search(effect.spec.sql):
+            continue  # `UPDATE {table} SET ...`: a tool over whatever table it is given, with no model to use
         reported.add(id(effect.site))
         allowed = ", ".join(context.config.raw_sql_allowed)
         where = f"the modules allowed to write SQL ({allowed})" if allowed else "a module listed in `raw-sql-allowed`"
         yield report_at(effect.site, (
             f"{_describe(effect)} outside the modules allowed to write SQL: write it through the model layer, "
             f"or move it into {where}"))
+
+
+# A write whose target table is interpolated into the SQL text (`f"UPDATE {table} SET ..."`).
+_INTERPOLATED_TARGET = re.compile(
+    r"\b(INSERT\s+INTO|UPDATE|DELETE\s+FROM|REPLACE\s+INTO|MERGE\s+INTO|TRUNCATE(\s+TABLE)?)\s+[\w\"`.\[]*"
+    + re.escape(sqlkit.PLACEHOLDER), re.IGNORECASE)
 
 
 def _is_data_access_layer(context: RuleContext) -> bool:
@@ -79,7 +88,9 @@ upkeep, reported only once `raw-sql-allowed` is configured, and so is SQL in a m
 owning the tables (`*_store`, `repositories`, `dao`, `crud`, `persistence`), which until then is
 taken for the project's data-access layer; a library call that writes without
 SQL text (pandas `to_sql`) is not raw SQL. The SQL is followed through concatenation, f-strings, `%` and `.format`
-templates and constants; SQL that cannot be resolved is not reported. Migrations (Django `migrations/`, Alembic `versions/`) are
+templates and constants; SQL that cannot be resolved is not reported, nor SQL whose table is
+interpolated (`f"UPDATE {table} SET ..."`: a tool over whatever table it is given, such as a key
+rotation, has no model to write through). Migrations (Django `migrations/`, Alembic `versions/`) are
 allowed. A project with no ORM at all writes only through SQL, so there the rule is off unless
 `select` names `TXL201` (txlint prints a one-line hint instead).
 

@@ -171,8 +171,9 @@ def test_sql_is_followed_through_strings_and_constants():
             cursor = connection.cursor()
             cursor.execute("UPDATE shop_order "  # error: TXL201
                            "SET status = 'x'")
-            cursor.execute(f"DELETE FROM {table} WHERE status = 'old'")  # error: TXL201
-            cursor.execute("UPDATE %s SET status = %%s" % table, [status])  # error: TXL201
+            cursor.execute(f"DELETE FROM {table} WHERE status = 'old'")  # a table it is given: no model to use
+            cursor.execute("UPDATE %s SET status = %%s" % table, [status])  # likewise
+            cursor.execute(f"DELETE FROM shop_order WHERE status = '{status}'")  # error: TXL201
             cursor.execute("INSERT INTO {} (status) VALUES (%s)".format(TABLE), [status])  # error: TXL201
             query = "DELETE FROM shop_order"
             cursor.execute(query)  # error: TXL201
