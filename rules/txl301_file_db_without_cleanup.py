@@ -331,8 +331,10 @@ RULE = Rule(
     fix=fix,
     docs="""\
 ## What it does
-Finds a function that writes or deletes a file (or an object in S3 / Google Cloud Storage, or a
-Django storage file) and database rows that refer to each other — the path flows into the row,
+Finds a function that writes or deletes a file (or an object in S3 / Google Cloud Storage, a
+Django storage file through `default_storage`, `storages[...]` or a file field's `storage`, or a
+file a library writes in its own format: `joblib.dump`, `numpy.save`, `torch.save`, a PIL image's
+`save`) and database rows that refer to each other — the path flows into the row,
 or the row's id into the path — ordered so that a failure leaves a row pointing at a file that
 is gone or was never written: a row committed before its file is written, a file deleted before
 the write to the row that points at it, or deleted inside a transaction that can still roll back.

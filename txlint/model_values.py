@@ -125,8 +125,8 @@ class ValueEvaluation:
                 if value is not None:
                     return value
             base = self.evaluate(container, unit, depth)
-            if base is not None and base.kind == "handle" and base.name == "connection":
-                return base  # django.db.connections["alias"]
+            if base is not None and (base.kind, base.name) in (("handle", "connection"), ("fileobj", "storage")):
+                return base  # django.db.connections["alias"], django.core.files.storage.storages["media"]
             return None
         if kind == "enter":
             entered = ref[1]

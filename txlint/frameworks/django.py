@@ -67,8 +67,8 @@ class DjangoKnowledge(Knowledge):
             name = qname.rsplit(".", 1)[-1]
             app = qname.split(".")[2]
             return Value("model", name=qname, library=LIBRARY, table=f"{app}_{name.lower()}")
-        if qname == "django.core.files.storage.default_storage":
-            return Value("fileobj", name="storage", library="files")
+        if qname in ("django.core.files.storage.default_storage", "django.core.files.storage.storages"):
+            return Value("fileobj", name="storage", library="files")  # (`storages["media"]` is one too)
         return None
 
     def call_qname(self, qname: str, call: CallView) -> Optional[Outcome]:

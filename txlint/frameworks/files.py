@@ -20,12 +20,19 @@ _OBJECT_WRITES = {"upload_file", "upload_fileobj", "put_object", "copy_object", 
                   "upload_from_string", "upload_from_file", "put", "copy"}
 _OBJECT_DELETES = {"delete_object", "delete_objects", "delete"}
 _STORAGE_WRITES = {"save"}
+# Libraries that write a file of their own format to a path.
+_SERIALIZER_WRITES = {"joblib.dump", "numpy.save", "numpy.savez", "numpy.savez_compressed", "numpy.savetxt",
+                      "scipy.sparse.save_npz", "torch.save"}
+_IMAGE_MAKERS = {"PIL.Image.open", "PIL.Image.new", "PIL.Image.fromarray", "PIL.ImageOps.exif_transpose",
+                 "PIL.ImageOps.fit", "PIL.ImageOps.contain"}
+_IMAGE_TRANSFORMS = {"convert", "resize", "crop", "rotate", "transpose", "copy", "thumbnail_copy", "quantize"}
 
 
 
 class FilesKnowledge(Knowledge):
     library = LIBRARY
-    roots = ("builtins", "os", "shutil", "pathlib", "boto3", "google", "io", "aiofiles")
+    roots = ("builtins", "os", "shutil", "pathlib", "boto3", "google", "io", "aiofiles", "joblib", "numpy", "scipy",
+             "torch", "PIL")
 
     def call_qname(self, qname: str, call: CallView) -> Optional[Outcome]:
         if qname in ("builtins.open", "io.open", "aiofiles.open"):
@@ -33,8 +40,10 @@ class FilesKnowledge(Knowledge):
             if _WRITING_MODES & set(mode):
                 return effect("file_write", LIBRARY)
             return None
-        if qname in _OS_WRITES:
+        if qname in _OS_WRITES or qname in _SERIALIZER_WRITES:
             return effect("file_write", LIBRARY)
+        if qname in _IMAGE_MAKERS:
+            return Outcome(value=Value("fileobj", name="image", library=LIBRARY))
         if qname in _OS_MOVES:
             return effect("file_write", LIBRARY, how="move")
         if qname in _OS_DELETES:
@@ -46,6 +55,11 @@ class FilesKnowledge(Knowledge):
         if qname in ("boto3.client", "boto3.resource", "boto3.session.Session.client",
                      "google.cloud.storage.Client"):
             return Outcome(value=Value("fileobj", name="object_store", library=LIBRARY))
+        return None
+
+    def attribute(self, value: Value, name: str) -> Optional[Value]:
+        if value.kind == "fileobj" and value.name == "fieldfile" and name == "storage":
+            return Value("fileobj", name="storage", library=LIBRARY)  # `doc.file.storage.save(...)`
         return None
 
     def method(self, value: Value, name: str, call: CallView) -> Optional[Outcome]:
@@ -64,6 +78,10 @@ class FilesKnowledge(Knowledge):
             if name in ("with_name", "with_suffix", "joinpath", "resolve", "absolute", "expanduser"):
                 return Outcome(value=value)
             return None
+        if value.name == "image":  # a PIL image: `save(path)` writes it, transforms give another image
+            if name == "save":
+                return effect("file_write", LIBRARY)
+            return Outcome(value=value) if name in _IMAGE_TRANSFORMS else None
         if value.name == "object_store":
             if name in _OBJECT_WRITES:
                 return effect("file_write", LIBRARY)
