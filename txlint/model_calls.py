@@ -10,7 +10,8 @@ from typing import Optional
 from txlint.dataflow import called_name
 from txlint.facts import Ref
 from txlint.model_units import Unit
-from txlint.values import CallView, Outcome, Value
+from txlint.frameworks.django import MODEL_FORM_BASES, MODEL_SERIALIZER_BASES
+from txlint.values import AUTOCOMMIT, CallView, Outcome, Value, write_effect
 
 _DEPENDS = {"fastapi.Depends", "fastapi.params.Depends"}
 
@@ -40,6 +41,10 @@ class CallOutcomes:
                 if custom is not None:
                     return self._call_target(custom, view, depth)
             target = self.attribute(base, func[2], depth)
+            if target is None and func[2] == "save" and base.kind == "object":
+                saved = self._model_form_save(base.name, view, depth)
+                if saved is not None:
+                    return saved
         else:
             method = self._bound_method(func, unit)
             if method is not None and depth < 8:
@@ -49,6 +54,36 @@ class CallOutcomes:
         if target is None:
             return Outcome()
         return self._call_target(target, view, depth)
+
+    def _model_form_save(self, class_qualname: str, view: CallView, depth: int) -> Optional[Outcome]:
+        """`form.save()` of a ModelForm, `serializer.save()` of a DRF ModelSerializer, neither
+        overriding save(): a write of the model their `Meta.model` names, returning its instance
+        (none with `commit=False`). A serializer that overrides `create()` writes through it."""
+        chain = self._class_chain(class_qualname)
+        bases = set()
+        model = None
+        for qualname in chain:
+            facts, module = self.classes[qualname]
+            unit = self.module_unit(module)
+            for base in facts.bases:
+                value = self.evaluate(base, unit, depth + 1)
+                if value is not None and value.kind == "qname":
+                    bases.add(value.name)
+            if model is None and "Meta.model" in facts.attributes:
+                model = self.evaluate(facts.attributes["Meta.model"], unit, depth + 1)
+        if model is None or model.kind != "model":
+            return None
+        instance = Value("instance", name=model.name, library=model.library, table=model.table)
+        if bases & MODEL_SERIALIZER_BASES:
+            create = next((self.classes[qualname][0].methods["create"] for qualname in chain
+                           if "create" in self.classes[qualname][0].methods), None)
+            if create is not None:
+                return Outcome(value=self.return_value(create, depth) or instance, callee=create)
+        elif not bases & MODEL_FORM_BASES:
+            return None
+        if view.const("commit") == "False":
+            return Outcome(value=instance)
+        return Outcome(value=instance, effect=write_effect(model.library, instance, AUTOCOMMIT).effect)
 
     @staticmethod
     def _bound_method(func: Ref, unit: Unit) -> Optional[Ref]:

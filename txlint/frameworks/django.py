@@ -32,6 +32,11 @@ _INSTANCE_GETTERS = {"get", "aget", "first", "afirst", "last", "alast", "latest"
 _INSTANCE_WRITES = {"save": False, "asave": False, "delete": True, "adelete": True}
 _RELATED_WRITES = {"add", "aadd", "remove", "aremove", "set", "aset", "clear", "aclear"}
 _MANAGER_ATTRIBUTES = {"objects", "_default_manager", "_base_manager"}
+# Forms and serializers whose save() writes the model their `class Meta: model = ...` names.
+MODEL_FORM_BASES = {"django.forms.ModelForm", "django.forms.models.ModelForm", "django.forms.BaseModelForm",
+                    "django.forms.models.BaseModelForm"}
+MODEL_SERIALIZER_BASES = {"rest_framework.serializers.ModelSerializer",
+                          "rest_framework.serializers.HyperlinkedModelSerializer"}
 _CONTRIB_MODEL = re.compile(r"^django\.contrib\.\w+\.models\.[A-Z]\w*$")
 
 
