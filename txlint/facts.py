@@ -137,8 +137,9 @@ def pieces(facts: Optional[ModuleFacts]) -> Dict[object, bytes]:
     """What other modules can read of a module, by the names they read it under (see
     `txlint.project.Project.note`): each function and class by its qualified name, the module's
     own code with its path and imports by the module name, the classes by their lower-case
-    name (`apps.get_model` finds models by it), and the methods by their name (a call on a
-    receiver nothing resolves reaches a method by its name alone).
+    name (`apps.get_model` finds models by it), the methods by their name (a call on a
+    receiver nothing resolves reaches a method by its name alone), and the classes with a field
+    of a `related_name` by that name (`order.lines` finds them).
 
     Left out: positions, call sources, suppressions and the line count, which only the module's
     own findings show. Two versions of a module with equal pieces under a name read the same
@@ -165,10 +166,17 @@ def pieces(facts: Optional[ModuleFacts]) -> Dict[object, bytes]:
         found.setdefault(("model", cls.name.lower()), []).append(piece)
         for method, qualname in cls.methods.items():
             found.setdefault(("method", method), []).append((qualname,))
+        for related_name in related_names_of(cls):
+            found.setdefault(("related_name", related_name), []).append(piece)
     # Equal bytes unpickle to equal values, so equal bytes mean equal pieces (the reverse can fail
     # only by chance of object sharing, which costs checking more, never a wrong result).
     return {name: pickle.dumps(found_pieces, protocol=4) for name, found_pieces in found.items()}
 
+
+def related_names_of(cls: ClassFacts) -> Tuple[str, ...]:
+    """The `related_name="..."` of the class's fields (`order = ForeignKey(Order, related_name="lines")`)."""
+    return tuple(value[1] for ref in cls.attributes.values() if ref[0] == "call"
+                 for key, value in ref[3] if key == "related_name" and value[0] == "str" and value[1] != "+")
 
 def changed_names(before: Optional[ModuleFacts], after: Optional[ModuleFacts]) -> set:
     """The names under which another module reads something different in `after` than in `before`."""

@@ -23,6 +23,7 @@ class ClassMembers:
     def _init_classes(self) -> None:
         self._class_values: Dict[str, Value] = {}
         self._models_by_name: Optional[Dict[str, List[str]]] = None
+        self._related_names: Optional[Dict[str, List[str]]] = None  # related_name -> classes with such a field
 
     def attribute(self, base: Optional[Value], name: str, depth: int = 0) -> Optional[Value]:
         if base is None:
@@ -77,6 +78,29 @@ class ClassMembers:
                     return value
         if base.kind == "instance" and base.library == "django" and name.endswith("_set"):
             return Value("handle", name="related", library="django", table=name[:-4])
+        if base.kind == "instance" and base.library == "django":
+            return self._reverse_relation(base, name, depth)
+        return None
+
+    def _reverse_relation(self, base: Value, name: str, depth: int) -> Optional[Value]:
+        """`order.lines`: the rows of the model whose relation field to the instance's model (or a
+        base of it) has `related_name="lines"`."""
+        self.note(("related_name", name))
+        if self._related_names is None:
+            self._related_names = {}
+            for module in self.order:
+                for related_name, qualname in self.index_entry(module).related_names:
+                    self._related_names.setdefault(related_name, []).append(qualname)
+        targets = set(self._class_chain(base.name))
+        for qualname in self._related_names.get(name, ()):
+            facts, module = self.classes[qualname]
+            for ref in facts.attributes.values():
+                if ref[0] == "call" and ("related_name", ("str", name)) in ref[3] and ref[2]:
+                    target = self.evaluate(ref[2][0], self.module_unit(module), depth + 1)
+                    if target is not None and target.kind == "model" and target.name in targets:
+                        model = self.class_value(qualname)
+                        return Value("handle", name="related", library="django",
+                                     table=model.name.rsplit(".", 1)[-1])
         return None
 
     def _is_property(self, method: str) -> bool:

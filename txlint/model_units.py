@@ -4,7 +4,7 @@ module's facts are gone (`FactsUnavailable`). Uses only txlint.facts."""
 
 from typing import FrozenSet, NamedTuple, Tuple
 
-from txlint.facts import FunctionFacts, ModuleFacts
+from txlint.facts import FunctionFacts, ModuleFacts, related_names_of
 
 
 class Unit:
@@ -28,12 +28,16 @@ class ModuleIndex(NamedTuple):
     functions: Tuple[str, ...]  # qualnames, in the module's order
     classes: Tuple[str, ...]
     import_roots: FrozenSet[str]  # the top-level packages it imports from
+    related_names: Tuple[Tuple[str, str], ...] = ()  # (related_name, class qualname) of its relation fields
 
 
 def index_of(module: ModuleFacts) -> ModuleIndex:
     return ModuleIndex(tuple(module.functions), tuple(module.classes),
                        frozenset(qualified.split(".", 1)[0] for qualified in (*module.imports.values(),
-                                                                              *module.star_imports)))
+                                                                              *module.star_imports)),
+                       tuple((name, cls.qualname) for cls in module.classes.values()
+                             for name in related_names_of(cls)))
+
 
 
 class FactsUnavailable(RuntimeError):
