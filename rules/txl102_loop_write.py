@@ -207,6 +207,8 @@ def _commit_per_iteration(context: RuleContext, commit: "Effect", effects) -> bo
     in_loop = [effect for effect in effects if loop in effect.site.context.loops]
     if not any(effect.kind == "write" for effect in in_loop):
         return False
+    if commit.via and all(effect.via for effect in in_loop if effect.kind == "write"):
+        return False  # each item handed to helpers that write and commit it: an operation of its own per call
     # A body that commits or rolls back each row in try/except is a deliberate per-row transaction.
     return not any(effect.kind == "rollback" and context.in_handler(effect.site.context) for effect in in_loop)
 

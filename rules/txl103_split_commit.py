@@ -85,8 +85,10 @@ def fix(edit: "FunctionEdit") -> bool:
 
 def _gets_or_creates(commit: "Effect") -> bool:
     """A commit inside a helper that gets a row or makes it (`get_tag`, `get_or_create_run`,
-    `ensure_user`): the shared row it commits is complete on its own, and a retry finds it."""
-    return bool(commit.via) and commit.via.rsplit(".", 1)[-1].lstrip("_").startswith(_GETTERS)
+    `ensure_user`), however deep down the helpers it calls: the shared row it commits is complete
+    on its own, and a retry finds it. The same for a get-or-create spelled out (`role =
+    get_by_name(n)`, then `if not role: role = create(n)`)."""
+    return commit.found_or_made or any(helper.rsplit(".", 1)[-1].lstrip("_").startswith(_GETTERS) for helper in commit.helpers)
 
 
 def _joins_a_given_connection(context: RuleContext, commit: "Effect") -> bool:

@@ -139,6 +139,8 @@ class WriteLinks:
     @staticmethod
     def _saved_names(effect: "Effect") -> Set[str]:
         """`order` in `order.save()` and `session.add(order)`; not `order` in `Invoice.objects.create(order=order)`."""
+        if effect.via:
+            return {effect.saves} if effect.saves else set()  # `ChartDAO.create(chart)`: a helper adding what it is given
         func = effect.site.ref[1]
         if func[0] == "attr" and func[2] in _SESSION_SAVES:
             return set(_whole_arguments(effect))
