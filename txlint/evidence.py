@@ -9,8 +9,9 @@ TXL103 report a pair only with evidence that the second write depends on the fir
 
 - **made**: the second uses the row the first made: its result (`order =
   Order.objects.create(...)`, then `Invoice.objects.create(order=order)`), a new instance it saved
-  or added (`order = Order(...)`, `session.add(order)`), or the key an INSERT returned
-  (`cursor.lastrowid`).
+  or added (`order = Order(...)`, `session.add(order)`, or handed to a helper that adds it:
+  `ChartDAO.create(chart)`), or the key an INSERT returned (`cursor.lastrowid`). Data flows
+  through containers too (`kwargs["roles"] = roles`, then `Certificate(**kwargs)`).
 - **saved**: both are the function's own writes, and the second uses the object the first saved
   (`order.save()`, then `Payment.objects.create(order=order)` or `order.lines.update(...)`).
 - **amount**: both are the function's own writes and write one value of the function's own that
