@@ -13,7 +13,11 @@ TXL103 report a pair only with evidence that the second write depends on the fir
   `ChartDAO.create(chart)`), or the key an INSERT returned (`cursor.lastrowid`). Data flows
   through containers too (`kwargs["roles"] = roles`, then `Certificate(**kwargs)`).
 - **saved**: both are the function's own writes, and the second uses the object the first saved
-  (`order.save()`, then `Payment.objects.create(order=order)` or `order.lines.update(...)`).
+  (`order.save()`, then `Payment.objects.create(order=order)` or `order.lines.update(...)`); or
+  the second is a helper's, given the object saved for a parameter its write is built from
+  (`session.add(topic)`, then `post.save(user, topic)` where `save` sets `self.topic = topic`
+  and adds the post). Not when the helper writes that same object again (a status updated
+  after it was committed), nor when its write is a get-or-create.
 - **amount**: both are the function's own writes and write one value of the function's own that
   is not a key, an object or a handle (a transfer's `amount`, a sale's `quantity`).
 - **one thing**: one of them deletes, and both look rows up by one identity (an id, an instance,
@@ -85,6 +89,11 @@ class WriteLinks:
             return True  # it uses the key an earlier INSERT made (`cursor.lastrowid`)
         if self.made_by(first) & second_data:
             return True  # the row the first write made, or its key, is part of the second
+        if second.via and not second.spec.idempotent and \
+                (self.saved_by(first) & frozenset(second.uses)) - {second.saves}:
+            # The object saved is given to a helper that makes another row with it (`post.save(user,
+            # topic)`); the same object written again (a status updated after it) is not evidence.
+            return True
         if not first.via and not second.via:
             if self.saved_by(first) & _objects_named(second):
                 return True  # the object saved is part of the next write (`Payment(order=order)`, `order.lines...`)

@@ -7,10 +7,10 @@ tracking (`_work_out`, `_fits`) and the project's table of functions.
 """
 
 from dataclasses import dataclass, replace
-from typing import Dict, List, Tuple
+from typing import Dict, List, Set, Tuple
 
 from txlint import sql as sqlkit
-from txlint.dataflow import called_name
+from txlint.dataflow import called_name, followed, names_in
 from txlint.facts import Event, Ref
 from txlint.model_units import Unit
 from txlint.values import AUTOCOMMIT, EffectSpec, target_name
@@ -40,6 +40,9 @@ class Effect:
     # Made only when a lookup found nothing (`role = get_by_name(n)`, then `if not role: role =
     # create(n)`), here or in a helper: a get-or-create, complete on its own, that a retry finds.
     found_or_made: bool = False
+    # For a helper's write: the variables of this function that flow into it as arguments (what it
+    # passes for the parameters the write is built from).
+    uses: Tuple[str, ...] = ()
 
     @property
     def line(self) -> int:
@@ -121,6 +124,7 @@ class EffectLists:
                 instance = None
                 for effect in self.effects(callee, depth + 1):
                     spec, saves = effect.spec, ""
+                    uses = _passed_into(effect, callee, event) if effect.kind == "write" else ()
                     if effect.kind == "write" and effect.receiver == "self" and not effect.via:
                         instance = instance or self._instance_called_on(event, unit)
                         if instance is not None:
@@ -135,7 +139,7 @@ class EffectLists:
                     result.append(Effect(effect.kind, spec, event, inside or wrapped or effect.in_scope,
                                          via=effect.via or callee.qualname, receiver=effect.receiver,
                                          saves=saves, helpers=(callee.qualname, *effect.helpers),
-                                         found_or_made=found_or_made or effect.found_or_made))
+                                         found_or_made=found_or_made or effect.found_or_made, uses=uses))
         return self._inside_explicit_begin(result)
 
     def _instance_called_on(self, event: Event, unit: Unit):
@@ -187,6 +191,27 @@ class EffectLists:
                 effect = replace(effect, in_scope=True)
             result.append(effect)
         return result
+
+
+def _passed_into(effect: Effect, callee: Unit, event: Event) -> Tuple[str, ...]:
+    """The variables of the caller that flow into a write of the helper it calls at `event`: what
+    it passes for the parameters the write is built from (`post.save(user, topic=self)`, where
+    `save` sets `self.topic = topic` and adds `self`)."""
+    facts = callee.facts
+    names: Set[str] = set(effect.uses)
+    if not effect.via:
+        names_in(effect.site.ref, names)
+    # Attributes set on an object before it is written: `self.topic = topic`, then `session.add(self)`.
+    names.update(key for key in facts.bindings if "." in key and key.split(".", 1)[0] in names)
+    flowing = followed(names, facts, steps=3)
+    passed: Set[str] = set()
+    for param in facts.params:
+        if param.name not in flowing or not _is_parameter(param.name, callee):
+            continue
+        argument = _argument_for(callee, param.name, event)
+        if argument is not None:
+            names_in(argument, passed)
+    return tuple(sorted(passed))
 
 
 def _made_when_not_found(event: Event, unit: Unit) -> bool:
