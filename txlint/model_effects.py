@@ -153,7 +153,7 @@ class EffectLists:
     def _direct_effects(self, spec: EffectSpec, event: Event, inside: bool, unit: Unit) -> List[Effect]:
         receiver = _receiver_text(event.ref)
         if spec.kind == "write":
-            saved = event.ref[2][0] if event.ref[2] else None
+            saved = event.ref[2][0] if event.ref[2] and spec.saves_argument else None
             return [Effect(spec.kind, spec, event, inside, receiver=receiver,
                            saves=saved[1] if saved is not None and saved[0] == "name" else "")]
         if spec.kind != "sql":

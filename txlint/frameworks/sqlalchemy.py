@@ -215,7 +215,8 @@ class SQLAlchemyKnowledge(Knowledge):
             target = first_model(call.value(0))
             return write_effect(LIBRARY, target, regime, how="orm",
                                 bulk=name in ("add_all", "bulk_save_objects", "bulk_insert_mappings",
-                                              "bulk_update_mappings", "delete_all", "merge_all"))
+                                              "bulk_update_mappings", "delete_all", "merge_all"),
+                                saves_argument=name in ("add", "merge", "delete"))
         if name in _EXECUTES:
             if name == "exec_driver_sql":
                 return effect("sql", LIBRARY, regime, how="raw", sql=call.string(0) or "")
