@@ -18,6 +18,10 @@ TXL103 report a pair only with evidence that the second write depends on the fir
   (`session.add(topic)`, then `post.save(user, topic)` where `save` sets `self.topic = topic`
   and adds the post). Not when the helper writes that same object again (a status updated
   after it was committed), nor when its write is a get-or-create.
+- **read back**: both are the function's own writes and add new rows, and the second's rows are
+  built from a lookup of the model whose rows the first added (members imported, then bills whose
+  payers are looked up among the members). Updates recomputed from the rows (a total, a count)
+  are not: derived data that a re-run recomputes.
 - **amount**: both are the function's own writes and write one value of the function's own that
   is not a key, an object or a handle (a transfer's `amount`, a sale's `quantity`).
 - **one thing**: one of them deletes, and both look rows up by one identity (an id, an instance,
@@ -94,6 +98,8 @@ class WriteLinks:
             # The object saved is given to a helper that makes another row with it (`post.save(user,
             # topic)`); the same object written again (a status updated after it) is not evidence.
             return True
+        if not first.via and not second.via and self.made_by(first) and self._new_rows_read_back(first, second):
+            return True  # rows made from the rows the first made, looked up again (`Person.query...`)
         if not first.via and not second.via:
             if self.saved_by(first) & _objects_named(second):
                 return True  # the object saved is part of the next write (`Payment(order=order)`, `order.lines...`)
@@ -155,6 +161,22 @@ class WriteLinks:
         if func[0] == "attr" and func[2] in _SESSION_SAVES:
             return set(_whole_arguments(effect))
         return {effect.receiver} if effect.receiver and not effect.via and "." not in effect.receiver else set()
+
+    def _new_rows_read_back(self, first: "Effect", second: "Effect") -> bool:
+        """Does the second write add new rows built from a lookup of the model whose new rows the
+        first added (members added, then bills whose payer is looked up among the members)?"""
+        made = [name for name in self.saved_by(second) if self.constructed(name)]
+        if not made or not first.spec.table:
+            return False
+        names: Set[str] = set()
+        for name in made:
+            for ref in self.unit.facts.bindings.get(name, ()):
+                names_in(ref, names)
+        for name in followed(names, self.unit.facts, steps=2) - set(made):
+            value = self.project.evaluate(("name", name), self.unit)
+            if value is not None and value.kind == "model" and value.name.rsplit(".", 1)[-1] == first.spec.table:
+                return True
+        return False
 
     def _is_quantity(self, name: str) -> bool:
         """A plain value of the function's own (not a key that finds rows, not an object or a handle)."""
