@@ -25,7 +25,8 @@ TXL103 report a pair only with evidence that the second write depends on the fir
 - **amount**: both are the function's own writes and write one value of the function's own that
   is not a key, an object or a handle (a transfer's `amount`, a sale's `quantity`).
 - **one thing**: one of them deletes, and both look rows up by one identity (an id, an instance,
-  an equality filter): a parent and its children, a replacement. Deletes by a threshold
+  an equality filter), or both are helpers called on one instance (`user.remove_from_group(g)`,
+  then `user.add_to_group(h)`): a parent and its children, a replacement. Deletes by a threshold
   (`created__lt=cutoff`) are cleanups, each complete on its own.
 
 Never evidence: an entry in a log of what happened (an audit entry, an activity log, a history
@@ -109,6 +110,9 @@ class WriteLinks:
             # Rows of one thing deleted with others of it changed or made: a parent and its
             # children, or a replacement. Updates alone (a counter, a flag) are not enough.
             shared = self.data_of(first) & second_data
+            owner = _method_owner(first)
+            if owner and owner == _method_owner(second) and self._is_instance(owner):
+                return True  # one object's links replaced: `user.remove_from_group(g)`, then `user.add_to_group(h)`
             return self._one_thing(shared) or \
                 bool(shared & (_equality_keys(first.site.ref) | _equality_keys(second.site.ref)))
         return False
@@ -223,6 +227,12 @@ class WriteLinks:
         return known
 
 
+def _method_owner(effect: "Effect") -> str:
+    """The variable whose method a helper's write was reached through (`user` in `user.add_to_group(g)`)."""
+    func = effect.site.ref[1]
+    return func[1][1] if effect.via and func[0] == "attr" and func[1][0] == "name" else ""
+
+
 def _equality_keys(call: Ref) -> FrozenSet[str]:
     """The variables a query chain looks rows up by equality (`filter(action=action)`, not
     `filter(created__lt=cutoff)`): the rows of one thing, not those past a threshold."""
@@ -296,8 +306,8 @@ def is_delete(effect: "Effect") -> bool:
     """Does the write only delete rows (as far as its call shows)?"""
     if effect.spec.how == "raw":
         return effect.spec.sql.lstrip().upper().startswith(_DELETE_SQL)
-    if effect.via:
-        return False
+    if effect.via or effect.spec.removes:
+        return effect.spec.removes  # a helper's write says so itself (`self.groups.remove(group)` inside it)
     func = effect.site.ref[1]
     if func[0] == "attr" and func[2] in _DELETES:
         return True

@@ -54,6 +54,7 @@ class EffectSpec:
     aliases: Tuple[str, ...] = ()  # other names of the target (its table name)
     idempotent: bool = False  # get_or_create / update_or_create: running it again changes nothing
     saves_argument: bool = False  # it writes the object given as its first argument (`session.add(order)`)
+    removes: bool = False  # it only deletes rows or links (`session.delete(row)`, `user.groups.remove(group)`)
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,7 @@ _RELATIONSHIPS = {"relationship", "relation", "dynamic_loader"}
 # Methods of a relationship's collection (a list, a set, a dynamic or write-only collection) that
 # change which rows belong to it: the INSERT or DELETE of the link is flushed with the session.
 _COLLECTION_WRITES = {"append", "extend", "remove", "add", "discard", "clear", "insert", "pop"}
+_COLLECTION_REMOVALS = {"remove", "discard", "clear", "pop"}
 _QUERY_CHAIN = {"filter", "filter_by", "join", "outerjoin", "order_by", "limit", "offset", "options", "with_for_update",
                 "where", "execution_options", "select_from", "group_by", "having", "distinct", "populate_existing"}
 
@@ -181,7 +182,9 @@ class SQLAlchemyKnowledge(Knowledge):
             return self._session_method(value, name, call)
         if role == "collection":
             # `dashboard.slices.append(chart)`: the link row is written when the session flushes.
-            return write_effect(LIBRARY, value, IMPLICIT, how="orm") if name in _COLLECTION_WRITES else None
+            if name not in _COLLECTION_WRITES:
+                return None
+            return write_effect(LIBRARY, value, IMPLICIT, how="orm", removes=name in _COLLECTION_REMOVALS)
         if role == "query":
             if name in _QUERY_CHAIN:
                 return Outcome(value=value)
