@@ -87,8 +87,10 @@ def fix(edit: "FunctionEdit") -> bool:
 
 def _gets_or_creates(commit: "Effect") -> bool:
     """A commit inside a helper that gets a row or makes it (`get_tag`, `get_or_create_run`,
-    `ensure_user`): the shared row it commits is complete on its own, and a retry finds it."""
-    return bool(commit.via) and commit.via.rsplit(".", 1)[-1].lstrip("_").startswith(_GETTERS)
+    `ensure_user`), however deep down the helpers it calls: the shared row it commits is complete
+    on its own, and a retry finds it. The same for a get-or-create spelled out (`role =
+    get_by_name(n)`, then `if not role: role = create(n)`)."""
+    return commit.found_or_made or any(helper.rsplit(".", 1)[-1].lstrip("_").startswith(_GETTERS) for helper in commit.helpers)
 
 
 def _joins_a_given_connection(context: RuleContext, commit: "Effect") -> bool:
@@ -146,8 +148,9 @@ helper functions count where the helper is called.
 The two writes must belong together, as TXL101 decides it: the second uses the row the first
 made or the object it saved, or one amount is written to both. Models merely tied by a foreign
 key are not enough, and cleanups that only delete rows are not reported. Not a split either: the
-commit of a helper that gets or makes a shared row (`get_tag(...)`, `ensure_user(...)`: the row is
-complete on its own and a retry finds it), and the commit of a session made on a connection the
+commit of a helper that gets or makes a shared row (`get_tag(...)`, `ensure_user(...)`, however
+deep down the helpers it calls; or spelled out, `role = get_by_name(name)` and then `if role is
+None: role = create(Role(name=name))`: the row is complete on its own and a retry finds it), and the commit of a session made on a connection the
 function was given (`Session(bind=connection)` in a mapper event listener joins the flush's
 transaction, which SQLAlchemy 2.0 does not commit from the joined session). One finding per function, at the
 first commit that splits its work.

@@ -683,3 +683,36 @@ def test_a_cached_file_row_and_its_file_are_temporary_together():
         """
     assert _codes(models, source.format(model="CachedFile")) == []
     assert [code for code, _ in _codes(models, source.format(model="Setting"))] == ["TXL301"]
+
+
+def test_a_repository_helper_writes_the_table_of_what_each_caller_passes():
+    """`database.create(model)` adds whatever it is given: the first caller's model (here a
+    Visit) must not name the rows every other caller writes through it."""
+    database = textwrap.dedent("""\
+        from sqlalchemy.orm import Session
+
+        session = Session()
+
+        def create(model):
+            session.add(model)
+            session.commit()
+            return model
+        """)
+    services = textwrap.dedent("""\
+        from shop import database
+        from shop.models import Account, Entry, Visit
+
+        def record_visit():
+            database.create(Visit())
+
+        def open_account(**kwargs):
+            account = database.create(Account())
+            kwargs["account_id"] = account.id
+            database.create(Entry(**kwargs))
+        """)
+    found = lint_sources({"shop/models.py": SQLALCHEMY_MODELS, "shop/database.py": database,
+                          "shop/services.py": services},
+                         modules={"shop/models.py": "shop.models", "shop/database.py": "shop.database",
+                                  "shop/services.py": "shop.services"})
+    messages = [finding.message for finding in found if finding.path == "shop/services.py"]
+    assert len(messages) == 1 and "Account at line 8" in messages[0] and "Entry at line 10" in messages[0], messages

@@ -9,14 +9,24 @@ TXL103 report a pair only with evidence that the second write depends on the fir
 
 - **made**: the second uses the row the first made: its result (`order =
   Order.objects.create(...)`, then `Invoice.objects.create(order=order)`), a new instance it saved
-  or added (`order = Order(...)`, `session.add(order)`), or the key an INSERT returned
-  (`cursor.lastrowid`).
+  or added (`order = Order(...)`, `session.add(order)`, or handed to a helper that adds it:
+  `ChartDAO.create(chart)`), or the key an INSERT returned (`cursor.lastrowid`). Data flows
+  through containers too (`kwargs["roles"] = roles`, then `Certificate(**kwargs)`).
 - **saved**: both are the function's own writes, and the second uses the object the first saved
-  (`order.save()`, then `Payment.objects.create(order=order)` or `order.lines.update(...)`).
+  (`order.save()`, then `Payment.objects.create(order=order)` or `order.lines.update(...)`); or
+  the second is a helper's, given the object saved for a parameter its write is built from
+  (`session.add(topic)`, then `post.save(user, topic)` where `save` sets `self.topic = topic`
+  and adds the post). Not when the helper writes that same object again (a status updated
+  after it was committed), nor when its write is a get-or-create.
+- **read back**: both are the function's own writes and add new rows, and the second's rows are
+  built from a lookup of the model whose rows the first added (members imported, then bills whose
+  payers are looked up among the members). Updates recomputed from the rows (a total, a count)
+  are not: derived data that a re-run recomputes.
 - **amount**: both are the function's own writes and write one value of the function's own that
   is not a key, an object or a handle (a transfer's `amount`, a sale's `quantity`).
 - **one thing**: one of them deletes, and both look rows up by one identity (an id, an instance,
-  an equality filter): a parent and its children, a replacement. Deletes by a threshold
+  an equality filter), or both are helpers called on one instance (`user.remove_from_group(g)`,
+  then `user.add_to_group(h)`): a parent and its children, a replacement. Deletes by a threshold
   (`created__lt=cutoff`) are cleanups, each complete on its own.
 
 Never evidence: a later write that ensures its row (`get_or_create`, `update_or_create`: code that
@@ -90,6 +100,13 @@ class WriteLinks:
             return True  # it uses the key an earlier INSERT made (`cursor.lastrowid`)
         if self.made_by(first) & second_data:
             return True  # the row the first write made, or its key, is part of the second
+        if second.via and not second.spec.idempotent and \
+                (self.saved_by(first) & frozenset(second.uses)) - {second.saves}:
+            # The object saved is given to a helper that makes another row with it (`post.save(user,
+            # topic)`); the same object written again (a status updated after it) is not evidence.
+            return True
+        if not first.via and not second.via and self.made_by(first) and self._new_rows_read_back(first, second):
+            return True  # rows made from the rows the first made, looked up again (`Person.query...`)
         if not first.via and not second.via:
             if self.saved_by(first) & _objects_named(second):
                 return True  # the object saved is part of the next write (`Payment(order=order)`, `order.lines...`)
@@ -99,6 +116,9 @@ class WriteLinks:
             # Rows of one thing deleted with others of it changed or made: a parent and its
             # children, or a replacement. Updates alone (a counter, a flag) are not enough.
             shared = self.data_of(first) & second_data
+            owner = _method_owner(first)
+            if owner and owner == _method_owner(second) and self._is_instance(owner):
+                return True  # one object's links replaced: `user.remove_from_group(g)`, then `user.add_to_group(h)`
             return self._one_thing(shared) or \
                 bool(shared & (_equality_keys(first.site.ref) | _equality_keys(second.site.ref)))
         return False
@@ -148,10 +168,28 @@ class WriteLinks:
     @staticmethod
     def _saved_names(effect: "Effect") -> Set[str]:
         """`order` in `order.save()` and `session.add(order)`; not `order` in `Invoice.objects.create(order=order)`."""
+        if effect.via:
+            return {effect.saves} if effect.saves else set()  # `ChartDAO.create(chart)`: a helper adding what it is given
         func = effect.site.ref[1]
         if func[0] == "attr" and func[2] in _SESSION_SAVES:
             return set(_whole_arguments(effect))
         return {effect.receiver} if effect.receiver and not effect.via and "." not in effect.receiver else set()
+
+    def _new_rows_read_back(self, first: "Effect", second: "Effect") -> bool:
+        """Does the second write add new rows built from a lookup of the model whose new rows the
+        first added (members added, then bills whose payer is looked up among the members)?"""
+        made = [name for name in self.saved_by(second) if self.constructed(name)]
+        if not made or not first.spec.table:
+            return False
+        names: Set[str] = set()
+        for name in made:
+            for ref in self.unit.facts.bindings.get(name, ()):
+                names_in(ref, names)
+        for name in followed(names, self.unit.facts, steps=2) - set(made):
+            value = self.project.evaluate(("name", name), self.unit)
+            if value is not None and value.kind == "model" and value.name.rsplit(".", 1)[-1] == first.spec.table:
+                return True
+        return False
 
     def _is_quantity(self, name: str) -> bool:
         """A plain value of the function's own (not a key that finds rows, not an object or a handle)."""
@@ -240,6 +278,12 @@ def _handles_failure_of(handler_write: "Effect", work: "Effect") -> bool:
     return any(part == "except" and block in in_body for block, part in handler_write.site.context.trys)
 
 
+def _method_owner(effect: "Effect") -> str:
+    """The variable whose method a helper's write was reached through (`user` in `user.add_to_group(g)`)."""
+    func = effect.site.ref[1]
+    return func[1][1] if effect.via and func[0] == "attr" and func[1][0] == "name" else ""
+
+
 def _equality_keys(call: Ref) -> FrozenSet[str]:
     """The variables a query chain looks rows up by equality (`filter(action=action)`, not
     `filter(created__lt=cutoff)`): the rows of one thing, not those past a threshold."""
@@ -317,8 +361,8 @@ def is_delete(effect: "Effect") -> bool:
     """Does the write only delete rows (as far as its call shows)?"""
     if effect.spec.how == "raw":
         return effect.spec.sql.lstrip().upper().startswith(_DELETE_SQL)
-    if effect.via:
-        return False
+    if effect.via or effect.spec.removes:
+        return effect.spec.removes  # a helper's write says so itself (`self.groups.remove(group)` inside it)
     func = effect.site.ref[1]
     if func[0] == "attr" and func[2] in _DELETES:
         return True

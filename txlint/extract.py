@@ -163,7 +163,8 @@ def _call_ref(node: ast.Call, depth: int) -> Ref:
     kwargs = []
     for keyword in node.keywords:
         if keyword.arg is None:
-            args.append(UNKNOWN)  # `**options`: any argument might be in it
+            # `**options`: any argument might be in it; its names still flow into the call
+            args.append(("expr", (to_ref(keyword.value, depth),)))
         else:
             kwargs.append((keyword.arg, to_ref(keyword.value, depth)))
     args, kwargs = tuple(args), tuple(kwargs)
@@ -463,6 +464,9 @@ class _Extractor(Walker):
                     self._bind_target(element, ref[1][index])
                 else:  # `obj, created = get_or_create(...)`; after a starred element the index is unknown
                     self._bind_target(element, ("unpack", ref, index) if not starred else ("unpack", ref, -1))
+        elif target_type is ast.Subscript and type(target.value) is ast.Name and self._current_class() is None:
+            # `kwargs["certificate"] = cert`: what is stored flows into the container (no value of its own).
+            self.unit.bind(target.value.id, ("expr", (ref,)))
         elif target_type is ast.Attribute and type(target.value) is ast.Name:
             self._bind_attribute(target.value.id, target.attr, ref)
         elif target_type is ast.Subscript:
@@ -490,6 +494,11 @@ class _Extractor(Walker):
             self._bind_target(target, ref)
             yield target
         yield node.value
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> Iterator:
+        if type(node.target) is ast.Subscript:  # `kwargs["roles"] += roles`
+            self._bind_target(node.target, to_ref(node.value))
+        yield from [node.target, node.value]
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> Iterator:
         value = to_ref(node.value) if node.value is not None else None

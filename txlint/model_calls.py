@@ -107,6 +107,8 @@ class CallOutcomes:
 
     def _call_target(self, target: Value, view: CallView, depth: int) -> Outcome:
         if target.kind == "qname":
+            if target.name == "typing.cast":
+                return Outcome(value=view.value(1, "val"))  # `cast(Dashboard, query.one())`: the value itself
             if target.name in _DEPENDS:
                 dependency = view.value(0, "dependency")
                 if dependency is not None and dependency.kind == "function":
@@ -123,7 +125,8 @@ class CallOutcomes:
             return Outcome(value=Value("instance", name=target.name, library=target.library, table=target.table))
         if target.kind == "class":
             init = f"{target.name}.__init__"
-            return Outcome(value=Value("object", name=target.name), callee=init if init in self.units else "")
+            handle = self._library_handle_of(target.name, view, depth)
+            return Outcome(value=handle or Value("object", name=target.name), callee=init if init in self.units else "")
         knowledge = self.registry.for_value(target)
         if knowledge is not None:
             outcome = knowledge.call_value(target, view)
@@ -132,6 +135,22 @@ class CallOutcomes:
         if target.kind == "scope":
             return Outcome(value=target)  # transaction.atomic(using=...) is still the scope
         return Outcome()
+
+    def _library_handle_of(self, class_qualname: str, view: CallView, depth: int) -> Optional[Value]:
+        """A project subclass of a library's database class (`class SQLAlchemy(flask_sqlalchemy.SQLAlchemy)`
+        that only adds options, a `Session` subclass) makes what the library class makes: a
+        session, an engine, the Flask-SQLAlchemy object."""
+        for qualname in self._class_chain(class_qualname):
+            facts, module = self.classes[qualname]
+            for base in facts.bases:
+                value = self.evaluate(base, self.module_unit(module), depth + 1)
+                if value is None or value.kind != "qname":
+                    continue
+                knowledge = self.registry.for_qname(value.name)
+                outcome = knowledge.call_qname(value.name, view) if knowledge is not None else None
+                if outcome is not None and outcome.value is not None and outcome.value.kind == "handle":
+                    return outcome.value
+        return None
 
     def return_value(self, qualname: str, depth: int) -> Optional[Value]:
         unit = self.units.get(qualname)

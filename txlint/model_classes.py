@@ -49,6 +49,8 @@ class ClassMembers:
             chain.append(current)
             facts, module = self.classes[current]
             for base in facts.bases:
+                if base[0] == "sub":
+                    base = base[1]  # a generic base, `BaseDAO[Slice]`: the class it parametrises
                 value = self.evaluate(base, self.module_unit(module))
                 if value is not None and value.kind in ("model", "class") and value.name in self.classes:
                     pending.append(value.name)
@@ -110,12 +112,18 @@ class ClassMembers:
             (decorator[0] == "name" and decorator[1] in _PROPERTIES) or
             (decorator[0] == "attr" and decorator[2] in _PROPERTIES) for decorator in unit.facts.decorators)
 
-    @staticmethod
-    def _model_field(base: Value, name: str, ref: Ref) -> Optional[Value]:
-        """Django fields that carry writes of their own: many-to-many managers and file fields."""
+    def _model_field(self, base: Value, name: str, ref: Ref) -> Optional[Value]:
+        """Fields that carry writes of their own: Django's many-to-many managers and file fields,
+        and what the model's library says of its own fields (a SQLAlchemy relationship's collection)."""
+        if ref[0] == "annotated" and ref[2] is not None:
+            ref = ref[2]  # `slices: Mapped[list[Slice]] = relationship(...)`
         if base.kind != "instance" or ref[0] != "call":
             return None
         field_type = called_name(ref[1])
+        knowledge = self.registry.for_value(base)
+        field = knowledge.field(base, name, field_type) if knowledge is not None else None
+        if field is not None:
+            return field
         if field_type.endswith("ManyToManyField"):
             return Value("handle", name="related", library=base.library,
                          table=f"{base.name.rsplit('.', 1)[-1]}.{name}")
@@ -139,6 +147,12 @@ class ClassMembers:
                 knowledge = self.registry.by_library[library]
                 table = knowledge.model_table(facts.name, module.module, facts.attributes)
                 return Value("model", name=qualname, library=library, table=table)
+        for knowledge in self.registry.all:
+            if facts.bases and knowledge.declares_model(facts.attributes):
+                # A base from a package txlint does not know (flask_appbuilder's `Model`), but the
+                # class maps a table of the library's own (`__tablename__`, `Column(...)`).
+                table = knowledge.model_table(facts.name, module.module, facts.attributes)
+                return Value("model", name=qualname, library=knowledge.library, table=table)
         return Value("class", name=qualname)
 
     def _model_library(self, base: Ref, facts, module: ModuleFacts) -> str:

@@ -7,10 +7,11 @@ tracking (`_work_out`, `_fits`) and the project's table of functions.
 """
 
 from dataclasses import dataclass, replace
-from typing import Dict, List, Tuple
+from typing import Dict, List, Set, Tuple
 
 from txlint import flags
 from txlint import sql as sqlkit
+from txlint.dataflow import called_name, followed, names_in
 from txlint.facts import Event, Ref
 from txlint.model_units import Unit
 from txlint.values import AUTOCOMMIT, EffectSpec, target_name
@@ -32,6 +33,17 @@ class Effect:
     in_scope: bool  # a transaction scope encloses it (in this function or inside the helper)
     via: str = ""
     receiver: str = ""
+    # The variable of the function whose object the write saves (`model` in `session.add(model)`;
+    # `chart` in `create(chart)`, a helper that adds its parameter): each call site of a helper
+    # names the table from what it passes.
+    saves: str = ""
+    helpers: Tuple[str, ...] = ()  # the helpers it happened inside, outermost first (`via` is the last)
+    # Made only when a lookup found nothing (`role = get_by_name(n)`, then `if not role: role =
+    # create(n)`), here or in a helper: a get-or-create, complete on its own, that a retry finds.
+    found_or_made: bool = False
+    # For a helper's write: the variables of this function that flow into it as arguments (what it
+    # passes for the parameters the write is built from).
+    uses: Tuple[str, ...] = ()
 
     @property
     def line(self) -> int:
@@ -97,9 +109,11 @@ class EffectLists:
                 continue
             outcome = self.call(event.ref, unit)
             inside = None
+            found_or_made = _made_when_not_found(event, unit)
             if outcome.effect is not None:
                 inside = self.in_scope(unit, event)
-                result.extend(self._direct_effects(outcome.effect, event, inside, unit))
+                for effect in self._direct_effects(outcome.effect, event, inside, unit):
+                    result.append(replace(effect, found_or_made=True) if found_or_made else effect)
             if outcome.callee and depth >= _MAX_CALL_DEPTH:
                 self._effects_cut = True
             elif outcome.callee:
@@ -112,16 +126,23 @@ class EffectLists:
                 for effect in self.effects(callee, depth + 1):
                     if not flags.reached(callee.facts, effect.site.context, event.ref):
                         continue  # switched off by the flag this call passes (`save(commit=False)`)
-                    spec = effect.spec
+                    spec, saves = effect.spec, ""
+                    uses = _passed_into(effect, callee, event) if effect.kind == "write" else ()
                     if effect.kind == "write" and effect.receiver == "self" and not effect.via:
                         instance = instance or self._instance_called_on(event, unit)
                         if instance is not None:
                             # `ra.validated_save()` inherited from a base: the row saved is ra's.
-                            table = target_name(instance)
-                            spec = replace(spec, table=table,
-                                           aliases=(instance.table,) if instance.table not in ("", table) else ())
+                            spec = _written_to(spec, instance)
+                    elif effect.kind == "write" and _is_parameter(effect.saves, callee):
+                        passed = _argument_for(callee, effect.saves, event)
+                        saved = self.evaluate(passed, unit) if passed is not None else None
+                        if saved is not None and saved.kind == "instance":
+                            spec = _written_to(spec, saved)  # `database.create(authority)`: the row is authority's
+                        saves = passed[1] if passed is not None and passed[0] == "name" else ""
                     result.append(Effect(effect.kind, spec, event, inside or wrapped or effect.in_scope,
-                                         via=effect.via or callee.qualname, receiver=effect.receiver))
+                                         via=effect.via or callee.qualname, receiver=effect.receiver,
+                                         saves=saves, helpers=(callee.qualname, *effect.helpers),
+                                         found_or_made=found_or_made or effect.found_or_made, uses=uses))
         return self._inside_explicit_begin(result)
 
     def _instance_called_on(self, event: Event, unit: Unit):
@@ -134,6 +155,10 @@ class EffectLists:
 
     def _direct_effects(self, spec: EffectSpec, event: Event, inside: bool, unit: Unit) -> List[Effect]:
         receiver = _receiver_text(event.ref)
+        if spec.kind == "write":
+            saved = event.ref[2][0] if event.ref[2] and spec.saves_argument else None
+            return [Effect(spec.kind, spec, event, inside, receiver=receiver,
+                           saves=saved[1] if saved is not None and saved[0] == "name" else "")]
         if spec.kind != "sql":
             return [Effect(spec.kind, spec, event, inside, receiver=receiver)]
         if not spec.sql:
@@ -169,6 +194,67 @@ class EffectLists:
                 effect = replace(effect, in_scope=True)
             result.append(effect)
         return result
+
+
+def _passed_into(effect: Effect, callee: Unit, event: Event) -> Tuple[str, ...]:
+    """The variables of the caller that flow into a write of the helper it calls at `event`: what
+    it passes for the parameters the write is built from (`post.save(user, topic=self)`, where
+    `save` sets `self.topic = topic` and adds `self`)."""
+    facts = callee.facts
+    names: Set[str] = set(effect.uses)
+    if not effect.via:
+        names_in(effect.site.ref, names)
+    # Attributes set on an object before it is written: `self.topic = topic`, then `session.add(self)`.
+    names.update(key for key in facts.bindings if "." in key and key.split(".", 1)[0] in names)
+    flowing = followed(names, facts, steps=3)
+    passed: Set[str] = set()
+    for param in facts.params:
+        if param.name not in flowing or not _is_parameter(param.name, callee):
+            continue
+        argument = _argument_for(callee, param.name, event)
+        if argument is not None:
+            names_in(argument, passed)
+    return tuple(sorted(passed))
+
+
+def _made_when_not_found(event: Event, unit: Unit) -> bool:
+    """Is the call's result bound to a name a lookup bound first, in a branch (`role =
+    get_by_name(n)`, then `if not role: role = create(n)`)?"""
+    if not event.context.branches:
+        return False
+    for refs in unit.facts.bindings.values():
+        if len(refs) > 1 and event.ref in refs and any(
+                ref is not event.ref and ref[0] == "call" and called_name(ref[1]).lstrip("_").startswith(_LOOKUPS)
+                for ref in refs[:refs.index(event.ref)]):
+            return True
+    return False
+
+
+_LOOKUPS = ("get", "find", "fetch", "lookup", "first")
+
+
+def _written_to(spec: EffectSpec, instance) -> EffectSpec:
+    table = target_name(instance)
+    return replace(spec, table=table, aliases=(instance.table,) if instance.table not in ("", table) else ())
+
+
+def _is_parameter(name: str, unit: Unit) -> bool:
+    """Is `name` a parameter of the function (perhaps replaced when not given: `item = item or Model()`)?"""
+    bound = unit.facts.bindings.get(name, ()) if name else ()
+    return bool(bound) and bound[0][0] == "param"
+
+
+def _argument_for(callee: Unit, parameter: str, event: Event):
+    """What the call `event` passes for the callee's `parameter`, by keyword or by position."""
+    _, _, args, kwargs = event.ref
+    passed = dict(kwargs).get(parameter)
+    if passed is not None:
+        return passed
+    names = [param.name for param in callee.facts.params]
+    index = names.index(parameter) if parameter in names else -1
+    if index > 0 and callee.facts.class_qualname is not None:
+        index -= 1  # a bound call: `self` is not passed
+    return args[index] if 0 <= index < len(args) else None
 
 
 def _receiver_text(ref: Ref) -> str:

@@ -53,6 +53,8 @@ class EffectSpec:
     bulk: bool = False  # one call writes many rows (a batch)
     aliases: Tuple[str, ...] = ()  # other names of the target (its table name)
     idempotent: bool = False  # get_or_create / update_or_create: running it again changes nothing
+    saves_argument: bool = False  # it writes the object given as its first argument (`session.add(order)`)
+    removes: bool = False  # it only deletes rows or links (`session.delete(row)`, `user.groups.remove(group)`)
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,15 @@ class Knowledge:
         """`receiver.name(statement, ...)` on a receiver that could not be resolved (see statement_runners)."""
         return None
 
+    def declares_model(self, attributes: Dict[str, tuple]) -> bool:
+        """Do a class's attributes map it to a table of this library, whatever its base classes are?"""
+        return False
+
+    def field(self, instance: Value, name: str, field_type: str) -> Optional[Value]:
+        """The value of `instance.name` when the model declares it with a call of `field_type`
+        (the name the field's constructor is called by), if the library gives it one."""
+        return None
+
     def enter(self, value: Value) -> Optional[Value]:
         """What `with value as x` binds to x, when it differs from value."""
         return None

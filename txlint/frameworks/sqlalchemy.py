@@ -6,6 +6,7 @@ regime), unless the engine is configured with isolation_level="AUTOCOMMIT".
 
 from typing import Optional
 
+from txlint.dataflow import called_name
 from txlint.frameworks import Knowledge
 from txlint.values import AUTOCOMMIT, IMPLICIT, CallView, Outcome, Value, effect, first_model, write_effect
 
@@ -60,6 +61,12 @@ _EXECUTES = {"execute", "scalar", "scalars", "exec", "exec_driver_sql"}
 _STATEMENT_CHAIN = {"values", "where", "filter", "filter_by", "returning", "on_conflict_do_update",
                     "on_conflict_do_nothing", "on_duplicate_key_update", "execution_options", "prefix_with",
                     "inline", "from_select", "ordered_values", "with_dialect_options", "bindparams", "columns"}
+_COLUMNS = {"Column", "mapped_column"}
+_RELATIONSHIPS = {"relationship", "relation", "dynamic_loader"}
+# Methods of a relationship's collection (a list, a set, a dynamic or write-only collection) that
+# change which rows belong to it: the INSERT or DELETE of the link is flushed with the session.
+_COLLECTION_WRITES = {"append", "extend", "remove", "add", "discard", "clear", "insert", "pop"}
+_COLLECTION_REMOVALS = {"remove", "discard", "clear", "pop"}
 _QUERY_CHAIN = {"filter", "filter_by", "join", "outerjoin", "order_by", "limit", "offset", "options", "with_for_update",
                 "where", "execution_options", "select_from", "group_by", "having", "distinct", "populate_existing"}
 
@@ -129,6 +136,17 @@ class SQLAlchemyKnowledge(Knowledge):
                 return Value("handle", name="query", library=LIBRARY, table=value.table, flags=(value.name,))
         return None
 
+    def declares_model(self, attributes) -> bool:
+        table = attributes.get("__tablename__")
+        return table is not None and table[0] == "str" and any(
+            ref[0] == "call" and called_name(ref[1]) in _COLUMNS for ref in attributes.values())
+
+    def field(self, instance: Value, name: str, field_type: str) -> Optional[Value]:
+        if field_type in _RELATIONSHIPS:
+            return Value("handle", name="collection", library=LIBRARY,
+                         table=f"{instance.name.rsplit('.', 1)[-1]}.{name}")
+        return None
+
     def call_value(self, value: Value, call: CallView) -> Optional[Outcome]:
         if value.kind == "handle" and value.name == "sessionmaker":
             return Outcome(value=_session(value.regime))
@@ -162,6 +180,11 @@ class SQLAlchemyKnowledge(Knowledge):
             return None
         if role in ("session", "connection"):
             return self._session_method(value, name, call)
+        if role == "collection":
+            # `dashboard.slices.append(chart)`: the link row is written when the session flushes.
+            if name not in _COLLECTION_WRITES:
+                return None
+            return write_effect(LIBRARY, value, IMPLICIT, how="orm", removes=name in _COLLECTION_REMOVALS)
         if role == "query":
             if name in _QUERY_CHAIN:
                 return Outcome(value=value)
@@ -195,7 +218,8 @@ class SQLAlchemyKnowledge(Knowledge):
             target = first_model(call.value(0))
             return write_effect(LIBRARY, target, regime, how="orm",
                                 bulk=name in ("add_all", "bulk_save_objects", "bulk_insert_mappings",
-                                              "bulk_update_mappings", "delete_all", "merge_all"))
+                                              "bulk_update_mappings", "delete_all", "merge_all"),
+                                saves_argument=name in ("add", "merge", "delete"))
         if name in _EXECUTES:
             if name == "exec_driver_sql":
                 return effect("sql", LIBRARY, regime, how="raw", sql=call.string(0) or "")
