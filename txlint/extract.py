@@ -465,17 +465,16 @@ class _Extractor(Walker):
                 else:  # `obj, created = get_or_create(...)`; after a starred element the index is unknown
                     self._bind_target(element, ("unpack", ref, index) if not starred else ("unpack", ref, -1))
         elif target_type is ast.Subscript and type(target.value) is ast.Name and self._current_class() is None:
-            # `kwargs["certificate"] = cert`: what is stored flows into the container (no value of its own).
+            # `kwargs["certificate"] = cert`: what is stored flows into the container (no value of its
+            # own), and is kept as a binding of "kwargs[]", what the container holds.
             self.unit.bind(target.value.id, ("expr", (ref,)))
+            self.unit.bind(f"{target.value.id}[]", ref)
         elif target_type is ast.Attribute and type(target.value) is ast.Name:
             self._bind_attribute(target.value.id, target.attr, ref)
         elif target_type is ast.Subscript:
-            # `conns[key] = engine.connect()` is kept as a binding of "conns[]", and
-            # `self.conns[key] = ...` as the attribute "conns[]": what the container holds.
+            # `self.conns[key] = engine.connect()` is kept as the attribute "conns[]": what it holds.
             container = target.value
-            if type(container) is ast.Name:
-                self.unit.bind(f"{container.id}[]", ref)
-            elif type(container) is ast.Attribute and type(container.value) is ast.Name:
+            if type(container) is ast.Attribute and type(container.value) is ast.Name:
                 self._bind_attribute(container.value.id, f"{container.attr}[]", ref)
 
     def _bind_attribute(self, name: str, attribute: str, ref: Ref) -> None:
