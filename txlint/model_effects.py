@@ -109,6 +109,8 @@ class EffectLists:
                 wrapped = self.decorated_transactional(callee)
                 instance = None
                 for effect in self.effects(callee, depth + 1):
+                    if outcome.effect is not None and _the_overrides_own(effect):
+                        continue
                     spec = effect.spec
                     if effect.kind == "write" and effect.receiver == "self" and not effect.via:
                         instance = instance or self._instance_called_on(event, unit)
@@ -166,6 +168,15 @@ class EffectLists:
                 effect = replace(effect, in_scope=True)
             result.append(effect)
         return result
+
+
+def _the_overrides_own(effect: Effect) -> bool:
+    """An effect of a model's `save()`/`delete()` override (called with the library's write itself)
+    that belongs to the instance's own write: its `super().save()`, already the call's effect, and
+    its files, ordered against that write inside the override (which is checked on its own)."""
+    if effect.kind in ("file_write", "file_delete", "staged_file"):
+        return True
+    return effect.kind == "write" and effect.receiver in ("self", "super()") and not effect.via
 
 
 def _receiver_text(ref: Ref) -> str:

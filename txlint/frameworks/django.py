@@ -7,7 +7,7 @@ update_or_create) make one call atomic on its own.
 import re
 from typing import Optional
 
-from txlint.frameworks import Knowledge, TransactionIdiom
+from txlint.frameworks import Knowledge, SwappableModel, TransactionIdiom
 from txlint.values import AUTOCOMMIT, CallView, Outcome, Value, effect, write_effect
 
 LIBRARY = "django"
@@ -32,6 +32,9 @@ _INSTANCE_GETTERS = {"get", "aget", "first", "afirst", "last", "alast", "latest"
 _INSTANCE_WRITES = {"save": False, "asave": False, "delete": True, "adelete": True}
 _RELATED_WRITES = {"add", "aadd", "remove", "aremove", "set", "aset", "clear", "aclear"}
 _MANAGER_ATTRIBUTES = {"objects", "_default_manager", "_base_manager"}
+_USER_MODEL = SwappableModel("AUTH_USER_MODEL", "django.contrib.auth.models.User",
+                             ("django.contrib.auth.models.AbstractUser", "django.contrib.auth.models.AbstractBaseUser",
+                              "django.contrib.auth.base_user.AbstractBaseUser"))
 _CONTRIB_MODEL = re.compile(r"^django\.contrib\.\w+\.models\.[A-Z]\w*$")
 
 
@@ -56,6 +59,13 @@ class DjangoKnowledge(Knowledge):
                    "django.contrib.auth.models.AbstractUser", "django.contrib.auth.models.AbstractBaseUser",
                    "django.contrib.auth.base_user.AbstractBaseUser", "django.contrib.auth.models.PermissionsMixin")
 
+    manager_bases = ("django.db.models.Manager", "django.db.models.manager.Manager", "django.db.models.manager.BaseManager",
+                     "django.db.models.QuerySet", "django.db.models.query.QuerySet",
+                     "django.contrib.auth.models.BaseUserManager", "django.contrib.auth.base_user.BaseUserManager",
+                     "django.contrib.auth.models.UserManager")
+    swappable_models = {"django.contrib.auth.get_user_model": _USER_MODEL,
+                        "django.conf.settings.AUTH_USER_MODEL": _USER_MODEL}
+
     def qname_value(self, qname: str) -> Optional[Value]:
         if qname in ("django.db.transaction.atomic", "django.db.transaction.Atomic"):
             return Value("scope", name="atomic", library=LIBRARY)
@@ -63,7 +73,7 @@ class DjangoKnowledge(Knowledge):
             return Value("scope", name="non_atomic_requests", library=LIBRARY)
         if qname in ("django.db.connection", "django.db.connections"):
             return Value("handle", name="connection", library=LIBRARY, regime=AUTOCOMMIT)
-        if _CONTRIB_MODEL.match(qname):
+        if _CONTRIB_MODEL.match(qname) and qname not in self.manager_bases:  # BaseUserManager is no model
             name = qname.rsplit(".", 1)[-1]
             app = qname.split(".")[2]
             return Value("model", name=qname, library=LIBRARY, table=f"{app}_{name.lower()}")
@@ -103,6 +113,8 @@ class DjangoKnowledge(Knowledge):
             return None
         if value.kind == "model" and name in _MANAGER_ATTRIBUTES:
             return _manager(value)
+        if value.kind == "handle" and value.name == "manager" and name == "model" and value.flags:
+            return _model_of(value)  # `self.model(...)` in a manager's method
         if value.kind == "handle" and value.name == "connection" and name in ("connection",):
             return value
         return None
