@@ -138,3 +138,42 @@ def test_super_in_a_plain_class_is_no_model_write():
             open("x", "w").write("y")
     """
     assert _findings({"plain.py": source}) == []
+
+
+def test_a_class_of_another_packages_models_used_through_its_manager_is_a_model():
+    source = """\
+    from django.shortcuts import redirect
+    from otp.{module} import Device
+
+
+    def reset(user):
+        device = Device.objects.create(user=user)
+        device.token_set.create(token="x")
+    """
+    assert _findings({"views.py": source.format(module="models")}) == [("views.py", 7, "TXL101")]
+    assert _findings({"views.py": source.format(module="plugins.static.models")}) == [("views.py", 7, "TXL101")]
+    assert _findings({"views.py": source.format(module="api")}) == []  # not a models module: unknown
+    assert _findings({"views.py": source.format(module="models").replace(  # a project not using Django
+        "from django.shortcuts import redirect", "from flask import redirect")}) == []
+
+
+def test_writes_through_a_relation_of_the_row_just_made_are_another_table():
+    # `device.token_set.create()` is not `device` saved again: the tokens are other rows.
+    source = """\
+    from django.db import models
+
+
+    class Device(models.Model):
+        name = models.CharField(max_length=20)
+
+
+    class Token(models.Model):
+        device = models.ForeignKey(Device, on_delete=models.CASCADE)
+
+
+    def issue(name):
+        device = Device.objects.create(name=name)
+        device.token_set.create()
+        device.save()
+    """
+    assert _findings({"otp/models.py": source}) == [("otp/models.py", 14, "TXL101")]

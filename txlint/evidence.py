@@ -223,7 +223,8 @@ def _object_written(effect: "Effect") -> str:
     """The variable whose row a write saves: `ra` in `ra.save()`, and in `ra.validated_save()` when
     that method saves `self`."""
     if not effect.via:
-        return effect.receiver.split(".", 1)[0] if effect.receiver else ""
+        # `ra.save()`; not `ra.lines.create()`, which writes other rows through ra's relation
+        return effect.receiver if "." not in effect.receiver else ""
     func = effect.site.ref[1]
     if effect.receiver == "self" and func[0] == "attr" and func[1][0] == "name":
         return func[1][1]

@@ -30,7 +30,13 @@ class ClassMembers:
         if base is None:
             return None
         if base.kind == "qname":
-            return self.resolve_qualname(f"{base.name}.{name}", depth + 1)
+            value = self.resolve_qualname(f"{base.name}.{name}", depth + 1)
+            if value is not None and value.kind == "qname" and self.uses_orm:
+                for knowledge in self.registry.all:
+                    model = knowledge.imported_model(base.name, name)
+                    if model is not None:
+                        return model
+            return value
         knowledge = self.registry.for_value(base)
         if knowledge is not None:
             value = knowledge.attribute(base, name)
@@ -38,6 +44,8 @@ class ClassMembers:
                 return value
         if base.kind in ("model", "instance", "class", "object") and base.name in self.classes:
             return self._member(base, name, depth)
+        if base.kind == "instance" and knowledge is not None:
+            return knowledge.reverse_accessor(base, name)  # of a model from another package
         if base.kind == "handle" and base.name == "manager" and base.flags:
             return self._custom_manager_method(base.flags[0], name, depth)  # for the call graph
         return None
@@ -76,9 +84,8 @@ class ClassMembers:
                 value = self.evaluate(ref, self.module_unit(module), depth + 1)
                 if value is not None:
                     return value
-        if base.kind == "instance" and base.library == "django" and name.endswith("_set"):
-            return Value("handle", name="related", library="django", table=name[:-4])
-        return None
+        knowledge = self.registry.for_value(base) if base.kind == "instance" else None
+        return knowledge.reverse_accessor(base, name) if knowledge is not None else None
 
     def _overriding_method(self, model_qualname: str, name: str) -> str:
         """The project method a model class (or a project base of it) defines under a library

@@ -95,6 +95,16 @@ class Knowledge:
         """Calling `value.name(...)`."""
         return None
 
+    def imported_model(self, qname: str, attribute: str) -> Optional[Value]:
+        """A class imported from another package (`qname`), used through an attribute only this
+        library's models have (Django's `StaticDevice.objects`): that model, else None."""
+        return None
+
+    def reverse_accessor(self, instance: Value, name: str) -> Optional[Value]:
+        """An attribute of a model instance that its class does not declare, which the library adds
+        for the models pointing to it (Django's `order.orderline_set`)."""
+        return None
+
     def call_value(self, value: Value, call: CallView) -> Optional[Outcome]:
         """Calling `value(...)`."""
         return None

@@ -119,6 +119,20 @@ class DjangoKnowledge(Knowledge):
             return value
         return None
 
+    def imported_model(self, qname: str, attribute: str) -> Optional[Value]:
+        # A capitalised class of another package's models module (`django_otp.plugins.otp_static.
+        # models.StaticDevice`), used through its manager.
+        parts = qname.split(".")
+        if attribute not in _MANAGER_ATTRIBUTES or "models" not in parts[1:-1] or not parts[-1][:1].isupper():
+            return None
+        app = parts[parts.index("models", 1) - 1]
+        return _manager(Value("model", name=qname, library=LIBRARY, table=f"{app}_{parts[-1].lower()}"))
+
+    def reverse_accessor(self, instance: Value, name: str) -> Optional[Value]:
+        if instance.library == LIBRARY and name.endswith("_set") and len(name) > 4:
+            return Value("handle", name="related", library=LIBRARY, table=name[:-4])
+        return None
+
     def method(self, value: Value, name: str, call: CallView) -> Optional[Outcome]:
         if value.library != LIBRARY:
             return None
