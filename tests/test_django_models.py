@@ -177,3 +177,30 @@ def test_writes_through_a_relation_of_the_row_just_made_are_another_table():
         device.save()
     """
     assert _findings({"otp/models.py": source}) == [("otp/models.py", 14, "TXL101")]
+
+
+def test_a_class_declaring_django_fields_on_another_packages_base_is_a_model():
+    source = """\
+    from django.db import models
+    from treelib.models import Node
+
+    Base = load_base()  # not resolvable
+
+
+    class Folder({base}):
+        name = models.CharField(max_length=20)
+
+
+    class Entry(models.Model):
+        folder = models.ForeignKey(Folder, on_delete=models.CASCADE)
+
+
+    def make(name):
+        folder = Folder.objects.create(name=name)
+        Entry.objects.create(folder=folder)
+    """
+    for base in ("Node", "Base"):
+        assert _findings({"tree.py": source.format(base=base)}) == [("tree.py", 17, "TXL101")]
+    # A form's fields are no model's: a class of another package without model fields is no model.
+    plain = source.format(base="Node").replace("models.CharField(max_length=20)", "forms.CharField()")
+    assert _findings({"tree.py": plain}) == []

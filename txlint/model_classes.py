@@ -147,7 +147,29 @@ class ClassMembers:
                 knowledge = self.registry.by_library[library]
                 table = knowledge.model_table(facts.name, module.module, facts.attributes)
                 return Value("model", name=qualname, library=library, table=table)
+        library = self._library_of_declared_fields(facts, module)
+        if library:
+            table = self.registry.by_library[library].model_table(facts.name, module.module, facts.attributes)
+            return Value("model", name=qualname, library=library, table=table)
         return Value("class", name=qualname)
+
+    def _library_of_declared_fields(self, facts, module: ModuleFacts) -> str:
+        """A class deriving from another package's class (`class Page(MP_Node)`: treebeard's), or
+        from one txlint cannot resolve (`User = apps.get_registered_model(...)`), is a model of the
+        library whose fields it declares (`title = models.CharField(...)`)."""
+        unit = self.module_unit(module)
+        if not any(value is None or (value.kind == "qname" and not value.name.startswith("builtins."))
+                   for value in (self.evaluate(base, unit) for base in facts.bases)):
+            return ""
+        for ref in facts.attributes.values():
+            if not (isinstance(ref, tuple) and ref and ref[0] == "call"):
+                continue
+            field = self.evaluate(ref[1], unit)
+            if field is not None and field.kind == "qname":
+                for knowledge in self.registry.all:
+                    if knowledge.is_model_field(field.name):
+                        return knowledge.library
+        return ""
 
     def _model_library(self, base: Ref, facts, module: ModuleFacts) -> str:
         value = self.evaluate(base, self.module_unit(module))

@@ -95,6 +95,10 @@ class Knowledge:
         """Calling `value.name(...)`."""
         return None
 
+    def is_model_field(self, qname: str) -> bool:
+        """Is this a field class of this library's models (a class declaring one is a model)?"""
+        return False
+
     def imported_model(self, qname: str, attribute: str) -> Optional[Value]:
         """A class imported from another package (`qname`), used through an attribute only this
         library's models have (Django's `StaticDevice.objects`): that model, else None."""

@@ -119,6 +119,11 @@ class DjangoKnowledge(Knowledge):
             return value
         return None
 
+    def is_model_field(self, qname: str) -> bool:
+        module, _, name = qname.rpartition(".")
+        return module in ("django.db.models", "django.db.models.fields", "django.db.models.fields.related") and \
+            name.endswith(("Field", "ForeignKey"))
+
     def imported_model(self, qname: str, attribute: str) -> Optional[Value]:
         # A capitalised class of another package's models module (`django_otp.plugins.otp_static.
         # models.StaticDevice`), used through its manager.
