@@ -204,3 +204,35 @@ def test_a_class_declaring_django_fields_on_another_packages_base_is_a_model():
     # A form's fields are no model's: a class of another package without model fields is no model.
     plain = source.format(base="Node").replace("models.CharField(max_length=20)", "forms.CharField()")
     assert _findings({"tree.py": plain}) == []
+
+
+def test_an_object_kept_on_self_is_the_object_saved():
+    source = """\
+    from django.db import models, transaction
+
+
+    class Order(models.Model):
+        total = models.IntegerField()
+
+
+    class Invoice(models.Model):
+        order = models.ForeignKey(Order, on_delete=models.CASCADE)
+
+
+    class Checkout:
+        def place(self):
+            self.order = Order(total=1)
+            self.order.save()
+            Invoice.objects.create(order=self.order)
+
+        @transaction.atomic
+        def place_atomically(self):
+            self.order = Order(total=1)
+            self.order.save()
+            Invoice.objects.create(order=self.order)
+
+        def place_apart(self):
+            self.order.save()
+            Invoice.objects.create(order=self.previous)  # another object kept on self
+    """
+    assert _findings({"shop/checkout.py": source}) == [("shop/checkout.py", 16, "TXL101")]
