@@ -141,26 +141,25 @@ class ClassMembers:
 
     def _class_value(self, qualname: str) -> Value:
         facts, module = self.classes[qualname]
-        for base in facts.bases:
-            library = self._model_library(base, facts, module)
-            if library:
-                knowledge = self.registry.by_library[library]
-                table = knowledge.model_table(facts.name, module.module, facts.attributes)
-                return Value("model", name=qualname, library=library, table=table)
-        library = self._library_of_declared_fields(facts, module)
+        unit = self.module_unit(module)
+        # Each base evaluated once: past the nesting limit nothing is memoised, and evaluating a
+        # deep hierarchy's bases twice per class would double the work at every level.
+        bases = [self.evaluate(base, unit) for base in facts.bases]
+        library = next(filter(None, (self._model_library(value, facts) for value in bases)), "") or \
+            self._library_of_declared_fields(bases, facts, module)
         if library:
             table = self.registry.by_library[library].model_table(facts.name, module.module, facts.attributes)
             return Value("model", name=qualname, library=library, table=table)
         return Value("class", name=qualname)
 
-    def _library_of_declared_fields(self, facts, module: ModuleFacts) -> str:
+    def _library_of_declared_fields(self, bases: List[Optional[Value]], facts, module: ModuleFacts) -> str:
         """A class deriving from another package's class (`class Page(MP_Node)`: treebeard's), or
         from one txlint cannot resolve (`User = apps.get_registered_model(...)`), is a model of the
         library whose fields it declares (`title = models.CharField(...)`)."""
-        unit = self.module_unit(module)
         if not any(value is None or (value.kind == "qname" and not value.name.startswith("builtins."))
-                   for value in (self.evaluate(base, unit) for base in facts.bases)):
+                   for value in bases):
             return ""
+        unit = self.module_unit(module)
         for ref in facts.attributes.values():
             if not (isinstance(ref, tuple) and ref and ref[0] == "call"):
                 continue
@@ -171,8 +170,7 @@ class ClassMembers:
                         return knowledge.library
         return ""
 
-    def _model_library(self, base: Ref, facts, module: ModuleFacts) -> str:
-        value = self.evaluate(base, self.module_unit(module))
+    def _model_library(self, value: Optional[Value], facts) -> str:
         if value is None:
             return ""
         if value.kind == "model":
