@@ -173,7 +173,7 @@ class WriteLinks:
         func = effect.site.ref[1]
         if func[0] == "attr" and func[2] in _SESSION_SAVES:
             return set(_whole_arguments(effect))
-        return {effect.receiver} if effect.receiver and not effect.via and "." not in effect.receiver else set()
+        return {effect.receiver} if not effect.via and _is_object_path(effect.receiver) else set()
 
     def _new_rows_read_back(self, first: "Effect", second: "Effect") -> bool:
         """Does the second write add new rows built from a lookup of the model whose new rows the
@@ -322,7 +322,8 @@ def _object_written(effect: "Effect") -> str:
     """The variable whose row a write saves: `ra` in `ra.save()`, and in `ra.validated_save()` when
     that method saves `self`."""
     if not effect.via:
-        return effect.receiver.split(".", 1)[0] if effect.receiver else ""
+        # `ra.save()`; not `ra.lines.create()`, which writes other rows through ra's relation
+        return effect.receiver if "." not in effect.receiver else ""
     func = effect.site.ref[1]
     if effect.receiver == "self" and func[0] == "attr" and func[1][0] == "name":
         return func[1][1]
@@ -331,10 +332,18 @@ def _object_written(effect: "Effect") -> str:
 
 def _objects_named(effect: "Effect") -> FrozenSet[str]:
     """The variables a write's call uses, or uses the attributes of (`Invoice(order_id=order.id)`,
-    `order.lines.create()`)."""
+    `order.lines.create()`), and the attributes of `self` it uses (`Invoice(order=self.order)`)."""
     names: Set[str] = set()
     names_in(effect.site.ref, names)
-    return frozenset(names)
+    paths: Set[str] = set()
+    names_in(effect.site.ref, paths, paths=True)
+    return frozenset(names | {path for path in paths if _is_object_path(path) and "." in path})
+
+
+def _is_object_path(text: str) -> bool:
+    """A variable (`order`) or an attribute of `self` (`self.order`): what a write can save whole."""
+    root, _, attribute = text.partition(".")
+    return bool(root) and (not attribute or (root == "self" and "." not in attribute and attribute.isidentifier()))
 
 
 def _arguments(effect: "Effect") -> FrozenSet[str]:

@@ -5,6 +5,7 @@ May use evaluation (txlint.model_values), classes (txlint.model_classes) and the
 registry; owns no state.
 """
 
+from dataclasses import replace
 from typing import Optional
 
 from txlint.dataflow import called_name
@@ -14,6 +15,9 @@ from txlint.frameworks.django import MODEL_FORM_BASES, MODEL_SERIALIZER_BASES
 from txlint.values import AUTOCOMMIT, CallView, Outcome, Value, write_effect
 
 _DEPENDS = {"fastapi.Depends", "fastapi.params.Depends"}
+# Manager methods that save a new instance through its `save()`.
+_SAVING_CREATES = {"create", "acreate", "get_or_create", "aget_or_create", "update_or_create", "aupdate_or_create"}
+_SUPER = "super"  # flag of the instance `super()` gives: its overridden methods are the library's
 
 
 class CallOutcomes:
@@ -27,19 +31,22 @@ class CallOutcomes:
             model = self._model_by_label(view)
             if model is not None:
                 return Outcome(value=model)
+        if func == ("name", "super") and unit.facts.class_qualname:
+            return Outcome(value=self._super_instance(unit.facts.class_qualname))
         if func[0] == "attr":
             base = self.evaluate(func[1], unit, depth)
             if base is None:
                 return self._run_on_unknown_receiver(func[2], view)
+            if base.kind == "handle" and base.name == "manager" and base.flags:
+                # The project's manager method first: `create_user` of a custom UserManager is its own.
+                custom = self._custom_manager_method(base.flags[0], func[2], depth)
+                if custom is not None:
+                    return self._call_target(custom, view, depth)
             knowledge = self.registry.for_value(base)
             if knowledge is not None:
                 outcome = knowledge.method(base, func[2], view)
                 if outcome is not None:
-                    return outcome
-            if base.kind == "handle" and base.name == "manager" and base.flags:
-                custom = self._custom_manager_method(base.flags[0], func[2], depth)
-                if custom is not None:
-                    return self._call_target(custom, view, depth)
+                    return self._with_override(base, func[2], outcome)
             target = self.attribute(base, func[2], depth)
             if target is None and func[2] == "save" and base.kind == "object":
                 saved = self._model_form_save(base.name, view, depth)
@@ -94,6 +101,30 @@ class CallOutcomes:
         bound = unit.facts.bindings.get(func[1], ())
         return bound[0] if len(bound) == 1 and bound[0][0] == "attr" else None
 
+
+    def _super_instance(self, class_qualname: str) -> Optional[Value]:
+        """`super()` in a model's method: the instance itself, whose library method (`save()`) runs
+        without the class's own override."""
+        value = self.instance_of(class_qualname)
+        if value is None or value.kind != "instance":
+            return None
+        return Value(value.kind, value.name, value.library, value.table, flags=(*value.flags, _SUPER))
+
+    def _with_override(self, receiver: Value, name: str, outcome: Outcome) -> Outcome:
+        """`order.save()` (or `Order.objects.create(...)`, which saves the new instance) on a
+        project model that overrides `save()`: the library's write, and the override's own writes
+        with it (an override that saves other models makes them part of every save)."""
+        if outcome.effect is None or outcome.effect.kind != "write" or outcome.callee:
+            return outcome
+        if receiver.kind == "instance" and not receiver.has(_SUPER):
+            model, method = receiver.name, name
+        elif receiver.kind == "handle" and receiver.name == "manager" and receiver.flags and name in _SAVING_CREATES:
+            model, method = receiver.flags[0], "save"
+        else:
+            return outcome
+        override = self._overriding_method(model, method) if model in self.classes else ""
+        return replace(outcome, callee=override) if override else outcome
+
     def _run_on_unknown_receiver(self, name: str, view: CallView) -> Outcome:
         """`x.execute(text("UPDATE ..."))` with x unresolved: the statement still says what runs."""
         if name not in self.registry.statement_runners or not view.args:
@@ -109,6 +140,11 @@ class CallOutcomes:
         if target.kind == "qname":
             if target.name == "typing.cast":
                 return Outcome(value=view.value(1, "val"))  # `cast(Dashboard, query.one())`: the value itself
+
+
+            swappable = self.registry.swappable_models.get(target.name)
+            if swappable is not None:
+                return Outcome(value=self.swappable_model(swappable))  # `User = get_user_model()`
             if target.name in _DEPENDS:
                 dependency = view.value(0, "dependency")
                 if dependency is not None and dependency.kind == "function":

@@ -10,10 +10,14 @@ from typing import Dict, List, Optional
 
 from txlint.dataflow import called_name
 from txlint.facts import ModuleFacts, Ref
+from txlint.frameworks import SwappableModel
 from txlint.values import CallView, Value
 
 
 _PROPERTIES = {"property", "cached_property"}
+
+
+_RELATION_FIELDS = ("ForeignKey", "OneToOneField", "ParentalKey")
 
 
 class ClassMembers:
@@ -25,11 +29,20 @@ class ClassMembers:
         self._models_by_name: Optional[Dict[str, List[str]]] = None
         self._related_names: Optional[Dict[str, List[str]]] = None  # related_name -> classes with such a field
 
+
+        self._settings_module_names: Optional[List[str]] = None
+
     def attribute(self, base: Optional[Value], name: str, depth: int = 0) -> Optional[Value]:
         if base is None:
             return None
         if base.kind == "qname":
-            return self.resolve_qualname(f"{base.name}.{name}", depth + 1)
+            value = self.resolve_qualname(f"{base.name}.{name}", depth + 1)
+            if value is not None and value.kind == "qname" and self.uses_orm:
+                for knowledge in self.registry.all:
+                    model = knowledge.imported_model(base.name, name)
+                    if model is not None:
+                        return model
+            return value
         knowledge = self.registry.for_value(base)
         if knowledge is not None:
             value = knowledge.attribute(base, name)
@@ -37,6 +50,10 @@ class ClassMembers:
                 return value
         if base.kind in ("model", "instance", "class", "object") and base.name in self.classes:
             return self._member(base, name, depth)
+        if base.kind == "instance" and knowledge is not None:
+            return knowledge.reverse_accessor(base, name)  # of a model from another package
+        if base.kind == "handle" and base.name == "manager" and base.flags:
+            return self._custom_manager_method(base.flags[0], name, depth)  # for the call graph
         return None
 
     def _class_chain(self, qualname: str) -> List[str]:
@@ -72,17 +89,17 @@ class ClassMembers:
                         return value
             ref = facts.attributes.get(name)
             if ref is not None:
-                field = self._model_field(base, name, ref)
+                field = self._model_field(base, name, ref, module, depth)
                 if field is not None:
                     return field
                 value = self.evaluate(ref, self.module_unit(module), depth + 1)
                 if value is not None:
                     return value
-        if base.kind == "instance" and base.library == "django" and name.endswith("_set"):
-            return Value("handle", name="related", library="django", table=name[:-4])
-        if base.kind == "instance" and base.library == "django":
+        knowledge = self.registry.for_value(base) if base.kind == "instance" else None
+        accessor = knowledge.reverse_accessor(base, name) if knowledge is not None else None
+        if accessor is None and base.kind == "instance" and base.library == "django":
             return self._reverse_relation(base, name, depth)
-        return None
+        return accessor
 
     def _reverse_relation(self, base: Value, name: str, depth: int) -> Optional[Value]:
         """`order.lines`: the rows of the model whose relation field to the instance's model (or a
@@ -112,9 +129,20 @@ class ClassMembers:
             (decorator[0] == "name" and decorator[1] in _PROPERTIES) or
             (decorator[0] == "attr" and decorator[2] in _PROPERTIES) for decorator in unit.facts.decorators)
 
-    def _model_field(self, base: Value, name: str, ref: Ref) -> Optional[Value]:
+    def _overriding_method(self, model_qualname: str, name: str) -> str:
+        """The project method a model class (or a project base of it) defines under a library
+        method's name (`save`, `delete`), or ""."""
+        for qualname in self._class_chain(model_qualname):
+            method = self.classes[qualname][0].methods.get(name)
+            if method is not None:
+                return method
+        return ""
+
+    def _model_field(self, base: Value, name: str, ref: Ref, module: ModuleFacts, depth: int) -> Optional[Value]:
         """Fields that carry writes of their own: Django's many-to-many managers and file fields,
-        and what the model's library says of its own fields (a SQLAlchemy relationship's collection)."""
+        and what the model's library says of its own fields (a SQLAlchemy relationship's
+        collection); and a Django foreign key or one-to-one field, whose value is an instance of
+        the model it points to."""
         if ref[0] == "annotated" and ref[2] is not None:
             ref = ref[2]  # `slices: Mapped[list[Slice]] = relationship(...)`
         if base.kind != "instance" or ref[0] != "call":
@@ -129,9 +157,31 @@ class ClassMembers:
                          table=f"{base.name.rsplit('.', 1)[-1]}.{name}")
         if field_type in ("FileField", "ImageField"):
             return Value("fileobj", name="fieldfile", library="files")
-        if base.library == "django" and field_type in ("ManyToManyField",):
-            return None
+        if base.library == "django" and field_type in _RELATION_FIELDS:
+            target = self._related_model(base, dict(ref[3]).get("to") or (ref[2][0] if ref[2] else None),
+                                         module, depth)
+            if target is not None:
+                return Value("instance", name=target.name, library=target.library, table=target.table)
         return None
+
+    def _related_model(self, base: Value, ref: Optional[Ref], module: ModuleFacts, depth: int) -> Optional[Value]:
+        """The model a relation field points to: a class (`ForeignKey(Order)`), `"self"`, or a label
+        (`"Order"`, `"shop.Order"`) naming one project model."""
+        if ref is None:
+            return None
+        if ref[0] != "str":
+            value = self.evaluate(ref, self.module_unit(module), depth + 1)
+            if value is not None and value.kind == "qname" and value.name in self.registry.swappable_models:
+                return self.swappable_model(self.registry.swappable_models[value.name])  # settings.AUTH_USER_MODEL
+            return value if value is not None and value.kind == "model" else None
+        if ref[1] == "self":
+            return self.class_value(base.name)
+        label, _, name = ref[1].rpartition(".")
+        self.note(("model", name.lower()))
+        models = [value for value in map(self.class_value, self.classes_by_name(name.lower())) if value.kind == "model"]
+        if label and len(models) > 1:
+            models = [value for value in models if f".{label}." in f".{value.name}"]
+        return models[0] if len(models) == 1 else None
 
     def class_value(self, qualname: str) -> Value:
         """A project class: a model (of some library) or a plain class (also while its own bases
@@ -141,12 +191,15 @@ class ClassMembers:
 
     def _class_value(self, qualname: str) -> Value:
         facts, module = self.classes[qualname]
-        for base in facts.bases:
-            library = self._model_library(base, facts, module)
-            if library:
-                knowledge = self.registry.by_library[library]
-                table = knowledge.model_table(facts.name, module.module, facts.attributes)
-                return Value("model", name=qualname, library=library, table=table)
+        unit = self.module_unit(module)
+        # Each base evaluated once: past the nesting limit nothing is memoised, and evaluating a
+        # deep hierarchy's bases twice per class would double the work at every level.
+        bases = [self.evaluate(base, unit) for base in facts.bases]
+        library = next(filter(None, (self._model_library(value, facts) for value in bases)), "") or \
+            self._library_of_declared_fields(bases, facts, module)
+        if library:
+            table = self.registry.by_library[library].model_table(facts.name, module.module, facts.attributes)
+            return Value("model", name=qualname, library=library, table=table)
         for knowledge in self.registry.all:
             if facts.bases and knowledge.declares_model(facts.attributes):
                 # A base from a package txlint does not know (flask_appbuilder's `Model`), but the
@@ -155,8 +208,25 @@ class ClassMembers:
                 return Value("model", name=qualname, library=knowledge.library, table=table)
         return Value("class", name=qualname)
 
-    def _model_library(self, base: Ref, facts, module: ModuleFacts) -> str:
-        value = self.evaluate(base, self.module_unit(module))
+    def _library_of_declared_fields(self, bases: List[Optional[Value]], facts, module: ModuleFacts) -> str:
+        """A class deriving from another package's class (`class Page(MP_Node)`: treebeard's), or
+        from one txlint cannot resolve (`User = apps.get_registered_model(...)`), is a model of the
+        library whose fields it declares (`title = models.CharField(...)`)."""
+        if not any(value is None or (value.kind == "qname" and not value.name.startswith("builtins."))
+                   for value in bases):
+            return ""
+        unit = self.module_unit(module)
+        for ref in facts.attributes.values():
+            if not (isinstance(ref, tuple) and ref and ref[0] == "call"):
+                continue
+            field = self.evaluate(ref[1], unit)
+            if field is not None and field.kind == "qname":
+                for knowledge in self.registry.all:
+                    if knowledge.is_model_field(field.name):
+                        return knowledge.library
+        return ""
+
+    def _model_library(self, value: Optional[Value], facts) -> str:
         if value is None:
             return ""
         if value.kind == "model":
@@ -202,6 +272,54 @@ class ClassMembers:
                 for qualname in self.classes:
                     self._models_by_name.setdefault(qualname.rsplit(".", 1)[-1].lower(), []).append(qualname)
         return self._models_by_name.get(lower_name, [])
+
+    def is_manager_class(self, qualname: str) -> bool:
+        """Does a project class derive from a library's manager or query set (`class UserManager(BaseUserManager)`)?"""
+        for current in self._class_chain(qualname):
+            facts, module = self.classes[current]
+            for base in facts.bases:
+                value = self.evaluate(base, self.module_unit(module))
+                if value is not None and value.kind == "qname" and value.name in self.registry.manager_bases:
+                    return True
+        return False
+
+    def swappable_model(self, swappable: SwappableModel) -> Optional[Value]:
+        """The model the project's settings choose (`AUTH_USER_MODEL = "accounts.User"` in a settings
+        module), else the project's one model of that name deriving from the library's bases (the
+        settings may lie outside the files checked), else the library's own model."""
+        label = self._setting_string(swappable.setting)
+        name = label.rpartition(".")[2] if label else swappable.default.rpartition(".")[2]
+        self.note(("model", name.lower()))
+        models = [value for value in map(self.class_value, self.classes_by_name(name.lower()))
+                  if value.kind == "model" and (label or self._derives_from(value.name, swappable.bases))]
+        if len(models) == 1:
+            return models[0]
+        return self.resolve_qualname(swappable.default)
+
+    def _setting_string(self, setting: str) -> str:
+        """The one string a settings module of the project binds a setting to ("" when none or several)."""
+        labels = set()
+        for name in self.settings_modules():
+            for ref in self.modules[name].functions[name].bindings.get(setting, ()):
+                labels.add(ref[1] if ref[0] == "str" else None)
+        return labels.pop() or "" if len(labels) == 1 else ""
+
+    def settings_modules(self) -> List[str]:
+        """The project's settings modules (`settings`, `settings_prod`, ...). The set of modules is
+        fixed for a run and its incremental successors, so the list is kept; their bindings are read
+        (and noted) by whoever asks."""
+        if self._settings_module_names is None:
+            self._settings_module_names = [name for name in self.order if "settings" in name.split(".")[-1]]
+        return self._settings_module_names
+
+    def _derives_from(self, qualname: str, bases) -> bool:
+        for current in self._class_chain(qualname):
+            facts, module = self.classes[current]
+            for base in facts.bases:
+                value = self.evaluate(base, self.module_unit(module))
+                if value is not None and value.kind in ("qname", "model") and value.name in bases:
+                    return True
+        return False
 
     def _custom_manager_method(self, model_qualname: str, name: str, depth: int) -> Optional[Value]:
         """A method of a project manager class assigned on the model (`objects = OrderManager()`)."""

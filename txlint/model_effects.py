@@ -126,6 +126,8 @@ class EffectLists:
                 for effect in self.effects(callee, depth + 1):
                     if not flags.reached(callee.facts, effect.site.context, event.ref):
                         continue  # switched off by the flag this call passes (`save(commit=False)`)
+                    if outcome.effect is not None and _the_overrides_own(effect):
+                        continue
                     spec, saves = effect.spec, ""
                     uses = _passed_into(effect, callee, event) if effect.kind == "write" else ()
                     if effect.kind == "write" and effect.receiver == "self" and not effect.via:
@@ -255,6 +257,15 @@ def _argument_for(callee: Unit, parameter: str, event: Event):
     if index > 0 and callee.facts.class_qualname is not None:
         index -= 1  # a bound call: `self` is not passed
     return args[index] if 0 <= index < len(args) else None
+
+
+def _the_overrides_own(effect: Effect) -> bool:
+    """An effect of a model's `save()`/`delete()` override (called with the library's write itself)
+    that belongs to the instance's own write: its `super().save()`, already the call's effect, and
+    its files, ordered against that write inside the override (which is checked on its own)."""
+    if effect.kind in ("file_write", "file_delete", "staged_file"):
+        return True
+    return effect.kind == "write" and effect.receiver in ("self", "super()") and not effect.via
 
 
 def _receiver_text(ref: Ref) -> str:

@@ -148,6 +148,8 @@ class ValueEvaluation:
         if kind == "param":
             return self._parameter(ref, unit, depth)
         if kind == "self":
+            if ref[1] in self.classes and self.is_manager_class(ref[1]):
+                return self._manager_from_callers(unit, depth) or self.instance_of(ref[1])
             return self.instance_of(ref[1])
         if kind == "cls":
             return self.class_value(ref[1])
@@ -234,6 +236,24 @@ class ValueEvaluation:
             if value is not None:
                 return value
         return self._argument_from_callers(name, unit, depth)
+
+    def _manager_from_callers(self, unit: Unit, depth: int) -> Optional[Value]:
+        """`self` in a method of a project manager: the manager it is called through
+        (`User.objects.create_user(...)`), from the first caller whose receiver resolves."""
+        self._room = min(self._room, _MAX_DEPTH // 2 - depth)
+        if depth > _MAX_DEPTH // 2:
+            return None
+        if self._building_callers:
+            # Asked while the graph is built: the manager's own class for now (its methods call
+            # each other through `self`), asked again later.
+            self._cut = _CUT_ALL
+            return None
+        for caller, event in map(self.call_site, self.callers_of(unit.qualname)[:8]):
+            func = event.ref[1]
+            value = self.evaluate(func[1], caller, depth + 1) if func[0] == "attr" else None
+            if value is not None and value.kind == "handle" and value.name == "manager":
+                return value
+        return None
 
     def _argument_from_callers(self, name: str, unit: Unit, depth: int) -> Optional[Value]:
         """What callers pass for a parameter (the first caller whose argument resolves)."""

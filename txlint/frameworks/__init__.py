@@ -34,6 +34,16 @@ class TransactionIdiom:
     handle: str = ""  # the connection the block is written with, when it is one (set by the rule)
 
 
+@dataclass(frozen=True)
+class SwappableModel:
+    """A model the project's settings choose: the setting that names it by label ("app.Model"), the
+    library's own model when none is named, and the base classes a project's replacement derives from."""
+
+    setting: str
+    default: str
+    bases: Tuple[str, ...]
+
+
 # txlint.runtime's own, for fixes that need a runtime helper (stage_file, on_commit) around
 # writes of a library whose default database `atomic()` finds (txlint.runtime's docs).
 RUNTIME_IDIOM = TransactionIdiom("txlint.runtime", "atomic", "{}()")
@@ -46,6 +56,11 @@ class Knowledge:
     roots: Tuple[str, ...] = ()  # top-level import names this knowledge owns
     # Qualified names of base classes that make a class a model of this library.
     model_bases: Tuple[str, ...] = ()
+    # Base classes of a model's manager or query set: `self` in their methods is the manager of the
+    # model it was called through (`User.objects.create_user(...)`).
+    manager_bases: Tuple[str, ...] = ()
+    # Models the project's settings choose (Django's user model), by the names that give them.
+    swappable_models: Dict[str, "SwappableModel"] = {}
     # Methods that run a statement object of this library passed as their first argument, whatever
     # the receiver is (`x.execute(text("..."))` where x could not be resolved).
     statement_runners: Tuple[str, ...] = ()
@@ -78,6 +93,20 @@ class Knowledge:
 
     def method(self, value: Value, name: str, call: CallView) -> Optional[Outcome]:
         """Calling `value.name(...)`."""
+        return None
+
+    def is_model_field(self, qname: str) -> bool:
+        """Is this a field class of this library's models (a class declaring one is a model)?"""
+        return False
+
+    def imported_model(self, qname: str, attribute: str) -> Optional[Value]:
+        """A class imported from another package (`qname`), used through an attribute only this
+        library's models have (Django's `StaticDevice.objects`): that model, else None."""
+        return None
+
+    def reverse_accessor(self, instance: Value, name: str) -> Optional[Value]:
+        """An attribute of a model instance that its class does not declare, which the library adds
+        for the models pointing to it (Django's `order.orderline_set`)."""
         return None
 
     def call_value(self, value: Value, call: CallView) -> Optional[Outcome]:
@@ -146,6 +175,10 @@ class Registry:
         for knowledge in self.all:
             for base in knowledge.model_bases:
                 self.model_bases[base] = knowledge.library
+        self.manager_bases = frozenset(base for knowledge in self.all for base in knowledge.manager_bases)
+        self.swappable_models: Dict[str, SwappableModel] = {}
+        for knowledge in self.all:
+            self.swappable_models.update(knowledge.swappable_models)
         self.transaction_helpers = frozenset(transaction_helpers)
         self.statement_runners = frozenset(name for knowledge in self.all for name in knowledge.statement_runners)
 

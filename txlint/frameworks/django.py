@@ -7,7 +7,7 @@ update_or_create) make one call atomic on its own.
 import re
 from typing import Optional
 
-from txlint.frameworks import Knowledge, TransactionIdiom
+from txlint.frameworks import Knowledge, SwappableModel, TransactionIdiom
 from txlint.values import AUTOCOMMIT, CallView, Outcome, Value, effect, write_effect
 
 LIBRARY = "django"
@@ -37,6 +37,11 @@ MODEL_FORM_BASES = {"django.forms.ModelForm", "django.forms.models.ModelForm", "
                     "django.forms.models.BaseModelForm"}
 MODEL_SERIALIZER_BASES = {"rest_framework.serializers.ModelSerializer",
                           "rest_framework.serializers.HyperlinkedModelSerializer"}
+
+
+_USER_MODEL = SwappableModel("AUTH_USER_MODEL", "django.contrib.auth.models.User",
+                             ("django.contrib.auth.models.AbstractUser", "django.contrib.auth.models.AbstractBaseUser",
+                              "django.contrib.auth.base_user.AbstractBaseUser"))
 _CONTRIB_MODEL = re.compile(r"^django\.contrib\.\w+\.models\.[A-Z]\w*$")
 
 
@@ -61,6 +66,13 @@ class DjangoKnowledge(Knowledge):
                    "django.contrib.auth.models.AbstractUser", "django.contrib.auth.models.AbstractBaseUser",
                    "django.contrib.auth.base_user.AbstractBaseUser", "django.contrib.auth.models.PermissionsMixin")
 
+    manager_bases = ("django.db.models.Manager", "django.db.models.manager.Manager", "django.db.models.manager.BaseManager",
+                     "django.db.models.QuerySet", "django.db.models.query.QuerySet",
+                     "django.contrib.auth.models.BaseUserManager", "django.contrib.auth.base_user.BaseUserManager",
+                     "django.contrib.auth.models.UserManager")
+    swappable_models = {"django.contrib.auth.get_user_model": _USER_MODEL,
+                        "django.conf.settings.AUTH_USER_MODEL": _USER_MODEL}
+
     def qname_value(self, qname: str) -> Optional[Value]:
         if qname in ("django.db.transaction.atomic", "django.db.transaction.Atomic"):
             return Value("scope", name="atomic", library=LIBRARY)
@@ -68,7 +80,7 @@ class DjangoKnowledge(Knowledge):
             return Value("scope", name="non_atomic_requests", library=LIBRARY)
         if qname in ("django.db.connection", "django.db.connections"):
             return Value("handle", name="connection", library=LIBRARY, regime=AUTOCOMMIT)
-        if _CONTRIB_MODEL.match(qname):
+        if _CONTRIB_MODEL.match(qname) and qname not in self.manager_bases:  # BaseUserManager is no model
             name = qname.rsplit(".", 1)[-1]
             app = qname.split(".")[2]
             return Value("model", name=qname, library=LIBRARY, table=f"{app}_{name.lower()}")
@@ -108,8 +120,29 @@ class DjangoKnowledge(Knowledge):
             return None
         if value.kind == "model" and name in _MANAGER_ATTRIBUTES:
             return _manager(value)
+        if value.kind == "handle" and value.name == "manager" and name == "model" and value.flags:
+            return _model_of(value)  # `self.model(...)` in a manager's method
         if value.kind == "handle" and value.name == "connection" and name in ("connection",):
             return value
+        return None
+
+    def is_model_field(self, qname: str) -> bool:
+        module, _, name = qname.rpartition(".")
+        return module in ("django.db.models", "django.db.models.fields", "django.db.models.fields.related") and \
+            name.endswith(("Field", "ForeignKey"))
+
+    def imported_model(self, qname: str, attribute: str) -> Optional[Value]:
+        # A capitalised class of another package's models module (`django_otp.plugins.otp_static.
+        # models.StaticDevice`), used through its manager.
+        parts = qname.split(".")
+        if attribute not in _MANAGER_ATTRIBUTES or "models" not in parts[1:-1] or not parts[-1][:1].isupper():
+            return None
+        app = parts[parts.index("models", 1) - 1]
+        return _manager(Value("model", name=qname, library=LIBRARY, table=f"{app}_{parts[-1].lower()}"))
+
+    def reverse_accessor(self, instance: Value, name: str) -> Optional[Value]:
+        if instance.library == LIBRARY and name.endswith("_set") and len(name) > 4:
+            return Value("handle", name="related", library=LIBRARY, table=name[:-4])
         return None
 
     def method(self, value: Value, name: str, call: CallView) -> Optional[Outcome]:
