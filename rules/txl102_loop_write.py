@@ -127,7 +127,11 @@ def _resumes(context: RuleContext, loop_id: int, in_loop: List["Effect"]) -> boo
     (`if User.objects.filter(username=name).exists(): continue`, or `get()` with the row made on
     `DoesNotExist`): an import that skips what is there, so a re-run resumes where a failure
     stopped it."""
-    adding = [effect for effect in in_loop if inserts(context, effect)]
+    # A model's save() override runs with the library's own insert (at the same call): its writes
+    # are that row's, looked up with it.
+    direct_sites = {id(effect.site) for effect in in_loop if not effect.via}
+    adding = [effect for effect in in_loop if inserts(context, effect)
+              and not (effect.via and id(effect.site) in direct_sites)]
     if not adding or any(effect.via or effect.spec.table in ("", "?") for effect in adding):
         return False
     looked_up = {table for event in context.unit.facts.events
