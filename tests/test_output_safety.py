@@ -72,8 +72,9 @@ def backfill(rows):
     conn = sqlite3.connect("app.db")
     for row in rows:
         sauvegardé(conn, row)
+        conn.execute("UPDATE items SET seen = 1 WHERE id = ?", (row,))
 '''
-FINDINGS_PER_FILE = 6
+FINDINGS_PER_FILE = 7
 # The SQL identifier as every line-oriented format shows it.
 SQL_SHOWN = "payments\\n::error file=forged.py::sql\\x1b[2J\\u2028\\x85"
 
