@@ -207,8 +207,6 @@ def _commit_per_iteration(context: RuleContext, commit: "Effect", effects) -> bo
     in_loop = [effect for effect in effects if loop in effect.site.context.loops]
     if not any(effect.kind == "write" for effect in in_loop):
         return False
-    if commit.via and all(effect.via for effect in in_loop if effect.kind == "write"):
-        return False  # each item handed to helpers that write and commit it: an operation of its own per call
     # A body that commits or rolls back each row in try/except is a deliberate per-row transaction.
     return not any(effect.kind == "rollback" and context.in_handler(effect.site.context) for effect in in_loop)
 
@@ -238,9 +236,8 @@ loop, or one that moves a batch of rows per pass), bulk calls (`bulk_create`,
 `bulk_update`, `executemany`), and a loop that only deletes rows (a cleanup: running it again
 deletes what is left), and a loop whose body catches each item's errors and goes on with the
 next (each item succeeds or fails on its own, by design), and a loop that hands each item to an
-operation of its own (`component.push()`, `close(order)`, a repository's `create(row)` that adds
-and commits it: the helper's writes are that item's work, complete when it returns). One finding
-per function, at the first loop.
+operation of its own (`component.push()`, `close(order)`: the helper's writes are that item's
+work, complete when it returns). One finding per function, at the first loop.
 
 ## Why is this bad?
 A backfill that crashes at row 5,000 of 10,000 leaves half the rows migrated and no record of
