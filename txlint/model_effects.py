@@ -109,7 +109,7 @@ class EffectLists:
                 continue
             outcome = self.call(event.ref, unit)
             inside = None
-            found_or_made = _made_when_not_found(event, unit)
+            found_or_made = bool(outcome.effect or outcome.callee) and _made_when_not_found(event, unit)
             if outcome.effect is not None:
                 inside = self.in_scope(unit, event)
                 for effect in self._direct_effects(outcome.effect, event, inside, unit):
