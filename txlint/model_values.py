@@ -231,6 +231,9 @@ class ValueEvaluation:
         typed = self._instance_of_type(annotation, unit, depth)
         if typed is not None:
             return typed
+        passed = self._passed_by_framework(name, unit, depth)
+        if passed is not None:
+            return passed
         if default is not None:
             value = self.evaluate(default, unit, depth)
             if value is not None:
@@ -254,6 +257,16 @@ class ValueEvaluation:
             if value is not None and value.kind == "handle" and value.name == "manager":
                 return value
         return None
+
+    def _passed_by_framework(self, name: str, unit: Unit, depth: int) -> Optional[Value]:
+        """An instance of the class the method's class names in the attribute the framework reads
+        (`form_class = ItemCreateForm`, then `def form_valid(self, form)`)."""
+        attribute = self.registry.parameter_classes.get((unit.facts.name, name))
+        owner = unit.facts.class_qualname
+        if attribute is None or owner is None or owner not in self.classes:
+            return None
+        named = self.attribute(Value("class", name=owner), attribute, depth + 1)
+        return self.instance_of(named.name) if named is not None and named.kind in ("class", "model") else None
 
     def _argument_from_callers(self, name: str, unit: Unit, depth: int) -> Optional[Value]:
         """What callers pass for a parameter (the first caller whose argument resolves)."""

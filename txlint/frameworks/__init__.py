@@ -61,6 +61,10 @@ class Knowledge:
     manager_bases: Tuple[str, ...] = ()
     # Models the project's settings choose (Django's user model), by the names that give them.
     swappable_models: Dict[str, "SwappableModel"] = {}
+    # Parameters the framework passes an instance of a class the method's class names in an
+    # attribute: (method, parameter) -> attribute (a Django view's `form_valid(self, form)` gets
+    # an instance of its `form_class`).
+    parameter_classes: Dict[Tuple[str, str], str] = {}
     # Methods that run a statement object of this library passed as their first argument, whatever
     # the receiver is (`x.execute(text("..."))` where x could not be resolved).
     statement_runners: Tuple[str, ...] = ()
@@ -177,8 +181,10 @@ class Registry:
                 self.model_bases[base] = knowledge.library
         self.manager_bases = frozenset(base for knowledge in self.all for base in knowledge.manager_bases)
         self.swappable_models: Dict[str, SwappableModel] = {}
+        self.parameter_classes: Dict[Tuple[str, str], str] = {}
         for knowledge in self.all:
             self.swappable_models.update(knowledge.swappable_models)
+            self.parameter_classes.update(knowledge.parameter_classes)
         self.transaction_helpers = frozenset(transaction_helpers)
         self.statement_runners = frozenset(name for knowledge in self.all for name in knowledge.statement_runners)
 

@@ -70,6 +70,7 @@ class DjangoKnowledge(Knowledge):
                      "django.db.models.QuerySet", "django.db.models.query.QuerySet",
                      "django.contrib.auth.models.BaseUserManager", "django.contrib.auth.base_user.BaseUserManager",
                      "django.contrib.auth.models.UserManager")
+    parameter_classes = {("form_valid", "form"): "form_class", ("form_invalid", "form"): "form_class"}
     swappable_models = {"django.contrib.auth.get_user_model": _USER_MODEL,
                         "django.conf.settings.AUTH_USER_MODEL": _USER_MODEL}
 
