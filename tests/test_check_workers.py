@@ -2,6 +2,7 @@
 worker that dies or fails loses no module."""
 
 import os
+import time
 
 import pytest
 
@@ -13,7 +14,12 @@ pytestmark = pytest.mark.skipif(check_workers._fork_context() is None, reason="n
 
 def test_every_module_is_checked_once_and_some_in_a_worker():
     parent = os.getpid()
-    results = check_in_processes(lambda index: (index * index, os.getpid() != parent), [1] * 40, jobs=2)
+
+    def check(index):
+        time.sleep(0.005)  # long enough for the worker to start before the parent has taken them all
+        return index * index, os.getpid() != parent
+
+    results = check_in_processes(check, 40, jobs=2)
     assert sorted(results) == list(range(40))
     assert all(square == index * index for index, (square, _) in results.items())
     in_worker = sum(elsewhere for _, elsewhere in results.values())
@@ -28,8 +34,8 @@ def test_one_process_or_a_few_modules_check_in_order_here():
         seen.append(index)
         return os.getpid()
 
-    assert check_in_processes(check, [1, 5, 3], jobs=2) == {0: parent, 1: parent, 2: parent}
-    assert check_in_processes(check, [1, 5, 3, 2, 8], jobs=1) == dict.fromkeys(range(5), parent)
+    assert check_in_processes(check, 3, jobs=2) == {0: parent, 1: parent, 2: parent}
+    assert check_in_processes(check, 5, jobs=1) == dict.fromkeys(range(5), parent)
     assert seen == [0, 1, 2, 0, 1, 2, 3, 4]
 
 
@@ -41,7 +47,7 @@ def test_a_worker_that_dies_leaves_its_modules_to_the_parent():
             os._exit(1)  # as a worker killed for its memory would
         return index + 100
 
-    assert check_in_processes(check, [3] * 12, jobs=3) == {index: index + 100 for index in range(12)}
+    assert check_in_processes(check, 12, jobs=3) == {index: index + 100 for index in range(12)}
 
 
 def test_a_check_that_raises_in_a_worker_raises_in_the_parent_as_in_one_process():
@@ -51,7 +57,7 @@ def test_a_check_that_raises_in_a_worker_raises_in_the_parent_as_in_one_process(
         return index
 
     with pytest.raises(RuntimeError, match="a bug"):
-        check_in_processes(check, [1] * 10, jobs=2)
+        check_in_processes(check, 10, jobs=2)
 
 
 def test_a_project_checked_in_two_processes_has_the_findings_of_one(tmp_path):

@@ -444,7 +444,7 @@ class Linter:
                     if name and path not in reuse and (report_paths is None or path in report_paths)]
         checked = check_in_processes(
             lambda index: self._check_reading(project, checking[index][1], (sources or {}).get(checking[index][0])),
-            [_expected_cost(project.modules[name]) for _, name in checking], jobs)
+            len(checking), jobs)
         outcomes = {checking[index][0]: outcome for index, outcome in checked.items()}
         for path, name, parse_error, _ in files:
             index = project.index_entry(name) if name and project.tracking else None
@@ -555,11 +555,6 @@ class Linter:
                 findings.append(_engine_finding("TXL002", "suppression-without-reason", module.path, line, (
                     "suppression without a reason: write it as `# txlint: ignore[CODE] -- why it is safe`")))
         return findings
-
-
-def _expected_cost(module: ModuleFacts) -> int:
-    """How long checking a module should take, roughly: its calls and functions."""
-    return sum(len(unit.events) + 1 for unit in module.functions.values())
 
 
 def _source_lines(path: str, data: object) -> List[str]:
