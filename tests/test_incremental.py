@@ -106,7 +106,9 @@ def project(tree, tmp_path, monkeypatch):
 
 @pytest.fixture
 def rechecked(monkeypatch):
-    """The paths of the modules the rules run on (`Linter._check_module`), in this process."""
+    """The paths of the modules the rules run on (`Linter._check_module`), in this process: a full
+    run checks them all here, not in check workers (txlint.check_workers)."""
+    monkeypatch.setattr("txlint.check_workers._MIN_MODULES", float("inf"))
     paths = []
     check_module = Linter._check_module
 

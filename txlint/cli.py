@@ -51,7 +51,7 @@ def _build_parser() -> argparse.ArgumentParser:
     check.add_argument("--force-exclude", action="store_true",
                        help="apply the configured excludes to paths named on the command line too")
     check.add_argument("--jobs", type=_positive, default=os.cpu_count() or 1, metavar="N",
-                       help="processes to parse files in (default: all cores)")
+                       help="processes to parse and check files in (default: all cores)")
     check.add_argument("--no-cache", action="store_true", help=f"neither read nor write {CACHE_DIRECTORY}/")
     check.add_argument("--baseline", metavar="FILE", help="report only findings that are not in this baseline")
     check.add_argument("--write-baseline", metavar="FILE", help="record today's findings as the baseline and exit 0")

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from txlint.cache import Cache, file_key, run_key
+from txlint.check_workers import check_in_processes
 from txlint.config import Config
 from txlint.discovery import display_path, module_name
 from txlint.errors import internal_error
@@ -229,7 +230,7 @@ def _check_sources(sources: List[SourceFile], linter: "Linter", jobs: int, cache
                    report_paths: Optional[Set[str]], progress: Progress) -> RunResult:
     contents = {source.shown: source.data for source in sources}
     if cache is None:
-        return linter.run(_facts(sources, jobs, None, progress), report_paths, contents)
+        return linter.run(_facts(sources, jobs, None, progress), report_paths, contents, jobs=jobs)
     key = _run_key(sources, linter, report_paths)
     project_key = _project_key(linter, [source.shown for source in sources])
     cached = cache.load("runs", key)
@@ -242,7 +243,7 @@ def _check_sources(sources: List[SourceFile], linter: "Linter", jobs: int, cache
     run = (_check_changed(sources, state, linter, jobs, cache, report_paths, progress)
            if isinstance(state, ProjectState) else None)
     if run is None:
-        run = linter.run(_facts(sources, jobs, cache, progress), report_paths, contents, tracking=True)
+        run = linter.run(_facts(sources, jobs, cache, progress), report_paths, contents, tracking=True, jobs=jobs)
     if run.internal_errors:
         return run
     for source in sources:
@@ -360,10 +361,11 @@ class Linter:
                    for spec, codes in self.per_file_ignores)
 
     def run(self, results: Sequence[FileResult], report_paths: Optional[Set[str]] = None,
-            sources: Optional[Dict[str, object]] = None, tracking: bool = False) -> RunResult:
-        """Check every module; with `report_paths`, report only those files' findings. `sources`:
-        the files' contents (bytes or text) by path, for the source of the calls reported (else read
-        from the paths). With `tracking`, the result carries the state the next run starts from."""
+            sources: Optional[Dict[str, object]] = None, tracking: bool = False, jobs: int = 1) -> RunResult:
+        """Check every module, in `jobs` processes; with `report_paths`, report only those files'
+        findings. `sources`: the files' contents (bytes or text) by path, for the source of the calls
+        reported (else read from the paths). With `tracking`, the result carries the state the next
+        run starts from."""
         from txlint.project import Project
 
         table = NameTable()
@@ -383,7 +385,7 @@ class Linter:
             return run
         files = [(result.path, result.facts.module if result.facts is not None else "", result.parse_error,
                   result.internal_error) for result in results]
-        return self._check(project, files, {}, report_paths, sources, table)
+        return self._check(project, files, {}, report_paths, sources, table, jobs)
 
     def run_changed(self, previous: "ProjectState", fresh: Dict[str, FileResult],
                     before: Dict[str, Optional[ModuleFacts]], load: Callable[[str], Optional[ModuleFacts]],
@@ -431,12 +433,19 @@ class Linter:
 
     def _check(self, project: "Project", files: List[Tuple[str, str, Optional[Finding], Optional[str]]],
                reuse: Dict[str, "FileState"], report_paths: Optional[Set[str]],
-               sources: Optional[Dict[str, object]], table: NameTable) -> RunResult:
+               sources: Optional[Dict[str, object]], table: NameTable, jobs: int = 1) -> RunResult:
         """Check each file's module (path, module name or "" without facts, TXL000, internal error),
-        or take its outcome from `reuse`; what checking each read is packed with `table`."""
+        in `jobs` processes, or take its outcome from `reuse`; what checking each read is packed
+        with `table`."""
         run = RunResult(files=len(files) if report_paths is None else len(report_paths))
         self._add_file_errors(run, [(path, parse_error, error) for path, _, parse_error, error in files], report_paths)
         state = ProjectState({}, project.call_graph(), (False, False, frozenset()))
+        checking = [(path, name) for path, name, _, _ in files
+                    if name and path not in reuse and (report_paths is None or path in report_paths)]
+        checked = check_in_processes(
+            lambda index: self._check_reading(project, checking[index][1], (sources or {}).get(checking[index][0])),
+            len(checking), jobs)
+        outcomes = {checking[index][0]: outcome for index, outcome in checked.items()}
         for path, name, parse_error, _ in files:
             index = project.index_entry(name) if name and project.tracking else None
             state_file = FileState("", name, index, parse_error)
@@ -450,10 +459,8 @@ class Linter:
             elif not reported:
                 continue
             else:
-                reads = set()
-                with project.track(reads) if project.tracking else nullcontext():
-                    outcome = self._check_module(project, project.modules[name], (sources or {}).get(path))
-                reads = table.pack(project.expand(reads)) if project.tracking else b""
+                outcome, reads = outcomes[path]
+                reads = table.pack(reads) if project.tracking else b""
             state_file.outcome, state_file.reads = outcome, reads
             if not reported:
                 continue
@@ -473,6 +480,13 @@ class Linter:
         run.findings.sort(key=Finding.sort_key)
         return run
 
+    def _check_reading(self, project: "Project", name: str, source: object) -> Tuple[ModuleOutcome, Set[object]]:
+        """A module's outcome, and the names checking it read (tracked projects; else none)."""
+        reads: Set[object] = set()
+        with project.track(reads) if project.tracking else nullcontext():
+            outcome = self._check_module(project, project.modules[name], source)
+        return outcome, project.expand(reads) if project.tracking else reads
+
     def _check_module(self, project: "Project", module: ModuleFacts, source: object = None) -> ModuleOutcome:
         """The findings in one module; `source`: its content (bytes or text), else read from its path."""
         from txlint.project import FactsUnavailable
@@ -481,12 +495,13 @@ class Linter:
         run = ModuleOutcome()
         used: Dict[int, List[str]] = {}  # suppression line -> codes it suppressed
         lines: Optional[List[str]] = None
+        module_answers: Dict[str, bool] = {}
         for qualname, unit_facts in module.functions.items():
             unit = project.units[qualname]
             start, _, end, _ = unit_facts.extent if unit_facts.extent[0] else unit_facts.range
             run.function_ranges[(module.path, qualname)] = (
                 (0, module.source_lines) if unit_facts.is_module else (start, end))
-            context = RuleContext(project, unit, self.config)
+            context = RuleContext(project, unit, self.config, module_answers)
             for rule in self.checks:
                 if self._ignored_for_path(rule.code, module.path):
                     continue

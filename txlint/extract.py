@@ -316,12 +316,12 @@ class _Extractor(Walker):
     def _walk_in(stack: list, entry, nodes) -> Iterator:
         """The nodes, walked with `entry` on `stack` (a handler yields from this)."""
         stack.append(entry)
-        yield from nodes
+        yield list(nodes)
         stack.pop()
 
     def _walk_decorators(self, decorators) -> Iterator:
         self.decorator_depth += 1
-        yield from decorators
+        yield list(decorators)
         self.decorator_depth -= 1
 
     # -- imports -------------------------------------------------------------------------------
@@ -354,7 +354,7 @@ class _Extractor(Walker):
         yield from self._walk_decorators(node.decorator_list)
         if self._current_class() is not None and node.name == "Meta":
             self.class_kinds.append("meta")
-            yield from node.body
+            yield node.body
             self.class_kinds.pop()
             return
         qualname = f"{self.qual_stack[-1]}.{node.name}"
@@ -371,12 +371,12 @@ class _Extractor(Walker):
         self.classes[qualname] = facts
         if self._current_class() is None and len(self.units) > 1:
             self.unit.bind(node.name, ("cls", qualname))  # a class defined inside a function
-        yield from node.bases
-        yield from node.keywords
+        yield node.bases
+        yield node.keywords
         self.class_kinds.append("class")
         self.class_stack.append(facts)
         self.qual_stack.append(qualname)
-        yield from node.body
+        yield node.body
         self.qual_stack.pop()
         self.class_stack.pop()
         self.class_kinds.pop()
@@ -411,7 +411,7 @@ class _Extractor(Walker):
         yield from self._walk_decorators([node.args, node.returns])
         self.units.append(unit)
         self.qual_stack.append(qualname)
-        yield from node.body
+        yield node.body
         self.qual_stack.pop()
         self.units.pop()
         facts.modulo_ifs = tuple(unit.modulo_ifs)
@@ -502,7 +502,7 @@ class _Extractor(Walker):
     def visit_AnnAssign(self, node: ast.AnnAssign) -> Iterator:
         value = to_ref(node.value) if node.value is not None else None
         self._bind_target(node.target, ("annotated", to_ref(node.annotation), value))
-        yield from [node.target, node.annotation, node.value]
+        yield [node.target, node.annotation, node.value]
 
     def visit_NamedExpr(self, node: ast.NamedExpr) -> Iterator:
         self._bind_target(node.target, to_ref(node.value))
@@ -539,7 +539,7 @@ class _Extractor(Walker):
                 self._bind_target(item.optional_vars, UNKNOWN)
             unit.scopes.append(with_id)  # each item is a scope for the items after it and the body
             opened += 1
-        yield from node.body
+        yield node.body
         del unit.scopes[-opened:]
 
     visit_AsyncWith = visit_With
@@ -553,16 +553,16 @@ class _Extractor(Walker):
         iterable = to_ref(node.iter)
         self._bind_target(node.target, ("iter", iterable))
         loop_id = self._new_loop("for", iterable, node)
-        yield from [node.target, node.iter]
+        yield [node.target, node.iter]
         yield from self._walk_in(self.unit.loops, loop_id, node.body)
-        yield from node.orelse
+        yield node.orelse
 
     visit_AsyncFor = visit_For
 
     def visit_While(self, node: ast.While) -> Iterator:
         loop_id = self._new_loop("while", UNKNOWN, node)
         yield from self._walk_in(self.unit.loops, loop_id, [node.test, *node.body])
-        yield from node.orelse
+        yield node.orelse
 
     def _visit_comprehension(self, node, results) -> Iterator:
         """Walked in source order (results, first iterable, then each `for`'s conditions and
@@ -574,12 +574,12 @@ class _Extractor(Walker):
             self._bind_target(clause.target, ("iter", iterable))
             loop_ids.append(self._new_loop("comprehension", iterable, node))
         loops.extend(loop_ids)
-        yield from results
+        yield results
         del loops[-len(loop_ids):]
         for index, clause in enumerate(node.generators):
             yield clause.iter  # the first iterable runs before the loop starts
             loops.append(loop_ids[index])
-            yield from clause.ifs
+            yield clause.ifs
         del loops[-len(loop_ids):]
 
     def visit_ListComp(self, node) -> Iterator:
@@ -639,15 +639,14 @@ class _Extractor(Walker):
 
     # -- events --------------------------------------------------------------------------------
     def visit_IfExp(self, node: ast.IfExp) -> Iterator:
-        yield from [node.body, node.test, node.orelse]  # source order
+        yield [node.body, node.test, node.orelse]  # source order
 
     def visit_Dict(self, node: ast.Dict) -> Iterator:
-        for key, value in zip(node.keys, node.values):  # each key before its value, as Python runs them
-            yield key  # None for `**mapping`
-            yield value
+        # Each key before its value, as Python runs them (a key is None for `**mapping`).
+        yield [part for pair in zip(node.keys, node.values) for part in pair]
 
     def visit_Call(self, node: ast.Call) -> Iterator:
-        yield from children(node)  # arguments run before the call
+        yield children(node)  # arguments run before the call
         if self.decorator_depth:
             return
         ref = to_ref(node)

@@ -10,15 +10,12 @@ from txlint.facts import FunctionFacts, ModuleFacts, related_names_of
 class Unit:
     """A function (or a module's top-level code) with its facts and module."""
 
-    __slots__ = ("facts", "module")
+    __slots__ = ("facts", "module", "qualname")
 
     def __init__(self, facts: FunctionFacts, module: ModuleFacts):
         self.facts = facts
         self.module = module
-
-    @property
-    def qualname(self) -> str:
-        return self.facts.qualname
+        self.qualname = facts.qualname  # (a copy, not a property: the model's memo keys read it most)
 
 
 class ModuleIndex(NamedTuple):

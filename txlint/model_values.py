@@ -45,7 +45,9 @@ class ValueEvaluation:
                     self._reached = reach
                 if self._reads is not None:
                     self._reads.add(key)
-                self._room = min(self._room, entry[1] - depth)
+                room = entry[1] - depth  # (`min` inlined: this branch is taken most)
+                if room < self._room:
+                    self._room = room
                 return entry[0]
         cut_key = (key, depth)
         entry = self._cut_values.get(cut_key)

@@ -70,11 +70,15 @@ _JOB_WORDS = ("backfill", "migrate", "import", "sync", "convert", "transfer")
 class RuleContext:
     """One function seen by a rule: its effects and the project around it."""
 
-    def __init__(self, project: "Project", unit: "Unit", config: Config):
+    def __init__(self, project: "Project", unit: "Unit", config: Config,
+                 module_answers: Optional[Dict[str, bool]] = None):
         self.project = project
         self.unit = unit
         self.config = config
         self._links: Optional[WriteLinks] = None
+        self._throwaway: Optional[bool] = None  # every rule asks; the answer is the function's
+        # Answers about the function's module, shared by the contexts of its functions.
+        self._module_answers: Dict[str, bool] = {} if module_answers is None else module_answers
 
     @property
     def effects(self) -> List["Effect"]:
@@ -133,6 +137,11 @@ class RuleContext:
         `seed.py`, a `populate` module or function, a module that imports faker or factory_boy): a
         run that fails part-way is run again on a fresh database, so half-written data there is no
         hazard."""
+        if self._throwaway is None:
+            self._throwaway = self._names_throwaway_data()
+        return self._throwaway
+
+    def _names_throwaway_data(self) -> bool:
         parts = self.unit.module.module.lower().split(".")
         names = (*parts, self.unit.facts.name.lower())
         owner = (self.unit.facts.class_qualname or "").rsplit(".", 1)[-1]
@@ -143,7 +152,14 @@ class RuleContext:
         return any(word in name for name in names for word in _THROWAWAY_WORDS) or \
             any(part.startswith(("populate", "fixture")) or part == "examples" for part in parts) or \
             self.unit.facts.name.lower().lstrip("_").startswith("populate") or \
-            any(imported.split(".", 1)[0] in ("faker", "factory") for imported in self.unit.module.imports.values())
+            self._imports_fake_data_library()
+
+    def _imports_fake_data_library(self) -> bool:
+        answer = self._module_answers.get("imports faker")
+        if answer is None:
+            answer = self._module_answers["imports faker"] = any(
+                imported.split(".", 1)[0] in ("faker", "factory") for imported in self.unit.module.imports.values())
+        return answer
 
     def is_batch_job(self) -> bool:
         """A backfill, import or data-migration job: a management command, a script, a `*_jobs`

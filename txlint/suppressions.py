@@ -24,15 +24,15 @@ def parse_suppressions(lines) -> Tuple[Dict[int, Tuple[str, ...]], Dict[int, str
     suppressed: Dict[int, Tuple[str, ...]] = {}
     reasons: Dict[int, str] = {}
     styles: Dict[int, str] = {}
-    comments: Optional[Dict[int, str]] = None
-    tokenized = False
-    for number, line in enumerate(lines, start=1):
-        if "#" not in line or not (_TXLINT.search(line) or _concerns_txlint(_NOQA.search(line))):
-            continue
-        if not tokenized:  # only for files that mention a suppression: the tokenizer is not free
-            comments, tokenized = _comments(lines), True
-        if comments is not None:
-            line = comments.get(number, "")
+    mentions = [number for number, line in enumerate(lines, start=1)
+                if "#" in line and (_TXLINT.search(line) or _concerns_txlint(_NOQA.search(line)))]
+    if not mentions:
+        return suppressed, reasons, styles
+    # Only for files that mention a suppression (the tokenizer is not free), and only as far as
+    # the last mention: `# noqa` is mostly on imports at the top of a file.
+    comments = _comments(lines, mentions[-1])
+    for number in mentions:
+        line = comments.get(number, "") if comments is not None else lines[number - 1]
         match = _TXLINT.search(line)
         if match:
             suppressed[number] = _codes(match.group("codes"))
@@ -53,12 +53,15 @@ def _concerns_txlint(noqa: Optional["re.Match[str]"]) -> bool:
     return noqa is not None and (not noqa.group("codes") or "TXL" in noqa.group("codes").upper())
 
 
-def _comments(lines) -> Optional[Dict[int, str]]:
-    """line -> its comment, so that `# noqa` inside a string or docstring is not a suppression."""
+def _comments(lines, last: int) -> Optional[Dict[int, str]]:
+    """line -> its comment, up to line `last`, so that `# noqa` inside a string or docstring is not
+    a suppression (None when the lines do not tokenize)."""
     found: Dict[int, str] = {}
     readline = iter(line + "\n" for line in lines).__next__
     try:
         for token in tokenize.generate_tokens(readline):
+            if token.start[0] > last:
+                break
             if token.type == tokenize.COMMENT:
                 found[token.start[0]] = token.string
     except (tokenize.TokenError, SyntaxError, StopIteration):
