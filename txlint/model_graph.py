@@ -188,6 +188,21 @@ class CallGraphs:
                 wrapped.append(value.name)
         return wrapped
 
+    def _called_by_the_library(self, ref: Ref, unit: Unit) -> str:
+        """`super().form_valid(form)` where the method is the library's own: the project method it
+        calls on its argument (the form's `save()`), as though called here."""
+        func, args = ref[1], ref[2]
+        if func[0] != "attr" or func[1][0] != "call" or func[1][1] != ("name", "super") or not args:
+            return ""
+        method = self.registry.calls_on_argument.get(func[2])
+        if method is None:
+            return ""
+        argument = self.evaluate(args[0], unit)
+        if argument is None or argument.kind not in ("object", "instance"):
+            return ""
+        target = self.attribute(argument, method)
+        return target.name if target is not None and target.kind == "function" else ""
+
     def _callee_only(self, ref: Ref, unit: Unit) -> Tuple[str, str]:
         """The project function a call resolves to; else, for a method call on a receiver nothing
         resolves, the method's name when it is distinctive (see `callers_by_name`)."""
@@ -197,7 +212,7 @@ class CallGraphs:
         elif func[0] == "attr" and func[1][0] in ("name", "attr"):
             value = self.evaluate(func, unit)
         else:
-            return "", ""
+            return self._called_by_the_library(ref, unit), ""
         if value is None:
             return "", func[2] if func[0] == "attr" and _distinctive(func[2]) else ""
         if value.kind == "function":

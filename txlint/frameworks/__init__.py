@@ -65,6 +65,9 @@ class Knowledge:
     # attribute: (method, parameter) -> attribute (a Django view's `form_valid(self, form)` gets
     # an instance of its `form_class`).
     parameter_classes: Dict[Tuple[str, str], str] = {}
+    # Library methods that call a method of what they are given: `super().form_valid(form)` in a
+    # Django view runs `form.save()` (method -> the method it calls on its first argument).
+    calls_on_argument: Dict[str, str] = {}
     # Methods that run a statement object of this library passed as their first argument, whatever
     # the receiver is (`x.execute(text("..."))` where x could not be resolved).
     statement_runners: Tuple[str, ...] = ()
@@ -182,9 +185,11 @@ class Registry:
         self.manager_bases = frozenset(base for knowledge in self.all for base in knowledge.manager_bases)
         self.swappable_models: Dict[str, SwappableModel] = {}
         self.parameter_classes: Dict[Tuple[str, str], str] = {}
+        self.calls_on_argument: Dict[str, str] = {}
         for knowledge in self.all:
             self.swappable_models.update(knowledge.swappable_models)
             self.parameter_classes.update(knowledge.parameter_classes)
+            self.calls_on_argument.update(knowledge.calls_on_argument)
         self.transaction_helpers = frozenset(transaction_helpers)
         self.statement_runners = frozenset(name for knowledge in self.all for name in knowledge.statement_runners)
 

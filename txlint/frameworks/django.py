@@ -71,6 +71,7 @@ class DjangoKnowledge(Knowledge):
                      "django.contrib.auth.models.BaseUserManager", "django.contrib.auth.base_user.BaseUserManager",
                      "django.contrib.auth.models.UserManager")
     parameter_classes = {("form_valid", "form"): "form_class", ("form_invalid", "form"): "form_class"}
+    calls_on_argument = {"form_valid": "save"}  # ModelFormMixin.form_valid: `self.object = form.save()`
     swappable_models = {"django.contrib.auth.get_user_model": _USER_MODEL,
                         "django.conf.settings.AUTH_USER_MODEL": _USER_MODEL}
 
