@@ -266,7 +266,22 @@ class TransactionContext:
             return not self._is_non_atomic_view(unit)
         if [param.name for param in unit.facts.params] == ["apps", "schema_editor"]:
             return True  # a RunPython function: Django runs it in the migration's transaction
-        return self._receives_signal_in_transaction(unit)
+        return self._receives_signal_in_transaction(unit) or self._library_calls_in_transaction(unit)
+
+    def _library_calls_in_transaction(self, unit: Unit) -> bool:
+        """A method a library base class of its class calls inside a transaction of its own
+        (`save_model` of a Django `ModelAdmin`)."""
+        owner = unit.facts.class_qualname
+        if not owner or owner not in self.classes:
+            return False
+        for qualname in self._class_chain(owner):
+            facts, module = self.classes[qualname]
+            for base in facts.bases:
+                value = self.evaluate(base, self.module_unit(module))
+                if value is not None and value.kind == "qname" and \
+                        unit.facts.name in self.registry.methods_in_transaction.get(value.name, ()):
+                    return True
+        return False
 
     def _receives_signal_in_transaction(self, unit: Unit) -> bool:
         """`@receiver(pre_delete | post_delete | m2m_changed)`: sent inside Django's own atomic block."""

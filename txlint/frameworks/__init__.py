@@ -68,6 +68,9 @@ class Knowledge:
     # Library methods that call a method of what they are given: `super().form_valid(form)` in a
     # Django view runs `form.save()` (method -> the method it calls on its first argument).
     calls_on_argument: Dict[str, str] = {}
+    # Methods a library base class always calls inside a transaction of its own: base qname ->
+    # method names (Django's ModelAdmin saves in `changeform_view`'s `transaction.atomic`).
+    methods_in_transaction: Dict[str, Tuple[str, ...]] = {}
     # Methods that run a statement object of this library passed as their first argument, whatever
     # the receiver is (`x.execute(text("..."))` where x could not be resolved).
     statement_runners: Tuple[str, ...] = ()
@@ -186,10 +189,12 @@ class Registry:
         self.swappable_models: Dict[str, SwappableModel] = {}
         self.parameter_classes: Dict[Tuple[str, str], str] = {}
         self.calls_on_argument: Dict[str, str] = {}
+        self.methods_in_transaction: Dict[str, Tuple[str, ...]] = {}
         for knowledge in self.all:
             self.swappable_models.update(knowledge.swappable_models)
             self.parameter_classes.update(knowledge.parameter_classes)
             self.calls_on_argument.update(knowledge.calls_on_argument)
+            self.methods_in_transaction.update(knowledge.methods_in_transaction)
         self.transaction_helpers = frozenset(transaction_helpers)
         self.statement_runners = frozenset(name for knowledge in self.all for name in knowledge.statement_runners)
 

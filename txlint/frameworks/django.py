@@ -72,6 +72,12 @@ class DjangoKnowledge(Knowledge):
                      "django.contrib.auth.models.UserManager")
     parameter_classes = {("form_valid", "form"): "form_class", ("form_invalid", "form"): "form_class"}
     calls_on_argument = {"form_valid": "save"}  # ModelFormMixin.form_valid: `self.object = form.save()`
+    # ModelAdmin.changeform_view and delete_view run these inside `transaction.atomic(using=...)`.
+    methods_in_transaction = dict.fromkeys(
+        ("django.contrib.admin.ModelAdmin", "django.contrib.admin.options.ModelAdmin"),
+        ("save_form", "save_model", "save_related", "save_formset", "log_addition", "log_change",
+         "construct_change_message", "response_add", "response_change", "delete_model", "log_deletion",
+         "response_delete"))
     swappable_models = {"django.contrib.auth.get_user_model": _USER_MODEL,
                         "django.conf.settings.AUTH_USER_MODEL": _USER_MODEL}
 
