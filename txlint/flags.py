@@ -28,13 +28,12 @@ def is_plain_parameter(function: FunctionFacts, name: str) -> bool:
     return any(param.name == name for param in function.params) and len(function.bindings.get(name, ())) <= 1
 
 
-def passed_for(callee: FunctionFacts, call: Ref, name: str) -> Optional[Ref]:
-    """What the call passes for the callee's parameter `name` (its default when it passes nothing);
-    None when that cannot be told: the parameter is bound again in the body, or the call passes
-    `**kwargs`."""
-    if not is_plain_parameter(callee, name):
-        return None
+def argument_for(callee: FunctionFacts, call: Ref, name: str) -> Optional[Ref]:
+    """What the call passes for the callee's parameter `name`, by keyword or by position; None
+    when it passes nothing for it, or passes `**kwargs` that may hold it."""
     names = [param.name for param in callee.params]
+    if name not in names:
+        return None
     _, func, args, kwargs = call
     for key, value in kwargs:
         if key == name:
@@ -44,10 +43,19 @@ def passed_for(callee: FunctionFacts, call: Ref, name: str) -> Optional[Ref]:
     index = names.index(name)
     if callee.class_qualname and names[0] in ("self", "cls") and (func[0] == "attr" or callee.name == "__init__"):
         index -= 1  # a bound call or a class called: `self` is not passed
-    if 0 <= index < len(args):
-        return args[index]
-    param = callee.params[names.index(name)]
-    return param.default
+    return args[index] if 0 <= index < len(args) else None
+
+
+def passed_for(callee: FunctionFacts, call: Ref, name: str) -> Optional[Ref]:
+    """What the call passes for the callee's parameter `name` (its default when it passes nothing);
+    None when that cannot be told: the parameter is bound again in the body, or the call passes
+    `**kwargs`."""
+    if not is_plain_parameter(callee, name):
+        return None
+    passed = argument_for(callee, call, name)
+    if passed is not None or any(key is None for key, _ in call[3]):
+        return passed
+    return next(param.default for param in callee.params if param.name == name)
 
 
 def conditions(callee: FunctionFacts, context: Context) -> Dict[str, bool]:

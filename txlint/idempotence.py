@@ -23,7 +23,7 @@ def converges(context: "RuleContext", unit: Iterable["Effect"], writes: Iterable
     writes = list(writes)
     # What a model's save() override writes along with an upsert of the row runs at the same call.
     ensured_sites = {id(effect.site) for effect in writes if effect.spec.idempotent and not effect.via}
-    return bool(ensured_sites or any(effect.spec.idempotent for effect in writes)) and all(
+    return any(effect.spec.idempotent for effect in writes) and all(
         effect.spec.idempotent or (effect.via and id(effect.site) in ensured_sites)
         or (not effect.via and not not_idempotent(context, effect)) for effect in unit)
 

@@ -66,25 +66,20 @@ class CallOutcomes:
         """`form.save()` of a ModelForm, `serializer.save()` of a DRF ModelSerializer, neither
         overriding save(): a write of the model their `Meta.model` names, returning its instance
         (none with `commit=False`). A serializer that overrides `create()` writes through it."""
-        chain = self._class_chain(class_qualname)
-        bases = set()
         model = None
-        for qualname in chain:
+        for qualname in self._class_chain(class_qualname):
             facts, module = self.classes[qualname]
-            unit = self.module_unit(module)
-            for base in facts.bases:
-                value = self.evaluate(base, unit, depth + 1)
-                if value is not None and value.kind == "qname":
-                    bases.add(value.name)
-            if model is None and "Meta.model" in facts.attributes:
-                model = self.evaluate(facts.attributes["Meta.model"], unit, depth + 1)
+            if "Meta.model" in facts.attributes:
+                model = self.evaluate(facts.attributes["Meta.model"], self.module_unit(module), depth + 1)
+                if model is not None:
+                    break
         if model is None or model.kind != "model":
             return None
+        bases = self.library_bases(class_qualname, depth)
         instance = Value("instance", name=model.name, library=model.library, table=model.table)
         if bases & MODEL_SERIALIZER_BASES:
-            create = next((self.classes[qualname][0].methods["create"] for qualname in chain
-                           if "create" in self.classes[qualname][0].methods), None)
-            if create is not None:
+            create = self._overriding_method(class_qualname, "create")
+            if create:
                 return Outcome(value=self.return_value(create, depth) or instance, callee=create)
         elif not bases & MODEL_FORM_BASES:
             return None
@@ -100,7 +95,6 @@ class CallOutcomes:
             return None
         bound = unit.facts.bindings.get(func[1], ())
         return bound[0] if len(bound) == 1 and bound[0][0] == "attr" else None
-
 
     def _super_instance(self, class_qualname: str) -> Optional[Value]:
         """`super()` in a model's method: the instance itself, whose library method (`save()`) runs
@@ -140,8 +134,6 @@ class CallOutcomes:
         if target.kind == "qname":
             if target.name == "typing.cast":
                 return Outcome(value=view.value(1, "val"))  # `cast(Dashboard, query.one())`: the value itself
-
-
             swappable = self.registry.swappable_models.get(target.name)
             if swappable is not None:
                 return Outcome(value=self.swappable_model(swappable))  # `User = get_user_model()`

@@ -6,7 +6,7 @@ May use evaluation (txlint.model_values), the read tracking (`_memo`), the frame
 the project's table of classes.
 """
 
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Set
 
 from txlint.dataflow import called_name
 from txlint.facts import ModuleFacts, Ref
@@ -28,8 +28,6 @@ class ClassMembers:
         self._class_values: Dict[str, Value] = {}
         self._models_by_name: Optional[Dict[str, List[str]]] = None
         self._related_names: Optional[Dict[str, List[str]]] = None  # related_name -> classes with such a field
-
-
         self._settings_module_names: Optional[List[str]] = None
 
     def attribute(self, base: Optional[Value], name: str, depth: int = 0) -> Optional[Value]:
@@ -128,6 +126,19 @@ class ClassMembers:
         return unit is not None and any(
             (decorator[0] == "name" and decorator[1] in _PROPERTIES) or
             (decorator[0] == "attr" and decorator[2] in _PROPERTIES) for decorator in unit.facts.decorators)
+
+    def library_bases(self, qualname: str, depth: int = 0) -> Set[str]:
+        """The qualified names of the library classes the class and its project bases derive from
+        (`django.contrib.admin.ModelAdmin`, `django.forms.ModelForm`)."""
+        bases = set()
+        for owner in self._class_chain(qualname):
+            facts, module = self.classes[owner]
+            unit = self.module_unit(module)
+            for base in facts.bases:
+                value = self.evaluate(base, unit, depth + 1)
+                if value is not None and value.kind == "qname":
+                    bases.add(value.name)
+        return bases
 
     def _overriding_method(self, model_qualname: str, name: str) -> str:
         """The project method a model class (or a project base of it) defines under a library

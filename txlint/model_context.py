@@ -147,11 +147,22 @@ class TransactionContext:
 
     def _runs_in_transaction(self, unit: Unit) -> bool:
         self.note(unit.qualname)
-        if self.decorated_transactional(unit) or self._framework_transaction(unit) or self._is_wrapped(unit.qualname):
+        if self._declared_in_transaction(unit):
             return True
-        callers = [*self.callers_of(unit.qualname), *self._dispatching_callers(unit), *self.callers_by_name(unit)]
+        callers = self._call_sites(unit)
         return bool(callers) and all(self.in_scope(caller, event) or self._caller_in_transaction(caller, event)
                                      for caller, event in map(self.call_site, callers))
+
+    def _declared_in_transaction(self, unit: Unit) -> bool:
+        """In a transaction whoever calls it: decorated, by framework convention, or passed to a
+        transaction call (`transaction.atomic(view)`)."""
+        return self.decorated_transactional(unit) or self._framework_transaction(unit) or \
+            self._is_wrapped(unit.qualname)
+
+    def _call_sites(self, unit: Unit) -> List[Tuple[str, int]]:
+        """Every call that reaches the function: resolved, through `self` in a base class, or by
+        its name alone."""
+        return [*self.callers_of(unit.qualname), *self._dispatching_callers(unit), *self.callers_by_name(unit)]
 
     def _caller_in_transaction(self, caller: Unit, event: Event) -> bool:
         """Does the caller run in a transaction whenever it makes this call? A call under `if flag:`
@@ -168,9 +179,9 @@ class TransactionContext:
         """Is the function in a transaction on every call that passes flags of these truths?"""
         if depth > _FLAG_DEPTH:
             return self.runs_in_transaction(unit)
-        if self.decorated_transactional(unit) or self._framework_transaction(unit) or self._is_wrapped(unit.qualname):
+        if self._declared_in_transaction(unit):
             return True
-        sites = [*self.callers_of(unit.qualname), *self._dispatching_callers(unit), *self.callers_by_name(unit)]
+        sites = self._call_sites(unit)
         if not sites:
             return False
         for outer, call in map(self.call_site, sites):
@@ -274,6 +285,8 @@ class TransactionContext:
         owner = unit.facts.class_qualname
         if not owner or owner not in self.classes:
             return False
+        return any(unit.facts.name in self.registry.methods_in_transaction.get(base, ())
+                   for base in self.library_bases(owner))
         for qualname in self._class_chain(owner):
             facts, module = self.classes[qualname]
             for base in facts.bases:
@@ -302,9 +315,7 @@ class TransactionContext:
 
     def _settings_atomic_requests(self) -> bool:
         """DATABASES[...]["ATOMIC_REQUESTS"] = True in a settings module."""
-        for name in list(self.modules):
-            if "settings" not in name.split(".")[-1]:
-                continue
+        for name in self.settings_modules():
             module = self.modules[name]
             for ref in module.functions[module.module].bindings.get("DATABASES", ()):
                 if ref[0] != "dict":

@@ -136,7 +136,7 @@ class EffectLists:
                             # `ra.validated_save()` inherited from a base: the row saved is ra's.
                             spec = _written_to(spec, instance)
                     elif effect.kind == "write" and _is_parameter(effect.saves, callee):
-                        passed = _argument_for(callee, effect.saves, event)
+                        passed = flags.argument_for(callee.facts, event.ref, effect.saves)
                         saved = self.evaluate(passed, unit) if passed is not None else None
                         if saved is not None and saved.kind == "instance":
                             spec = _written_to(spec, saved)  # `database.create(authority)`: the row is authority's
@@ -213,7 +213,7 @@ def _passed_into(effect: Effect, callee: Unit, event: Event) -> Tuple[str, ...]:
     for param in facts.params:
         if param.name not in flowing or not _is_parameter(param.name, callee):
             continue
-        argument = _argument_for(callee, param.name, event)
+        argument = flags.argument_for(callee.facts, event.ref, param.name)
         if argument is not None:
             names_in(argument, passed)
     return tuple(sorted(passed))
@@ -244,19 +244,6 @@ def _is_parameter(name: str, unit: Unit) -> bool:
     """Is `name` a parameter of the function (perhaps replaced when not given: `item = item or Model()`)?"""
     bound = unit.facts.bindings.get(name, ()) if name else ()
     return bool(bound) and bound[0][0] == "param"
-
-
-def _argument_for(callee: Unit, parameter: str, event: Event):
-    """What the call `event` passes for the callee's `parameter`, by keyword or by position."""
-    _, _, args, kwargs = event.ref
-    passed = dict(kwargs).get(parameter)
-    if passed is not None:
-        return passed
-    names = [param.name for param in callee.facts.params]
-    index = names.index(parameter) if parameter in names else -1
-    if index > 0 and callee.facts.class_qualname is not None:
-        index -= 1  # a bound call: `self` is not passed
-    return args[index] if 0 <= index < len(args) else None
 
 
 def _the_overrides_own(effect: Effect) -> bool:

@@ -140,9 +140,7 @@ class NameResolution:
     def _project_setting(self, name: str, depth: int) -> Optional[Value]:
         """`settings.ORDER_MODEL`: the value a settings module of the project (a module whose name
         says settings) binds to the name, the first of them in file order that does."""
-        for module_name in self.order:
-            if "settings" not in module_name.rsplit(".", 1)[-1]:
-                continue
+        for module_name in self.settings_modules():
             module = self.modules[module_name]
             if name in self.module_unit(module).facts.bindings:
                 return self._name_in_module(name, module, depth + 1)
