@@ -1,6 +1,6 @@
 """TXL001 unused-suppression: a suppression comment that no longer suppresses anything.
 
-The engine reports it (txlint.engine judges every suppression after the rules ran); the fix
+The engine reports it (txlint.linter judges every suppression after the rules ran); the fix
 lives here.
 """
 

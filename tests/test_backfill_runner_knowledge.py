@@ -5,7 +5,7 @@ command or a script points to the runner."""
 import textwrap
 
 from txlint.config import Config
-from txlint.engine import lint_sources
+from txlint.linter import lint_sources
 
 MODELS = """
     from django.db import models

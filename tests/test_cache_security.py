@@ -19,7 +19,7 @@ from helpers import run_txlint, write_tree
 
 from txlint import cache as cache_module
 from txlint.cache import CACHE_DIRECTORY, Cache, cache_directory
-from txlint.engine import RunResult
+from txlint.run_state import RunResult
 
 PROJECT = {
     "pyproject.toml": "[tool.txlint]\n",

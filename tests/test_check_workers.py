@@ -62,7 +62,8 @@ def test_a_check_that_raises_in_a_worker_raises_in_the_parent_as_in_one_process(
 
 def test_a_project_checked_in_two_processes_has_the_findings_of_one(tmp_path):
     from txlint.config import Config
-    from txlint.engine import Linter, check_files
+    from txlint.engine import check_files
+    from txlint.linter import Linter
     from txlint.rules import all_rules
 
     (tmp_path / "shop").mkdir()

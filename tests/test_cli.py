@@ -92,7 +92,7 @@ def test_explain_prints_the_docs_and_suggests_on_typos(txlint):
 
 def test_internal_error_in_a_rule_is_reported_and_the_run_continues(tree, monkeypatch):
     from txlint.config import Config
-    from txlint.engine import Linter
+    from txlint.linter import Linter
     from txlint.parsing import read_file
     from txlint.rule import Rule
 
@@ -150,7 +150,7 @@ def test_a_crash_while_reading_a_files_structure_is_an_internal_error(tree, monk
 
     import txlint.extract
     from txlint.config import Config
-    from txlint.engine import InternalError, Linter, lint_sources
+    from txlint.linter import InternalError, Linter, lint_sources
     from txlint.parsing import read_file
     from txlint.rules import all_rules
 
@@ -175,7 +175,7 @@ def test_a_crash_while_reading_a_files_structure_is_an_internal_error(tree, monk
 def test_lint_source_raises_when_a_rule_fails():
     import pytest
 
-    from txlint.engine import InternalError, lint_source
+    from txlint.linter import InternalError, lint_source
     from txlint.rule import Rule
     from txlint.rules import all_rules
 

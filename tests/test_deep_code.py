@@ -128,7 +128,7 @@ def test_a_write_at_the_end_of_a_method_chain_is_found(txlint, tree):
 
 def test_a_failure_building_the_call_graph_is_an_internal_error(monkeypatch):
     """The call graph is built inside the run's error handling: a bug there is reported, not a traceback."""
-    from txlint.engine import InternalError, lint_sources
+    from txlint.linter import InternalError, lint_sources
     from txlint.project import Project
 
     def fail(project):
@@ -140,7 +140,7 @@ def test_a_failure_building_the_call_graph_is_an_internal_error(monkeypatch):
 
 
 def _findings_in_order(sources, order):
-    from txlint.engine import lint_sources
+    from txlint.linter import lint_sources
 
     return sorted((finding.code, finding.path, finding.line, finding.function)
                   for finding in lint_sources({path: sources[path] for path in order}))

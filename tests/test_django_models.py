@@ -4,7 +4,7 @@ a foreign key points to, and what a model's `save()` override writes besides its
 
 import textwrap
 
-from txlint.engine import lint_sources
+from txlint.linter import lint_sources
 
 ACCOUNTS = """\
 from django.contrib.auth.models import AbstractUser, UserManager

@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from txlint.engine import lint_sources
+from txlint.linter import lint_sources
 from txlint.project import _MAX_CALL_DEPTH
 
 MODELS = """\
@@ -74,7 +74,7 @@ def test_a_helper_met_at_the_depth_limit_first_keeps_its_own_findings(order):
 def test_each_fixture_gives_the_same_findings_whatever_order_its_files_are_checked_in(fixture, monkeypatch):
     from txlint.config import load_config
     from txlint.discovery import discover
-    from txlint.engine import Linter
+    from txlint.linter import Linter
     from txlint.parsing import read_file
     from txlint.rules import all_rules
 

@@ -1,6 +1,6 @@
 """The `ast` extractor keeps what the libcst one recorded (see the port in txlint/extract.py)."""
 
-from txlint.engine import lint_sources
+from txlint.linter import lint_sources
 from txlint.parsing import facts_from_source
 
 MODELS = """\

@@ -4,7 +4,7 @@ checked is not touched."""
 
 import os
 
-from txlint.engine import lint_source
+from txlint.linter import lint_source
 from txlint.fixes.files import fix_files, stamps
 
 ORDERS = '''\

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import create_engine, event, func, select
 from sqlalchemy.orm import Session
 
-from txlint.engine import lint_source
+from txlint.linter import lint_source
 from txlint.fixes import fixes_for_text
 
 CASES = Path(__file__).parent / "fix_cases"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from helpers import REPOSITORY
-from txlint.engine import lint_source
+from txlint.linter import lint_source
 from txlint.fixes import apply_fixes, fixes_for_text
 from txlint.rules import all_rules
 

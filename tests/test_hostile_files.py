@@ -13,7 +13,7 @@ import pytest
 from examples import MULTI_TABLE
 from txlint.config import Config
 from txlint.discovery import discover
-from txlint.engine import lint_source
+from txlint.linter import lint_source
 from txlint.errors import UsageError
 
 TIMEOUT = 120  # seconds: a hang fails the test instead of hanging CI

@@ -16,7 +16,9 @@ import pytest
 from txlint import cli
 from txlint.cache import Cache
 from txlint.config import load_config
-from txlint.engine import Linter, RunResult, check_files
+from txlint.engine import check_files
+from txlint.linter import Linter
+from txlint.run_state import RunResult
 from txlint.discovery import discover
 from txlint.rules import all_rules
 

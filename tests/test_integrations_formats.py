@@ -35,7 +35,7 @@ def test_github_annotations(txlint, tree):
 
 
 def test_github_escaping():
-    from txlint.engine import RunResult
+    from txlint.run_state import RunResult
     from txlint.findings import Finding
     from txlint.reporters import ReportOptions, render
 

@@ -5,7 +5,7 @@ import pytest
 
 from examples import MULTI_TABLE
 from txlint.config import Config
-from txlint.engine import lint_source
+from txlint.linter import lint_source
 from txlint.rules import all_rules, rules_by_code
 
 REPORTED = "    Invoice.objects.create(order=order)"

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from examples import MULTI_TABLE
 
-from txlint.engine import RunResult
+from txlint.run_state import RunResult
 from txlint.errors import InternalErrorMessage
 from txlint.findings import Finding
 from txlint.reporters import ReportOptions, render, stderr_line, write_output
@@ -257,7 +257,7 @@ def _failing_run(tmp_path, monkeypatch, where):
     import txlint.extract
     import txlint.project
     from txlint.config import Config
-    from txlint.engine import Linter
+    from txlint.linter import Linter
     from txlint.parsing import read_file
     from txlint.rule import Rule
     from txlint.rules import all_rules

@@ -56,7 +56,7 @@ def test_parse_errors_can_be_ignored(txlint, tree):
 
 
 def _txl000(source, path="app/broken.py"):
-    from txlint.engine import lint_source
+    from txlint.linter import lint_source
 
     findings = lint_source(source, path)
     assert [finding.code for finding in findings] == ["TXL000"], findings
@@ -95,13 +95,13 @@ def test_nul_bytes():
 @pytest.mark.parametrize("source", ["", "\n", "# only a comment\n", b"\xef\xbb\xbfx = 1\n", "x = 1\r\ny = 2\r\n",
                                     "x = 1", "\ufeff", b""])
 def test_unusual_but_valid_files_are_fine(source):
-    from txlint.engine import lint_source
+    from txlint.linter import lint_source
 
     assert lint_source(source, "app/ok.py") == []
 
 
 def test_a_broken_file_does_not_hide_findings_in_the_others():
-    from txlint.engine import lint_sources
+    from txlint.linter import lint_sources
 
     findings = lint_sources({"app/a.py": "def broken(:\n", "app/b.py": MULTI_TABLE, "app/c.py": b"\x00"})
     assert sorted((f.path, f.code) for f in findings) == [

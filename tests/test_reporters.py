@@ -11,7 +11,7 @@ import pytest
 from examples import CLEAN, MULTI_TABLE
 
 from txlint import __version__
-from txlint.engine import RunResult
+from txlint.run_state import RunResult
 from txlint.findings import Finding
 from txlint.reporters import ReportOptions, render
 

@@ -5,7 +5,7 @@ import sys
 import pytest
 
 from txlint.config import Config
-from txlint.engine import lint_source
+from txlint.linter import lint_source
 from txlint.rules import all_rules
 
 if sys.version_info >= (3, 11):

@@ -9,7 +9,7 @@ import pytest
 
 from helpers import run_txlint, write_tree
 from txlint.config import Config
-from txlint.engine import lint_sources
+from txlint.linter import lint_sources
 
 CODE = "TXL201"
 DJANGO_MODELS = """
@@ -323,7 +323,7 @@ def test_raw_sql_allowed_is_relative_to_the_configuration_root(tmp_path):
 
 def test_ddl_alone_is_reported_once_raw_sql_allowed_is_configured():
     from txlint.config import Config
-    from txlint.engine import lint_source
+    from txlint.linter import lint_source
 
     source = ("from django.db import connection\n\n\ndef upkeep():\n"
               "    connection.cursor().execute('DROP TABLE archive_2020')\n")

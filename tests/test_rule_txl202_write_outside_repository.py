@@ -8,7 +8,7 @@ import textwrap
 
 from helpers import run_txlint, write_tree
 from txlint.config import Config
-from txlint.engine import lint_sources
+from txlint.linter import lint_sources
 
 CODE = "TXL202"
 GATES = {"repositories": ["app/repositories/**"], "materializers": ["app/materializers/**"],

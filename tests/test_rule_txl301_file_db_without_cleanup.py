@@ -8,7 +8,7 @@ import textwrap
 import pytest
 
 from txlint.config import Config
-from txlint.engine import lint_sources
+from txlint.linter import lint_sources
 
 CODE = "TXL301"
 MODELS = """

@@ -4,7 +4,7 @@ import pytest
 
 from examples import MULTI_TABLE
 
-from txlint.engine import lint_source
+from txlint.linter import lint_source
 
 REPORTED_LINE = "    Invoice.objects.create(order=order)"
 

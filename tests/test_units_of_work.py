@@ -4,7 +4,7 @@ import textwrap
 
 import pytest
 
-from txlint.engine import lint_sources
+from txlint.linter import lint_sources
 
 DJANGO_MODELS = """\
 from django.db import models

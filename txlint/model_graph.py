@@ -19,7 +19,7 @@ class CallGraph:
     """The project's calls into its own functions, by caller: what each caller's calls resolve to
     (callee qualname, event number), the functions it passes to a transaction call (as
     `transaction.atomic(view)` in urls.py), and what resolving them read (tracked runs only:
-    packed by the `pack` the Project was given, txlint.engine.NameTable.pack, else a tuple)."""
+    packed by the `pack` the Project was given, txlint.run_state.NameTable.pack, else a tuple)."""
 
     calls: Dict[str, Tuple[Tuple[str, int], ...]] = field(default_factory=dict)
     wrapped: Dict[str, Tuple[str, ...]] = field(default_factory=dict)

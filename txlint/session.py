@@ -14,7 +14,9 @@ from typing import List, Optional, Sequence
 from txlint.cache import Cache, chosen_cache_directory
 from txlint.config import Config
 from txlint.discovery import display_path
-from txlint.engine import Linter, RunResult, check_files, check_sources
+from txlint.engine import check_files, check_sources
+from txlint.linter import Linter
+from txlint.run_state import RunResult
 from txlint.source import SourceFile, load_source
 from txlint.projects import ProjectRun, plan
 

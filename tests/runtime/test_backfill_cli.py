@@ -187,7 +187,7 @@ def test_importing_the_runner_loads_no_database_library_and_not_the_linter():
     code = ("import sys, txlint.runtime.backfill, txlint.runtime.backfill.__main__; "
             "loaded = [m for m in sys.modules if m.split('.')[0] in "
             "('libcst', 'sqlalchemy', 'django', 'psycopg2', 'psycopg', 'peewee', 'ctypes') "
-            "or m in ('sqlite3', 'txlint.engine', 'txlint.cli', 'txlint.project', 'txlint.frameworks')]; "
+            "or m in ('sqlite3', 'txlint.engine', 'txlint.linter', 'txlint.cli', 'txlint.project', 'txlint.frameworks')]; "
             "print(loaded)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"

@@ -5,7 +5,7 @@ import textwrap
 
 import txlint.runtime
 from txlint.config import Config
-from txlint.engine import lint_sources
+from txlint.linter import lint_sources
 
 DJANGO = {
     "app/models.py": """

@@ -4,7 +4,7 @@ import sys
 from importlib import import_module
 from typing import Callable, Optional, TextIO
 
-from txlint.engine import RunResult
+from txlint.run_state import RunResult
 from txlint.reporters.escape import visible
 
 Reporter = Callable[[RunResult, "ReportOptions"], str]

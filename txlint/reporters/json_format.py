@@ -3,7 +3,7 @@
 import json
 
 from txlint import __version__
-from txlint.engine import RunResult
+from txlint.run_state import RunResult
 from txlint.reporters.escape import encodable
 
 

@@ -1,6 +1,6 @@
 """`path:line:col: CODE message`, then a summary line; colour only on a terminal."""
 
-from txlint.engine import RunResult
+from txlint.run_state import RunResult
 from txlint.reporters.escape import visible
 
 _BOLD, _RED, _CYAN, _RESET = "\033[1m", "\033[31m", "\033[36m", "\033[0m"
