@@ -84,7 +84,6 @@ class _Columns:
 
 class _Extractor(Walker):
     def __init__(self, module_name: str, is_package: bool, lines: List[str]):
-        super().__init__()
         self.module_name = module_name
         self.package = module_name if is_package else module_name.rpartition(".")[0]
         self.columns = _Columns(lines)

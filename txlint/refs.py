@@ -51,7 +51,10 @@ def to_ref(node: ast.expr, depth: int = 0) -> Ref:
                 _deepest = reach
             return cached[0]
     outer, _deepest = _deepest, depth + 1
-    ref = _build_ref(node, depth)
+    if type(node) is ast.Name and depth <= _MAX_REF_DEPTH:  # _build_ref's first case: most refs are names
+        ref = ("name", node.id)
+    else:
+        ref = _build_ref(node, depth)
     if cached is None:
         _REF_CACHE[id(node)] = (ref, _deepest - depth)
     if outer > _deepest:

@@ -47,22 +47,25 @@ class Walker:
     not walked, or a generator yielding the children (and any other nodes), or lists of them, to
     walk, in order; any other node's code fields are all walked."""
 
-    def __init__(self):
-        # Node type -> what to do with a node of it: a handler, `children` (walk all its code),
-        # or _SKIP (a leaf, or not a node at all: None for `**mapping` in a dict, a str in a list).
-        self._handlers: Dict[type, object] = dict.fromkeys((*_LEAVES, type(None), str), _SKIP)
+    def __init_subclass__(cls, **options):
+        super().__init_subclass__(**options)
+        # Node type -> what to do with a node of it: a handler (the class's function, called with
+        # the walker), `children` (walk all its code), or _SKIP (a leaf, or not a node at all:
+        # None for `**mapping` in a dict, a str in a list). One table per class, not per walker:
+        # a walker is made for every file.
+        cls._handlers: Dict[type, object] = dict.fromkeys((*_LEAVES, type(None), str), _SKIP)
 
     def _handler(self, node_type: type) -> object:
         if not issubclass(node_type, ast.AST):
             handler = _SKIP
         else:
-            handler = getattr(self, f"visit_{node_type.__name__}", None) or children
+            handler = getattr(type(self), f"visit_{node_type.__name__}", None) or children
         self._handlers[node_type] = handler
         return handler
 
     def walk_all(self, nodes: Iterable) -> None:
         """Walk each node and everything below it."""
-        handlers = self._handlers
+        handlers, reversed_fields = self._handlers, _REVERSED_FIELDS
         # Nodes still to walk, the next on top, and the handlers (generators) waiting for the walk
         # of the nodes they yielded to finish.
         pending: List = list(nodes)
@@ -81,14 +84,17 @@ class Walker:
                 continue
             handler = handlers.get(node_type) or self._handler(node_type)
             if handler is children:
-                for name in _reversed_fields(node_type):
+                fields = reversed_fields.get(node_type)
+                if fields is None:
+                    fields = _reversed_fields(node_type)
+                for name in fields:
                     value = getattr(node, name, None)
                     if type(value) is list:
                         pending.extend(reversed(value))
                     elif value is not None:
                         pending.append(value)
             elif handler is not _SKIP:
-                below = handler(node)
+                below = handler(self, node)
                 if below is not None:
                     pending.append(below)
 
