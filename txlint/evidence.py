@@ -93,6 +93,14 @@ class WriteLinks:
             return False  # the mail or notice about the work (an outbox row): a side effect, not half of it
         if _handles_failure_of(second, first):
             return False  # the record of a failed attempt, written because the work did not go through
+        if first.spec.ensures and not self._made_only_when_created(first, second) and \
+                _site_receiver(second) not in self.made_by(first):
+            # `device, _ = get_or_create(...)`, then a token for it: left alone, the row ensured is
+            # what the code expects to find, and a retry finds it and makes the second again. Not
+            # when the second saves the row ensured (`response.save()` and what its save() writes).
+            return False
+        if self._undone_on_failure(first, second):
+            return False  # compensated: the handler of the `try` around the second deletes the first's row
         if second.spec.idempotent:
             return False  # ensured on demand (`get_or_create`): whatever needs the row makes it if missing
         second_data = self.data_of(second)
@@ -122,6 +130,32 @@ class WriteLinks:
             return self._one_thing(shared) or \
                 bool(shared & (_equality_keys(first.site.ref) | _equality_keys(second.site.ref)))
         return False
+
+    def _made_only_when_created(self, first: "Effect", second: "Effect") -> bool:
+        """Is the second write made only when the first created its row (`obj, created =
+        get_or_create(...)`, then `if created:`)? A retry finds the row and skips it: the row
+        stays without what the second makes. Any branch around it, or a test of the flag, is
+        taken for one."""
+        flags = {name for name, refs in self.unit.facts.bindings.items()
+                 if not name.startswith("_") and ("unpack", first.site.ref, 1) in refs}
+        if not flags:
+            return False
+        tested = any(name in flags for name, _ in self.unit.facts.flag_ifs.values())
+        return tested or bool(second.site.context.branches)
+
+    def _undone_on_failure(self, first: "Effect", second: "Effect") -> bool:
+        """Is the second write made in the body of a `try` that the first is outside of, whose
+        `except` handler deletes the row the first made or saved (`theme = create_theme(...)`,
+        then `try: create_css(theme, ...) except Exception: theme.delete(); raise`)? A failure
+        of the second undoes the first: deliberate compensation."""
+        outside = {block for block, _ in first.site.context.trys}
+        blocks = {block for block, part in second.site.context.trys if part == "body"} - outside
+        made = self.made_by(first) | self.saved_by(first)
+        if not blocks or not made:
+            return False
+        return any(effect.kind == "write" and is_delete(effect) and _deleted_names(effect) & made and
+                   any(part == "except" and block in blocks for block, part in effect.site.context.trys)
+                   for effect in self.project.effects(self.unit))
 
     def deletes_of_one_thing(self, effects: List["Effect"]) -> bool:
         """Deletes tied to one object (its id, the instance) that remove the object itself too: a
@@ -276,6 +310,20 @@ def _handles_failure_of(handler_write: "Effect", work: "Effect") -> bool:
     check-in recorded after the block that would have made it raised)?"""
     in_body = {block for block, part in work.site.context.trys if part == "body"}
     return any(part == "except" and block in in_body for block, part in handler_write.site.context.trys)
+
+
+def _deleted_names(effect: "Effect") -> FrozenSet[str]:
+    """The variables whose rows a delete removes: `theme` in `theme.delete()`, `session.delete(theme)`
+    and `delete_theme(theme)`."""
+    owner = effect.receiver if not effect.via else _method_owner(effect)
+    return _whole_arguments(effect) | ({owner} if owner and "." not in owner else set())
+
+
+def _site_receiver(effect: "Effect") -> str:
+    """The variable whose method the write's call is (`response` in `response.save()`, also when
+    the write is made inside that method)."""
+    func = effect.site.ref[1]
+    return func[1][1] if func[0] == "attr" and func[1][0] == "name" else ""
 
 
 def _method_owner(effect: "Effect") -> str:
