@@ -101,8 +101,12 @@ class WriteLinks:
             return False
         if self._undone_on_failure(first, second):
             return False  # compensated: the handler of the `try` around the second deletes the first's row
-        if second.spec.idempotent:
-            return False  # ensured on demand (`get_or_create`): whatever needs the row makes it if missing
+        if self._failure_tolerated(first, second):
+            return False  # the code goes on without the second on purpose (`except Exception: log(...)`)
+        if second.spec.idempotent or second.found_or_made:
+            # Ensured on demand (`get_or_create`, or made when a lookup found nothing): whatever
+            # needs the row makes it if missing.
+            return False
         second_data = self.data_of(second)
         if INSERTED_KEY in second_data:
             return True  # it uses the key an earlier INSERT made (`cursor.lastrowid`)
@@ -151,11 +155,18 @@ class WriteLinks:
         outside = {block for block, _ in first.site.context.trys}
         blocks = {block for block, part in second.site.context.trys if part == "body"} - outside
         made = self.made_by(first) | self.saved_by(first)
-        if not blocks or not made:
-            return False
-        return any(effect.kind == "write" and is_delete(effect) and _deleted_names(effect) & made and
-                   any(part == "except" and block in blocks for block, part in effect.site.context.trys)
-                   for effect in self.project.effects(self.unit))
+        return bool(blocks and made) and deleted_in_handler(self.project.effects(self.unit), blocks, made)
+
+    def _failure_tolerated(self, first: "Effect", second: "Effect") -> bool:
+        """Is the second write made in the body of a `try` that the first is outside of, whose
+        handlers all go on without raising again (`except Exception: logger.exception(...)`)? Its
+        author chose what happens when it fails: the first write stays, without it."""
+        outside = {block for block, _ in first.site.context.trys}
+        for block, part in second.site.context.trys:
+            found = self.unit.facts.trys.get(block) if part == "body" and block not in outside else None
+            if found is not None and found.handlers_reraise and not any(found.handlers_reraise):
+                return True
+        return False
 
     def deletes_of_one_thing(self, effects: List["Effect"]) -> bool:
         """Deletes tied to one object (its id, the instance) that remove the object itself too: a
@@ -310,6 +321,13 @@ def _handles_failure_of(handler_write: "Effect", work: "Effect") -> bool:
     check-in recorded after the block that would have made it raised)?"""
     in_body = {block for block, part in work.site.context.trys if part == "body"}
     return any(part == "except" and block in in_body for block, part in handler_write.site.context.trys)
+
+
+def deleted_in_handler(effects: Iterable["Effect"], blocks: Set[int], names: FrozenSet[str]) -> bool:
+    """Does an `except` handler of one of these `try` blocks delete the row of one of these variables?"""
+    return any(effect.kind == "write" and is_delete(effect) and _deleted_names(effect) & names and
+               any(part == "except" and block in blocks for block, part in effect.site.context.trys)
+               for effect in effects)
 
 
 def _deleted_names(effect: "Effect") -> FrozenSet[str]:
