@@ -110,7 +110,7 @@ class WriteLinks:
         second_data = self.data_of(second)
         if INSERTED_KEY in second_data:
             return True  # it uses the key an earlier INSERT made (`cursor.lastrowid`)
-        if self.made_by(first) & second_data:
+        if (self.made_by(first) - self._rebound_by_loop(first, second)) & second_data:
             return True  # the row the first write made, or its key, is part of the second
         if second.via and not second.spec.idempotent and \
                 (self.saved_by(first) & frozenset(second.uses)) - {second.saves}:
@@ -134,6 +134,14 @@ class WriteLinks:
             return self._one_thing(shared) or \
                 bool(shared & (_equality_keys(first.site.ref) | _equality_keys(second.site.ref)))
         return False
+
+    def _rebound_by_loop(self, first: "Effect", second: "Effect") -> Set[str]:
+        """The variables a loop around the second write (not around the first) binds to its items:
+        there they name the items, not what the first write made under the same name."""
+        loops = set(second.site.context.loops) - set(first.site.context.loops)
+        items = [("iter", self.unit.facts.loops[loop].iterable) for loop in loops if loop in self.unit.facts.loops]
+        return {name for name, refs in self.unit.facts.bindings.items()
+                if any(_contains(ref, item) for ref in refs for item in items)}
 
     def _made_only_when_created(self, first: "Effect", second: "Effect") -> bool:
         """Is the second write made only when the first created its row (`obj, created =
