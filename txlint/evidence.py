@@ -29,8 +29,13 @@ TXL103 report a pair only with evidence that the second write depends on the fir
   then `user.add_to_group(h)`): a parent and its children, a replacement. Deletes by a threshold
   (`created__lt=cutoff`) are cleanups, each complete on its own.
 
-Never evidence: a later write that ensures its row (`get_or_create`, `update_or_create`: code that
-needs the row makes it when it is missing), a write in an `except` handler of the `try` that made the other (the record of
+Never evidence: a later write that ensures its row (`get_or_create`, `update_or_create`, or made
+when a lookup found nothing: code that needs the row makes it when it is missing), a row ensured
+first (`get_or_create`, a many-to-many `add()`) and a later write made on every run (a retry finds
+the row and makes the second; not one made only `if created:`, nor a save of the row ensured), a
+later write in a `try` whose `except` handler deletes the row the first made (compensation) or
+goes on without raising (the first is kept without it on purpose), a variable a later loop binds
+to its items (not the row made under that name), a write in an `except` handler of the `try` that made the other (the record of
 a failed attempt), an entry in a log of what happened (an audit entry, an activity log, a history
 record; it records the work, it is no half of it), models merely tied by a foreign key, and two
 updates that share a key (a counter or flag kept in step, which its own code recomputes).
