@@ -2,7 +2,7 @@
 
 from typing import TYPE_CHECKING, Iterable, List, Set
 
-from txlint.evidence import only_deletes
+from txlint.evidence import deleted_in_handler, only_deletes
 from txlint.idempotence import inserts, not_idempotent
 from txlint.findings import FixPlan
 from txlint.rule import Report, Rule, RuleContext, is_autocommit_write, report_at, unless_in_transaction
@@ -35,6 +35,8 @@ def check(context: RuleContext) -> Iterable[Report]:
                 continue  # each item succeeds or fails on its own, by design
             if _resumes(context, loops[0], in_loop):
                 continue  # each row looked up before it is added: a re-run skips the rows done
+            if _undone_by_every_caller(context):
+                return  # each caller deletes the object the rows belong to when the function fails
             reported.add(loops[0])
             yield report_at(
                 effect.site,
@@ -63,6 +65,23 @@ def check(context: RuleContext) -> Iterable[Report]:
                 None if effect.via else _commit_after_loop(context, effect, context.loop_line(loops[0])),
             )
             return
+
+
+def _undone_by_every_caller(context: RuleContext) -> bool:
+    """Is every call of the function made in the body of a `try` whose `except` handler deletes an
+    object the call passes (`create_css(theme_dir, theme, items)` under `try:`, then `except
+    Exception: theme.delete()`)? The caller undoes the rows made for it: deliberate compensation."""
+    project = context.project
+    sites = project.call_sites_of(context.unit)
+    if not sites:
+        return False
+    for caller, event in sites:
+        passed = frozenset(argument[1] for argument in (*event.ref[2], *(value for _, value in event.ref[3]))
+                           if argument[0] == "name")
+        blocks = {block for block, part in event.context.trys if part == "body"}
+        if not (passed and blocks and deleted_in_handler(project.effects(caller), blocks, passed)):
+            return False
+    return True
 
 
 def _commit_after_loop(context: RuleContext, commit: "Effect", loop_line: int) -> FixPlan:

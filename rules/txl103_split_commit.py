@@ -2,6 +2,7 @@
 
 from typing import TYPE_CHECKING, Iterable, List, Optional
 
+from txlint.dataflow import called_name
 from txlint.evidence import only_deletes
 from txlint.findings import FixPlan
 from txlint.rule import Report, Rule, RuleContext, report_at, unless_in_transaction
@@ -42,6 +43,8 @@ def check(context: RuleContext) -> Iterable[Report]:
         involved = [pair[index] for pair in pairs for index in (0, 1)]
         if not pairs or (only_deletes(involved) and not links.deletes_of_one_thing(involved)):
             continue
+        if _made_when_not_found_by_every_caller(context):
+            return  # what it committed before a failure is found by the next run, which takes the other way
         first, second = pairs[0]
         via = f" (inside {commit.via.rsplit('.', 1)[-1]}())" if commit.via else ""
         yield report_at(
@@ -91,6 +94,33 @@ def _gets_or_creates(commit: "Effect") -> bool:
     on its own, and a retry finds it. The same for a get-or-create spelled out (`role =
     get_by_name(n)`, then `if not role: role = create(n)`)."""
     return commit.found_or_made or any(helper.rsplit(".", 1)[-1].lstrip("_").startswith(_GETTERS) for helper in commit.helpers)
+
+
+def _made_when_not_found_by_every_caller(context: RuleContext) -> bool:
+    """Is every call of the function made when a lookup found nothing (under `if not exists:`, or
+    in the `else` of `if exists:`, where `exists, _ = find_cert(certificate)`)? It makes the row
+    the lookup missed, as a sync does: the next run finds what it committed and goes the other
+    way (updating, linking), so a failure after its first commit is completed there."""
+    sites = context.project.call_sites_of(context.unit)
+    return bool(sites) and all(any(_tests_not_found(caller, block, arm) for block, arm in event.context.branches)
+                               for caller, event in sites)
+
+
+def _tests_not_found(caller, block: int, arm: str) -> bool:
+    flag = caller.facts.flag_ifs.get(block)
+    if flag is None or (arm == "body") != flag[1]:
+        return False
+    return any(_is_lookup(ref) for ref in caller.facts.bindings.get(flag[0], ()))
+
+
+def _is_lookup(ref) -> bool:
+    while isinstance(ref, tuple) and ref and ref[0] == "unpack":
+        ref = ref[1]
+    return isinstance(ref, tuple) and bool(ref) and ref[0] == "call" and \
+        called_name(ref[1]).lstrip("_").startswith(_LOOKUPS)
+
+
+_LOOKUPS = ("get", "find", "fetch", "lookup", "first", "exists")
 
 
 def _joins_a_given_connection(context: RuleContext, commit: "Effect") -> bool:
@@ -152,7 +182,11 @@ commit of a helper that gets or makes a shared row (`get_tag(...)`, `ensure_user
 deep down the helpers it calls; or spelled out, `role = get_by_name(name)` and then `if role is
 None: role = create(Role(name=name))`: the row is complete on its own and a retry finds it), and the commit of a session made on a connection the
 function was given (`Session(bind=connection)` in a mapper event listener joins the flush's
-transaction, which SQLAlchemy 2.0 does not commit from the joined session). One finding per function, at the
+transaction, which SQLAlchemy 2.0 does not commit from the joined session), nor a commit in a
+function every caller calls only when a lookup found nothing (`if not exists:
+certificate_create(...)`: the next run finds the row it committed and takes the other way). Writes
+that TXL101 does not count as one unit (a later write in a `try` whose handler deletes the row made
+before it, or goes on without raising) are no split here either. One finding per function, at the
 first commit that splits its work.
 
 ## Why is this bad?

@@ -121,31 +121,46 @@ FLAGGED_DJANGO = {
             Line.objects.filter(order_id=order_id).delete()
             Order.objects.filter(pk=order_id).delete()
         """,
-    "a row ensured, then rows added for it (a re-run adds them again)": """\
+    "a row ensured and set, then rows added for it (a re-run adds them again)": """\
         from shop.models import Line, Order
 
         def sync_order(total):
-            order, _ = Order.objects.get_or_create(total=total)
+            order, _ = Order.objects.update_or_create(total=total)
             Line.objects.create(order=order)
         """,
-    "a row ensured, then a value changed from itself": """\
+    "a row ensured and set, then a value changed from itself": """\
         from django.db.models import F
         from shop.models import Line, Order
 
         def sync_order(total):
-            order, _ = Order.objects.get_or_create(total=total)
+            order, _ = Order.objects.update_or_create(total=total)
             Line.objects.filter(order=order).update(x=F("x") + 1)
         """,
     "an element of an unpacked pair": """\
         from shop.models import Counter, Setting
 
         def remember(value):
-            setting, created = Setting.objects.get_or_create(value=value)
+            setting, created = Setting.objects.update_or_create(value=value)
             Counter.objects.create(hits=setting.pk)
+        """,
+    "a row ensured, then rows made for it only when it was new (a retry skips them)": """\
+        from shop.models import Line, Order
+
+        def open_order(total):
+            order, created = Order.objects.get_or_create(total=total)
+            if created:
+                Line.objects.create(order=order)
         """,
 }
 
 CLEAN_DJANGO = {
+    "a row ensured, then a row made for it on every run (a retry finds the first and makes the second)": """\
+        from shop.models import Line, Order
+
+        def add_line(total):
+            order, _ = Order.objects.get_or_create(total=total)
+            Line.objects.create(order=order)
+        """,
     "a row looked up by a helper that writes on the way, then a write for it": """\
         from shop.models import Counter, Line, Order
 

@@ -29,8 +29,13 @@ TXL103 report a pair only with evidence that the second write depends on the fir
   then `user.add_to_group(h)`): a parent and its children, a replacement. Deletes by a threshold
   (`created__lt=cutoff`) are cleanups, each complete on its own.
 
-Never evidence: a later write that ensures its row (`get_or_create`, `update_or_create`: code that
-needs the row makes it when it is missing), a write in an `except` handler of the `try` that made the other (the record of
+Never evidence: a later write that ensures its row (`get_or_create`, `update_or_create`, or made
+when a lookup found nothing: code that needs the row makes it when it is missing), a row ensured
+first (`get_or_create`, a many-to-many `add()`) and a later write made on every run (a retry finds
+the row and makes the second; not one made only `if created:`, nor a save of the row ensured), a
+later write in a `try` whose `except` handler deletes the row the first made (compensation) or
+goes on without raising (the first is kept without it on purpose), a variable a later loop binds
+to its items (not the row made under that name), a write in an `except` handler of the `try` that made the other (the record of
 a failed attempt), an entry in a log of what happened (an audit entry, an activity log, a history
 record; it records the work, it is no half of it), models merely tied by a foreign key, and two
 updates that share a key (a counter or flag kept in step, which its own code recomputes).
@@ -93,12 +98,24 @@ class WriteLinks:
             return False  # the mail or notice about the work (an outbox row): a side effect, not half of it
         if _handles_failure_of(second, first):
             return False  # the record of a failed attempt, written because the work did not go through
-        if second.spec.idempotent:
-            return False  # ensured on demand (`get_or_create`): whatever needs the row makes it if missing
+        if first.spec.ensures and not self._made_only_when_created(first, second) and \
+                _site_receiver(second) not in self.made_by(first):
+            # `device, _ = get_or_create(...)`, then a token for it: left alone, the row ensured is
+            # what the code expects to find, and a retry finds it and makes the second again. Not
+            # when the second saves the row ensured (`response.save()` and what its save() writes).
+            return False
+        if self._undone_on_failure(first, second):
+            return False  # compensated: the handler of the `try` around the second deletes the first's row
+        if self._failure_tolerated(first, second):
+            return False  # the code goes on without the second on purpose (`except Exception: log(...)`)
+        if second.spec.idempotent or second.found_or_made:
+            # Ensured on demand (`get_or_create`, or made when a lookup found nothing): whatever
+            # needs the row makes it if missing.
+            return False
         second_data = self.data_of(second)
         if INSERTED_KEY in second_data:
             return True  # it uses the key an earlier INSERT made (`cursor.lastrowid`)
-        if self.made_by(first) & second_data:
+        if (self.made_by(first) - self._rebound_by_loop(first, second)) & second_data:
             return True  # the row the first write made, or its key, is part of the second
         if second.via and not second.spec.idempotent and \
                 (self.saved_by(first) & frozenset(second.uses)) - {second.saves}:
@@ -121,6 +138,47 @@ class WriteLinks:
                 return True  # one object's links replaced: `user.remove_from_group(g)`, then `user.add_to_group(h)`
             return self._one_thing(shared) or \
                 bool(shared & (_equality_keys(first.site.ref) | _equality_keys(second.site.ref)))
+        return False
+
+    def _rebound_by_loop(self, first: "Effect", second: "Effect") -> Set[str]:
+        """The variables a loop around the second write (not around the first) binds to its items:
+        there they name the items, not what the first write made under the same name."""
+        loops = set(second.site.context.loops) - set(first.site.context.loops)
+        items = [("iter", self.unit.facts.loops[loop].iterable) for loop in loops if loop in self.unit.facts.loops]
+        return {name for name, refs in self.unit.facts.bindings.items()
+                if any(_contains(ref, item) for ref in refs for item in items)}
+
+    def _made_only_when_created(self, first: "Effect", second: "Effect") -> bool:
+        """Is the second write made only when the first created its row (`obj, created =
+        get_or_create(...)`, then `if created:`)? A retry finds the row and skips it: the row
+        stays without what the second makes. Any branch around it, or a test of the flag, is
+        taken for one."""
+        flags = {name for name, refs in self.unit.facts.bindings.items()
+                 if not name.startswith("_") and ("unpack", first.site.ref, 1) in refs}
+        if not flags:
+            return False
+        tested = any(name in flags for name, _ in self.unit.facts.flag_ifs.values())
+        return tested or bool(second.site.context.branches)
+
+    def _undone_on_failure(self, first: "Effect", second: "Effect") -> bool:
+        """Is the second write made in the body of a `try` that the first is outside of, whose
+        `except` handler deletes the row the first made or saved (`theme = create_theme(...)`,
+        then `try: create_css(theme, ...) except Exception: theme.delete(); raise`)? A failure
+        of the second undoes the first: deliberate compensation."""
+        outside = {block for block, _ in first.site.context.trys}
+        blocks = {block for block, part in second.site.context.trys if part == "body"} - outside
+        made = self.made_by(first) | self.saved_by(first)
+        return bool(blocks and made) and deleted_in_handler(self.project.effects(self.unit), blocks, made)
+
+    def _failure_tolerated(self, first: "Effect", second: "Effect") -> bool:
+        """Is the second write made in the body of a `try` that the first is outside of, whose
+        handlers all go on without raising again (`except Exception: logger.exception(...)`)? Its
+        author chose what happens when it fails: the first write stays, without it."""
+        outside = {block for block, _ in first.site.context.trys}
+        for block, part in second.site.context.trys:
+            found = self.unit.facts.trys.get(block) if part == "body" and block not in outside else None
+            if found is not None and found.handlers_reraise and not any(found.handlers_reraise):
+                return True
         return False
 
     def deletes_of_one_thing(self, effects: List["Effect"]) -> bool:
@@ -276,6 +334,27 @@ def _handles_failure_of(handler_write: "Effect", work: "Effect") -> bool:
     check-in recorded after the block that would have made it raised)?"""
     in_body = {block for block, part in work.site.context.trys if part == "body"}
     return any(part == "except" and block in in_body for block, part in handler_write.site.context.trys)
+
+
+def deleted_in_handler(effects: Iterable["Effect"], blocks: Set[int], names: FrozenSet[str]) -> bool:
+    """Does an `except` handler of one of these `try` blocks delete the row of one of these variables?"""
+    return any(effect.kind == "write" and is_delete(effect) and _deleted_names(effect) & names and
+               any(part == "except" and block in blocks for block, part in effect.site.context.trys)
+               for effect in effects)
+
+
+def _deleted_names(effect: "Effect") -> FrozenSet[str]:
+    """The variables whose rows a delete removes: `theme` in `theme.delete()`, `session.delete(theme)`
+    and `delete_theme(theme)`."""
+    owner = effect.receiver if not effect.via else _method_owner(effect)
+    return _whole_arguments(effect) | ({owner} if owner and "." not in owner else set())
+
+
+def _site_receiver(effect: "Effect") -> str:
+    """The variable whose method the write's call is (`response` in `response.save()`, also when
+    the write is made inside that method)."""
+    func = effect.site.ref[1]
+    return func[1][1] if func[0] == "attr" and func[1][0] == "name" else ""
 
 
 def _method_owner(effect: "Effect") -> str:

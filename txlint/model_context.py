@@ -159,6 +159,10 @@ class TransactionContext:
         return self.decorated_transactional(unit) or self._framework_transaction(unit) or \
             self._is_wrapped(unit.qualname)
 
+    def call_sites_of(self, unit: Unit) -> List[Tuple[Unit, Event]]:
+        """(calling function, call event) of every call that reaches the function."""
+        return [self.call_site(site) for site in self._call_sites(unit)]
+
     def _call_sites(self, unit: Unit) -> List[Tuple[str, int]]:
         """Every call that reaches the function: resolved, through `self` in a base class, or by
         its name alone."""

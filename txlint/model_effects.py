@@ -220,14 +220,25 @@ def _passed_into(effect: Effect, callee: Unit, event: Event) -> Tuple[str, ...]:
 
 
 def _made_when_not_found(event: Event, unit: Unit) -> bool:
-    """Is the call's result bound to a name a lookup bound first, in a branch (`role =
-    get_by_name(n)`, then `if not role: role = create(n)`)?"""
-    if not event.context.branches:
+    """Is the call's result bound to a name a lookup bound first, in a branch or in the `except`
+    handler of a failed lookup (`role = get_by_name(n)`, then `if not role: role = create(n)`;
+    `try: profile = profiles.get(event=e)`, then `except DoesNotExist: profile = Profile(...)` and
+    `profile.save()` there)?"""
+    if not event.context.branches and not any(part == "except" for _, part in event.context.trys):
         return False
-    for refs in unit.facts.bindings.values():
-        if len(refs) > 1 and event.ref in refs and any(
-                ref is not event.ref and ref[0] == "call" and called_name(ref[1]).lstrip("_").startswith(_LOOKUPS)
-                for ref in refs[:refs.index(event.ref)]):
+    func = event.ref[1]
+    saved = func[1][1] if func[0] == "attr" and func[2] in ("save", "asave") and func[1][0] == "name" else ""
+    for name, refs in unit.facts.bindings.items():
+        if len(refs) < 2:
+            continue
+        if event.ref in refs:
+            earlier = refs[:refs.index(event.ref)]
+        elif name == saved:
+            earlier = refs
+        else:
+            continue
+        if any(ref is not event.ref and ref[0] == "call" and called_name(ref[1]).lstrip("_").startswith(_LOOKUPS)
+               for ref in earlier):
             return True
     return False
 

@@ -55,6 +55,9 @@ class EffectSpec:
     idempotent: bool = False  # get_or_create / update_or_create: running it again changes nothing
     saves_argument: bool = False  # it writes the object given as its first argument (`session.add(order)`)
     removes: bool = False  # it only deletes rows or links (`session.delete(row)`, `user.groups.remove(group)`)
+    # It adds a row only when it is missing (`get_or_create`, a many-to-many `add()` of existing
+    # rows, which adds no link twice): what it leaves on its own is a state the code expects.
+    ensures: bool = False
 
 
 @dataclass(frozen=True)

@@ -166,9 +166,10 @@ class DjangoKnowledge(Knowledge):
             return None
         if value.kind == "handle" and value.name == "related":
             if name in _RELATED_WRITES:
-                return write_effect(LIBRARY, value, AUTOCOMMIT, atomic_alone=True)
+                return write_effect(LIBRARY, value, AUTOCOMMIT, atomic_alone=True, ensures=name in ("add", "aadd"))
             if name in ("create", "acreate", "get_or_create", "update_or_create"):
-                return write_effect(LIBRARY, value, AUTOCOMMIT, atomic_alone=name == "update_or_create")
+                return write_effect(LIBRARY, value, AUTOCOMMIT, atomic_alone=name == "update_or_create",
+                                    ensures=name == "get_or_create")
             return None
         if value.kind == "handle" and value.name == "connection":
             if name == "cursor":
@@ -192,7 +193,7 @@ class DjangoKnowledge(Knowledge):
             model = _model_of(manager)
             outcome = write_effect(LIBRARY, model, AUTOCOMMIT, atomic_alone=_MANAGER_WRITES[name],
                                    bulk=name in ("bulk_create", "abulk_create", "bulk_update", "abulk_update"),
-                                   idempotent=name in _IDEMPOTENT)
+                                   idempotent=name in _IDEMPOTENT, ensures=name in ("get_or_create", "aget_or_create"))
             if name in ("create", "acreate", "get_or_create", "aget_or_create", "update_or_create",
                         "aupdate_or_create"):
                 return Outcome(value=Value("instance", name=model.name, library=LIBRARY, table=model.table),
