@@ -3,9 +3,9 @@ clean up when the later step fails."""
 
 import re
 from dataclasses import replace
-from typing import TYPE_CHECKING, Iterable, List, Optional, Tuple
+from typing import TYPE_CHECKING, Iterable, List, Optional, Set, Tuple
 
-from txlint.dataflow import called_name, flowing_names
+from txlint.dataflow import called_name, flowing_names, followed, names_in
 from txlint.evidence import is_log, sends_a_message
 from txlint.findings import FixPlan
 from txlint.frameworks import RUNTIME_IDIOM
@@ -56,8 +56,8 @@ def _fix_plan(context: RuleContext, file_effect: "Effect", write: "Effect") -> O
     inside txlint.runtime.atomic() with the write. Only for a library whose transaction a fix
     can write and whose default database txlint.runtime.atomic() finds, for statements of this
     function itself outside loops."""
-    if file_effect.via or write.via or file_effect.site.context.loops:
-        return None
+    if file_effect.via or write.via or file_effect.site.context.loops or file_effect.spec.how == "move":
+        return None  # a move is undone by moving it back, which a fix cannot write
     idiom = context.project.registry.transaction_idiom(write.spec.library)
     if idiom is None:
         return _runtime_plan(context, file_effect, write)
@@ -223,7 +223,8 @@ def _hazard(context: RuleContext, effects: List["Effect"], file_effect: "Effect"
     if context.in_handler(file_effect.site.context) or context.in_handler(write.site.context):
         return None  # an except/finally block: the cleanup this rule asks for, not the operation
     facts = context.unit.facts
-    if not (flowing_names(file_effect.site.ref, facts) & flowing_names(write.site.ref, facts)):
+    own_file = _model_save_override(context) and _of_own_row(context, file_effect, write)
+    if not own_file and not (flowing_names(file_effect.site.ref, facts) & flowing_names(write.site.ref, facts)):
         return None  # not linked by data: a report file unrelated to the rows
     file_first = effects.index(file_effect) < effects.index(write)
     first, second = (file_effect, write) if file_first else (write, file_effect)
@@ -239,12 +240,24 @@ def _hazard(context: RuleContext, effects: List["Effect"], file_effect: "Effect"
                 f"deletes the file before the write to {_name(write)} at line {write.line}: if that write fails, the "
                 f"row still points at a file that is gone; change the row first and delete the file after the "
                 f"commit ({_defer(write)})"))
-        if not _rollback_can_follow(context, write, file_effect):
-            return None
+        if _rollback_can_follow(context, write, file_effect):
+            return report_at(file_effect.site, (
+                f"deletes a file inside a transaction that can still roll back (with the write to {_name(write)} at "
+                f"line {write.line}): if it does, the row points at a file that is gone; delete the file after the "
+                f"commit ({_defer(write)})"))
+        if own_file:
+            return report_at(file_effect.site, (
+                f"deletes a file after this model's row is written (line {write.line}), inside whatever transaction "
+                f"the caller of {context.unit.facts.name}() runs in (an atomic view, the admin): if it rolls back, "
+                f"the row points at a file that is gone; delete the file after the commit ({_defer(write)})"))
+        return None
+    if own_file and file_first and file_effect.spec.how == "move" and not _moves_new_file(effects, file_effect) and \
+            not _cleaned_up(effects, write, ("file_write",)):
         return report_at(file_effect.site, (
-            f"deletes a file inside a transaction that can still roll back (with the write to {_name(write)} at "
-            f"line {write.line}): if it does, the row points at a file that is gone; delete the file after the "
-            f"commit ({_defer(write)})"))
+            f"moves a file or directory before this model's row is written (line {write.line}): if that write "
+            f"fails, or the transaction the caller of {context.unit.facts.name}() runs in rolls back, the row names "
+            f"the old path, where nothing is left; move it after the commit ({_defer(write)}), or move it back in "
+            f"an `except` block that re-raises"))
     if file_first or file_effect.spec.how == "move":
         # A file no row points at (the write after it failed or rolled back) is an orphan upload that
         # maintainers leave to storage cleanup; renaming a finished file into place is atomic.
@@ -291,6 +304,34 @@ def _makes_object(context: RuleContext, ref) -> bool:
         return True
     value = context.project.evaluate(ref[1], context.unit)
     return value is not None and value.kind == "model"
+
+
+def _model_save_override(context: RuleContext) -> bool:
+    """Is the function a Django model's own save() or delete()? Django runs it from every caller,
+    inside the caller's transaction when there is one, so it cannot know that its write has
+    committed."""
+    facts = context.unit.facts
+    if facts.name not in ("save", "delete") or facts.class_qualname not in context.project.classes:
+        return False
+    owner = context.project.class_value(facts.class_qualname)
+    return owner.kind == "model" and owner.library == "django"
+
+
+def _of_own_row(context: RuleContext, file_effect: "Effect", write: "Effect") -> bool:
+    """In a model's save() or delete(): is the file one of the instance's own (`self.image`, or
+    `self._original_image` kept from before), and the write its own row (`super().save()`)?"""
+    facts = context.unit.facts
+    used: Set[str] = set()
+    names_in(file_effect.site.ref, used, paths=True)
+    paths = followed(used, facts, paths=True)
+    return "super" in flowing_names(write.site.ref, facts) and any(path.startswith("self.") for path in paths)
+
+
+def _moves_new_file(effects: List["Effect"], move: "Effect") -> bool:
+    """Is a file written before the move (a temporary file renamed into place)? Then the move
+    puts a finished file where the row will point, and takes away no file a row names."""
+    return any(effect.kind == "file_write" and effect.spec.how != "move"
+               for effect in effects[:effects.index(move)])
 
 
 def _rollback_can_follow(context: RuleContext, write: "Effect", delete: "Effect") -> bool:
