@@ -248,16 +248,16 @@ def _hazard(context: RuleContext, effects: List["Effect"], file_effect: "Effect"
         if own_file:
             return report_at(file_effect.site, (
                 f"deletes a file after this model's row is written (line {write.line}), inside whatever transaction "
-                f"the caller of {context.unit.facts.name}() runs in (an atomic view, the admin): if it rolls back, "
-                f"the row points at a file that is gone; delete the file after the commit ({_defer(write)})"))
+                "the caller of save() runs in (an atomic view, the admin): if it rolls back, the row points at a "
+                f"file that is gone; delete the file after the commit ({_defer(write)})"))
         return None
     if own_file and file_first and file_effect.spec.how == "move" and not _moves_new_file(effects, file_effect) and \
             not _cleaned_up(effects, write, ("file_write",)):
         return report_at(file_effect.site, (
             f"moves a file or directory before this model's row is written (line {write.line}): if that write "
-            f"fails, or the transaction the caller of {context.unit.facts.name}() runs in rolls back, the row names "
-            f"the old path, where nothing is left; move it after the commit ({_defer(write)}), or move it back in "
-            f"an `except` block that re-raises"))
+            "fails, or the transaction the caller of save() runs in rolls back, the row names the old path, where "
+            f"nothing is left; move it after the commit ({_defer(write)}), or move it back in an `except` block "
+            "that re-raises"))
     if file_first or file_effect.spec.how == "move":
         # A file no row points at (the write after it failed or rolled back) is an orphan upload that
         # maintainers leave to storage cleanup; renaming a finished file into place is atomic.
@@ -307,18 +307,18 @@ def _makes_object(context: RuleContext, ref) -> bool:
 
 
 def _model_save_override(context: RuleContext) -> bool:
-    """Is the function a Django model's own save() or delete()? Django runs it from every caller,
-    inside the caller's transaction when there is one, so it cannot know that its write has
-    committed."""
+    """Is the function a Django model's own save()? Django runs it from every caller, inside the
+    caller's transaction when there is one, so it cannot know that its write has committed. (A
+    delete() override's files go with a row being deleted: a retry of the delete finishes it.)"""
     facts = context.unit.facts
-    if facts.name not in ("save", "delete") or facts.class_qualname not in context.project.classes:
+    if facts.name != "save" or facts.class_qualname not in context.project.classes:
         return False
     owner = context.project.class_value(facts.class_qualname)
     return owner.kind == "model" and owner.library == "django"
 
 
 def _of_own_row(context: RuleContext, file_effect: "Effect", write: "Effect") -> bool:
-    """In a model's save() or delete(): is the file one of the instance's own (`self.image`, or
+    """In a model's save(): is the file one of the instance's own (`self.image`, or
     `self._original_image` kept from before), and the write its own row (`super().save()`)?"""
     facts = context.unit.facts
     used: Set[str] = set()
@@ -379,10 +379,16 @@ file a library writes in its own format: `joblib.dump`, `numpy.save`, `torch.sav
 or the row's id into the path — ordered so that a failure leaves a row pointing at a file that
 is gone or was never written: a row committed before its file is written, a file deleted before
 the write to the row that points at it, or deleted inside a transaction that can still roll back.
+A Django model's own `save()` runs inside its caller's transaction when there is one (an atomic
+view, the admin): a file of the instance deleted there after its row is written (the old image
+replaced by a new one), or a file or directory of it renamed before the row is written (to follow
+a new slug), is reported too: a rollback brings the old row back, not the file.
 Not a finding: a file left with no row pointing at it (the row's write failed after the upload:
 storage cleanup's business, and nothing points at a missing file), cleanup in an
 `except`/`finally` block, a file written after the commit or deferred with
-`transaction.on_commit`, `txlint.runtime.stage_file`, a file field's own `save()` and `delete()`
+`transaction.on_commit`, `txlint.runtime.stage_file`, a rename moved back in an `except` block, a
+file just written renamed into place, the files a model's `delete()` removes with its row (a
+retry of the delete finishes it), a file field's own `save()` and `delete()`
 (they update the row in the same call, unless told `save=False`), the files of an object the
 function has just made, a management command or script that wipes and reloads (run it again), a
 log entry or a mail about the work beside the file, a row that stands for a temporary file (a model named `Cached...`,
