@@ -9,6 +9,7 @@ from txlint.dataflow import called_name, flowing_names, followed, names_in
 from txlint.evidence import is_log, sends_a_message
 from txlint.findings import FixPlan
 from txlint.frameworks import RUNTIME_IDIOM
+from txlint.idempotence import inserts
 from txlint.rule import Report, Rule, RuleContext, idiom_details, report_at
 from txlint.values import AUTOCOMMIT, IMPLICIT
 
@@ -258,6 +259,13 @@ def _hazard(context: RuleContext, effects: List["Effect"], file_effect: "Effect"
             "fails, or the transaction the caller of save() runs in rolls back, the row names the old path, where "
             f"nothing is left; move it after the commit ({_defer(write)}), or move it back in an `except` block "
             "that re-raises"))
+    if file_first and file_effect.spec.how == "move" and not (file_effect.via or write.via) and \
+            _moves_file_of_row(context, file_effect, write) and not inserts(context, write) and \
+            not _moves_new_file(effects, file_effect) and not _cleaned_up(effects, write, ("file_write",)):
+        return report_at(file_effect.site, (
+            f"moves the file the row names before the write to {_name(write)} at line {write.line}: if that write "
+            f"fails, the row names the old path, where nothing is left; write the row first and move the file "
+            f"after the commit ({_defer(write)}), or move it back in an `except` block that re-raises"))
     if file_first or file_effect.spec.how == "move":
         # A file no row points at (the write after it failed or rolled back) is an orphan upload that
         # maintainers leave to storage cleanup; renaming a finished file into place is atomic.
@@ -327,6 +335,18 @@ def _of_own_row(context: RuleContext, file_effect: "Effect", write: "Effect") ->
     return "super" in flowing_names(write.site.ref, facts) and any(path.startswith("self.") for path in paths)
 
 
+def _moves_file_of_row(context: RuleContext, move: "Effect", write: "Effect") -> bool:
+    """Is the path moved away built from what the later write changes (`os.rename(doc.path,
+    new)`, then `doc.save()`)? Not a file from elsewhere (an upload's temporary path) put in place."""
+    func, arguments = move.site.ref[1], move.site.ref[2]
+    module_call = func[0] == "name" or (func[0] == "attr" and func[1][0] == "name" and func[1][1] in ("os", "shutil"))
+    source = (arguments[0] if arguments else None) if module_call else func[1]
+    if source is None:
+        return False
+    facts = context.unit.facts
+    return bool(flowing_names(source, facts) & flowing_names(write.site.ref, facts))
+
+
 def _moves_new_file(effects: List["Effect"], move: "Effect") -> bool:
     """Is a file written before the move (a temporary file renamed into place)? Then the move
     puts a finished file where the row will point, and takes away no file a row names."""
@@ -378,7 +398,9 @@ file a library writes in its own format: `joblib.dump`, `numpy.save`, `torch.sav
 `save`) and database rows that refer to each other — the path flows into the row,
 or the row's id into the path — ordered so that a failure leaves a row pointing at a file that
 is gone or was never written: a row committed before its file is written, a file deleted before
-the write to the row that points at it, or deleted inside a transaction that can still roll back.
+the write to the row that points at it, or deleted inside a transaction that can still roll back,
+or a file the row names renamed before the row is changed (`os.rename(doc.path, new)`, then
+`doc.save()`).
 A Django model's own `save()` runs inside its caller's transaction when there is one (an atomic
 view, the admin): a file of the instance deleted there after its row is written (the old image
 replaced by a new one), or a file or directory of it renamed before the row is written (to follow
@@ -387,8 +409,8 @@ Not a finding: a file left with no row pointing at it (the row's write failed af
 storage cleanup's business, and nothing points at a missing file), cleanup in an
 `except`/`finally` block, a file written after the commit or deferred with
 `transaction.on_commit`, `txlint.runtime.stage_file`, a rename moved back in an `except` block, a
-file just written renamed into place, the files a model's `delete()` removes with its row (a
-retry of the delete finishes it), a file field's own `save()` and `delete()`
+file just written or an upload's file renamed into place, the files a model's `delete()` removes
+with its row (a retry of the delete finishes it), a file field's own `save()` and `delete()`
 (they update the row in the same call, unless told `save=False`), the files of an object the
 function has just made, a management command or script that wipes and reloads (run it again), a
 log entry or a mail about the work beside the file, a row that stands for a temporary file (a model named `Cached...`,
