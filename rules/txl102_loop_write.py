@@ -33,6 +33,8 @@ def check(context: RuleContext) -> Iterable[Report]:
                 continue  # values set in some command or script: a re-run sets them again
             if _handled_per_item(context, effect):
                 continue  # each item succeeds or fails on its own, by design
+            if _stores_files(context, loops[0], effects):
+                continue  # each row stored with its file: one transaction would leave files no row names
             if _resumes(context, loops[0], in_loop):
                 continue  # each row looked up before it is added: a re-run skips the rows done
             if _undone_by_every_caller(context):
@@ -138,6 +140,21 @@ def _handled_per_item(context: RuleContext, effect: "Effect") -> bool:
         if part == "body" and block is not None and block.handlers_reraise and \
                 not all(block.handlers_reraise) and set(loops) & set(block.loops):
             return True
+    return False
+
+
+def _stores_files(context: RuleContext, loop_id: int, effects: List["Effect"]) -> bool:
+    """Does each iteration store a file with its row (a file field's save(), or a Django
+    `File`/`ContentFile` made for a file field)? Committing row by row keeps each file with the
+    row that names it; a rollback of one transaction around the loop could not remove the files."""
+    if any(effect.kind == "file_write" and effect.spec.how == "field" and loop_id in effect.site.context.loops
+           for effect in effects):
+        return True
+    for event in context.unit.facts.events:
+        if loop_id in event.context.loops:
+            value = context.project.evaluate(event.ref, context.unit)
+            if value is not None and value.kind == "fileobj" and value.name == "content":
+                return True
     return False
 
 

@@ -3,12 +3,13 @@ clean up when the later step fails."""
 
 import re
 from dataclasses import replace
-from typing import TYPE_CHECKING, Iterable, List, Optional, Tuple
+from typing import TYPE_CHECKING, Iterable, List, Optional, Set, Tuple
 
-from txlint.dataflow import called_name, flowing_names
+from txlint.dataflow import called_name, flowing_names, followed, names_in
 from txlint.evidence import is_log, sends_a_message
 from txlint.findings import FixPlan
 from txlint.frameworks import RUNTIME_IDIOM
+from txlint.idempotence import inserts
 from txlint.rule import Report, Rule, RuleContext, idiom_details, report_at
 from txlint.values import AUTOCOMMIT, IMPLICIT
 
@@ -56,8 +57,8 @@ def _fix_plan(context: RuleContext, file_effect: "Effect", write: "Effect") -> O
     inside txlint.runtime.atomic() with the write. Only for a library whose transaction a fix
     can write and whose default database txlint.runtime.atomic() finds, for statements of this
     function itself outside loops."""
-    if file_effect.via or write.via or file_effect.site.context.loops:
-        return None
+    if file_effect.via or write.via or file_effect.site.context.loops or file_effect.spec.how == "move":
+        return None  # a move is undone by moving it back, which a fix cannot write
     idiom = context.project.registry.transaction_idiom(write.spec.library)
     if idiom is None:
         return _runtime_plan(context, file_effect, write)
@@ -223,7 +224,8 @@ def _hazard(context: RuleContext, effects: List["Effect"], file_effect: "Effect"
     if context.in_handler(file_effect.site.context) or context.in_handler(write.site.context):
         return None  # an except/finally block: the cleanup this rule asks for, not the operation
     facts = context.unit.facts
-    if not (flowing_names(file_effect.site.ref, facts) & flowing_names(write.site.ref, facts)):
+    own_file = _model_save_override(context) and _of_own_row(context, file_effect, write)
+    if not own_file and not (flowing_names(file_effect.site.ref, facts) & flowing_names(write.site.ref, facts)):
         return None  # not linked by data: a report file unrelated to the rows
     file_first = effects.index(file_effect) < effects.index(write)
     first, second = (file_effect, write) if file_first else (write, file_effect)
@@ -239,12 +241,31 @@ def _hazard(context: RuleContext, effects: List["Effect"], file_effect: "Effect"
                 f"deletes the file before the write to {_name(write)} at line {write.line}: if that write fails, the "
                 f"row still points at a file that is gone; change the row first and delete the file after the "
                 f"commit ({_defer(write)})"))
-        if not _rollback_can_follow(context, write, file_effect):
-            return None
+        if _rollback_can_follow(context, write, file_effect):
+            return report_at(file_effect.site, (
+                f"deletes a file inside a transaction that can still roll back (with the write to {_name(write)} at "
+                f"line {write.line}): if it does, the row points at a file that is gone; delete the file after the "
+                f"commit ({_defer(write)})"))
+        if own_file:
+            return report_at(file_effect.site, (
+                f"deletes a file after this model's row is written (line {write.line}), inside whatever transaction "
+                "the caller of save() runs in (an atomic view, the admin): if it rolls back, the row points at a "
+                f"file that is gone; delete the file after the commit ({_defer(write)})"))
+        return None
+    if own_file and file_first and file_effect.spec.how == "move" and not _moves_new_file(effects, file_effect) and \
+            not _cleaned_up(effects, write, ("file_write",)):
         return report_at(file_effect.site, (
-            f"deletes a file inside a transaction that can still roll back (with the write to {_name(write)} at "
-            f"line {write.line}): if it does, the row points at a file that is gone; delete the file after the "
-            f"commit ({_defer(write)})"))
+            f"moves a file or directory before this model's row is written (line {write.line}): if that write "
+            "fails, or the transaction the caller of save() runs in rolls back, the row names the old path, where "
+            f"nothing is left; move it after the commit ({_defer(write)}), or move it back in an `except` block "
+            "that re-raises"))
+    if file_first and file_effect.spec.how == "move" and not (file_effect.via or write.via) and \
+            _moves_file_of_row(context, file_effect, write) and not inserts(context, write) and \
+            not _moves_new_file(effects, file_effect) and not _cleaned_up(effects, write, ("file_write",)):
+        return report_at(file_effect.site, (
+            f"moves the file the row names before the write to {_name(write)} at line {write.line}: if that write "
+            f"fails, the row names the old path, where nothing is left; write the row first and move the file "
+            f"after the commit ({_defer(write)}), or move it back in an `except` block that re-raises"))
     if file_first or file_effect.spec.how == "move":
         # A file no row points at (the write after it failed or rolled back) is an orphan upload that
         # maintainers leave to storage cleanup; renaming a finished file into place is atomic.
@@ -293,6 +314,46 @@ def _makes_object(context: RuleContext, ref) -> bool:
     return value is not None and value.kind == "model"
 
 
+def _model_save_override(context: RuleContext) -> bool:
+    """Is the function a Django model's own save()? Django runs it from every caller, inside the
+    caller's transaction when there is one, so it cannot know that its write has committed. (A
+    delete() override's files go with a row being deleted: a retry of the delete finishes it.)"""
+    facts = context.unit.facts
+    if facts.name != "save" or facts.class_qualname not in context.project.classes:
+        return False
+    owner = context.project.class_value(facts.class_qualname)
+    return owner.kind == "model" and owner.library == "django"
+
+
+def _of_own_row(context: RuleContext, file_effect: "Effect", write: "Effect") -> bool:
+    """In a model's save(): is the file one of the instance's own (`self.image`, or
+    `self._original_image` kept from before), and the write its own row (`super().save()`)?"""
+    facts = context.unit.facts
+    used: Set[str] = set()
+    names_in(file_effect.site.ref, used, paths=True)
+    paths = followed(used, facts, paths=True)
+    return "super" in flowing_names(write.site.ref, facts) and any(path.startswith("self.") for path in paths)
+
+
+def _moves_file_of_row(context: RuleContext, move: "Effect", write: "Effect") -> bool:
+    """Is the path moved away built from what the later write changes (`os.rename(doc.path,
+    new)`, then `doc.save()`)? Not a file from elsewhere (an upload's temporary path) put in place."""
+    func, arguments = move.site.ref[1], move.site.ref[2]
+    module_call = func[0] == "name" or (func[0] == "attr" and func[1][0] == "name" and func[1][1] in ("os", "shutil"))
+    source = (arguments[0] if arguments else None) if module_call else func[1]
+    if source is None:
+        return False
+    facts = context.unit.facts
+    return bool(flowing_names(source, facts) & flowing_names(write.site.ref, facts))
+
+
+def _moves_new_file(effects: List["Effect"], move: "Effect") -> bool:
+    """Is a file written before the move (a temporary file renamed into place)? Then the move
+    puts a finished file where the row will point, and takes away no file a row names."""
+    return any(effect.kind == "file_write" and effect.spec.how != "move"
+               for effect in effects[:effects.index(move)])
+
+
 def _rollback_can_follow(context: RuleContext, write: "Effect", delete: "Effect") -> bool:
     """A delete inside the same open transaction as a write (a scope, or before an implicit commit)."""
     unit = context.unit
@@ -337,11 +398,19 @@ file a library writes in its own format: `joblib.dump`, `numpy.save`, `torch.sav
 `save`) and database rows that refer to each other — the path flows into the row,
 or the row's id into the path — ordered so that a failure leaves a row pointing at a file that
 is gone or was never written: a row committed before its file is written, a file deleted before
-the write to the row that points at it, or deleted inside a transaction that can still roll back.
+the write to the row that points at it, or deleted inside a transaction that can still roll back,
+or a file the row names renamed before the row is changed (`os.rename(doc.path, new)`, then
+`doc.save()`).
+A Django model's own `save()` runs inside its caller's transaction when there is one (an atomic
+view, the admin): a file of the instance deleted there after its row is written (the old image
+replaced by a new one), or a file or directory of it renamed before the row is written (to follow
+a new slug), is reported too: a rollback brings the old row back, not the file.
 Not a finding: a file left with no row pointing at it (the row's write failed after the upload:
 storage cleanup's business, and nothing points at a missing file), cleanup in an
 `except`/`finally` block, a file written after the commit or deferred with
-`transaction.on_commit`, `txlint.runtime.stage_file`, a file field's own `save()` and `delete()`
+`transaction.on_commit`, `txlint.runtime.stage_file`, a rename moved back in an `except` block, a
+file just written or an upload's file renamed into place, the files a model's `delete()` removes
+with its row (a retry of the delete finishes it), a file field's own `save()` and `delete()`
 (they update the row in the same call, unless told `save=False`), the files of an object the
 function has just made, a management command or script that wipes and reloads (run it again), a
 log entry or a mail about the work beside the file, a row that stands for a temporary file (a model named `Cached...`,

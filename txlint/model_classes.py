@@ -166,7 +166,7 @@ class ClassMembers:
         if field_type.endswith("ManyToManyField"):
             return Value("handle", name="related", library=base.library,
                          table=f"{base.name.rsplit('.', 1)[-1]}.{name}")
-        if field_type in ("FileField", "ImageField"):
+        if field_type.endswith(("FileField", "ImageField")):  # also subclasses named so (`WagtailImageField`)
             return Value("fileobj", name="fieldfile", library="files")
         if base.library == "django" and field_type in _RELATION_FIELDS:
             target = self._related_model(base, dict(ref[3]).get("to") or (ref[2][0] if ref[2] else None),

@@ -32,6 +32,9 @@ _INSTANCE_GETTERS = {"get", "aget", "first", "afirst", "last", "alast", "latest"
 _INSTANCE_WRITES = {"save": False, "asave": False, "delete": True, "adelete": True}
 _RELATED_WRITES = {"add", "aadd", "remove", "aremove", "set", "aset", "clear", "aclear"}
 _MANAGER_ATTRIBUTES = {"objects", "_default_manager", "_base_manager"}
+# A file's content for a file field or a storage: a row saved with one stores the file with it.
+_FILE_CONTENTS = {"django.core.files.File", "django.core.files.base.File", "django.core.files.base.ContentFile",
+                  "django.core.files.images.ImageFile", "django.core.files.uploadedfile.SimpleUploadedFile"}
 # Forms and serializers whose save() writes the model their `class Meta: model = ...` names.
 MODEL_FORM_BASES = {"django.forms.ModelForm", "django.forms.models.ModelForm", "django.forms.BaseModelForm",
                     "django.forms.models.BaseModelForm"}
@@ -119,8 +122,8 @@ class DjangoKnowledge(Knowledge):
             inner = call.value(0)
             if inner is not None and inner.kind == "scope":
                 return Outcome(value=inner)
-        if qname == "django.core.files.storage.default_storage":
-            return None
+        if qname in _FILE_CONTENTS:
+            return Outcome(value=Value("fileobj", name="content", library="files"))
         return None
 
     def attribute(self, value: Value, name: str) -> Optional[Value]:
