@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Iterable, List, Set
 from txlint.evidence import only_deletes
 from txlint.idempotence import inserts, not_idempotent
 from txlint.findings import FixPlan
+from txlint.loop_children import children_written_one_by_one
 from txlint.rule import Report, Rule, RuleContext, is_autocommit_write, report_at, unless_in_transaction
 
 if TYPE_CHECKING:
@@ -14,9 +15,10 @@ if TYPE_CHECKING:
 
 @unless_in_transaction
 def check(context: RuleContext) -> Iterable[Report]:
-    if not context.is_batch_job():
-        return
     effects = [effect for effect in context.effects if not effect.site.context.deferred]
+    if not context.is_batch_job():
+        yield from children_written_one_by_one(context, effects, _handled_per_item)
+        return
     reported: Set[int] = set()
     for effect in effects:
         loops = effect.site.context.loops
@@ -197,7 +199,10 @@ peewee, Tortoise, asyncpg) with no transaction around the loop, or with a `commi
 loop body (SQLAlchemy, DB-API drivers). A loop in application code (a view saving the few rows
 of one form, a scheduler committing each task it hands out, an object copying or moving its
 children, derived data recomputed in full: a re-run completes it) is left be: each row is complete on
-its own there, and maintainers commit per item on purpose. Not a finding: a loop whose
+its own there, and maintainers commit per item on purpose. There, only a loop over the related rows
+of an object the function saved just before (`user.save()`, then `for entry in
+user.entries.filter(...): entry.save()`), each saved on its own, is reported: the object and its
+rows are one change, and a failure part-way leaves the object changed with only some of them. Not a finding: a loop whose
 body opens its own transaction per item on purpose (`with transaction.atomic():` inside the
 loop, commit plus rollback per item in try/except, or a helper that does both, like SQLAlchemy's
 `session_scope()` recipe), a loop that commits every N rows, a `while` loop (a daemon's main
