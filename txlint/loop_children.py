@@ -5,11 +5,15 @@ Outside batch jobs a loop's rows are usually each complete on their own (TXL102 
 but not when the loop goes over the related rows of an object the function has just saved
 (`user.save()`, then `for entry in user.entries.filter(...): entry.save()`): the object and its
 rows are one change, and a failure part-way leaves the object changed with only some of its rows.
+So it is when the loop adds the rows that replace a set the function deleted just before (a user's
+recovery codes deleted, then new ones created one by one): a failure part-way leaves the old rows
+gone and only some of the new ones.
 """
 
 from typing import TYPE_CHECKING, Iterable, List, Optional, Set
 
 from txlint.evidence import is_delete
+from txlint.idempotence import inserts
 from txlint.facts import Ref
 from txlint.rule import Report, RuleContext, is_autocommit_write, report_at
 
@@ -19,31 +23,58 @@ if TYPE_CHECKING:
 
 def children_written_one_by_one(context: RuleContext, effects: List["Effect"],
                                 handled_per_item) -> Iterable[Report]:
-    """The first loop over an object's related rows that writes each of them, after the object
-    itself was saved, with no transaction around either (one finding per function)."""
+    """The first loop that writes, one row per iteration, the related rows of an object saved
+    before it or the rows that replace a set deleted before it, with no transaction around either
+    (one finding per function)."""
     links = context.links()
     for effect in effects:
         loops = effect.site.context.loops
         if not loops or not _row_write(context, effect) or is_delete(effect):
             continue
         loop = context.unit.facts.loops.get(loops[-1])
-        if loop is None or loop.kind != "for" or not _writes_loop_row(context, effect, loop.iterable):
+        if loop is None or loop.kind != "for":
             continue
-        owners = _owner_paths(loop.iterable)
-        parent = _parent_saved_before(context, links, effects, owners, effect, loop.range)
-        if parent is None or handled_per_item(context, effect):
+        earlier = [other for other in effects if other.site.range < loop.range and not other.site.context.loops
+                   and _row_write(context, other) and context.sequential(other.site.context, effect.site.context)]
+        message = _after_parent(links, earlier, effect, loop.iterable, context) or \
+            _replacing(links, earlier, effect, context)
+        if message is None or handled_per_item(context, effect):
             continue
+        first_line, what, left = message
         loop_line = loop.range[0]
         yield report_at(
             effect.site,
-            f"saves {parent.spec.table} (line {parent.site.range[0]}), then writes its "
-            f"{effect.spec.table or 'rows'} one per iteration of the loop at line {loop_line}, and each "
-            f"write commits on its own, so a failure part-way leaves {parent.spec.table} changed with only "
-            f"some of its rows: {context.fix_for(effect.spec.library, 'both')}",
-            context.transaction_plan(effect.spec.library, (parent.site.range[0], loop_line), decorate=True,
-                                     through=effect),
+            f"{what} one per iteration of the loop at line {loop_line}, and each write commits on its own, so a "
+            f"failure part-way leaves {left}: {context.fix_for(effect.spec.library, 'both')}",
+            context.transaction_plan(effect.spec.library, (first_line, loop_line), decorate=True, through=effect),
         )
         return
+
+
+def _after_parent(links, earlier: List["Effect"], effect: "Effect", iterable: Ref, context: RuleContext):
+    """`user.save()`, then `for entry in user.entries.filter(...): entry.save()`."""
+    if not _writes_loop_row(context, effect, iterable):
+        return None
+    owners = _owner_paths(iterable)
+    for parent in earlier:
+        if parent.spec.table != effect.spec.table and links.saved_by(parent) & owners:
+            # (rows of the object's own table, a tree's nodes, are the object's own kind of work)
+            line = parent.site.range[0]
+            return line, f"saves {parent.spec.table} (line {line}), then writes its {effect.spec.table} rows", \
+                f"{parent.spec.table} changed with only some of its rows"
+    return None
+
+
+def _replacing(links, earlier: List["Effect"], effect: "Effect", context: RuleContext):
+    """`codes.filter(user=user).delete()`, then `for _ in range(10): Code.objects.create(user=user)`."""
+    if not inserts(context, effect):
+        return None
+    for deleted in earlier:
+        if is_delete(deleted) and links.related(deleted, effect):
+            line = deleted.site.range[0]
+            return line, (f"deletes {deleted.spec.table} rows (line {line}), then adds the {effect.spec.table} "
+                          f"rows that replace them"), "the old rows gone and only some of the new ones"
+    return None
 
 
 def _row_write(context: RuleContext, effect: "Effect") -> bool:
@@ -87,20 +118,4 @@ def _dotted(ref: Ref) -> Optional[str]:
     if ref[0] == "attr":
         base = _dotted(ref[1])
         return f"{base}.{ref[2]}" if base else None
-    return None
-
-
-def _parent_saved_before(context: RuleContext, links, effects: List["Effect"], owners: Set[str],
-                         row_write: "Effect", loop_range) -> Optional["Effect"]:
-    """The function's own save of the object whose rows the loop writes, made before the loop,
-    outside it, and committing alone."""
-    if not owners:
-        return None
-    for effect in effects:
-        if effect.site.range >= loop_range or effect.site.context.loops or not _row_write(context, effect):
-            continue
-        if effect.spec.table == row_write.spec.table:
-            continue  # rows of the object's own table (a tree's nodes): the object's own kind of work
-        if links.saved_by(effect) & owners and context.sequential(effect.site.context, row_write.site.context):
-            return effect
     return None
