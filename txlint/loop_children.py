@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 def children_written_one_by_one(context: RuleContext, effects: List["Effect"],
                                 handled_per_item) -> Iterable[Report]:
     """The first loop that writes, one row per iteration, the related rows of an object saved
-    before it or the rows that replace a set deleted before it, with no transaction around either
+    before or after it, or the rows that replace a set deleted before it, with no transaction around either
     (one finding per function)."""
     links = context.links()
     for effect in effects:
@@ -36,23 +36,27 @@ def children_written_one_by_one(context: RuleContext, effects: List["Effect"],
             continue
         earlier = [other for other in effects if other.site.range < loop.range and not other.site.context.loops
                    and _row_write(context, other) and context.sequential(other.site.context, effect.site.context)]
-        message = _after_parent(links, earlier, effect, loop.iterable, context) or \
+        later = [other for other in effects if other.site.range > loop.range and not other.site.context.loops
+                 and _row_write(context, other) and context.sequential(effect.site.context, other.site.context)]
+        message = _after_parent(links, earlier + later, effect, loop.iterable, context) or \
             _replacing(links, earlier, effect, context)
         if message is None or handled_per_item(context, effect):
             continue
-        first_line, what, left = message
+        other_line, what, left = message
         loop_line = loop.range[0]
         yield report_at(
             effect.site,
             f"{what} one per iteration of the loop at line {loop_line}, and each write commits on its own, so a "
             f"failure part-way leaves {left}: {context.fix_for(effect.spec.library, 'both')}",
-            context.transaction_plan(effect.spec.library, (first_line, loop_line), decorate=True, through=effect),
+            context.transaction_plan(effect.spec.library, tuple(sorted((other_line, loop_line))), decorate=True,
+                                     through=effect),
         )
         return
 
 
 def _after_parent(links, earlier: List["Effect"], effect: "Effect", iterable: Ref, context: RuleContext):
-    """`user.save()`, then `for entry in user.entries.filter(...): entry.save()`."""
+    """`user.save()`, then `for entry in user.entries.filter(...): entry.save()` (or the object
+    saved after its rows)."""
     if not _writes_loop_row(context, effect, iterable):
         return None
     owners = _owner_paths(iterable)
@@ -60,7 +64,7 @@ def _after_parent(links, earlier: List["Effect"], effect: "Effect", iterable: Re
         if parent.spec.table != effect.spec.table and links.saved_by(parent) & owners:
             # (rows of the object's own table, a tree's nodes, are the object's own kind of work)
             line = parent.site.range[0]
-            return line, f"saves {parent.spec.table} (line {line}), then writes its {effect.spec.table} rows", \
+            return line, f"writes the {effect.spec.table} rows of the {parent.spec.table} it saves (line {line})", \
                 f"{parent.spec.table} changed with only some of its rows"
     return None
 
@@ -69,11 +73,15 @@ def _replacing(links, earlier: List["Effect"], effect: "Effect", context: RuleCo
     """`codes.filter(user=user).delete()`, then `for _ in range(10): Code.objects.create(user=user)`."""
     if not inserts(context, effect):
         return None
-    for deleted in earlier:
-        if is_delete(deleted) and links.related(deleted, effect):
-            line = deleted.site.range[0]
-            return line, (f"deletes {deleted.spec.table} rows (line {line}), then adds the {effect.spec.table} "
-                          f"rows that replace them"), "the old rows gone and only some of the new ones"
+    for index, deleted in enumerate(earlier):
+        if not is_delete(deleted) or not links.related(deleted, effect):
+            continue
+        if any(other.spec.table != effect.spec.table and not other.found_or_made
+               for other in earlier[index + 1:]):
+            return None  # an owner made anew in between, then its rows: several tables, TXL101's unit
+        line = deleted.site.range[0]
+        return line, (f"deletes {deleted.spec.table} rows (line {line}), then adds the {effect.spec.table} "
+                      f"rows that replace them"), "the old rows gone and only some of the new ones"
     return None
 
 
