@@ -1,5 +1,5 @@
-"""TXL102 in application code: an object saved, then the rows that belong to it written one per
-iteration, each committing on its own.
+"""TXL102 in application code: an object saved with the rows that belong to it, or a set of rows
+replaced, written one row per iteration, each committing on its own.
 
 Outside batch jobs a loop's rows are usually each complete on their own (TXL102 leaves them be),
 but not when the loop goes over the related rows of an object the function has just saved
@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 def children_written_one_by_one(context: RuleContext, effects: List["Effect"],
                                 handled_per_item) -> Iterable[Report]:
     """The first loop that writes, one row per iteration, the related rows of an object saved
-    before or after it, or the rows that replace a set deleted before it, with no transaction around either
-    (one finding per function)."""
+    before or after it, or the rows that replace a set deleted before it, with no transaction
+    around either (one finding per function)."""
     links = context.links()
     for effect in effects:
         loops = effect.site.context.loops
