@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Iterable, List, Set
 from txlint.evidence import deleted_in_handler, only_deletes
 from txlint.idempotence import inserts, not_idempotent
 from txlint.findings import FixPlan
+from txlint.loop_children import children_written_one_by_one
 from txlint.rule import Report, Rule, RuleContext, is_autocommit_write, report_at, unless_in_transaction
 
 if TYPE_CHECKING:
@@ -14,9 +15,10 @@ if TYPE_CHECKING:
 
 @unless_in_transaction
 def check(context: RuleContext) -> Iterable[Report]:
-    if not context.is_batch_job():
-        return
     effects = [effect for effect in context.effects if not effect.site.context.deferred]
+    if not context.is_batch_job():
+        yield from children_written_one_by_one(context, effects, _handled_per_item)
+        return
     reported: Set[int] = set()
     for effect in effects:
         loops = effect.site.context.loops
@@ -233,7 +235,12 @@ peewee, Tortoise, asyncpg) with no transaction around the loop, or with a `commi
 loop body (SQLAlchemy, DB-API drivers). A loop in application code (a view saving the few rows
 of one form, a scheduler committing each task it hands out, an object copying or moving its
 children, derived data recomputed in full: a re-run completes it) is left be: each row is complete on
-its own there, and maintainers commit per item on purpose. Not a finding: a loop whose
+its own there, and maintainers commit per item on purpose. There, only a loop over the related rows
+of an object the function saves before or after it (`user.save()`, then `for entry in
+user.entries.filter(...): entry.save()`), each saved on its own, is reported (the object and its
+rows are one change, and a failure part-way leaves the object changed with only some of them), and
+a loop that adds the rows replacing a set deleted just before it (a user's recovery codes deleted,
+then new ones created one by one: a failure leaves the old ones gone and only some of the new). Not a finding: a loop whose
 body opens its own transaction per item on purpose (`with transaction.atomic():` inside the
 loop, commit plus rollback per item in try/except, or a helper that does both, like SQLAlchemy's
 `session_scope()` recipe), a loop that commits every N rows, a `while` loop (a daemon's main
@@ -293,7 +300,8 @@ A loop of autocommit writes is wrapped in one transaction (`with transaction.ato
 Django, `with db.atomic():` in peewee, `async with in_transaction():` in Tortoise, the
 connection's transaction for DB-API drivers as in TXL101's fix): safe under the same conditions as TXL101's
 (no `try` that swallows errors, no commit or rollback of the function's own), and offered where
-TXL101's is. A `commit()` in
+TXL101's is; in application code (an object and its rows, a replaced set) the function is
+decorated with the transaction instead, as in TXL101's fix. A `commit()` in
 the loop body is moved after the loop: unsafe, because it changes the batch semantics (nothing
 is committed until the last row is written, and a failure keeps none of the rows; a long job
 also holds its transaction, and its locks, to the end). No fix when the commit is made by a
