@@ -27,6 +27,7 @@ class TransactionContext:
         self._in_transaction: Dict[str, bool] = {}
         self._in_materializer: Dict[str, bool] = {}
         self._snapshot_names: Optional[frozenset] = None
+        self._subclass_lists: Dict[str, Tuple[str, ...]] = {}
 
     # -- transaction scopes --------------------------------------------------------------------
     def opens_transaction(self, value: Optional[Value], as_decorator: bool) -> bool:
@@ -135,23 +136,38 @@ class TransactionContext:
                 return True
         return False
 
-    def runs_in_transaction(self, unit: Unit) -> bool:
+    def runs_in_transaction(self, unit: Unit, self_class: str = "") -> bool:
         """Is this function always run inside a transaction that it does not open itself?
 
         Django migrations (unless atomic = False), Alembic migrations, Django views under
         ATOMIC_REQUESTS, and helpers whose every caller calls them inside a transaction.
+        `self_class`: the class `self` is known to be an instance of, when it is a subclass of the
+        method's own (a base class's `dispatch` reached from a subclass's `handle_form`).
         """
         # Callers calling each other in a cycle count as "not known to be in one".
-        return self._memo("transaction", self._in_transaction, unit.qualname,
-                          lambda: self._runs_in_transaction(unit), False)
+        key = (unit.qualname, self_class) if self_class else unit.qualname
+        return self._memo("transaction", self._in_transaction, key,
+                          lambda: self._runs_in_transaction(unit, self_class), False)
 
-    def _runs_in_transaction(self, unit: Unit) -> bool:
+    def _runs_in_transaction(self, unit: Unit, self_class: str) -> bool:
         self.note(unit.qualname)
         if self._declared_in_transaction(unit):
             return True
         callers = self._call_sites(unit)
-        return bool(callers) and all(self.in_scope(caller, event) or self._caller_in_transaction(caller, event)
-                                     for caller, event in map(self.call_site, callers))
+        return bool(callers) and all(
+            self.in_scope(caller, event) or
+            self._caller_in_transaction(caller, event, self._instance_class(unit, caller, event, self_class))
+            for caller, event in map(self.call_site, callers))
+
+    def _instance_class(self, unit: Unit, caller: Unit, event: Event, self_class: str) -> str:
+        """For a call on `self` (`self.wrapped_dispatch()`), the class `self` is an instance of in
+        the caller when that is a subclass of the caller's own class: the callee's (an override
+        the caller dispatches to) or the one known for the callee; "" when it is the caller's own."""
+        func, owner = event.ref[1], caller.facts.class_qualname
+        if not owner or func[0] != "attr" or func[1] != ("name", "self"):
+            return ""
+        known = self_class or unit.facts.class_qualname or ""
+        return known if known and known != owner and owner in self._class_chain(known) else ""
 
     def _declared_in_transaction(self, unit: Unit) -> bool:
         """In a transaction whoever calls it: decorated, by framework convention, or passed to a
@@ -164,16 +180,47 @@ class TransactionContext:
         its name alone."""
         return [*self.callers_of(unit.qualname), *self._dispatching_callers(unit), *self.callers_by_name(unit)]
 
-    def _caller_in_transaction(self, caller: Unit, event: Event) -> bool:
+    def _caller_in_transaction(self, caller: Unit, event: Event, self_class: str = "") -> bool:
         """Does the caller run in a transaction whenever it makes this call? A call under `if flag:`
         on one of the caller's parameters is made only for the calls of the caller that pass a
         true flag (`load(do_restore=True)` from a transaction, `load()` elsewhere), or pass on a
-        flag of their own that their callers set (`load_all(do_restore=do_restore)`)."""
-        needed = {name: value for name, value in flags.conditions(caller.facts, event.context).items()
+        flag of their own that their callers set (`load_all(do_restore=do_restore)`). A call under
+        `if not self.is_atomic:` (or after `if self.is_atomic: ... return`) is never made when
+        the class of `self`, and every subclass of it, sets the attribute true."""
+        conditions = flags.conditions(caller.facts, event.context, event.range[0])
+        instance = self_class or caller.facts.class_qualname or ""
+        if any(name.startswith("self.") and self._attribute_rules_out(instance, name[5:], value)
+               for name, value in conditions.items()):
+            return True
+        needed = {name: value for name, value in conditions.items()
                   if flags.is_plain_parameter(caller.facts, name)}
         if not needed:
-            return self.runs_in_transaction(caller)
+            return self.runs_in_transaction(caller, self_class)
         return self._in_transaction_when(caller, needed, 0)
+
+    def _attribute_rules_out(self, class_qualname: str, attribute: str, value: bool) -> bool:
+        """Does no instance of the class or of a project subclass have a class attribute of this
+        truth? Each binds it (itself or through its nearest base) to a constant of the other."""
+        if class_qualname not in self.classes:
+            return False
+        for qualname in (class_qualname, *self._subclasses(class_qualname)):
+            for owner in self._class_chain(qualname):
+                facts = self.classes[owner][0]
+                if attribute in facts.self_attributes:
+                    return False
+                if attribute in facts.attributes:
+                    if flags.truth(facts.attributes[attribute]) != (not value):
+                        return False
+                    break
+            else:
+                return False
+        return True
+
+    def _subclasses(self, class_qualname: str) -> Tuple[str, ...]:
+        """The project classes deriving from the class, itself aside."""
+        return self._memo("subclasses", self._subclass_lists, class_qualname, lambda: tuple(
+            qualname for qualname in self.classes
+            if qualname != class_qualname and class_qualname in self._class_chain(qualname)), ())
 
     def _in_transaction_when(self, unit: Unit, needed: Dict[str, bool], depth: int) -> bool:
         """Is the function in a transaction on every call that passes flags of these truths?"""
@@ -287,14 +334,6 @@ class TransactionContext:
             return False
         return any(unit.facts.name in self.registry.methods_in_transaction.get(base, ())
                    for base in self.library_bases(owner))
-        for qualname in self._class_chain(owner):
-            facts, module = self.classes[qualname]
-            for base in facts.bases:
-                value = self.evaluate(base, self.module_unit(module))
-                if value is not None and value.kind == "qname" and \
-                        unit.facts.name in self.registry.methods_in_transaction.get(value.name, ()):
-                    return True
-        return False
 
     def _receives_signal_in_transaction(self, unit: Unit) -> bool:
         """`@receiver(pre_delete | post_delete | m2m_changed)`: sent inside Django's own atomic block."""
