@@ -28,6 +28,7 @@ class TransactionContext:
         self._in_materializer: Dict[str, bool] = {}
         self._snapshot_names: Optional[frozenset] = None
         self._subclass_lists: Dict[str, Tuple[str, ...]] = {}
+        self._library_classes: Dict[str, Tuple[str, ...]] = {}
 
     # -- transaction scopes --------------------------------------------------------------------
     def opens_transaction(self, value: Optional[Value], as_decorator: bool) -> bool:
@@ -154,10 +155,55 @@ class TransactionContext:
         if self._declared_in_transaction(unit):
             return True
         callers = self._call_sites(unit)
-        return bool(callers) and all(
+        registered = self._registered_in_transaction(unit)
+        if registered is False:
+            return False
+        # A method the library also calls inside its transaction needs no caller of the project.
+        return (bool(callers) or bool(registered) or self._library_runs_in_transaction(unit)) and all(
             self.in_scope(caller, event) or
             self._caller_in_transaction(caller, event, self._instance_class(unit, caller, event, self_class))
             for caller, event in map(self.call_site, callers))
+
+    def _registered_in_transaction(self, unit: Unit) -> Optional[bool]:
+        """A function its module hands to a method of a project class (`dispatcher.replace("owner",
+        patch_owner)`: a registry of handlers): is it called in a transaction? Yes when every class
+        it is handed to calls the callables it keeps (`handler["handler"](...)`) only inside one;
+        None when the module hands it to no project method (what other calls do with it is not
+        followed, as before)."""
+        if unit.facts.class_qualname or "<locals>" in unit.qualname:
+            return None
+        passed = ("name", unit.facts.name)
+        classes = set()
+        for qualname in unit.module.functions:
+            holder = self.units.get(qualname)
+            for event in holder.facts.events if holder is not None else ():
+                if passed not in event.ref[2] and passed not in [value for _, value in event.ref[3]]:
+                    continue
+                callee = self.evaluate(event.ref[1], holder)
+                method = self.units.get(callee.name) if callee is not None and callee.kind == "function" else None
+                if method is not None and method.facts.class_qualname:
+                    classes.add(method.facts.class_qualname)
+        if not classes:
+            return None
+        return all(self._calls_kept_callables_in_transaction(qualname) for qualname in sorted(classes))
+
+    def _calls_kept_callables_in_transaction(self, class_qualname: str) -> bool:
+        """Does the class call the callables it keeps (a subscript, `handler["handler"](...)`, or a
+        parameter, `callback(...)`) somewhere, and only inside a transaction?"""
+        found = False
+        for method in self.classes[class_qualname][0].methods.values():
+            unit = self.units.get(method)
+            if unit is None:
+                continue
+            parameters = {param.name for param in unit.facts.params}
+            for event in unit.facts.events:
+                func = event.ref[1]
+                if func[0] != "sub" and not (func[0] == "name" and func[1] in parameters):
+                    continue
+                if not (self.in_scope(unit, event) or self.runs_in_transaction(unit)):
+                    return False
+                found = True
+        return found
 
     def _instance_class(self, unit: Unit, caller: Unit, event: Event, self_class: str) -> str:
         """For a call on `self` (`self.wrapped_dispatch()`), the class `self` is an instance of in
@@ -334,6 +380,38 @@ class TransactionContext:
             return False
         return any(unit.facts.name in self.registry.methods_in_transaction.get(base, ())
                    for base in self.library_bases(owner))
+
+    def _library_runs_in_transaction(self, unit: Unit) -> bool:
+        """A method of a class that a library class of the project names in an attribute and runs
+        inside its transaction (the `save()` of a ModelAdmin's `form`), for that class or a subclass
+        of it that does not override the method."""
+        owner, name = unit.facts.class_qualname, unit.facts.name
+        if not owner or not self.registry.classes_in_transaction:
+            return False
+        return any(self._overriding_method(named, name) == unit.qualname for named in self._classes_run_by_library(name))
+
+    def _classes_run_by_library(self, method: str) -> Tuple[str, ...]:
+        """The project classes whose method of this name a library class calls in its transaction."""
+        return self._memo("library_classes", self._library_classes, method,
+                          lambda: tuple(self._find_classes_run_by_library(method)), ())
+
+    def _find_classes_run_by_library(self, method: str):
+        declared = self.registry.classes_in_transaction
+        attributes = {attribute for names, _ in declared.values() for attribute in names}
+        for qualname in self.classes:
+            facts, module = self.classes[qualname]
+            if not attributes & set(facts.attributes):
+                continue
+            for base in self.library_bases(qualname) & set(declared):
+                names, methods = declared[base]
+                if not any(method == pattern or (pattern.endswith("*") and method.startswith(pattern[:-1]))
+                           for pattern in methods):
+                    continue
+                for attribute in names:
+                    ref = facts.attributes.get(attribute)
+                    value = self.evaluate(ref, self.module_unit(module)) if ref is not None else None
+                    if value is not None and value.kind == "class":
+                        yield value.name
 
     def _receives_signal_in_transaction(self, unit: Unit) -> bool:
         """`@receiver(pre_delete | post_delete | m2m_changed)`: sent inside Django's own atomic block."""
