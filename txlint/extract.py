@@ -406,6 +406,8 @@ class _Extractor(Walker):
         flag = _flag_tested(node.test)
         if flag is not None:
             unit.facts.flag_ifs[block] = flag
+            if not node.orelse and _leaves_function(node.body):
+                unit.facts.flag_exits[block] = (node.body[-1].end_lineno, tuple(unit.branches), tuple(unit.trys))
         if _terminates(node.body):
             unit.facts.terminating_arms.add((block, "body"))
         if _terminates(node.orelse):
@@ -466,12 +468,25 @@ def _terminates(body: List[ast.stmt]) -> bool:
     return bool(body) and type(body[-1]) in (ast.Return, ast.Raise, ast.Continue, ast.Break)
 
 
+def _leaves_function(body: List[ast.stmt]) -> bool:
+    """Does the block always end in return or raise (also inside a `with`, or in both arms of an `if`)?"""
+    last = body[-1] if body else None
+    if type(last) in (ast.With, ast.AsyncWith):
+        return _leaves_function(last.body)
+    if type(last) is ast.If:
+        return _leaves_function(last.body) and _leaves_function(last.orelse)
+    return type(last) in (ast.Return, ast.Raise)
+
+
 def _flag_tested(test: ast.expr) -> Optional[Tuple[str, bool]]:
-    """`if commit:` -> ("commit", False); `if not dry_run:` -> ("dry_run", True)."""
-    if type(test) is ast.Name:
-        return test.id, False
-    if type(test) is ast.UnaryOp and type(test.op) is ast.Not and type(test.operand) is ast.Name:
-        return test.operand.id, True
+    """`if commit:` -> ("commit", False); `if not dry_run:` -> ("dry_run", True); `if self.is_atomic:`
+    -> ("self.is_atomic", False), a class attribute."""
+    negated = type(test) is ast.UnaryOp and type(test.op) is ast.Not
+    tested = test.operand if negated else test
+    if type(tested) is ast.Name:
+        return tested.id, negated
+    if type(tested) is ast.Attribute and type(tested.value) is ast.Name and tested.value.id == "self":
+        return f"self.{tested.attr}", negated
     return None
 
 

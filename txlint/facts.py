@@ -105,6 +105,9 @@ class FunctionFacts:
     returns: Optional[Ref] = None  # the return annotation
     # `if name:` / `if not name:` statements: if id -> (name, negated), for flags callers pass
     flag_ifs: Dict[int, Tuple[str, bool]] = field(default_factory=dict)
+    # Those of them with no `else` whose body ends in return/raise: the code after them runs only
+    # when the test is false. if id -> (last line of the body, branches and trys around the `if`)
+    flag_exits: Dict[int, Tuple[int, tuple, tuple]] = field(default_factory=dict)
 
 
 @dataclass
@@ -156,7 +159,7 @@ def pieces(facts: Optional[ModuleFacts]) -> Dict[object, bytes]:
                  [(key, loop.kind, loop.iterable) for key, loop in unit.loops.items()], unit.modulo_ifs,
                  [(key, block.handlers_reraise, block.has_finally, block.loops) for key, block in unit.trys.items()],
                  unit.local_functions, sorted(unit.terminating_arms), unit.yield_contexts, unit.is_module,
-                 unit.never_returns, unit.returns, unit.flag_ifs)
+                 unit.never_returns, unit.returns, unit.flag_ifs, unit.flag_exits)
         if unit.is_module:
             piece = (facts.path, facts.module, facts.imports, facts.star_imports, piece)
         found.setdefault(unit.qualname, []).append(piece)

@@ -58,11 +58,16 @@ def passed_for(callee: FunctionFacts, call: Ref, name: str) -> Optional[Ref]:
     return next(param.default for param in callee.params if param.name == name)
 
 
-def conditions(callee: FunctionFacts, context: Context) -> Dict[str, bool]:
-    """The flags code at `context` runs under: parameter -> the truth it needs (`if commit:` ->
-    {"commit": True}; the `else` of `if not dry_run:` -> {"dry_run": True})."""
+def conditions(callee: FunctionFacts, context: Context, line: int = 0) -> Dict[str, bool]:
+    """The flags code at `context` runs under: parameter (or `self.attribute`) -> the truth it
+    needs (`if commit:` -> {"commit": True}; the `else` of `if not dry_run:` -> {"dry_run": True}).
+    Given the code's line, code after `if flag: ... return` in the same block is that `if`'s `else`."""
+    arms = list(context.branches)
+    for block, (end, branches, trys) in callee.flag_exits.items() if line else ():
+        if line > end and context.branches[:len(branches)] == branches and context.trys[:len(trys)] == trys:
+            arms.append((block, "else"))
     needed: Dict[str, bool] = {}
-    for block, arm in context.branches:
+    for block, arm in arms:
         flag = callee.flag_ifs.get(block)
         if flag is not None and arm in ("body", "else"):
             name, negated = flag

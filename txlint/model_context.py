@@ -27,6 +27,8 @@ class TransactionContext:
         self._in_transaction: Dict[str, bool] = {}
         self._in_materializer: Dict[str, bool] = {}
         self._snapshot_names: Optional[frozenset] = None
+        self._subclass_lists: Dict[str, Tuple[str, ...]] = {}
+        self._library_classes: Dict[str, Tuple[str, ...]] = {}
 
     # -- transaction scopes --------------------------------------------------------------------
     def opens_transaction(self, value: Optional[Value], as_decorator: bool) -> bool:
@@ -135,23 +137,83 @@ class TransactionContext:
                 return True
         return False
 
-    def runs_in_transaction(self, unit: Unit) -> bool:
+    def runs_in_transaction(self, unit: Unit, self_class: str = "") -> bool:
         """Is this function always run inside a transaction that it does not open itself?
 
         Django migrations (unless atomic = False), Alembic migrations, Django views under
         ATOMIC_REQUESTS, and helpers whose every caller calls them inside a transaction.
+        `self_class`: the class `self` is known to be an instance of, when it is a subclass of the
+        method's own (a base class's `dispatch` reached from a subclass's `handle_form`).
         """
         # Callers calling each other in a cycle count as "not known to be in one".
-        return self._memo("transaction", self._in_transaction, unit.qualname,
-                          lambda: self._runs_in_transaction(unit), False)
+        key = (unit.qualname, self_class) if self_class else unit.qualname
+        return self._memo("transaction", self._in_transaction, key,
+                          lambda: self._runs_in_transaction(unit, self_class), False)
 
-    def _runs_in_transaction(self, unit: Unit) -> bool:
+    def _runs_in_transaction(self, unit: Unit, self_class: str) -> bool:
         self.note(unit.qualname)
         if self._declared_in_transaction(unit):
             return True
         callers = self._call_sites(unit)
-        return bool(callers) and all(self.in_scope(caller, event) or self._caller_in_transaction(caller, event)
-                                     for caller, event in map(self.call_site, callers))
+        registered = self._registered_in_transaction(unit)
+        if registered is False:
+            return False
+        # A method the library also calls inside its transaction needs no caller of the project.
+        return (bool(callers) or bool(registered) or self._library_runs_in_transaction(unit)) and all(
+            self.in_scope(caller, event) or
+            self._caller_in_transaction(caller, event, self._instance_class(unit, caller, event, self_class))
+            for caller, event in map(self.call_site, callers))
+
+    def _registered_in_transaction(self, unit: Unit) -> Optional[bool]:
+        """A function its module hands to a method of a project class (`dispatcher.replace("owner",
+        patch_owner)`: a registry of handlers): is it called in a transaction? Yes when every class
+        it is handed to calls the callables it keeps (`handler["handler"](...)`) only inside one;
+        None when the module hands it to no project method (what other calls do with it is not
+        followed, as before)."""
+        if unit.facts.class_qualname or "<locals>" in unit.qualname:
+            return None
+        passed = ("name", unit.facts.name)
+        classes = set()
+        for qualname in unit.module.functions:
+            holder = self.units.get(qualname)
+            for event in holder.facts.events if holder is not None else ():
+                if passed not in event.ref[2] and passed not in [value for _, value in event.ref[3]]:
+                    continue
+                callee = self.evaluate(event.ref[1], holder)
+                method = self.units.get(callee.name) if callee is not None and callee.kind == "function" else None
+                if method is not None and method.facts.class_qualname:
+                    classes.add(method.facts.class_qualname)
+        if not classes:
+            return None
+        return all(self._calls_kept_callables_in_transaction(qualname) for qualname in sorted(classes))
+
+    def _calls_kept_callables_in_transaction(self, class_qualname: str) -> bool:
+        """Does the class call the callables it keeps (a subscript, `handler["handler"](...)`, or a
+        parameter, `callback(...)`) somewhere, and only inside a transaction?"""
+        found = False
+        for method in self.classes[class_qualname][0].methods.values():
+            unit = self.units.get(method)
+            if unit is None:
+                continue
+            parameters = {param.name for param in unit.facts.params}
+            for event in unit.facts.events:
+                func = event.ref[1]
+                if func[0] != "sub" and not (func[0] == "name" and func[1] in parameters):
+                    continue
+                if not (self.in_scope(unit, event) or self.runs_in_transaction(unit)):
+                    return False
+                found = True
+        return found
+
+    def _instance_class(self, unit: Unit, caller: Unit, event: Event, self_class: str) -> str:
+        """For a call on `self` (`self.wrapped_dispatch()`), the class `self` is an instance of in
+        the caller when that is a subclass of the caller's own class: the callee's (an override
+        the caller dispatches to) or the one known for the callee; "" when it is the caller's own."""
+        func, owner = event.ref[1], caller.facts.class_qualname
+        if not owner or func[0] != "attr" or func[1] != ("name", "self"):
+            return ""
+        known = self_class or unit.facts.class_qualname or ""
+        return known if known and known != owner and owner in self._class_chain(known) else ""
 
     def _declared_in_transaction(self, unit: Unit) -> bool:
         """In a transaction whoever calls it: decorated, by framework convention, or passed to a
@@ -168,16 +230,47 @@ class TransactionContext:
         its name alone."""
         return [*self.callers_of(unit.qualname), *self._dispatching_callers(unit), *self.callers_by_name(unit)]
 
-    def _caller_in_transaction(self, caller: Unit, event: Event) -> bool:
+    def _caller_in_transaction(self, caller: Unit, event: Event, self_class: str = "") -> bool:
         """Does the caller run in a transaction whenever it makes this call? A call under `if flag:`
         on one of the caller's parameters is made only for the calls of the caller that pass a
         true flag (`load(do_restore=True)` from a transaction, `load()` elsewhere), or pass on a
-        flag of their own that their callers set (`load_all(do_restore=do_restore)`)."""
-        needed = {name: value for name, value in flags.conditions(caller.facts, event.context).items()
+        flag of their own that their callers set (`load_all(do_restore=do_restore)`). A call under
+        `if not self.is_atomic:` (or after `if self.is_atomic: ... return`) is never made when
+        the class of `self`, and every subclass of it, sets the attribute true."""
+        conditions = flags.conditions(caller.facts, event.context, event.range[0])
+        instance = self_class or caller.facts.class_qualname or ""
+        if any(name.startswith("self.") and self._attribute_rules_out(instance, name[5:], value)
+               for name, value in conditions.items()):
+            return True
+        needed = {name: value for name, value in conditions.items()
                   if flags.is_plain_parameter(caller.facts, name)}
         if not needed:
-            return self.runs_in_transaction(caller)
+            return self.runs_in_transaction(caller, self_class)
         return self._in_transaction_when(caller, needed, 0)
+
+    def _attribute_rules_out(self, class_qualname: str, attribute: str, value: bool) -> bool:
+        """Does no instance of the class or of a project subclass have a class attribute of this
+        truth? Each binds it (itself or through its nearest base) to a constant of the other."""
+        if class_qualname not in self.classes:
+            return False
+        for qualname in (class_qualname, *self._subclasses(class_qualname)):
+            for owner in self._class_chain(qualname):
+                facts = self.classes[owner][0]
+                if attribute in facts.self_attributes:
+                    return False
+                if attribute in facts.attributes:
+                    if flags.truth(facts.attributes[attribute]) != (not value):
+                        return False
+                    break
+            else:
+                return False
+        return True
+
+    def _subclasses(self, class_qualname: str) -> Tuple[str, ...]:
+        """The project classes deriving from the class, itself aside."""
+        return self._memo("subclasses", self._subclass_lists, class_qualname, lambda: tuple(
+            qualname for qualname in self.classes
+            if qualname != class_qualname and class_qualname in self._class_chain(qualname)), ())
 
     def _in_transaction_when(self, unit: Unit, needed: Dict[str, bool], depth: int) -> bool:
         """Is the function in a transaction on every call that passes flags of these truths?"""
@@ -291,14 +384,38 @@ class TransactionContext:
             return False
         return any(unit.facts.name in self.registry.methods_in_transaction.get(base, ())
                    for base in self.library_bases(owner))
-        for qualname in self._class_chain(owner):
+
+    def _library_runs_in_transaction(self, unit: Unit) -> bool:
+        """A method of a class that a library class of the project names in an attribute and runs
+        inside its transaction (the `save()` of a ModelAdmin's `form`), for that class or a subclass
+        of it that does not override the method."""
+        owner, name = unit.facts.class_qualname, unit.facts.name
+        if not owner or not self.registry.classes_in_transaction:
+            return False
+        return any(self._overriding_method(named, name) == unit.qualname for named in self._classes_run_by_library(name))
+
+    def _classes_run_by_library(self, method: str) -> Tuple[str, ...]:
+        """The project classes whose method of this name a library class calls in its transaction."""
+        return self._memo("library_classes", self._library_classes, method,
+                          lambda: tuple(self._find_classes_run_by_library(method)), ())
+
+    def _find_classes_run_by_library(self, method: str):
+        declared = self.registry.classes_in_transaction
+        attributes = {attribute for names, _ in declared.values() for attribute in names}
+        for qualname in self.classes:
             facts, module = self.classes[qualname]
-            for base in facts.bases:
-                value = self.evaluate(base, self.module_unit(module))
-                if value is not None and value.kind == "qname" and \
-                        unit.facts.name in self.registry.methods_in_transaction.get(value.name, ()):
-                    return True
-        return False
+            if not attributes & set(facts.attributes):
+                continue
+            for base in self.library_bases(qualname) & set(declared):
+                names, methods = declared[base]
+                if not any(method == pattern or (pattern.endswith("*") and method.startswith(pattern[:-1]))
+                           for pattern in methods):
+                    continue
+                for attribute in names:
+                    ref = facts.attributes.get(attribute)
+                    value = self.evaluate(ref, self.module_unit(module)) if ref is not None else None
+                    if value is not None and value.kind == "class":
+                        yield value.name
 
     def _receives_signal_in_transaction(self, unit: Unit) -> bool:
         """`@receiver(pre_delete | post_delete | m2m_changed)`: sent inside Django's own atomic block."""

@@ -71,6 +71,10 @@ class Knowledge:
     # Methods a library base class always calls inside a transaction of its own: base qname ->
     # method names (Django's ModelAdmin saves in `changeform_view`'s `transaction.atomic`).
     methods_in_transaction: Dict[str, Tuple[str, ...]] = {}
+    # Classes a library base class names in attributes of the project's subclass and whose methods
+    # it calls inside a transaction of its own: base qname -> (attributes, methods; "clean_*" is a
+    # prefix). Django's ModelAdmin builds, validates and saves its `form` in `changeform_view`.
+    classes_in_transaction: Dict[str, Tuple[Tuple[str, ...], Tuple[str, ...]]] = {}
     # Methods that run a statement object of this library passed as their first argument, whatever
     # the receiver is (`x.execute(text("..."))` where x could not be resolved).
     statement_runners: Tuple[str, ...] = ()
@@ -190,7 +194,9 @@ class Registry:
         self.parameter_classes: Dict[Tuple[str, str], str] = {}
         self.calls_on_argument: Dict[str, str] = {}
         self.methods_in_transaction: Dict[str, Tuple[str, ...]] = {}
+        self.classes_in_transaction: Dict[str, Tuple[Tuple[str, ...], Tuple[str, ...]]] = {}
         for knowledge in self.all:
+            self.classes_in_transaction.update(knowledge.classes_in_transaction)
             self.swappable_models.update(knowledge.swappable_models)
             self.parameter_classes.update(knowledge.parameter_classes)
             self.calls_on_argument.update(knowledge.calls_on_argument)

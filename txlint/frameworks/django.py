@@ -57,6 +57,9 @@ def _model_of(manager: Value) -> Value:
     return Value("model", name=manager.flags[0] if manager.flags else "", library=LIBRARY, table=manager.table)
 
 
+# The form methods Django's admin runs in changeform_view ("clean_*": a field's own clean method).
+_FORM_METHODS = ("__init__", "is_valid", "full_clean", "clean", "clean_*", "_post_clean", "save", "save_m2m")
+
 class DjangoKnowledge(Knowledge):
     library = LIBRARY
     autocommit_regime = "Django autocommit"
@@ -81,6 +84,11 @@ class DjangoKnowledge(Knowledge):
         ("save_form", "save_model", "save_related", "save_formset", "log_addition", "log_change",
          "construct_change_message", "response_add", "response_change", "delete_model", "log_deletion",
          "response_delete"))
+    # changeform_view also builds, validates and saves (`save_form`) its form inside it.
+    classes_in_transaction = {
+        **dict.fromkeys(("django.contrib.admin.ModelAdmin", "django.contrib.admin.options.ModelAdmin"),
+                        (("form",), _FORM_METHODS)),
+        "django.contrib.auth.admin.UserAdmin": (("form", "add_form"), _FORM_METHODS)}
     swappable_models = {"django.contrib.auth.get_user_model": _USER_MODEL,
                         "django.conf.settings.AUTH_USER_MODEL": _USER_MODEL}
 
