@@ -230,12 +230,14 @@ def _called_on(effect: Effect, callee: Unit, event: Event) -> str:
     """For a method's write of other rows built from `self` (`OrderLine.objects.create(order=self)`,
     not a write of `self` itself), the object the caller calls it on (`order.add_first_line()`:
     `order`; `self.object.post_create(user)`: `self.object`)."""
-    func = event.ref[1]
-    if func[0] != "attr" or not _built_from_self(effect, callee):
+    receiver = event.ref[1][1] if event.ref[1][0] == "attr" else None
+    if receiver is None or not _built_from_self(effect, callee):
         return ""
-    names: Set[str] = set()
-    names_in(func[1], names, paths=True)
-    return next(iter(names)) if len(names) == 1 and func[1][0] in ("name", "attr") else ""
+    if receiver[0] == "name":
+        return receiver[1]
+    if receiver[0] == "attr" and receiver[1] == ("name", "self"):
+        return f"self.{receiver[2]}"
+    return ""  # (`order.customer.add_note()`: not a row of `order`'s own)
 
 
 def _built_from_self(effect: Effect, callee: Unit) -> bool:
