@@ -122,6 +122,8 @@ class WriteLinks:
             # The object saved is given to a helper that makes another row with it (`post.save(user,
             # topic)`); the same object written again (a status updated after it) is not evidence.
             return True
+        if second.called_on and second.called_on in self.made_by(first) and not second.spec.idempotent:
+            return True  # a method of the new row makes rows from it (`order.add_first_line()`)
         if not first.via and not second.via and self.made_by(first) and self._new_rows_read_back(first, second):
             return True  # rows made from the rows the first made, looked up again (`Person.query...`)
         if not first.via and not second.via:
@@ -216,6 +218,7 @@ class WriteLinks:
                 {name for name, refs in bindings.items() if any(_contains(ref, effect.site.ref) for ref in refs)}
             if _makes_rows(effect):
                 made.update(name for name in self._saved_names(effect) if self.constructed(name))
+                made.update(self._created_by_the_library(effect))
             found = self._data[key] = frozenset(made)
         return found
 
@@ -223,15 +226,39 @@ class WriteLinks:
         """The objects a row-making write saves or adds (`order.save()`, `session.add(order)`)."""
         return frozenset(self._saved_names(effect)) if _makes_rows(effect) else frozenset()
 
-    @staticmethod
-    def _saved_names(effect: "Effect") -> Set[str]:
+    def _saved_names(self, effect: "Effect") -> Set[str]:
         """`order` in `order.save()` and `session.add(order)`; not `order` in `Invoice.objects.create(order=order)`."""
         if effect.via:
             return {effect.saves} if effect.saves else set()  # `ChartDAO.create(chart)`: a helper adding what it is given
         func = effect.site.ref[1]
         if func[0] == "attr" and func[2] in _SESSION_SAVES:
             return set(_whole_arguments(effect))
+        if func[0] == "attr" and func[1][0] == "call" and func[1][1] == ("name", "super"):
+            return self._saved_by_the_library(effect)
         return {effect.receiver} if not effect.via and _is_object_path(effect.receiver) else set()
+
+    def _saved_by_the_library(self, effect: "Effect") -> Set[str]:
+        """`super().form_valid(form)`, Django's own saving the form: the form, and `self.object`,
+        where Django keeps the instance saved."""
+        call = effect.site.ref
+        registry = self.project.registry
+        if call[1][2] not in registry.calls_on_argument or not call[2] or call[2][0][0] != "name":
+            return set()
+        attribute = registry.keeps_result_as.get(call[1][2])
+        return {call[2][0][1], *([f"self.{attribute}"] if attribute else [])}
+
+    def _created_by_the_library(self, effect: "Effect") -> Set[str]:
+        """`super().form_valid(form)` of a view whose library base creates the row it saves (Django's
+        CreateView): the form and `self.object` hold a new row."""
+        func = effect.site.ref[1]
+        class_qualname = self.unit.facts.class_qualname
+        if effect.via or func[0] != "attr" or func[1][0] != "call" or func[1][1] != ("name", "super") \
+                or not class_qualname or class_qualname not in self.project.classes:
+            return set()
+        creating = self.project.registry.creating_bases.get(func[2], ())
+        if not creating or not self.project.library_bases(class_qualname) & set(creating):
+            return set()
+        return self._saved_by_the_library(effect)
 
     def _new_rows_read_back(self, first: "Effect", second: "Effect") -> bool:
         """Does the second write add new rows built from a lookup of the model whose new rows the

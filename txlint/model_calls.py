@@ -36,6 +36,9 @@ class CallOutcomes:
         if func[0] == "attr":
             base = self.evaluate(func[1], unit, depth)
             if base is None:
+                on_argument = self._library_call_on_argument(ref, unit, depth)
+                if on_argument is not None:
+                    return on_argument
                 return self._run_on_unknown_receiver(func[2], view)
             if base.kind == "handle" and base.name == "manager" and base.flags:
                 # The project's manager method first: `create_user` of a custom UserManager is its own.
@@ -118,6 +121,20 @@ class CallOutcomes:
             return outcome
         override = self._overriding_method(model, method) if model in self.classes else ""
         return replace(outcome, callee=override) if override else outcome
+
+    def _library_call_on_argument(self, ref: Ref, unit: Unit, depth: int) -> Optional[Outcome]:
+        """`super().form_valid(form)` where no project base class defines `form_valid`: Django's
+        own, which saves the form (`calls_on_argument`), as though `form.save()` were called here."""
+        func, args = ref[1], ref[2]
+        if func[1][0] != "call" or func[1][1] != ("name", "super") or not args or depth >= 8:
+            return None
+        method = self.registry.calls_on_argument.get(func[2])
+        class_qualname = unit.facts.class_qualname
+        if method is None or not class_qualname or class_qualname not in self.classes:
+            return None
+        if any(func[2] in self.classes[base][0].methods for base in self._class_chain(class_qualname)[1:]):
+            return None  # a project mixin's override runs instead, and what it does is not known here
+        return self.call(("call", ("attr", args[0], method), (), ()), unit, depth + 1)
 
     def _run_on_unknown_receiver(self, name: str, view: CallView) -> Outcome:
         """`x.execute(text("UPDATE ..."))` with x unresolved: the statement still says what runs."""

@@ -44,6 +44,9 @@ class Effect:
     # For a helper's write: the variables of this function that flow into it as arguments (what it
     # passes for the parameters the write is built from).
     uses: Tuple[str, ...] = ()
+    # For a helper method's write built from its `self`: the variable of this function it was
+    # called on (`order` in `order.add_first_line()`).
+    called_on: str = ""
 
     @property
     def line(self) -> int:
@@ -130,6 +133,9 @@ class EffectLists:
                         continue
                     spec, saves = effect.spec, ""
                     uses = _passed_into(effect, callee, event) if effect.kind == "write" else ()
+                    # (not when the call is itself a write of its receiver: a `save()` override)
+                    called_on = _called_on(effect, callee, event) \
+                        if effect.kind == "write" and outcome.effect is None else ""
                     if effect.kind == "write" and effect.receiver == "self" and not effect.via:
                         instance = instance or self._instance_called_on(event, unit)
                         if instance is not None:
@@ -144,7 +150,8 @@ class EffectLists:
                     result.append(Effect(effect.kind, spec, event, inside or wrapped or effect.in_scope,
                                          via=effect.via or callee.qualname, receiver=effect.receiver,
                                          saves=saves, helpers=(callee.qualname, *effect.helpers),
-                                         found_or_made=found_or_made or effect.found_or_made, uses=uses))
+                                         found_or_made=found_or_made or effect.found_or_made, uses=uses,
+                                         called_on=called_on))
         return self._inside_explicit_begin(result)
 
     def _instance_called_on(self, event: Event, unit: Unit):
@@ -217,6 +224,33 @@ def _passed_into(effect: Effect, callee: Unit, event: Event) -> Tuple[str, ...]:
         if argument is not None:
             names_in(argument, passed)
     return tuple(sorted(passed))
+
+
+def _called_on(effect: Effect, callee: Unit, event: Event) -> str:
+    """For a method's write of other rows built from `self` (`OrderLine.objects.create(order=self)`,
+    not a write of `self` itself), the object the caller calls it on (`order.add_first_line()`:
+    `order`; `self.object.post_create(user)`: `self.object`)."""
+    receiver = event.ref[1][1] if event.ref[1][0] == "attr" else None
+    if receiver is None or not _built_from_self(effect, callee):
+        return ""
+    if receiver[0] == "name":
+        return receiver[1]
+    if receiver[0] == "attr" and receiver[1] == ("name", "self"):
+        return f"self.{receiver[2]}"
+    return ""  # (`order.customer.add_note()`: not a row of `order`'s own)
+
+
+def _built_from_self(effect: Effect, callee: Unit) -> bool:
+    facts = callee.facts
+    if not facts.class_qualname or not facts.params or facts.params[0].name != "self":
+        return False
+    names: Set[str] = {name for name in effect.uses if "." not in name}
+    if effect.called_on:
+        names.add(effect.called_on.split(".", 1)[0])  # a method of its own (`self.add_user(...)`) built from self
+    if not effect.via:
+        for argument in (*effect.site.ref[2], *(value for _, value in effect.site.ref[3])):
+            names_in(argument, names)
+    return "self" in followed(names, facts, steps=3)
 
 
 def _made_when_not_found(event: Event, unit: Unit) -> bool:

@@ -68,6 +68,12 @@ class Knowledge:
     # Library methods that call a method of what they are given: `super().form_valid(form)` in a
     # Django view runs `form.save()` (method -> the method it calls on its first argument).
     calls_on_argument: Dict[str, str] = {}
+    # Of those, the ones that keep what that call returned in an attribute of `self` (Django's
+    # `form_valid` sets `self.object = form.save()`): method -> attribute.
+    keeps_result_as: Dict[str, str] = {}
+    # And the library base classes in which the row that call saves is a new one: method -> bases
+    # (Django's CreateView).
+    creating_bases: Dict[str, Tuple[str, ...]] = {}
     # Methods a library base class always calls inside a transaction of its own: base qname ->
     # method names (Django's ModelAdmin saves in `changeform_view`'s `transaction.atomic`).
     methods_in_transaction: Dict[str, Tuple[str, ...]] = {}
@@ -193,6 +199,8 @@ class Registry:
         self.swappable_models: Dict[str, SwappableModel] = {}
         self.parameter_classes: Dict[Tuple[str, str], str] = {}
         self.calls_on_argument: Dict[str, str] = {}
+        self.keeps_result_as: Dict[str, str] = {}
+        self.creating_bases: Dict[str, Tuple[str, ...]] = {}
         self.methods_in_transaction: Dict[str, Tuple[str, ...]] = {}
         self.classes_in_transaction: Dict[str, Tuple[Tuple[str, ...], Tuple[str, ...]]] = {}
         for knowledge in self.all:
@@ -200,6 +208,8 @@ class Registry:
             self.swappable_models.update(knowledge.swappable_models)
             self.parameter_classes.update(knowledge.parameter_classes)
             self.calls_on_argument.update(knowledge.calls_on_argument)
+            self.keeps_result_as.update(knowledge.keeps_result_as)
+            self.creating_bases.update(knowledge.creating_bases)
             self.methods_in_transaction.update(knowledge.methods_in_transaction)
         self.transaction_helpers = frozenset(transaction_helpers)
         self.statement_runners = frozenset(name for knowledge in self.all for name in knowledge.statement_runners)

@@ -78,6 +78,8 @@ class DjangoKnowledge(Knowledge):
                      "django.contrib.auth.models.UserManager")
     parameter_classes = {("form_valid", "form"): "form_class", ("form_invalid", "form"): "form_class"}
     calls_on_argument = {"form_valid": "save"}  # ModelFormMixin.form_valid: `self.object = form.save()`
+    keeps_result_as = {"form_valid": "object"}
+    creating_bases = {"form_valid": ("django.views.generic.CreateView", "django.views.generic.edit.CreateView")}
     # ModelAdmin.changeform_view and delete_view run these inside `transaction.atomic(using=...)`.
     methods_in_transaction = dict.fromkeys(
         ("django.contrib.admin.ModelAdmin", "django.contrib.admin.options.ModelAdmin"),
