@@ -112,8 +112,7 @@ that made the other (the record of a failed attempt), a later write that ensures
 lookup found nothing: code that needs the row makes it when it is missing), a row ensured first
 (`get_or_create`, a many-to-many `add()`) and a later write made on every run (a retry finds the
 row and makes the second; not one made only `if created:`), a later write in a `try` whose
-`except` handler deletes the row made before it (compensation) or goes on without raising (the
-first is kept without it on purpose), writes that ensure rows (`get_or_create`,
+`except` handler deletes the row made before it (compensation), writes that ensure rows (`get_or_create`,
 `update_or_create`) and otherwise only set values or delete (code written to be run again, which
 the next run completes), a log entry beside the work it records, the mail or
 notice a helper sends about it (`send_*`, `mail`, `notify_*`, or any helper whose write is made

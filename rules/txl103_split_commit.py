@@ -186,7 +186,7 @@ transaction, which SQLAlchemy 2.0 does not commit from the joined session), nor 
 function every caller calls only when a lookup found nothing (`if not exists:
 certificate_create(...)`: the next run finds the row it committed and takes the other way). Writes
 that TXL101 does not count as one unit (a later write in a `try` whose handler deletes the row made
-before it, or goes on without raising) are no split here either. One finding per function, at the
+before it) are no split here either. One finding per function, at the
 first commit that splits its work.
 
 ## Why is this bad?

@@ -33,8 +33,7 @@ Never evidence: a later write that ensures its row (`get_or_create`, `update_or_
 when a lookup found nothing: code that needs the row makes it when it is missing), a row ensured
 first (`get_or_create`, a many-to-many `add()`) and a later write made on every run (a retry finds
 the row and makes the second; not one made only `if created:`, nor a save of the row ensured), a
-later write in a `try` whose `except` handler deletes the row the first made (compensation) or
-goes on without raising (the first is kept without it on purpose), a variable a later loop binds
+later write in a `try` whose `except` handler deletes the row the first made (compensation), a variable a later loop binds
 to its items (not the row made under that name), a write in an `except` handler of the `try` that made the other (the record of
 a failed attempt), an entry in a log of what happened (an audit entry, an activity log, a history
 record; it records the work, it is no half of it), models merely tied by a foreign key, and two
@@ -106,8 +105,6 @@ class WriteLinks:
             return False
         if self._undone_on_failure(first, second):
             return False  # compensated: the handler of the `try` around the second deletes the first's row
-        if self._failure_tolerated(first, second):
-            return False  # the code goes on without the second on purpose (`except Exception: log(...)`)
         if second.spec.idempotent or second.found_or_made:
             # Ensured on demand (`get_or_create`, or made when a lookup found nothing): whatever
             # needs the row makes it if missing.
@@ -171,17 +168,6 @@ class WriteLinks:
         blocks = {block for block, part in second.site.context.trys if part == "body"} - outside
         made = self.made_by(first) | self.saved_by(first)
         return bool(blocks and made) and deleted_in_handler(self.project.effects(self.unit), blocks, made)
-
-    def _failure_tolerated(self, first: "Effect", second: "Effect") -> bool:
-        """Is the second write made in the body of a `try` that the first is outside of, whose
-        handlers all go on without raising again (`except Exception: logger.exception(...)`)? Its
-        author chose what happens when it fails: the first write stays, without it."""
-        outside = {block for block, _ in first.site.context.trys}
-        for block, part in second.site.context.trys:
-            found = self.unit.facts.trys.get(block) if part == "body" and block not in outside else None
-            if found is not None and found.handlers_reraise and not any(found.handlers_reraise):
-                return True
-        return False
 
     def deletes_of_one_thing(self, effects: List["Effect"]) -> bool:
         """Deletes tied to one object (its id, the instance) that remove the object itself too: a
