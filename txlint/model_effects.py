@@ -241,6 +241,7 @@ def _called_on(effect: Effect, callee: Unit, event: Event) -> str:
 
 
 def _built_from_self(effect: Effect, callee: Unit) -> bool:
+    """Is the method's write built from its `self` given as data (an argument), not a write of it?"""
     facts = callee.facts
     if not facts.class_qualname or not facts.params or facts.params[0].name != "self":
         return False
