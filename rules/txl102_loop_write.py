@@ -2,6 +2,7 @@
 
 from typing import TYPE_CHECKING, Iterable, List, Set
 
+from txlint.dataflow import names_passed_whole
 from txlint.evidence import deleted_in_handler, only_deletes
 from txlint.idempotence import inserts, not_idempotent
 from txlint.findings import FixPlan
@@ -80,8 +81,7 @@ def _undone_by_every_caller(context: RuleContext) -> bool:
     if not sites:
         return False
     for caller, event in sites:
-        passed = frozenset(argument[1] for argument in (*event.ref[2], *(value for _, value in event.ref[3]))
-                           if argument[0] == "name")
+        passed = names_passed_whole(event.ref)
         blocks = {block for block, part in event.context.trys if part == "body"}
         if not (passed and blocks and deleted_in_handler(project.effects(caller), blocks, passed)):
             return False

@@ -2,7 +2,7 @@
 
 from typing import TYPE_CHECKING, Iterable, List, Optional
 
-from txlint.dataflow import called_name
+from txlint.dataflow import LOOKUP_PREFIXES, is_lookup_call
 from txlint.evidence import only_deletes
 from txlint.findings import FixPlan
 from txlint.rule import Report, Rule, RuleContext, report_at, unless_in_transaction
@@ -116,11 +116,7 @@ def _tests_not_found(caller, block: int, arm: str) -> bool:
 def _is_lookup(ref) -> bool:
     while isinstance(ref, tuple) and ref and ref[0] == "unpack":
         ref = ref[1]
-    return isinstance(ref, tuple) and bool(ref) and ref[0] == "call" and \
-        called_name(ref[1]).lstrip("_").startswith(_LOOKUPS)
-
-
-_LOOKUPS = ("get", "find", "fetch", "lookup", "first", "exists")
+    return is_lookup_call(ref, (*LOOKUP_PREFIXES, "exists"))
 
 
 def _joins_a_given_connection(context: RuleContext, commit: "Effect") -> bool:

@@ -16,6 +16,26 @@ def called_name(func: Ref) -> str:
     return func[2] if func[0] == "attr" else func[1] if func[0] == "name" else ""
 
 
+def calls_super(func: Ref) -> bool:
+    """Is a call's function ref a method of `super()` (`super().form_valid`)?"""
+    return func[0] == "attr" and func[1][0] == "call" and func[1][1] == ("name", "super")
+
+
+def names_passed_whole(call: Ref) -> FrozenSet[str]:
+    """The variables a call is given whole, by position or keyword (`Post(topic=topic)`, `session.add(topic)`)."""
+    return frozenset(argument[1] for argument in (*call[2], *(value for _, value in call[3]))
+                     if isinstance(argument, tuple) and argument and argument[0] == "name")
+
+
+LOOKUP_PREFIXES = ("get", "find", "fetch", "lookup", "first")
+
+
+def is_lookup_call(ref: Ref, prefixes: tuple = LOOKUP_PREFIXES) -> bool:
+    """A call whose function's name starts as a lookup's does (`get_by_name(...)`, `_find_cert(...)`)."""
+    return isinstance(ref, tuple) and bool(ref) and ref[0] == "call" and \
+        called_name(ref[1]).lstrip("_").startswith(prefixes)
+
+
 def names_in(ref: Ref, into: Set[str], paths: bool = False) -> None:
     """The names an expression is built from. With `paths` (what two writes share, for
     txlint.evidence), `self.x` is kept as the path `self.x` rather than `self`, `cursor.lastrowid`

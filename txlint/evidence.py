@@ -46,7 +46,7 @@ handles, objects and models from data.
 import re
 from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, List, Set
 
-from txlint.dataflow import INSERTED_KEY, called_name, followed, names_in
+from txlint.dataflow import INSERTED_KEY, called_name, calls_super, followed, names_in, names_passed_whole
 from txlint.facts import Ref
 
 if TYPE_CHECKING:
@@ -219,7 +219,7 @@ class WriteLinks:
         func = effect.site.ref[1]
         if func[0] == "attr" and func[2] in _SESSION_SAVES:
             return set(_whole_arguments(effect))
-        if func[0] == "attr" and func[1][0] == "call" and func[1][1] == ("name", "super"):
+        if calls_super(func):
             return self._saved_by_the_library(effect)
         return {effect.receiver} if not effect.via and _is_object_path(effect.receiver) else set()
 
@@ -238,8 +238,7 @@ class WriteLinks:
         CreateView): the form and `self.object` hold a new row."""
         func = effect.site.ref[1]
         class_qualname = self.unit.facts.class_qualname
-        if effect.via or func[0] != "attr" or func[1][0] != "call" or func[1][1] != ("name", "super") \
-                or not class_qualname or class_qualname not in self.project.classes:
+        if effect.via or not calls_super(func) or not class_qualname or class_qualname not in self.project.classes:
             return set()
         creating = self.project.registry.creating_bases.get(func[2], ())
         if not creating or not self.project.library_bases(class_qualname) & set(creating):
@@ -448,9 +447,7 @@ def _arguments(effect: "Effect") -> FrozenSet[str]:
 
 def _whole_arguments(effect: "Effect") -> FrozenSet[str]:
     """The variables a write's call is given whole (`Post(topic=topic)`, `session.add(topic)`)."""
-    call = effect.site.ref
-    return frozenset(argument[1] for argument in (*call[2], *(value for _, value in call[3]))
-                     if isinstance(argument, tuple) and argument and argument[0] == "name")
+    return names_passed_whole(effect.site.ref)
 
 
 def is_log(effect: "Effect") -> bool:

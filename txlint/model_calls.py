@@ -8,7 +8,7 @@ registry; owns no state.
 from dataclasses import replace
 from typing import Optional
 
-from txlint.dataflow import called_name
+from txlint.dataflow import called_name, calls_super
 from txlint.facts import Ref
 from txlint.model_units import Unit
 from txlint.frameworks.django import MODEL_FORM_BASES, MODEL_SERIALIZER_BASES
@@ -126,7 +126,7 @@ class CallOutcomes:
         """`super().form_valid(form)` where no project base class defines `form_valid`: Django's
         own, which saves the form (`calls_on_argument`), as though `form.save()` were called here."""
         func, args = ref[1], ref[2]
-        if func[1][0] != "call" or func[1][1] != ("name", "super") or not args or depth >= 8:
+        if not calls_super(func) or not args or depth >= 8:
             return None
         method = self.registry.calls_on_argument.get(func[2])
         class_qualname = unit.facts.class_qualname

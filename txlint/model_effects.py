@@ -11,7 +11,7 @@ from typing import Dict, List, Set, Tuple
 
 from txlint import flags
 from txlint import sql as sqlkit
-from txlint.dataflow import called_name, followed, names_in
+from txlint.dataflow import followed, is_lookup_call, names_in
 from txlint.facts import Event, Ref
 from txlint.model_units import Unit
 from txlint.values import AUTOCOMMIT, EffectSpec, target_name
@@ -272,13 +272,9 @@ def _made_when_not_found(event: Event, unit: Unit) -> bool:
             earlier = refs
         else:
             continue
-        if any(ref is not event.ref and ref[0] == "call" and called_name(ref[1]).lstrip("_").startswith(_LOOKUPS)
-               for ref in earlier):
+        if any(ref is not event.ref and is_lookup_call(ref) for ref in earlier):
             return True
     return False
-
-
-_LOOKUPS = ("get", "find", "fetch", "lookup", "first")
 
 
 def _written_to(spec: EffectSpec, instance) -> EffectSpec:

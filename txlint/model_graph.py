@@ -10,6 +10,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Tuple
 
+from txlint.dataflow import calls_super
 from txlint.facts import Event, Ref
 from txlint.model_units import Unit
 
@@ -192,7 +193,7 @@ class CallGraphs:
         """`super().form_valid(form)` where the method is the library's own: the project method it
         calls on its argument (the form's `save()`), as though called here."""
         func, args = ref[1], ref[2]
-        if func[0] != "attr" or func[1][0] != "call" or func[1][1] != ("name", "super") or not args:
+        if not calls_super(func) or not args:
             return ""
         method = self.registry.calls_on_argument.get(func[2])
         if method is None:
