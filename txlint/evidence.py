@@ -204,6 +204,7 @@ class WriteLinks:
                 {name for name, refs in bindings.items() if any(_contains(ref, effect.site.ref) for ref in refs)}
             if _makes_rows(effect):
                 made.update(name for name in self._saved_names(effect) if self.constructed(name))
+                made.update(_new_row_given(effect))
                 made.update(self._created_by_the_library(effect))
             found = self._data[key] = frozenset(made)
         return found
@@ -219,6 +220,8 @@ class WriteLinks:
         func = effect.site.ref[1]
         if func[0] == "attr" and func[2] in _SESSION_SAVES:
             return set(_whole_arguments(effect))
+        if effect.spec.new_row_keyword:
+            return set(_new_row_given(effect))
         if calls_super(func):
             return self._saved_by_the_library(effect)
         return {effect.receiver} if not effect.via and _is_object_path(effect.receiver) else set()
@@ -360,6 +363,18 @@ def _deleted_names(effect: "Effect") -> FrozenSet[str]:
     and `delete_theme(theme)`."""
     owner = effect.receiver if not effect.via else _method_owner(effect)
     return _whole_arguments(effect) | ({owner} if owner and "." not in owner else set())
+
+
+def _new_row_given(effect: "Effect") -> FrozenSet[str]:
+    """The variable (or attribute of `self`) holding the unsaved instance a call inserts, given by
+    keyword (`page` in treebeard's `parent.add_child(instance=page)`)."""
+    if effect.via or not effect.spec.new_row_keyword:
+        return frozenset()
+    given = dict(effect.site.ref[3]).get(effect.spec.new_row_keyword)
+    paths: Set[str] = set()
+    if given is not None and given[0] in ("name", "attr"):
+        names_in(given, paths, paths=True)
+    return frozenset(path for path in paths if _is_object_path(path) and path != "self")
 
 
 def _site_receiver(effect: "Effect") -> str:

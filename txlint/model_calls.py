@@ -11,7 +11,7 @@ from typing import Optional
 from txlint.dataflow import called_name, calls_super
 from txlint.facts import Ref
 from txlint.model_units import Unit
-from txlint.frameworks.django import MODEL_FORM_BASES, MODEL_SERIALIZER_BASES
+from txlint.frameworks.django import MODEL_BY_LABEL, MODEL_FORM_BASES, MODEL_SERIALIZER_BASES
 from txlint.values import AUTOCOMMIT, CallView, Outcome, Value, write_effect
 
 _DEPENDS = {"fastapi.Depends", "fastapi.params.Depends"}
@@ -33,6 +33,7 @@ class CallOutcomes:
                 return Outcome(value=model)
         if func == ("name", "super") and unit.facts.class_qualname:
             return Outcome(value=self._super_instance(unit.facts.class_qualname))
+        base = None  # the receiver of a method call
         if func[0] == "attr":
             base = self.evaluate(func[1], unit, depth)
             if base is None:
@@ -51,6 +52,10 @@ class CallOutcomes:
                 if outcome is not None:
                     return self._with_override(base, func[2], outcome)
             target = self.attribute(base, func[2], depth)
+            if func[2] in self.registry.inherited_method_names and (target is None or base.has(_SUPER)):
+                inherited = self._inherited_method(base, func[2], view, depth)
+                if inherited is not None:
+                    return inherited
             if target is None and func[2] == "save" and base.kind == "object":
                 saved = self._model_form_save(base.name, view, depth)
                 if saved is not None:
@@ -63,7 +68,12 @@ class CallOutcomes:
             target = self.evaluate(func, unit, depth)
         if target is None:
             return Outcome()
-        return self._call_target(target, view, depth)
+        outcome = self._call_target(target, view, depth)
+        if base is not None and target.kind == "function" and outcome.value is not None:
+            returned = self.as_receiver(base, outcome.value)
+            if returned is not outcome.value:
+                return replace(outcome, value=returned)
+        return outcome
 
     def _model_form_save(self, class_qualname: str, view: CallView, depth: int) -> Optional[Outcome]:
         """`form.save()` of a ModelForm, `serializer.save()` of a DRF ModelSerializer, neither
@@ -122,6 +132,27 @@ class CallOutcomes:
         override = self._overriding_method(model, method) if model in self.classes else ""
         return replace(outcome, callee=override) if override else outcome
 
+    def _inherited_method(self, receiver: Value, name: str, view: CallView, depth: int) -> Optional[Outcome]:
+        """`parent.add_child(instance=page)`: a method the receiver's model (also through its class
+        or manager) inherits from another package's abstract model (django-treebeard's nodes), as the
+        library that knows that base says, when the project's classes do not override it."""
+        if receiver.kind in ("instance", "model"):
+            qualname = receiver.name
+        elif receiver.kind == "handle" and receiver.name == "manager" and receiver.flags:
+            qualname = receiver.flags[0]
+        else:
+            return None
+        if qualname not in self.classes:
+            return None
+        model = self.class_value(qualname)
+        if model.kind != "model":
+            return None
+        for base in self.library_bases(qualname, depth):
+            knowledge, names = self.registry.inherited_methods.get(base, (None, ()))
+            if name in names:
+                return knowledge.inherited_method(model, name, view)
+        return None
+
     def _library_call_on_argument(self, ref: Ref, unit: Unit, depth: int) -> Optional[Outcome]:
         """`super().form_valid(form)` where no project base class defines `form_valid`: Django's
         own, which saves the form (`calls_on_argument`), as though `form.save()` were called here."""
@@ -154,6 +185,8 @@ class CallOutcomes:
             swappable = self.registry.swappable_models.get(target.name)
             if swappable is not None:
                 return Outcome(value=self.swappable_model(swappable))  # `User = get_user_model()`
+            if target.name in MODEL_BY_LABEL:
+                return Outcome(value=self._model_by_label(view))
             if target.name in _DEPENDS:
                 dependency = view.value(0, "dependency")
                 if dependency is not None and dependency.kind == "function":

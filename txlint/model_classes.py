@@ -77,7 +77,8 @@ class ClassMembers:
             if name in facts.methods:
                 method = facts.methods[name]
                 if base.kind in ("instance", "object") and self._is_property(method):
-                    return self.return_value(method, depth + 1)  # `self.model`: what the getter returns
+                    # `self.model`: what the getter returns
+                    return self.as_receiver(base, self.return_value(method, depth + 1))
                 return Value("function", name=method, flags=("method",))
             if base.kind in ("instance", "object"):
                 for ref, assigner in facts.self_attributes.get(name, ()):
@@ -98,6 +99,15 @@ class ClassMembers:
         if accessor is None and base.kind == "instance" and base.library == "django":
             return self._reverse_relation(base, name, depth)
         return accessor
+
+    def as_receiver(self, receiver: Value, value: Optional[Value]) -> Optional[Value]:
+        """What a method or property of `receiver` returns, when that is an instance of one of its
+        own classes (`return self` in a mixin's `specific`): the receiver itself, whose class is
+        the one the object really has (a model deriving from the mixin)."""
+        if value is None or value.kind not in ("instance", "object") or value.name == receiver.name or \
+                receiver.kind not in ("instance", "object") or value.name not in self._class_chain(receiver.name):
+            return value
+        return receiver
 
     def _reverse_relation(self, base: Value, name: str, depth: int) -> Optional[Value]:
         """`order.lines`: the rows of the model whose relation field to the instance's model (or a

@@ -165,7 +165,8 @@ class EffectLists:
     def _direct_effects(self, spec: EffectSpec, event: Event, inside: bool, unit: Unit) -> List[Effect]:
         receiver = _receiver_text(event.ref)
         if spec.kind == "write":
-            saved = event.ref[2][0] if event.ref[2] and spec.saves_argument else None
+            saved = event.ref[2][0] if event.ref[2] and spec.saves_argument else \
+                dict(event.ref[3]).get(spec.new_row_keyword) if spec.new_row_keyword else None
             return [Effect(spec.kind, spec, event, inside, receiver=receiver,
                            saves=saved[1] if saved is not None and saved[0] == "name" else "")]
         if spec.kind != "sql":
@@ -223,7 +224,20 @@ def _passed_into(effect: Effect, callee: Unit, event: Event) -> Tuple[str, ...]:
         argument = flags.argument_for(callee.facts, event.ref, param.name)
         if argument is not None:
             names_in(argument, passed)
+    if event.ref[1][0] == "attr" and event.ref[1][1] == ("name", "self") and facts.params and \
+            facts.params[0].name == "self":
+        # A method of the same object (`self.set_privacy()`): the attributes of `self` its write is
+        # built from (`PageViewRestriction.objects.create(page=self.page)`) are the caller's too.
+        paths: Set[str] = {path for path in effect.uses if path.startswith("self.")}
+        if not effect.via:
+            names_in(effect.site.ref, paths, paths=True)
+        passed.update(path for path in followed(paths, facts, paths=True, steps=3) if _is_self_attribute(path))
     return tuple(sorted(passed))
+
+
+def _is_self_attribute(path: str) -> bool:
+    root, _, attribute = path.partition(".")
+    return root == "self" and attribute.isidentifier()
 
 
 def _called_on(effect: Effect, callee: Unit, event: Event) -> str:

@@ -54,6 +54,9 @@ class EffectSpec:
     aliases: Tuple[str, ...] = ()  # other names of the target (its table name)
     idempotent: bool = False  # get_or_create / update_or_create: running it again changes nothing
     saves_argument: bool = False  # it writes the object given as its first argument (`session.add(order)`)
+    # The keyword argument naming an unsaved instance the call inserts as a new row (treebeard's
+    # `parent.add_child(instance=page)`): "" when none.
+    new_row_keyword: str = ""
     removes: bool = False  # it only deletes rows or links (`session.delete(row)`, `user.groups.remove(group)`)
     # It adds a row only when it is missing (`get_or_create`, a many-to-many `add()` of existing
     # rows, which adds no link twice): what it leaves on its own is a state the code expects.
@@ -90,6 +93,10 @@ class CallView:
     def string(self, index: int, keyword: Optional[str] = None) -> Optional[str]:
         ref = self.arg_ref(index, keyword)
         return self._string_of(ref) if ref is not None else None
+
+    def keyword_value(self, keyword: str) -> Optional[Value]:
+        ref = self.kwargs.get(keyword)
+        return self._evaluate(ref) if ref is not None else None
 
     def const(self, keyword: str):
         ref = self.kwargs.get(keyword)

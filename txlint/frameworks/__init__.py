@@ -81,6 +81,10 @@ class Knowledge:
     # it calls inside a transaction of its own: base qname -> (attributes, methods; "clean_*" is a
     # prefix). Django's ModelAdmin builds, validates and saves its `form` in `changeform_view`.
     classes_in_transaction: Dict[str, Tuple[Tuple[str, ...], Tuple[str, ...]]] = {}
+    # Methods an abstract model of another package gives the project's models deriving from it, that
+    # this library says what they do (`inherited_method`): base qname -> method names
+    # (django-treebeard's node API on a Django model).
+    inherited_methods: Dict[str, Tuple[str, ...]] = {}
     # Methods that run a statement object of this library passed as their first argument, whatever
     # the receiver is (`x.execute(text("..."))` where x could not be resolved).
     statement_runners: Tuple[str, ...] = ()
@@ -127,6 +131,11 @@ class Knowledge:
     def reverse_accessor(self, instance: Value, name: str) -> Optional[Value]:
         """An attribute of a model instance that its class does not declare, which the library adds
         for the models pointing to it (Django's `order.orderline_set`)."""
+        return None
+
+    def inherited_method(self, model: Value, name: str, call: CallView) -> Optional[Outcome]:
+        """Calling `name`, which `model` (a model value) inherits from a base in `inherited_methods`,
+        on an instance of it, on the class or on its manager."""
         return None
 
     def call_value(self, value: Value, call: CallView) -> Optional[Outcome]:
@@ -203,7 +212,11 @@ class Registry:
         self.creating_bases: Dict[str, Tuple[str, ...]] = {}
         self.methods_in_transaction: Dict[str, Tuple[str, ...]] = {}
         self.classes_in_transaction: Dict[str, Tuple[Tuple[str, ...], Tuple[str, ...]]] = {}
+        # base qname -> (the knowledge that says what they do, the methods it gives)
+        self.inherited_methods: Dict[str, Tuple[Knowledge, Tuple[str, ...]]] = {}
         for knowledge in self.all:
+            self.inherited_methods.update((base, (knowledge, names))
+                                          for base, names in knowledge.inherited_methods.items())
             self.classes_in_transaction.update(knowledge.classes_in_transaction)
             self.swappable_models.update(knowledge.swappable_models)
             self.parameter_classes.update(knowledge.parameter_classes)
@@ -211,6 +224,7 @@ class Registry:
             self.keeps_result_as.update(knowledge.keeps_result_as)
             self.creating_bases.update(knowledge.creating_bases)
             self.methods_in_transaction.update(knowledge.methods_in_transaction)
+        self.inherited_method_names = frozenset(name for _, names in self.inherited_methods.values() for name in names)
         self.transaction_helpers = frozenset(transaction_helpers)
         self.statement_runners = frozenset(name for knowledge in self.all for name in knowledge.statement_runners)
 

@@ -7,7 +7,7 @@ update_or_create) make one call atomic on its own.
 import re
 from typing import Optional
 
-from txlint.frameworks import Knowledge, SwappableModel, TransactionIdiom
+from txlint.frameworks import Knowledge, SwappableModel, TransactionIdiom, treebeard
 from txlint.values import AUTOCOMMIT, CallView, Outcome, Value, effect, write_effect
 
 LIBRARY = "django"
@@ -42,6 +42,10 @@ MODEL_SERIALIZER_BASES = {"rest_framework.serializers.ModelSerializer",
                           "rest_framework.serializers.HyperlinkedModelSerializer"}
 
 
+# Functions that return the model an app label and a model name give (django-swappable-models:
+# the model a `<APP>_<MODEL>_MODEL` setting swaps in, else that one), as `apps.get_model` does.
+MODEL_BY_LABEL = {"swapper.load_model"}
+
 _USER_MODEL = SwappableModel("AUTH_USER_MODEL", "django.contrib.auth.models.User",
                              ("django.contrib.auth.models.AbstractUser", "django.contrib.auth.models.AbstractBaseUser",
                               "django.contrib.auth.base_user.AbstractBaseUser"))
@@ -70,12 +74,14 @@ class DjangoKnowledge(Knowledge):
     roots = ("django",)
     model_bases = ("django.db.models.Model", "django.db.models.base.Model",
                    "django.contrib.auth.models.AbstractUser", "django.contrib.auth.models.AbstractBaseUser",
-                   "django.contrib.auth.base_user.AbstractBaseUser", "django.contrib.auth.models.PermissionsMixin")
+                   "django.contrib.auth.base_user.AbstractBaseUser", "django.contrib.auth.models.PermissionsMixin",
+                   *treebeard.NODE_BASES)
 
     manager_bases = ("django.db.models.Manager", "django.db.models.manager.Manager", "django.db.models.manager.BaseManager",
                      "django.db.models.QuerySet", "django.db.models.query.QuerySet",
                      "django.contrib.auth.models.BaseUserManager", "django.contrib.auth.base_user.BaseUserManager",
-                     "django.contrib.auth.models.UserManager")
+                     "django.contrib.auth.models.UserManager", *treebeard.NODE_MANAGER_BASES)
+    inherited_methods = dict.fromkeys(treebeard.NODE_BASES, treebeard.NODE_WRITES)
     parameter_classes = {("form_valid", "form"): "form_class", ("form_invalid", "form"): "form_class"}
     calls_on_argument = {"form_valid": "save"}  # ModelFormMixin.form_valid: `self.object = form.save()`
     keeps_result_as = {"form_valid": "object"}
@@ -215,6 +221,17 @@ class DjangoKnowledge(Knowledge):
         if name == "raw":
             return effect("sql", LIBRARY, AUTOCOMMIT, how="raw", sql=call.string(0, "raw_query") or "")
         return None
+
+    def inherited_method(self, model: Value, name: str, call: CallView) -> Optional[Outcome]:
+        if name not in treebeard.NODE_WRITES:
+            return None
+        if name not in treebeard.NEW_NODE_METHODS:
+            return write_effect(LIBRARY, model, AUTOCOMMIT, atomic_alone=True)  # `move`: the subtree's rows
+        given = call.keyword_value(treebeard.NEW_NODE_KEYWORD)
+        node = given if given is not None and given.kind == "instance" else \
+            Value("instance", name=model.name, library=LIBRARY, table=model.table)
+        outcome = write_effect(LIBRARY, node, AUTOCOMMIT, atomic_alone=True, new_row_keyword=treebeard.NEW_NODE_KEYWORD)
+        return Outcome(value=node, effect=outcome.effect)
 
     def opens_transaction(self, value: Value, as_decorator: bool) -> bool:
         return value.kind == "scope" and value.library == LIBRARY and value.name == "atomic"
