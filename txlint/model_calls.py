@@ -27,10 +27,14 @@ class CallOutcomes:
         _, func, args, kwargs = ref
         view = CallView(args, kwargs, lambda r: self.evaluate(r, unit, depth + 1),
                         lambda r: self.string_of(r, unit, depth + 1))
-        if called_name(func) == "get_model":
-            model = self._model_by_label(view)
+        if called_name(func) in ("get_model", "get_registered_model"):
+            model = self._model_by_label(view) or self._swapped_model(args, unit, depth)
             if model is not None:
                 return Outcome(value=model)
+        if func == ("name", "getattr") and len(args) in (2, 3):
+            attribute = self._getattr(args, unit, depth)
+            if attribute is not None:
+                return Outcome(value=attribute)
         if func == ("name", "super") and unit.facts.class_qualname:
             return Outcome(value=self._super_instance(unit.facts.class_qualname))
         base = None  # the receiver of a method call
@@ -45,7 +49,9 @@ class CallOutcomes:
                 # The project's manager method first: `create_user` of a custom UserManager is its own.
                 custom = self._custom_manager_method(base.flags[0], func[2], depth)
                 if custom is not None:
-                    return self._call_target(custom, view, depth)
+                    outcome = self._call_target(custom, view, depth)
+                    returned = self.as_receiver(base, outcome.value, custom.name)
+                    return outcome if returned is outcome.value else replace(outcome, value=returned)
             knowledge = self.registry.for_value(base)
             if knowledge is not None:
                 outcome = knowledge.method(base, func[2], view)
@@ -70,7 +76,7 @@ class CallOutcomes:
             return Outcome()
         outcome = self._call_target(target, view, depth)
         if base is not None and target.kind == "function" and outcome.value is not None:
-            returned = self.as_receiver(base, outcome.value)
+            returned = self.as_receiver(base, outcome.value, target.name)
             if returned is not outcome.value:
                 return replace(outcome, value=returned)
         return outcome
@@ -131,6 +137,47 @@ class CallOutcomes:
             return outcome
         override = self._overriding_method(model, method) if model in self.classes else ""
         return replace(outcome, callee=override) if override else outcome
+
+    def _swapped_model(self, args, unit: Unit, depth: int) -> Optional[Value]:
+        """`apps.get_registered_model(app_label, model_name)` after `app_label, model_name =
+        settings.AUTH_USER_MODEL.rsplit(".", 1)` (or `get_model(settings.AUTH_USER_MODEL)`): the
+        model that setting swaps in."""
+        if not args:
+            return None
+        label = args[0]
+        if label[0] == "name":
+            split = [ref[1] for ref in unit.facts.bindings.get(label[1], ()) if ref[0] == "unpack" and
+                     ref[1][0] == "call" and ref[1][1][0] == "attr" and ref[1][1][2] in ("split", "rsplit")]
+            if not split:
+                return None
+            label = split[0][1][1]
+        setting = self.evaluate(label, unit, depth + 1)
+        if setting is None or setting.kind != "qname" or setting.name not in self.registry.swappable_models:
+            return None
+        return self.swappable_model(self.registry.swappable_models[setting.name])
+
+    def _getattr(self, args, unit: Unit, depth: int) -> Optional[Value]:
+        """`getattr(obj, "groups")`, or `getattr(obj, name)` with `name` bound to strings only (one
+        per branch): the first of those attributes the object has."""
+        builtin = self.evaluate(("name", "getattr"), unit, depth)
+        if builtin is None or builtin.name != "builtins.getattr":
+            return None
+        name = args[1]
+        if name[0] == "str":
+            names = [name[1]]
+        elif name[0] == "name":
+            bound = unit.facts.bindings.get(name[1], ())
+            names = [ref[1] for ref in bound if ref[0] == "str"]
+            if len(names) != len(bound):
+                return None
+        else:
+            return None
+        receiver = self.evaluate(args[0], unit, depth + 1)
+        for attribute in names:
+            value = self.attribute(receiver, attribute, depth + 1)
+            if value is not None:
+                return value
+        return None
 
     def _inherited_method(self, receiver: Value, name: str, view: CallView, depth: int) -> Optional[Outcome]:
         """`parent.add_child(instance=page)`: a method the receiver's model (also through its class

@@ -78,7 +78,7 @@ class ClassMembers:
                 method = facts.methods[name]
                 if base.kind in ("instance", "object") and self._is_property(method):
                     # `self.model`: what the getter returns
-                    return self.as_receiver(base, self.return_value(method, depth + 1))
+                    return self.as_receiver(base, self.return_value(method, depth + 1), method)
                 return Value("function", name=method, flags=("method",))
             if base.kind in ("instance", "object"):
                 for ref, assigner in facts.self_attributes.get(name, ()):
@@ -94,20 +94,29 @@ class ClassMembers:
                 value = self.evaluate(ref, self.module_unit(module), depth + 1)
                 if value is not None:
                     return value
+        if base.kind == "instance" and name in self.registry.inherited_field_names:
+            for library_base in self.library_bases(base.name, depth):
+                knowledge, names = self.registry.inherited_fields.get(library_base, (None, ()))
+                if name in names:
+                    return knowledge.inherited_field(base, name)  # `page_user.user_permissions` of a User subclass
         knowledge = self.registry.for_value(base) if base.kind == "instance" else None
         accessor = knowledge.reverse_accessor(base, name) if knowledge is not None else None
         if accessor is None and base.kind == "instance" and base.library == "django":
             return self._reverse_relation(base, name, depth)
         return accessor
 
-    def as_receiver(self, receiver: Value, value: Optional[Value]) -> Optional[Value]:
-        """What a method or property of `receiver` returns, when that is an instance of one of its
-        own classes (`return self` in a mixin's `specific`): the receiver itself, whose class is
-        the one the object really has (a model deriving from the mixin)."""
-        if value is None or value.kind not in ("instance", "object") or value.name == receiver.name or \
-                receiver.kind not in ("instance", "object") or value.name not in self._class_chain(receiver.name):
+    def as_receiver(self, receiver: Value, value: Optional[Value], method: str) -> Optional[Value]:
+        """What a method or property of `receiver` returns, when that is an instance of the method's
+        own class (`return self` in a mixin's `specific`, a manager mixin's `with_user`): the
+        receiver itself, whose class is the one the object really has (a model deriving from the
+        mixin, the manager of a model)."""
+        if value is None or value.kind not in ("instance", "object") or value == receiver:
             return value
-        return receiver
+        if receiver.kind not in ("instance", "object") and not (receiver.kind == "handle" and receiver.name == "manager"):
+            return value
+        unit = self.units.get(method)
+        owner = unit.facts.class_qualname if unit is not None else None
+        return receiver if owner and value.name in self._class_chain(owner) else value
 
     def _reverse_relation(self, base: Value, name: str, depth: int) -> Optional[Value]:
         """`order.lines`: the rows of the model whose relation field to the instance's model (or a
@@ -146,8 +155,8 @@ class ClassMembers:
             unit = self.module_unit(module)
             for base in facts.bases:
                 value = self.evaluate(base, unit, depth + 1)
-                if value is not None and value.kind == "qname":
-                    bases.add(value.name)
+                if value is not None and (value.kind == "qname" or (value.kind == "model" and value.name not in self.classes)):
+                    bases.add(value.name)  # (a library's model: django.contrib.auth's User)
         return bases
 
     def _overriding_method(self, model_qualname: str, name: str) -> str:

@@ -154,7 +154,8 @@ class TransactionContext:
         self.note(unit.qualname)
         if self._declared_in_transaction(unit):
             return True
-        callers = self._call_sites(unit)
+        # Its calls of itself (a recursion) run wherever its other calls do: they say nothing.
+        callers = [site for site in self._call_sites(unit) if site[0] != unit.qualname]
         registered = self._registered_in_transaction(unit)
         if registered is False:
             return False

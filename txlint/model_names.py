@@ -15,7 +15,7 @@ from txlint.model_units import Unit
 from txlint.model_values import _MAX_DEPTH
 from txlint.values import AUTOCOMMIT, Value
 
-_BUILTINS = {"open"}
+_BUILTINS = {"open", "getattr"}
 _DJANGO_SETTINGS = "django.conf.settings."
 
 

@@ -85,6 +85,10 @@ class Knowledge:
     # this library says what they do (`inherited_method`): base qname -> method names
     # (django-treebeard's node API on a Django model).
     inherited_methods: Dict[str, Tuple[str, ...]] = {}
+    # Fields a library's model declares and a project model deriving from it inherits, that
+    # `inherited_field` gives the value of: base qname -> field names (django.contrib.auth's
+    # many-to-many `groups` and `user_permissions` on a custom user model).
+    inherited_fields: Dict[str, Tuple[str, ...]] = {}
     # Methods that run a statement object of this library passed as their first argument, whatever
     # the receiver is (`x.execute(text("..."))` where x could not be resolved).
     statement_runners: Tuple[str, ...] = ()
@@ -136,6 +140,10 @@ class Knowledge:
     def inherited_method(self, model: Value, name: str, call: CallView) -> Optional[Outcome]:
         """Calling `name`, which `model` (a model value) inherits from a base in `inherited_methods`,
         on an instance of it, on the class or on its manager."""
+        return None
+
+    def inherited_field(self, instance: Value, name: str) -> Optional[Value]:
+        """`instance.name`, a field of a base in `inherited_fields` that the instance's model inherits."""
         return None
 
     def call_value(self, value: Value, call: CallView) -> Optional[Outcome]:
@@ -214,9 +222,11 @@ class Registry:
         self.classes_in_transaction: Dict[str, Tuple[Tuple[str, ...], Tuple[str, ...]]] = {}
         # base qname -> (the knowledge that says what they do, the methods it gives)
         self.inherited_methods: Dict[str, Tuple[Knowledge, Tuple[str, ...]]] = {}
+        self.inherited_fields: Dict[str, Tuple[Knowledge, Tuple[str, ...]]] = {}
         for knowledge in self.all:
             self.inherited_methods.update((base, (knowledge, names))
                                           for base, names in knowledge.inherited_methods.items())
+            self.inherited_fields.update((base, (knowledge, names)) for base, names in knowledge.inherited_fields.items())
             self.classes_in_transaction.update(knowledge.classes_in_transaction)
             self.swappable_models.update(knowledge.swappable_models)
             self.parameter_classes.update(knowledge.parameter_classes)
@@ -225,6 +235,7 @@ class Registry:
             self.creating_bases.update(knowledge.creating_bases)
             self.methods_in_transaction.update(knowledge.methods_in_transaction)
         self.inherited_method_names = frozenset(name for _, names in self.inherited_methods.values() for name in names)
+        self.inherited_field_names = frozenset(name for _, names in self.inherited_fields.values() for name in names)
         self.transaction_helpers = frozenset(transaction_helpers)
         self.statement_runners = frozenset(name for knowledge in self.all for name in knowledge.statement_runners)
 

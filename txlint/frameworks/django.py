@@ -49,6 +49,14 @@ MODEL_BY_LABEL = {"swapper.load_model"}
 _USER_MODEL = SwappableModel("AUTH_USER_MODEL", "django.contrib.auth.models.User",
                              ("django.contrib.auth.models.AbstractUser", "django.contrib.auth.models.AbstractBaseUser",
                               "django.contrib.auth.base_user.AbstractBaseUser"))
+# The many-to-many fields of django.contrib.auth's models (PermissionsMixin's and Group's), which
+# a project's user model deriving from them inherits.
+_USER_RELATIONS = ("groups", "user_permissions")
+_AUTH_RELATIONS = {
+    **dict.fromkeys(("django.contrib.auth.models.PermissionsMixin", "django.contrib.auth.models.AbstractUser",
+                     "django.contrib.auth.models.User"), _USER_RELATIONS),
+    "django.contrib.auth.models.Group": ("permissions",),
+}
 _CONTRIB_MODEL = re.compile(r"^django\.contrib\.\w+\.models\.[A-Z]\w*$")
 
 
@@ -82,6 +90,7 @@ class DjangoKnowledge(Knowledge):
                      "django.contrib.auth.models.BaseUserManager", "django.contrib.auth.base_user.BaseUserManager",
                      "django.contrib.auth.models.UserManager", *treebeard.NODE_MANAGER_BASES)
     inherited_methods = dict.fromkeys(treebeard.NODE_BASES, treebeard.NODE_WRITES)
+    inherited_fields = _AUTH_RELATIONS
     parameter_classes = {("form_valid", "form"): "form_class", ("form_invalid", "form"): "form_class"}
     calls_on_argument = {"form_valid": "save"}  # ModelFormMixin.form_valid: `self.object = form.save()`
     keeps_result_as = {"form_valid": "object"}
@@ -151,7 +160,12 @@ class DjangoKnowledge(Knowledge):
             return _model_of(value)  # `self.model(...)` in a manager's method
         if value.kind == "handle" and value.name == "connection" and name in ("connection",):
             return value
+        if value.kind == "instance" and name in _AUTH_RELATIONS.get(value.name, ()):
+            return self.inherited_field(value, name)  # `user.groups` of django.contrib.auth's own User
         return None
+
+    def inherited_field(self, instance: Value, name: str) -> Optional[Value]:
+        return Value("handle", name="related", library=LIBRARY, table=f"{instance.name.rsplit('.', 1)[-1]}.{name}")
 
     def is_model_field(self, qname: str) -> bool:
         module, _, name = qname.rpartition(".")
