@@ -17,6 +17,7 @@ from txlint.facts import (
     TryBlock,
     WithItem,
 )
+from txlint.flags import KEY_ATTRIBUTES
 from txlint.refs import clear_cache, dotted, to_ref
 from txlint.walk import Walker, children
 
@@ -480,13 +481,15 @@ def _leaves_function(body: List[ast.stmt]) -> bool:
 
 def _flag_tested(test: ast.expr) -> Optional[Tuple[str, bool]]:
     """`if commit:` -> ("commit", False); `if not dry_run:` -> ("dry_run", True); `if self.is_atomic:`
-    -> ("self.is_atomic", False), a class attribute."""
+    -> ("self.is_atomic", False), a class attribute; `if not obj.pk:` -> ("obj.pk", True), an
+    object's key (see txlint.flags.unsaved_object)."""
     negated = type(test) is ast.UnaryOp and type(test.op) is ast.Not
     tested = test.operand if negated else test
     if type(tested) is ast.Name:
         return tested.id, negated
-    if type(tested) is ast.Attribute and type(tested.value) is ast.Name and tested.value.id == "self":
-        return f"self.{tested.attr}", negated
+    if type(tested) is ast.Attribute and type(tested.value) is ast.Name and \
+            (tested.value.id == "self" or tested.attr in KEY_ATTRIBUTES):
+        return f"{tested.value.id}.{tested.attr}", negated
     return None
 
 

@@ -164,6 +164,8 @@ class EffectLists:
 
     def _direct_effects(self, spec: EffectSpec, event: Event, inside: bool, unit: Unit) -> List[Effect]:
         receiver = _receiver_text(event.ref)
+        if spec.kind == "write" and receiver and receiver == flags.unsaved_object(unit.facts, event.context):
+            spec = replace(spec, ensures=True)  # `if not obj.pk: obj.save()`: the row added only when missing
         if spec.kind == "write":
             saved = event.ref[2][0] if event.ref[2] and spec.saves_argument else \
                 dict(event.ref[3]).get(spec.new_row_keyword) if spec.new_row_keyword else None
