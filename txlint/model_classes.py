@@ -112,7 +112,7 @@ class ClassMembers:
         mixin, the manager of a model)."""
         if value is None or value.kind not in ("instance", "object") or value == receiver:
             return value
-        if receiver.kind not in ("instance", "object") and not (receiver.kind == "handle" and receiver.name == "manager"):
+        if receiver.kind not in ("instance", "object") and (receiver.kind, receiver.name) != ("handle", "manager"):
             return value
         unit = self.units.get(method)
         owner = unit.facts.class_qualname if unit is not None else None
@@ -155,7 +155,9 @@ class ClassMembers:
             unit = self.module_unit(module)
             for base in facts.bases:
                 value = self.evaluate(base, unit, depth + 1)
-                if value is not None and (value.kind == "qname" or (value.kind == "model" and value.name not in self.classes)):
+                if value is None:
+                    continue
+                if value.kind == "qname" or (value.kind == "model" and value.name not in self.classes):
                     bases.add(value.name)  # (a library's model: django.contrib.auth's User)
         return bases
 

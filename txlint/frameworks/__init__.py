@@ -226,7 +226,8 @@ class Registry:
         for knowledge in self.all:
             self.inherited_methods.update((base, (knowledge, names))
                                           for base, names in knowledge.inherited_methods.items())
-            self.inherited_fields.update((base, (knowledge, names)) for base, names in knowledge.inherited_fields.items())
+            self.inherited_fields.update((base, (knowledge, names))
+                                         for base, names in knowledge.inherited_fields.items())
             self.classes_in_transaction.update(knowledge.classes_in_transaction)
             self.swappable_models.update(knowledge.swappable_models)
             self.parameter_classes.update(knowledge.parameter_classes)
