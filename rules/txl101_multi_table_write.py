@@ -1,11 +1,12 @@
 """TXL101 multi-table-write: related writes to several tables that commit one by one."""
 
-from typing import TYPE_CHECKING, Iterable, List, Tuple
+from typing import TYPE_CHECKING, Iterable, List, Optional, Tuple
 
 from txlint.evidence import only_deletes
 from txlint.idempotence import converges
 from txlint.rule import (Report, Rule, RuleContext, is_autocommit_write, known_table, report_at,
                          unless_in_transaction, where)
+from txlint.values import IMPLICIT
 
 if TYPE_CHECKING:
     from txlint.fixes.editing import FunctionEdit
@@ -14,10 +15,18 @@ if TYPE_CHECKING:
 @unless_in_transaction
 def check(context: RuleContext) -> Iterable[Report]:
     writes: List[Tuple[object, object]] = []  # (the transaction it commits in, write), in order
-    for effect in context.effects:
-        if not is_autocommit_write(effect) or not known_table(effect) or effect.site.context.deferred:
+    by_helpers = False  # some of them committed by the helper that makes them (not autocommit)
+    effects = context.effects
+    for index, effect in enumerate(effects):
+        if not known_table(effect) or effect.site.context.deferred:
             continue
-        writes.append((_commits_with(context, effect, len(writes)), effect))
+        if is_autocommit_write(effect):
+            writes.append((_commits_with(context, effect, len(writes)), effect))
+            continue
+        commit = _committed_by_its_helper(context, effects, index)
+        if commit is not None:
+            writes.append((("helper commit", commit), effect))
+            by_helpers = True
     links = context.links()
     # The unit of work: writes linked by evidence (evidence.py), joined pair by pair; the first
     # pair of two tables that commit apart is where it breaks.
@@ -32,7 +41,7 @@ def check(context: RuleContext) -> Iterable[Report]:
                 continue  # the row the first write made, saved again: one table, whatever its class says
             if _after_work_done(earlier_transaction, earlier, transaction, effect):
                 continue
-            if not context.sequential(earlier.site.context, effect.site.context):
+            if not context.in_sequence(earlier, effect):
                 continue
             if not links.related(earlier, effect):
                 continue
@@ -49,6 +58,14 @@ def check(context: RuleContext) -> Iterable[Report]:
     named = ", ".join(where(effect) for effect in firsts[:-1]) + f" and {where(firsts[-1])}"
     library = first_break.spec.library
     lines = sorted(effect.site.range[0] for effect in unit)
+    if by_helpers and not all(is_autocommit_write(effect) for effect in unit):
+        yield report_at(
+            first_break.site,
+            f"writes to {named} are each committed by the helper that makes them, so a failure "
+            f"between them leaves {firsts[0].spec.table} changed without {firsts[-1].spec.table}: let the "
+            f"helpers flush instead of committing, and commit once after the last write",
+        )
+        return
     yield report_at(
         first_break.site,
         f"writes to {named} commit separately ({context.autocommit_regime(library)}), so a failure "
@@ -69,6 +86,27 @@ def _after_work_done(first_transaction, first, second_transaction, second) -> bo
     first_in_block, second_in_block = first_transaction[0] == "scope", second_transaction[0] == "scope"
     return (first_in_block and not second_in_block and bool(second.via)) or \
         (second_in_block and not first_in_block and bool(first.via))
+
+
+def _committed_by_its_helper(context: RuleContext, effects: list, index: int) -> Optional[int]:
+    """For a write of a library whose writes wait for a commit (a SQLAlchemy session), made inside
+    a helper call in a loop's body: the index of the commit that the same helper call makes after
+    it (`database.create(cert)`: `session.add(cert)`, then `session.commit()`). To its caller such
+    a helper commits on its own, as an autocommit write does; each iteration is the unit of work.
+    (Outside loops, TXL103 reports the commit between the writes.)"""
+    effect = effects[index]
+    if effect.kind != "write" or effect.spec.regime != IMPLICIT or not effect.via or effect.in_scope \
+            or not effect.site.context.loops or context.in_handler(effect.site.context) \
+            or context.site_in_scope(effect.site):
+        return None
+    for later in range(index + 1, len(effects)):
+        other = effects[later]
+        if other.site is not effect.site:
+            return None
+        if other.kind == "commit" and other.spec.library == effect.spec.library and context.main_path_commit(other) \
+                and context.in_sequence(effect, other):
+            return later
+    return None
 
 
 def _commits_with(context: RuleContext, effect, position: int) -> object:

@@ -38,7 +38,7 @@ def check(context: RuleContext) -> Iterable[Report]:
         before = [effects[i] for i in writes if i < index and _related(context, effects[i], commit)]
         after = [effects[i] for i in writes if i > index and _related(context, commit, effects[i])]
         pairs = [(first, second) for first in before for second in after
-                 if context.sequential(first.site.context, second.site.context)
+                 if context.in_sequence(first, second)
                  and not (first.site is commit.site is second.site) and links.related(first, second)]
         involved = [pair[index] for pair in pairs for index in (0, 1)]
         if not pairs or (only_deletes(involved) and not links.deletes_of_one_thing(involved)):
@@ -151,7 +151,7 @@ def _related(context: RuleContext, first: "Effect", second: "Effect") -> bool:
     The handle is not compared: a cursor commits through its connection, and a helper commits
     the session it was given under another name.
     """
-    return first.spec.library == second.spec.library and context.sequential(first.site.context, second.site.context)
+    return first.spec.library == second.spec.library and context.in_sequence(first, second)
 
 
 def _name(effect: "Effect") -> str:

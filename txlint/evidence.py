@@ -46,7 +46,7 @@ handles, objects and models from data.
 import re
 from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, List, Set
 
-from txlint.dataflow import INSERTED_KEY, called_name, calls_super, followed, names_in, names_passed_whole
+from txlint.dataflow import INSERTED_KEY, SETS_ATTRIBUTE, called_name, calls_super, followed, names_in, names_passed_whole
 from txlint.facts import Ref
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ _DELETES = {"delete", "adelete", "delete_many", "delete_all", "remove", "aremove
 _DELETE_SQL = ("DELETE", "TRUNCATE", "DROP")
 _THRESHOLD_LOOKUPS = ("__lt", "__lte", "__gt", "__gte", "__range", "__in", "__contains", "__startswith")
 _SESSION_SAVES = {"add", "add_all", "merge", "delete"}
-_UPDATES = {"update", "aupdate", "bulk_update", "abulk_update", "update_many"}
+_UPDATES = {"update", "aupdate", "bulk_update", "abulk_update", "update_many", SETS_ATTRIBUTE}
 
 
 def _contains(ref: Ref, part: Ref) -> bool:

@@ -8,8 +8,10 @@ registry; owns no state.
 from dataclasses import replace
 from typing import Optional
 
-from txlint.dataflow import called_name, calls_super
+from txlint import flags
+from txlint.dataflow import SETS_ATTRIBUTE, called_name, calls_super
 from txlint.facts import Ref
+from txlint.inlining import inlined
 from txlint.model_units import Unit
 from txlint.frameworks.django import MODEL_FORM_BASES, MODEL_SERIALIZER_BASES
 from txlint.values import AUTOCOMMIT, CallView, Outcome, Value, write_effect
@@ -33,6 +35,11 @@ class CallOutcomes:
                 return Outcome(value=model)
         if func == ("name", "super") and unit.facts.class_qualname:
             return Outcome(value=self._super_instance(unit.facts.class_qualname))
+        if func == ("name", "setattr") and len(args) == 3 and "setattr" not in unit.facts.bindings:
+            # `setattr(cert, key, value)` is the attribute assignment `cert.<key> = value`
+            return self.call(("call", ("attr", args[0], SETS_ATTRIBUTE), args[1:], ()), unit, depth + 1)
+        if func[0] == "attr" and func[2] == SETS_ATTRIBUTE and self._is_new_object(func[1], unit, depth):
+            return Outcome()  # filling in an object being made: the write is its `add()` or `save()`
         if func[0] == "attr":
             base = self.evaluate(func[1], unit, depth)
             if base is None:
@@ -63,7 +70,60 @@ class CallOutcomes:
             target = self.evaluate(func, unit, depth)
         if target is None:
             return Outcome()
-        return self._call_target(target, view, depth)
+        outcome = self._call_target(target, view, depth)
+        if target.kind == "function" and outcome.callee:
+            returned = self._returned_for_this_call(target.name, ref, unit, depth)
+            if returned is not None:
+                return replace(outcome, value=returned[0])
+        return outcome
+
+    def _is_new_object(self, ref: Ref, unit: Unit, depth: int) -> bool:
+        """Is the object `self` in an `__init__`, or a variable the function binds to a new instance
+        (`cert = Certificate(**kwargs)`)?"""
+        if ref[0] != "name":
+            return False
+        bound = unit.facts.bindings.get(ref[1], ())
+        if unit.facts.name == "__init__" and bound and bound[0][0] == "self":
+            return True
+        for value in bound:
+            if value[0] == "call":
+                made = self.evaluate(value[1], unit, depth + 1)
+                if made is not None and made.kind in ("model", "class"):
+                    return True
+        return False
+
+    def _returned_for_this_call(self, qualname: str, call: Ref, caller: Unit, depth: int) -> Optional[tuple]:
+        """What a helper returns to this call, when its return is built from a parameter that holds
+        a model or a model object and this call passes it (`database.update(cert)` returning its
+        `model`; `database.get(PendingCertificate, id)` querying it): (value,), the value worked
+        out with this call's arguments (txlint.inlining). None when the return does not depend on
+        such a parameter: the helper's one return value holds."""
+        helper = self.units.get(qualname)
+        if helper is None or depth > 16 or "<return>" not in helper.facts.bindings:
+            return None
+        passed = {}
+        for param in helper.facts.params:
+            if param.annotation is not None or param.default is not None or \
+                    not flags.is_plain_parameter(helper.facts, param.name):
+                continue
+            argument = flags.argument_for(helper.facts, call, param.name)
+            if argument is None:
+                continue
+            generic = self.evaluate(("name", param.name), helper, depth + 1)
+            if generic is not None and generic.kind in ("model", "instance"):
+                passed[param.name] = ("at", caller.qualname, argument)
+        if not passed:
+            return None
+        found = False
+        for returned in helper.facts.bindings["<return>"]:
+            rewritten = inlined(returned, helper.facts, passed)
+            if rewritten is None:
+                continue
+            found = True
+            value = self.evaluate(rewritten, helper, depth + 1)
+            if value is not None:
+                return (value,)
+        return (None,) if found else None
 
     def _model_form_save(self, class_qualname: str, view: CallView, depth: int) -> Optional[Outcome]:
         """`form.save()` of a ModelForm, `serializer.save()` of a DRF ModelSerializer, neither

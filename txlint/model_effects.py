@@ -47,6 +47,11 @@ class Effect:
     # For a helper method's write built from its `self`: the variable of this function it was
     # called on (`order` in `order.add_first_line()`).
     called_on: str = ""
+    # For a helper's effect: where it sits inside the helpers, outermost first: per helper, the
+    # call (or the effect's own call) there and the branch arms around it, so that two effects of
+    # one helper call on exclusive arms (`if not user: create(...)` / `else: update(...)`) are told
+    # apart (see `exclusive_inside`).
+    within: Tuple[tuple, ...] = ()
 
     @property
     def line(self) -> int:
@@ -151,7 +156,8 @@ class EffectLists:
                                          via=effect.via or callee.qualname, receiver=effect.receiver,
                                          saves=saves, helpers=(callee.qualname, *effect.helpers),
                                          found_or_made=found_or_made or effect.found_or_made, uses=uses,
-                                         called_on=called_on))
+                                         called_on=called_on,
+                                         within=((effect.site.range, effect.site.context.branches), *effect.within)))
         return self._inside_explicit_begin(result)
 
     def _instance_called_on(self, event: Event, unit: Unit):
@@ -203,6 +209,20 @@ class EffectLists:
                 effect = replace(effect, in_scope=True)
             result.append(effect)
         return result
+
+
+def exclusive_inside(first: Effect, second: Effect) -> bool:
+    """Are two effects of one helper call made on exclusive arms of an `if` inside it (or inside
+    a helper it calls at one place)?"""
+    if first.site is not second.site:
+        return False
+    for (first_call, first_arms), (second_call, second_arms) in zip(first.within, second.within):
+        arms = dict(first_arms)
+        if any(block in arms and arms[block] != arm for block, arm in second_arms):
+            return True
+        if first_call != second_call:
+            return False  # calls of two places in the helper: what is below them are two calls
+    return False
 
 
 def _passed_into(effect: Effect, callee: Unit, event: Event) -> Tuple[str, ...]:
