@@ -4,6 +4,7 @@ from typing import TYPE_CHECKING, Iterable, List, Optional, Tuple
 
 from txlint.evidence import only_deletes
 from txlint.idempotence import converges
+from txlint.model_effects import handles_an_error_inside
 from txlint.rule import (Report, Rule, RuleContext, is_autocommit_write, known_table, report_at,
                          unless_in_transaction, where)
 from txlint.values import IMPLICIT
@@ -96,7 +97,7 @@ def _committed_by_its_helper(context: RuleContext, effects: list, index: int) ->
     (Outside loops, TXL103 reports the commit between the writes.)"""
     effect = effects[index]
     if effect.kind != "write" or effect.spec.regime != IMPLICIT or not effect.via or effect.in_scope \
-            or not effect.site.context.loops or context.in_handler(effect.site.context) \
+            or not effect.site.context.loops or context.in_handler(effect.site.context) or handles_an_error_inside(effect) \
             or context.site_in_scope(effect.site):
         return None
     for later in range(index + 1, len(effects)):

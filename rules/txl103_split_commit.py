@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Iterable, List, Optional
 from txlint.dataflow import LOOKUP_PREFIXES, is_lookup_call
 from txlint.evidence import only_deletes
 from txlint.findings import FixPlan
+from txlint.model_effects import handles_an_error_inside
 from txlint.rule import Report, Rule, RuleContext, report_at, unless_in_transaction
 from txlint.values import IMPLICIT
 
@@ -17,7 +18,8 @@ def _main_path_writes(context: RuleContext, effects: List["Effect"]) -> List[int
     return [
         index for index, effect in enumerate(effects)
         if effect.kind == "write" and effect.spec.regime == IMPLICIT and not effect.in_scope
-        and not context.in_handler(effect.site.context) and not context.site_in_scope(effect.site)
+        and not context.in_handler(effect.site.context) and not handles_an_error_inside(effect)
+        and not context.site_in_scope(effect.site)
     ]
 
 

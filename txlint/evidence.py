@@ -37,7 +37,9 @@ later write in a `try` whose `except` handler deletes the row the first made (co
 to its items (not the row made under that name), a write in an `except` handler of the `try` that made the other (the record of
 a failed attempt), an entry in a log of what happened (an audit entry, an activity log, a history
 record; it records the work, it is no half of it), models merely tied by a foreign key, and two
-updates that share a key (a counter or flag kept in step, which its own code recomputes).
+updates that share a key (a counter or flag kept in step, which its own code recomputes), and a
+later change to the attributes of the object the first write made, saved or changed (`query.status
+= "failed"` after the query was committed as running: its status kept up to date).
 
 What it may use: the function's facts (its events and bindings) and `Project.evaluate` to tell
 handles, objects and models from data.
@@ -97,6 +99,8 @@ class WriteLinks:
             return False  # the mail or notice about the work (an outbox row): a side effect, not half of it
         if _handles_failure_of(second, first):
             return False  # the record of a failed attempt, written because the work did not go through
+        if self._changes_the_same_row(first, second):
+            return False  # the row the first wrote, changed again: a status kept up to date, not its other half
         if first.spec.ensures and not self._made_only_when_created(first, second) and \
                 _site_receiver(second) not in self.made_by(first):
             # `device, _ = get_or_create(...)`, then a token for it: left alone, the row ensured is
@@ -138,6 +142,19 @@ class WriteLinks:
             return self._one_thing(shared) or \
                 bool(shared & (_equality_keys(first.site.ref) | _equality_keys(second.site.ref)))
         return False
+
+    def _changes_the_same_row(self, first: "Effect", second: "Effect") -> bool:
+        """Does the second write change attributes of the row the first made, saved or changed
+        (`query.status = "failed"` after the query was committed as running), or of a row of the
+        first's model when what the first wrote is not known (a helper's progress update of the
+        query it was given, then the query's final status)? Two rows both known (a transfer's two
+        accounts) are not one."""
+        if not second.spec.sets_attribute or not second.saves:
+            return False
+        written = self.made_by(first) | self.saved_by(first) | ({first.saves} if first.saves else frozenset())
+        if second.saves in written:
+            return True
+        return first.spec.table == second.spec.table and not first.saves and not self.saved_by(first)
 
     def _rebound_by_loop(self, first: "Effect", second: "Effect") -> Set[str]:
         """The variables a loop around the second write (not around the first) binds to its items:

@@ -38,9 +38,9 @@ def _inline(ref: Ref, helper: FunctionFacts, passed: Dict[str, Ref], steps: int)
             if used:
                 return rewritten, True
         return ("at", helper.qualname, ref), False
-    if kind == "attr":
+    if kind == "attr":  # kept an attribute of its scoped base: a call of it is a method call
         base, used = _inline(ref[1], helper, passed, steps)
-        return (("attr", base, ref[2]), True) if used else (("at", helper.qualname, ref), False)
+        return ("attr", base, ref[2]), used
     if kind == "call":
         func, used = _inline(ref[1], helper, passed, steps)
         args = []
@@ -53,7 +53,5 @@ def _inline(ref: Ref, helper: FunctionFacts, passed: Dict[str, Ref], steps: int)
             rewritten, used_here = _inline(value, helper, passed, steps)
             kwargs.append((key, rewritten))
             used = used or used_here
-        if not used:
-            return ("at", helper.qualname, ref), False
-        return ("call", func, tuple(args), tuple(kwargs)), True
+        return ("call", func, tuple(args), tuple(kwargs)), used
     return ("at", helper.qualname, ref), False

@@ -156,7 +156,7 @@ class SQLAlchemyKnowledge(Knowledge):
         if value.kind == "instance" and value.library == LIBRARY and name == SETS_ATTRIBUTE:
             # `cert.resolved = True` on a loaded object: the session flushes an UPDATE of its row
             # with the next flush or commit (the unit of work tracks every change to it).
-            return write_effect(LIBRARY, value, IMPLICIT, how="orm")
+            return write_effect(LIBRARY, value, IMPLICIT, how="orm", sets_attribute=True)
         if value.kind == "model" and value.library == LIBRARY and name in _DML:
             return Outcome(value=_statement_from(value))  # table.insert() / M.__table__.insert()
         if value.kind == "statement" and value.library == LIBRARY:
