@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 @unless_in_transaction
 def check(context: RuleContext) -> Iterable[Report]:
     writes: List[Tuple[object, object]] = []  # (the transaction it commits in, write), in order
-    by_helpers = False  # some of them committed by the helper that makes them (not autocommit)
+    by_commits = False  # some of them committed by the commits of a loop's iteration (not autocommit)
     effects = context.effects
     for index, effect in enumerate(effects):
         if not known_table(effect) or effect.site.context.deferred:
@@ -24,10 +24,10 @@ def check(context: RuleContext) -> Iterable[Report]:
         if is_autocommit_write(effect):
             writes.append((_commits_with(context, effect, len(writes)), effect))
             continue
-        commit = _committed_by_its_helper(context, effects, index)
+        commit = _committed_in_its_iteration(context, effects, index)
         if commit is not None:
-            writes.append((("helper commit", commit), effect))
-            by_helpers = True
+            writes.append((("commit", commit), effect))
+            by_commits = True
     links = context.links()
     # The unit of work: writes linked by evidence (evidence.py), joined pair by pair; the first
     # pair of two tables that commit apart is where it breaks.
@@ -59,12 +59,13 @@ def check(context: RuleContext) -> Iterable[Report]:
     named = ", ".join(where(effect) for effect in firsts[:-1]) + f" and {where(firsts[-1])}"
     library = first_break.spec.library
     lines = sorted(effect.site.range[0] for effect in unit)
-    if by_helpers and not all(is_autocommit_write(effect) for effect in unit):
+    if by_commits and not all(is_autocommit_write(effect) for effect in unit):
         yield report_at(
             first_break.site,
-            f"writes to {named} are each committed by the helper that makes them, so a failure "
-            f"between them leaves {firsts[0].spec.table} changed without {firsts[-1].spec.table}: let the "
-            f"helpers flush instead of committing, and commit once after the last write",
+            f"writes to {named} are committed one by one in each iteration of the loop, so a failure "
+            f"between them leaves {firsts[0].spec.table} changed without {firsts[-1].spec.table}: "
+            f"flush instead of committing between them (also in the helpers that commit), and commit "
+            f"once after the last write",
         )
         return
     yield report_at(
@@ -89,24 +90,25 @@ def _after_work_done(first_transaction, first, second_transaction, second) -> bo
         (second_in_block and not first_in_block and bool(first.via))
 
 
-def _committed_by_its_helper(context: RuleContext, effects: list, index: int) -> Optional[int]:
-    """For a write of a library whose writes wait for a commit (a SQLAlchemy session), made inside
-    a helper call in a loop's body: the index of the commit that the same helper call makes after
-    it (`database.create(cert)`: `session.add(cert)`, then `session.commit()`). To its caller such
-    a helper commits on its own, as an autocommit write does; each iteration is the unit of work.
-    (Outside loops, TXL103 reports the commit between the writes.)"""
+def _committed_in_its_iteration(context: RuleContext, effects: list, index: int) -> Optional[int]:
+    """For a write of a library whose writes wait for a commit (a SQLAlchemy session) made in a
+    loop's body: the index of the first commit after it in the same iteration, made by the
+    function or by a helper (`database.create(cert)`: `session.add(cert)`, then
+    `session.commit()`). Each iteration is a unit of work, and writes in it that different commits
+    commit are committed one by one, as autocommit writes are. (Outside loops, TXL103 reports the
+    commit between the writes.)"""
     effect = effects[index]
-    if effect.kind != "write" or effect.spec.regime != IMPLICIT or not effect.via or effect.in_scope \
-            or not effect.site.context.loops or context.in_handler(effect.site.context) or handles_an_error_inside(effect) \
+    loops = effect.site.context.loops
+    if effect.kind != "write" or effect.spec.regime != IMPLICIT or effect.in_scope or not loops \
+            or context.in_handler(effect.site.context) or handles_an_error_inside(effect) \
             or context.site_in_scope(effect.site):
         return None
     for later in range(index + 1, len(effects)):
         other = effects[later]
-        if other.site is not effect.site:
-            return None
-        if other.kind == "commit" and other.spec.library == effect.spec.library and context.main_path_commit(other) \
-                and context.in_sequence(effect, other):
-            return later
+        if other.kind != "commit" or other.spec.library != effect.spec.library or not context.main_path_commit(other) \
+                or handles_an_error_inside(other) or not context.in_sequence(effect, other):
+            continue
+        return later if other.site.context.loops[:len(loops)] == loops else None
     return None
 
 
@@ -158,6 +160,13 @@ notice a helper sends about it (`send_*`, `mail`, `notify_*`, or any helper whos
 inside one of those) and what a helper called to look a
 row up (`get_*`, `find_*`) writes on the way are not a unit of work. A write
 inside a transaction block and a related one outside it (or in a second block) commit apart too.
+In a loop over a SQLAlchemy session, where writes wait for a commit, each iteration is the unit of
+work: writes to several tables in it that separate commits commit (the function's own, or those of
+helpers that commit inside, such as a repository's `create(model)` and `update(model)`) commit
+one by one as well; outside loops, TXL103 reports the commit between such writes. An attribute
+changed on a loaded object (`cert.resolved = True`, `setattr(cert, key, value)`) is a write of its
+row; a change to the row an earlier write made or changed is its status kept up to date, no half
+of a unit of work.
 One finding per function, at the first write that splits the work, naming every table involved.
 
 ## Why is this bad?

@@ -308,9 +308,12 @@ class _Extractor(Walker):
     def _attribute_set(self, target: ast.expr, value: Ref) -> None:
         """`cert.resolved = True` is recorded as the call it is, `cert.__setattr__("resolved", True)`,
         after the value: on an object an ORM tracks (a loaded SQLAlchemy instance) it is a write,
-        which framework knowledge tells (see txlint.dataflow.SETS_ATTRIBUTE)."""
+        which framework knowledge tells (see txlint.dataflow.SETS_ATTRIBUTE). Module code and
+        `self` in `__init__` change no loaded object."""
         if type(target) is not ast.Attribute or self.decorator_depth or len(self.units) == 1:
             return
+        if self.unit.facts.name == "__init__" and type(target.value) is ast.Name and target.value.id == "self":
+            return  # the object being made: not yet a row of its own
         ref = ("call", ("attr", to_ref(target.value), SETS_ATTRIBUTE), (("str", target.attr), value), ())
         self.unit.facts.events.append(Event(ref, self.unit.context(), self.columns.range(target)))
 

@@ -6,12 +6,12 @@ registry; owns no state.
 """
 
 from dataclasses import replace
-from typing import Optional
+from typing import Dict, Optional, Tuple
 
 from txlint import flags
 from txlint.dataflow import SETS_ATTRIBUTE, called_name, calls_super
 from txlint.facts import Ref
-from txlint.inlining import inlined
+from txlint.inlining import inlined, parameters_returned
 from txlint.model_units import Unit
 from txlint.frameworks.django import MODEL_FORM_BASES, MODEL_SERIALIZER_BASES
 from txlint.values import AUTOCOMMIT, CallView, Outcome, Value, write_effect
@@ -23,7 +23,11 @@ _SUPER = "super"  # flag of the instance `super()` gives: its overridden methods
 
 
 class CallOutcomes:
-    """Part of `Project` (txlint.project); owns no state."""
+    """Part of `Project` (txlint.project). Owns `_parameters_returned` (qualname -> the parameters
+    a helper's return is built from, see txlint.inlining)."""
+
+    def _init_calls(self) -> None:
+        self._parameters_returned: Dict[str, Tuple[str, ...]] = {}
 
     def call(self, ref: Ref, unit: Unit, depth: int = 0) -> Outcome:
         _, func, args, kwargs = ref
@@ -101,17 +105,17 @@ class CallOutcomes:
         helper = self.units.get(qualname)
         if helper is None or depth > 16 or "<return>" not in helper.facts.bindings:
             return None
+        names = self._parameters_returned.get(qualname)
+        if names is None:
+            names = self._parameters_returned[qualname] = parameters_returned(helper.facts)
         passed = {}
-        for param in helper.facts.params:
-            if param.annotation is not None or param.default is not None or \
-                    not flags.is_plain_parameter(helper.facts, param.name):
-                continue
-            argument = flags.argument_for(helper.facts, call, param.name)
+        for name in names:
+            argument = flags.argument_for(helper.facts, call, name)
             if argument is None:
                 continue
-            generic = self.evaluate(("name", param.name), helper, depth + 1)
+            generic = self.evaluate(("name", name), helper, depth + 1)
             if generic is not None and generic.kind in ("model", "instance"):
-                passed[param.name] = ("at", caller.qualname, argument)
+                passed[name] = ("at", caller.qualname, argument)
         if not passed:
             return None
         found = False
