@@ -191,3 +191,22 @@ def test_a_write_in_a_helpers_except_handler_is_error_handling():
         def deliver(request_id):
             pass
         """) == []
+
+
+def test_a_row_a_lookup_keeps_on_its_way_is_no_half_of_the_work():
+    # `get_connection` refreshes and commits the account's state to hand out a connection.
+    assert _findings("""\
+        from app import repository
+        from app.models import Account, Request
+
+        def run(account_id):
+            request = repository.create(Request(account_id=account_id, status="running"))
+            connection = get_connection(request)
+            connection.run(request.id)
+
+        def get_connection(request):
+            account = repository.get(Account, request.account_id)
+            account.state = "refreshed"
+            repository.session.commit()
+            return account
+        """) == []

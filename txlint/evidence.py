@@ -39,7 +39,9 @@ a failed attempt), an entry in a log of what happened (an audit entry, an activi
 record; it records the work, it is no half of it), models merely tied by a foreign key, and two
 updates that share a key (a counter or flag kept in step, which its own code recomputes), and a
 later change to the attributes of the object the first write made, saved or changed (`query.status
-= "failed"` after the query was committed as running: its status kept up to date).
+= "failed"` after the query was committed as running: its status kept up to date), and a write
+made inside a helper called to look something up, however deep (`get_raw_connection()` storing a
+refreshed token on its way).
 
 What it may use: the function's facts (its events and bindings) and `Project.evaluate` to tell
 handles, objects and models from data.
@@ -99,6 +101,8 @@ class WriteLinks:
             return False  # the mail or notice about the work (an outbox row): a side effect, not half of it
         if _handles_failure_of(second, first):
             return False  # the record of a failed attempt, written because the work did not go through
+        if _written_looking_up(first) or _written_looking_up(second):
+            return False  # a row a lookup keeps on its way (a token refreshed to get a connection)
         if self._changes_the_same_row(first, second):
             return False  # the row the first wrote, changed again: a status kept up to date, not its other half
         if first.spec.ensures and not self._made_only_when_created(first, second) and \
@@ -411,6 +415,18 @@ def _fetches(effect: "Effect") -> bool:
 
 
 _FETCH_VERBS = ("get", "find", "fetch", "load", "lookup", "read")
+
+
+def _written_looking_up(effect: "Effect") -> bool:
+    """A write made inside a helper called to look something up, however deep down the helpers
+    (`get_raw_connection()` calling `get_oauth2_access_token()`, which stores a refreshed token):
+    what a lookup keeps on its way, no half of the work that asked for it."""
+    return any(_names_a_lookup(helper.rsplit(".", 1)[-1]) for helper in effect.helpers)
+
+
+def _names_a_lookup(name: str) -> bool:
+    name = name.lstrip("_")
+    return any(name == verb or name.startswith(f"{verb}_") for verb in _FETCH_VERBS)
 
 
 def sends_a_message(effect: "Effect") -> bool:
