@@ -1,11 +1,13 @@
 """TXL101 multi-table-write: related writes to several tables that commit one by one."""
 
-from typing import TYPE_CHECKING, Iterable, List, Tuple
+from typing import TYPE_CHECKING, Iterable, List, Optional, Tuple
 
 from txlint.evidence import only_deletes
 from txlint.idempotence import converges
+from txlint.model_effects import handles_an_error_inside
 from txlint.rule import (Report, Rule, RuleContext, is_autocommit_write, known_table, report_at,
                          unless_in_transaction, where)
+from txlint.values import IMPLICIT
 
 if TYPE_CHECKING:
     from txlint.fixes.editing import FunctionEdit
@@ -14,10 +16,18 @@ if TYPE_CHECKING:
 @unless_in_transaction
 def check(context: RuleContext) -> Iterable[Report]:
     writes: List[Tuple[object, object]] = []  # (the transaction it commits in, write), in order
-    for effect in context.effects:
-        if not is_autocommit_write(effect) or not known_table(effect) or effect.site.context.deferred:
+    by_commits = False  # some of them committed by the commits of a loop's iteration (not autocommit)
+    effects = context.effects
+    for index, effect in enumerate(effects):
+        if not known_table(effect) or effect.site.context.deferred:
             continue
-        writes.append((_commits_with(context, effect, len(writes)), effect))
+        if is_autocommit_write(effect):
+            writes.append((_commits_with(context, effect, len(writes)), effect))
+            continue
+        commit = _committed_in_its_iteration(context, effects, index)
+        if commit is not None:
+            writes.append((("commit", commit), effect))
+            by_commits = True
     links = context.links()
     # The unit of work: writes linked by evidence (evidence.py), joined pair by pair; the first
     # pair of two tables that commit apart is where it breaks.
@@ -32,7 +42,7 @@ def check(context: RuleContext) -> Iterable[Report]:
                 continue  # the row the first write made, saved again: one table, whatever its class says
             if _after_work_done(earlier_transaction, earlier, transaction, effect):
                 continue
-            if not context.sequential(earlier.site.context, effect.site.context):
+            if not context.in_sequence(earlier, effect):
                 continue
             if not links.related(earlier, effect):
                 continue
@@ -49,6 +59,15 @@ def check(context: RuleContext) -> Iterable[Report]:
     named = ", ".join(where(effect) for effect in firsts[:-1]) + f" and {where(firsts[-1])}"
     library = first_break.spec.library
     lines = sorted(effect.site.range[0] for effect in unit)
+    if by_commits and not all(is_autocommit_write(effect) for effect in unit):
+        yield report_at(
+            first_break.site,
+            f"writes to {named} are committed one by one in each iteration of the loop, so a failure "
+            f"between them leaves {firsts[0].spec.table} changed without {firsts[-1].spec.table}: "
+            f"flush instead of committing between them (also in the helpers that commit), and commit "
+            f"once after the last write",
+        )
+        return
     yield report_at(
         first_break.site,
         f"writes to {named} commit separately ({context.autocommit_regime(library)}), so a failure "
@@ -69,6 +88,28 @@ def _after_work_done(first_transaction, first, second_transaction, second) -> bo
     first_in_block, second_in_block = first_transaction[0] == "scope", second_transaction[0] == "scope"
     return (first_in_block and not second_in_block and bool(second.via)) or \
         (second_in_block and not first_in_block and bool(first.via))
+
+
+def _committed_in_its_iteration(context: RuleContext, effects: list, index: int) -> Optional[int]:
+    """For a write of a library whose writes wait for a commit (a SQLAlchemy session) made in a
+    loop's body: the index of the first commit after it in the same iteration, made by the
+    function or by a helper (`database.create(cert)`: `session.add(cert)`, then
+    `session.commit()`). Each iteration is a unit of work, and writes in it that different commits
+    commit are committed one by one, as autocommit writes are. (Outside loops, TXL103 reports the
+    commit between the writes.)"""
+    effect = effects[index]
+    loops = effect.site.context.loops
+    if effect.kind != "write" or effect.spec.regime != IMPLICIT or effect.in_scope or not loops \
+            or context.in_handler(effect.site.context) or handles_an_error_inside(effect) \
+            or context.site_in_scope(effect.site):
+        return None
+    for later in range(index + 1, len(effects)):
+        other = effects[later]
+        if other.kind != "commit" or other.spec.library != effect.spec.library or not context.main_path_commit(other) \
+                or handles_an_error_inside(other) or not context.in_sequence(effect, other):
+            continue
+        return later if other.site.context.loops[:len(loops)] == loops else None
+    return None
 
 
 def _commits_with(context: RuleContext, effect, position: int) -> object:
@@ -119,6 +160,13 @@ notice a helper sends about it (`send_*`, `mail`, `notify_*`, or any helper whos
 inside one of those) and what a helper called to look a
 row up (`get_*`, `find_*`) writes on the way are not a unit of work. A write
 inside a transaction block and a related one outside it (or in a second block) commit apart too.
+In a loop over a SQLAlchemy session, where writes wait for a commit, each iteration is the unit of
+work: writes to several tables in it that separate commits commit (the function's own, or those of
+helpers that commit inside, such as a repository's `create(model)` and `update(model)`) commit
+one by one as well; outside loops, TXL103 reports the commit between such writes. An attribute
+changed on a loaded object (`cert.resolved = True`, `setattr(cert, key, value)`) is a write of its
+row; a change to the row an earlier write made or changed is its status kept up to date, no half
+of a unit of work.
 One finding per function, at the first write that splits the work, naming every table involved.
 
 ## Why is this bad?

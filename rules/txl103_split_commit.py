@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Iterable, List, Optional
 from txlint.dataflow import LOOKUP_PREFIXES, is_lookup_call
 from txlint.evidence import only_deletes
 from txlint.findings import FixPlan
+from txlint.model_effects import handles_an_error_inside
 from txlint.rule import Report, Rule, RuleContext, report_at, unless_in_transaction
 from txlint.values import IMPLICIT
 
@@ -17,7 +18,8 @@ def _main_path_writes(context: RuleContext, effects: List["Effect"]) -> List[int
     return [
         index for index, effect in enumerate(effects)
         if effect.kind == "write" and effect.spec.regime == IMPLICIT and not effect.in_scope
-        and not context.in_handler(effect.site.context) and not context.site_in_scope(effect.site)
+        and not context.in_handler(effect.site.context) and not handles_an_error_inside(effect)
+        and not context.site_in_scope(effect.site)
     ]
 
 
@@ -38,7 +40,7 @@ def check(context: RuleContext) -> Iterable[Report]:
         before = [effects[i] for i in writes if i < index and _related(context, effects[i], commit)]
         after = [effects[i] for i in writes if i > index and _related(context, commit, effects[i])]
         pairs = [(first, second) for first in before for second in after
-                 if context.sequential(first.site.context, second.site.context)
+                 if context.in_sequence(first, second)
                  and not (first.site is commit.site is second.site) and links.related(first, second)]
         involved = [pair[index] for pair in pairs for index in (0, 1)]
         if not pairs or (only_deletes(involved) and not links.deletes_of_one_thing(involved)):
@@ -151,7 +153,7 @@ def _related(context: RuleContext, first: "Effect", second: "Effect") -> bool:
     The handle is not compared: a cursor commits through its connection, and a helper commits
     the session it was given under another name.
     """
-    return first.spec.library == second.spec.library and context.sequential(first.site.context, second.site.context)
+    return first.spec.library == second.spec.library and context.in_sequence(first, second)
 
 
 def _name(effect: "Effect") -> str:

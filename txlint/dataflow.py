@@ -9,6 +9,8 @@ _MAX_STEPS = 4
 # Attributes of a cursor or result that carry the key the previous INSERT made.
 _INSERTED_KEYS = frozenset({"lastrowid", "inserted_primary_key", "insert_id"})
 INSERTED_KEY = "<inserted key>"  # the name `paths=True` gives such an attribute
+# The method an attribute assignment is recorded as calling (`obj.x = v`, `setattr(obj, "x", v)`).
+SETS_ATTRIBUTE = "__setattr__"
 
 
 def called_name(func: Ref) -> str:

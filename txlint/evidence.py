@@ -37,7 +37,11 @@ later write in a `try` whose `except` handler deletes the row the first made (co
 to its items (not the row made under that name), a write in an `except` handler of the `try` that made the other (the record of
 a failed attempt), an entry in a log of what happened (an audit entry, an activity log, a history
 record; it records the work, it is no half of it), models merely tied by a foreign key, and two
-updates that share a key (a counter or flag kept in step, which its own code recomputes).
+updates that share a key (a counter or flag kept in step, which its own code recomputes), and a
+later change to the attributes of the object the first write made, saved or changed (`query.status
+= "failed"` after the query was committed as running: its status kept up to date), and a write
+made inside a helper called to look something up, however deep (`get_raw_connection()` storing a
+refreshed token on its way).
 
 What it may use: the function's facts (its events and bindings) and `Project.evaluate` to tell
 handles, objects and models from data.
@@ -46,7 +50,7 @@ handles, objects and models from data.
 import re
 from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, List, Set
 
-from txlint.dataflow import INSERTED_KEY, called_name, calls_super, followed, names_in, names_passed_whole
+from txlint.dataflow import INSERTED_KEY, SETS_ATTRIBUTE, called_name, calls_super, followed, names_in, names_passed_whole
 from txlint.facts import Ref
 
 if TYPE_CHECKING:
@@ -63,7 +67,7 @@ _DELETES = {"delete", "adelete", "delete_many", "delete_all", "remove", "aremove
 _DELETE_SQL = ("DELETE", "TRUNCATE", "DROP")
 _THRESHOLD_LOOKUPS = ("__lt", "__lte", "__gt", "__gte", "__range", "__in", "__contains", "__startswith")
 _SESSION_SAVES = {"add", "add_all", "merge", "delete"}
-_UPDATES = {"update", "aupdate", "bulk_update", "abulk_update", "update_many"}
+_UPDATES = {"update", "aupdate", "bulk_update", "abulk_update", "update_many", SETS_ATTRIBUTE}
 
 
 def _contains(ref: Ref, part: Ref) -> bool:
@@ -97,6 +101,10 @@ class WriteLinks:
             return False  # the mail or notice about the work (an outbox row): a side effect, not half of it
         if _handles_failure_of(second, first):
             return False  # the record of a failed attempt, written because the work did not go through
+        if _written_looking_up(first) or _written_looking_up(second):
+            return False  # a row a lookup keeps on its way (a token refreshed to get a connection)
+        if self._changes_the_same_row(first, second):
+            return False  # the row the first wrote, changed again: a status kept up to date, not its other half
         if first.spec.ensures and not self._made_only_when_created(first, second) and \
                 _site_receiver(second) not in self.made_by(first):
             # `device, _ = get_or_create(...)`, then a token for it: left alone, the row ensured is
@@ -138,6 +146,19 @@ class WriteLinks:
             return self._one_thing(shared) or \
                 bool(shared & (_equality_keys(first.site.ref) | _equality_keys(second.site.ref)))
         return False
+
+    def _changes_the_same_row(self, first: "Effect", second: "Effect") -> bool:
+        """Does the second write change attributes of the row the first made, saved or changed
+        (`query.status = "failed"` after the query was committed as running), or of a row of the
+        first's model when what the first wrote is not known (a helper's progress update of the
+        query it was given, then the query's final status)? Two rows both known (a transfer's two
+        accounts) are not one."""
+        if not second.spec.sets_attribute or not second.saves:
+            return False
+        written = self.made_by(first) | self.saved_by(first) | ({first.saves} if first.saves else frozenset())
+        if second.saves in written:
+            return True
+        return first.spec.table == second.spec.table and not first.saves and not self.saved_by(first)
 
     def _rebound_by_loop(self, first: "Effect", second: "Effect") -> Set[str]:
         """The variables a loop around the second write (not around the first) binds to its items:
@@ -409,6 +430,18 @@ def _fetches(effect: "Effect") -> bool:
 
 
 _FETCH_VERBS = ("get", "find", "fetch", "load", "lookup", "read")
+
+
+def _written_looking_up(effect: "Effect") -> bool:
+    """A write made inside a helper called to look something up, however deep down the helpers
+    (`get_raw_connection()` calling `get_oauth2_access_token()`, which stores a refreshed token):
+    what a lookup keeps on its way, no half of the work that asked for it."""
+    return any(_names_a_lookup(helper.rsplit(".", 1)[-1]) for helper in effect.helpers)
+
+
+def _names_a_lookup(name: str) -> bool:
+    name = name.lstrip("_")
+    return any(name == verb or name.startswith(f"{verb}_") for verb in _FETCH_VERBS)
 
 
 def sends_a_message(effect: "Effect") -> bool:

@@ -17,6 +17,7 @@ from txlint.facts import (
     TryBlock,
     WithItem,
 )
+from txlint.dataflow import SETS_ATTRIBUTE
 from txlint.flags import KEY_ATTRIBUTES
 from txlint.refs import clear_cache, dotted, to_ref
 from txlint.walk import Walker, children
@@ -296,11 +297,26 @@ class _Extractor(Walker):
             self._bind_target(target, ref)
             yield target
         yield node.value
+        for target in node.targets:
+            self._attribute_set(target, ref)
 
     def visit_AugAssign(self, node: ast.AugAssign) -> Iterator:
         if type(node.target) is ast.Subscript:  # `kwargs["roles"] += roles`
             self._bind_target(node.target, to_ref(node.value))
         yield from [node.target, node.value]
+        self._attribute_set(node.target, to_ref(node.value))
+
+    def _attribute_set(self, target: ast.expr, value: Ref) -> None:
+        """`cert.resolved = True` is recorded as the call it is, `cert.__setattr__("resolved", True)`,
+        after the value: on an object an ORM tracks (a loaded SQLAlchemy instance) it is a write,
+        which framework knowledge tells (see txlint.dataflow.SETS_ATTRIBUTE). Module code and
+        `self` in `__init__` change no loaded object."""
+        if type(target) is not ast.Attribute or self.decorator_depth or len(self.units) == 1:
+            return
+        if self.unit.facts.name == "__init__" and type(target.value) is ast.Name and target.value.id == "self":
+            return  # the object being made: not yet a row of its own
+        ref = ("call", ("attr", to_ref(target.value), SETS_ATTRIBUTE), (("str", target.attr), value), ())
+        self.unit.facts.events.append(Event(ref, self.unit.context(), self.columns.range(target)))
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> Iterator:
         value = to_ref(node.value) if node.value is not None else None

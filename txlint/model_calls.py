@@ -6,10 +6,12 @@ registry; owns no state.
 """
 
 from dataclasses import replace
-from typing import Optional
+from typing import Dict, Optional, Tuple
 
-from txlint.dataflow import called_name, calls_super
+from txlint import flags
+from txlint.dataflow import SETS_ATTRIBUTE, called_name, calls_super
 from txlint.facts import Ref
+from txlint.inlining import inlined, parameters_returned
 from txlint.model_units import Unit
 from txlint.frameworks.django import MODEL_BY_LABEL, MODEL_FORM_BASES, MODEL_SERIALIZER_BASES
 from txlint.values import AUTOCOMMIT, CallView, Outcome, Value, write_effect
@@ -21,7 +23,11 @@ _SUPER = "super"  # flag of the instance `super()` gives: its overridden methods
 
 
 class CallOutcomes:
-    """Part of `Project` (txlint.project); owns no state."""
+    """Part of `Project` (txlint.project). Owns `_parameters_returned` (qualname -> the parameters
+    a helper's return is built from, see txlint.inlining)."""
+
+    def _init_calls(self) -> None:
+        self._parameters_returned: Dict[str, Tuple[str, ...]] = {}
 
     def call(self, ref: Ref, unit: Unit, depth: int = 0) -> Outcome:
         _, func, args, kwargs = ref
@@ -37,6 +43,11 @@ class CallOutcomes:
                 return Outcome(value=attribute)
         if func == ("name", "super") and unit.facts.class_qualname:
             return Outcome(value=self._super_instance(unit.facts.class_qualname))
+        if func == ("name", "setattr") and len(args) == 3 and "setattr" not in unit.facts.bindings:
+            # `setattr(cert, key, value)` is the attribute assignment `cert.<key> = value`
+            return self.call(("call", ("attr", args[0], SETS_ATTRIBUTE), args[1:], ()), unit, depth + 1)
+        if func[0] == "attr" and func[2] == SETS_ATTRIBUTE and self._is_new_object(func[1], unit, depth):
+            return Outcome()  # filling in an object being made: the write is its `add()` or `save()`
         base = None  # the receiver of a method call
         if func[0] == "attr":
             base = self.evaluate(func[1], unit, depth)
@@ -75,11 +86,63 @@ class CallOutcomes:
         if target is None:
             return Outcome()
         outcome = self._call_target(target, view, depth)
+        if target.kind == "function" and outcome.callee:
+            returned = self._returned_for_this_call(target.name, ref, unit, depth)
+            if returned is not None:
+                outcome = replace(outcome, value=returned[0])
         if base is not None and target.kind == "function" and outcome.value is not None:
             returned = self.as_receiver(base, outcome.value, target.name)
             if returned is not outcome.value:
                 return replace(outcome, value=returned)
         return outcome
+
+    def _is_new_object(self, ref: Ref, unit: Unit, depth: int) -> bool:
+        """Is the object `self` in an `__init__`, or a variable the function binds to a new instance
+        (`cert = Certificate(**kwargs)`)?"""
+        if ref[0] != "name":
+            return False
+        bound = unit.facts.bindings.get(ref[1], ())
+        if unit.facts.name == "__init__" and bound and bound[0][0] == "self":
+            return True
+        for value in bound:
+            if value[0] == "call":
+                made = self.evaluate(value[1], unit, depth + 1)
+                if made is not None and made.kind in ("model", "class"):
+                    return True
+        return False
+
+    def _returned_for_this_call(self, qualname: str, call: Ref, caller: Unit, depth: int) -> Optional[tuple]:
+        """What a helper returns to this call, when its return is built from a parameter that holds
+        a model or a model object and this call passes it (`database.update(cert)` returning its
+        `model`; `database.get(PendingCertificate, id)` querying it): (value,), the value worked
+        out with this call's arguments (txlint.inlining). None when the return does not depend on
+        such a parameter: the helper's one return value holds."""
+        helper = self.units.get(qualname)
+        if helper is None or depth > 16 or "<return>" not in helper.facts.bindings:
+            return None
+        names = self._parameters_returned.get(qualname)
+        if names is None:
+            names = self._parameters_returned[qualname] = parameters_returned(helper.facts)
+        passed = {}
+        for name in names:
+            argument = flags.argument_for(helper.facts, call, name)
+            if argument is None:
+                continue
+            generic = self.evaluate(("name", name), helper, depth + 1)
+            if generic is not None and generic.kind in ("model", "instance"):
+                passed[name] = ("at", caller.qualname, argument)
+        if not passed:
+            return None
+        found = False
+        for returned in helper.facts.bindings["<return>"]:
+            rewritten = inlined(returned, helper.facts, passed)
+            if rewritten is None:
+                continue
+            found = True
+            value = self.evaluate(rewritten, helper, depth + 1)
+            if value is not None:
+                return (value,)
+        return (None,) if found else None
 
     def _model_form_save(self, class_qualname: str, view: CallView, depth: int) -> Optional[Outcome]:
         """`form.save()` of a ModelForm, `serializer.save()` of a DRF ModelSerializer, neither

@@ -11,8 +11,8 @@ from typing import Dict, List, Set, Tuple
 
 from txlint import flags
 from txlint import sql as sqlkit
-from txlint.dataflow import followed, is_lookup_call, names_in
-from txlint.facts import Event, Ref
+from txlint.dataflow import SETS_ATTRIBUTE, followed, is_lookup_call, names_in
+from txlint.facts import UNKNOWN, Event, Ref
 from txlint.model_units import Unit
 from txlint.values import AUTOCOMMIT, EffectSpec, target_name
 
@@ -47,6 +47,11 @@ class Effect:
     # For a helper method's write built from its `self`: the variable of this function it was
     # called on (`order` in `order.add_first_line()`).
     called_on: str = ""
+    # For a helper's effect: where it sits inside the helpers, outermost first: per helper, the
+    # call (or the effect's own call) there, and the branch arms and `try` parts around it, so that
+    # two effects of one helper call on exclusive arms (`if not user: create(...)` / `else:
+    # update(...)`) are told apart (see `exclusive_inside`), and so is its error handling.
+    within: Tuple[tuple, ...] = ()
 
     @property
     def line(self) -> int:
@@ -151,7 +156,9 @@ class EffectLists:
                                          via=effect.via or callee.qualname, receiver=effect.receiver,
                                          saves=saves, helpers=(callee.qualname, *effect.helpers),
                                          found_or_made=found_or_made or effect.found_or_made, uses=uses,
-                                         called_on=called_on))
+                                         called_on=called_on,
+                                         within=((effect.site.range, effect.site.context.branches,
+                                                  effect.site.context.trys), *effect.within)))
         return self._inside_explicit_begin(result)
 
     def _instance_called_on(self, event: Event, unit: Unit):
@@ -169,6 +176,8 @@ class EffectLists:
         if spec.kind == "write":
             saved = event.ref[2][0] if event.ref[2] and spec.saves_argument else \
                 dict(event.ref[3]).get(spec.new_row_keyword) if spec.new_row_keyword else None
+            if spec.sets_attribute:
+                saved = _object_changed(event.ref)
             return [Effect(spec.kind, spec, event, inside, receiver=receiver,
                            saves=saved[1] if saved is not None and saved[0] == "name" else "")]
         if spec.kind != "sql":
@@ -206,6 +215,26 @@ class EffectLists:
                 effect = replace(effect, in_scope=True)
             result.append(effect)
         return result
+
+
+def exclusive_inside(first: Effect, second: Effect) -> bool:
+    """Are two effects of one helper call made on exclusive arms of an `if` inside it (or inside
+    a helper it calls at one place)?"""
+    if first.site is not second.site:
+        return False
+    for (first_call, first_arms, _), (second_call, second_arms, _) in zip(first.within, second.within):
+        arms = dict(first_arms)
+        if any(block in arms and arms[block] != arm for block, arm in second_arms):
+            return True
+        if first_call != second_call:
+            return False  # calls of two places in the helper: what is below them are two calls
+    return False
+
+
+def handles_an_error_inside(effect: Effect) -> bool:
+    """Is a helper's effect made in an `except` or `finally` block inside the helper (or a helper
+    it calls): error handling there, not its main path?"""
+    return any(part in ("except", "finally") for _, _, trys in effect.within for _, part in trys)
 
 
 def _passed_into(effect: Effect, callee: Unit, event: Event) -> Tuple[str, ...]:
@@ -291,6 +320,15 @@ def _made_when_not_found(event: Event, unit: Unit) -> bool:
         if any(ref is not event.ref and is_lookup_call(ref) for ref in earlier):
             return True
     return False
+
+
+def _object_changed(call: Ref) -> Ref:
+    """The object an attribute assignment changes: `cert` in `cert.__setattr__("resolved", True)`
+    (`cert.resolved = True`) and in `setattr(cert, key, value)`."""
+    func = call[1]
+    if func[0] == "attr" and func[2] == SETS_ATTRIBUTE:
+        return func[1]
+    return call[2][0] if call[2] else UNKNOWN
 
 
 def _written_to(spec: EffectSpec, instance) -> EffectSpec:

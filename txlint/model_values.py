@@ -149,6 +149,9 @@ class ValueEvaluation:
             return None
         if kind == "param":
             return self._parameter(ref, unit, depth)
+        if kind == "at":  # a part of a helper's return inlined at a call (txlint.inlining)
+            scope = self.units.get(ref[1])
+            return self.evaluate(ref[2], scope, depth) if scope is not None else None
         if kind == "self":
             if ref[1] in self.classes and self.is_manager_class(ref[1]):
                 return self._manager_from_callers(unit, depth) or self.instance_of(ref[1])

@@ -118,6 +118,7 @@ class Project(EffectLists, CallGraphs, TransactionContext, CallOutcomes, ClassMe
         for module in given:
             self.add(module)
         self._init_values()
+        self._init_calls()
         self._init_classes()
         self._init_effects()
         self._init_context()

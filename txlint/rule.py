@@ -11,6 +11,7 @@ from txlint.config import Config
 from txlint.evidence import WriteLinks
 from txlint.facts import Context, Event, Range
 from txlint.findings import FixPlan
+from txlint.model_effects import exclusive_inside
 from txlint.patterns import compile_patterns
 from txlint.values import AUTOCOMMIT, IMPLICIT
 
@@ -121,6 +122,11 @@ class RuleContext:
             if arm in self.unit.facts.terminating_arms and arm not in second_arms:
                 return False
         return True
+
+    def in_sequence(self, first: "Effect", second: "Effect") -> bool:
+        """Can the effect `second` happen after `first` on one path, through this function and
+        through the helper call both are made inside?"""
+        return self.sequential(first.site.context, second.site.context) and not exclusive_inside(first, second)
 
     def path_matches(self, patterns: Tuple[str, ...]) -> bool:
         """Does this module's file match gitignore-style patterns anchored at the configuration root?"""

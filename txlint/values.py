@@ -61,6 +61,8 @@ class EffectSpec:
     # It adds a row only when it is missing (`get_or_create`, a many-to-many `add()` of existing
     # rows, which adds no link twice): what it leaves on its own is a state the code expects.
     ensures: bool = False
+    # It changes attributes of a loaded object (`cert.resolved = True`): an UPDATE of that row only.
+    sets_attribute: bool = False
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ regime), unless the engine is configured with isolation_level="AUTOCOMMIT".
 
 from typing import Optional
 
-from txlint.dataflow import called_name
+from txlint.dataflow import SETS_ATTRIBUTE, called_name
 from txlint.frameworks import Knowledge
 from txlint.values import AUTOCOMMIT, IMPLICIT, CallView, Outcome, Value, effect, first_model, write_effect
 
@@ -153,6 +153,10 @@ class SQLAlchemyKnowledge(Knowledge):
         return None
 
     def method(self, value: Value, name: str, call: CallView) -> Optional[Outcome]:
+        if value.kind == "instance" and value.library == LIBRARY and name == SETS_ATTRIBUTE:
+            # `cert.resolved = True` on a loaded object: the session flushes an UPDATE of its row
+            # with the next flush or commit (the unit of work tracks every change to it).
+            return write_effect(LIBRARY, value, IMPLICIT, how="orm", sets_attribute=True)
         if value.kind == "model" and value.library == LIBRARY and name in _DML:
             return Outcome(value=_statement_from(value))  # table.insert() / M.__table__.insert()
         if value.kind == "statement" and value.library == LIBRARY:
