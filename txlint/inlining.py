@@ -3,9 +3,9 @@ call passes (`database.get(PendingCertificate, id)` returns a PendingCertificate
 caller passes ApiKey), so that a generic helper given a model or a model object gives back what
 its caller gave it, not what its first caller did.
 
-The rewritten ref holds `("at", qualname, ref)` parts: `ref` is evaluated in the function
-`qualname` (an argument in the caller; a name of the helper's own, a global or an import, in the
-helper). Locals bound once are followed into what they are bound to (`query =
+The rewritten ref is evaluated in the helper; the arguments in it are `("at", caller, argument)`
+parts, evaluated in the caller. The helper's own names stay as they are, so calls the model
+knows by name (`getattr`, `setattr`) are still seen as such. Locals bound once are followed into what they are bound to (`query =
 session_query(model)`, then `return query.filter(...).scalar()`), a few steps deep.
 
 May use function facts only.
@@ -53,7 +53,7 @@ def _inline(ref: Ref, helper: FunctionFacts, passed: Dict[str, Ref], steps: int,
             rewritten, used = _inline(bound[0], helper, passed, steps - 1, used_names)
             if used:
                 return rewritten, True
-        return ("at", helper.qualname, ref), False
+        return ref, False
     if kind == "attr":  # kept an attribute of its scoped base: a call of it is a method call
         base, used = _inline(ref[1], helper, passed, steps, used_names)
         return ("attr", base, ref[2]), used
@@ -70,4 +70,4 @@ def _inline(ref: Ref, helper: FunctionFacts, passed: Dict[str, Ref], steps: int,
             kwargs.append((key, rewritten))
             used = used or used_here
         return ("call", func, tuple(args), tuple(kwargs)), used
-    return ("at", helper.qualname, ref), False
+    return ref, False
