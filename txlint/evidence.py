@@ -39,6 +39,10 @@ a failed attempt), an entry in a log of what happened (an audit entry, an activi
 record; it records the work, it is no half of it), models merely tied by a foreign key, and two
 updates that share a key (a counter or flag kept in step, which its own code recomputes).
 
+A commit after a write that makes a row with its status set, whose status the function sets
+again later (`Query(status=RUNNING)` committed, then `query.status = "success"`), publishes the
+row's state on purpose: TXL103 does not count it as a split (`publishes_status`).
+
 What it may use: the function's facts (its events and bindings) and `Project.evaluate` to tell
 handles, objects and models from data.
 """
@@ -64,6 +68,7 @@ _DELETE_SQL = ("DELETE", "TRUNCATE", "DROP")
 _THRESHOLD_LOOKUPS = ("__lt", "__lte", "__gt", "__gte", "__range", "__in", "__contains", "__startswith")
 _SESSION_SAVES = {"add", "add_all", "merge", "delete"}
 _UPDATES = {"update", "aupdate", "bulk_update", "abulk_update", "update_many"}
+_STATUS_FIELD = re.compile(r"(^|_)(status|state)$")
 
 
 def _contains(ref: Ref, part: Ref) -> bool:
@@ -168,6 +173,24 @@ class WriteLinks:
         blocks = {block for block, part in second.site.context.trys if part == "body"} - outside
         made = self.made_by(first) | self.saved_by(first)
         return bool(blocks and made) and deleted_in_handler(self.project.effects(self.unit), blocks, made)
+
+    def publishes_status(self, first: "Effect") -> bool:
+        """Does the first write make a row with its status set (`Query(status=RUNNING)`, or a helper
+        given `status=RUNNING` that makes it), whose status the function sets again later
+        (`query.status = "success"`)? A commit right after it publishes the row's state on purpose,
+        so that other processes see the work running (and can track or cancel it); the work that
+        follows ends by setting the final state. Only a field named status or state: another value
+        set again (a total recomputed) is half of the work."""
+        bindings = self.unit.facts.bindings
+        for name in self.made_by(first) | self.saved_by(first):
+            if "." in name:
+                continue
+            creations = [first.site.ref, *(ref for ref in bindings.get(name, ()) if ref and ref[0] == "call")]
+            set_when_made = {keyword for call in creations for keyword, _ in call[3]
+                             if keyword and _STATUS_FIELD.search(keyword)}
+            if any(f"{name}.{field}" in bindings for field in set_when_made):
+                return True
+        return False
 
     def deletes_of_one_thing(self, effects: List["Effect"]) -> bool:
         """Deletes tied to one object (its id, the instance) that remove the object itself too: a
