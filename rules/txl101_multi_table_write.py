@@ -109,7 +109,9 @@ merely tied by a foreign key, two updates that share a key (a counter kept in st
 writes, cleanups that delete by a threshold or purge the rows that belong to an object kept (its
 fees, its check-ins: a re-run finishes the job), a write in the `except` handler of the block
 that made the other (the record of a failed attempt), a later write that ensures its row on demand (`get_or_create`, or made when a
-lookup found nothing: code that needs the row makes it when it is missing), a row ensured first
+lookup found nothing: code that needs the row makes it when it is missing; or the first write
+under a check that it is missing, `if not page.has_translation(language):` or `if not
+....exists():`), a row ensured first
 (`get_or_create`, a many-to-many `add()`) and a later write made on every run (a retry finds the
 row and makes the second; not one made only `if created:`), a later write in a `try` whose
 `except` handler deletes the row made before it (compensation), writes that ensure rows (`get_or_create`,

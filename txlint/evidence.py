@@ -30,7 +30,8 @@ TXL103 report a pair only with evidence that the second write depends on the fir
   (`created__lt=cutoff`) are cleanups, each complete on its own.
 
 Never evidence: a later write that ensures its row (`get_or_create`, `update_or_create`, or made
-when a lookup found nothing: code that needs the row makes it when it is missing), a row ensured
+when a lookup found nothing: code that needs the row makes it when it is missing; or the first
+write under `if not page.has_translation(language):` or `if not ....exists():`), a row ensured
 first (`get_or_create`, a many-to-many `add()`) and a later write made on every run (a retry finds
 the row and makes the second; not one made only `if created:`, nor a save of the row ensured), a
 later write in a `try` whose `except` handler deletes the row the first made (compensation), a variable a later loop binds

@@ -17,6 +17,7 @@ from txlint.facts import (
     TryBlock,
     WithItem,
 )
+from txlint.dataflow import PRESENCE_PREFIXES, called_name
 from txlint.refs import clear_cache, dotted, to_ref
 from txlint.walk import Walker, children
 
@@ -403,6 +404,8 @@ class _Extractor(Walker):
         block = self._block_id()
         if _uses_modulo(node.test):
             unit.modulo_ifs.append(block)
+        if _tests_absence(node.test):
+            unit.facts.absence_ifs += (block,)
         flag = _flag_tested(node.test)
         if flag is not None:
             unit.facts.flag_ifs[block] = flag
@@ -476,6 +479,14 @@ def _leaves_function(body: List[ast.stmt]) -> bool:
     if type(last) is ast.If:
         return _leaves_function(last.body) and _leaves_function(last.orelse)
     return type(last) in (ast.Return, ast.Raise)
+
+
+def _tests_absence(test: ast.expr) -> bool:
+    """`if not page.has_translation(language):`, `if not event.schedules.filter(...).exists():`: a
+    check that something is missing, whose body makes it."""
+    if type(test) is not ast.UnaryOp or type(test.op) is not ast.Not or type(test.operand) is not ast.Call:
+        return False
+    return called_name(to_ref(test.operand.func)).lstrip("_").startswith(PRESENCE_PREFIXES)
 
 
 def _flag_tested(test: ast.expr) -> Optional[Tuple[str, bool]]:

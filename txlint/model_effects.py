@@ -112,7 +112,8 @@ class EffectLists:
                 continue
             outcome = self.call(event.ref, unit)
             inside = None
-            found_or_made = bool(outcome.effect or outcome.callee) and _made_when_not_found(event, unit)
+            found_or_made = bool(outcome.effect or outcome.callee) and \
+                (_made_when_not_found(event, unit) or _first_made_when_missing(event, unit, result))
             if outcome.effect is not None:
                 inside = self.in_scope(unit, event)
                 for effect in self._direct_effects(outcome.effect, event, inside, unit):
@@ -275,6 +276,19 @@ def _made_when_not_found(event: Event, unit: Unit) -> bool:
         if any(ref is not event.ref and is_lookup_call(ref) for ref in earlier):
             return True
     return False
+
+
+def _first_made_when_missing(event: Event, unit: Unit, earlier: List[Effect]) -> bool:
+    """Is the call the first write under a check that something is missing (`if not
+    page.has_translation(language): create_translation(page, ...)`)? It makes what the check
+    missed, so the next run finds it, or makes it when a failure left it out. Not the writes after
+    it there, which the check does not look for (a category made, then its scores: a failure
+    between leaves a category that the next run finds and skips)."""
+    checks = [arm for arm in event.context.branches if arm[1] == "body" and arm[0] in unit.facts.absence_ifs]
+    if not checks:
+        return False
+    innermost = checks[-1]
+    return not any(effect.kind == "write" and innermost in effect.site.context.branches for effect in earlier)
 
 
 def _written_to(spec: EffectSpec, instance) -> EffectSpec:
