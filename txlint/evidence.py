@@ -23,7 +23,8 @@ TXL103 report a pair only with evidence that the second write depends on the fir
   payers are looked up among the members). Updates recomputed from the rows (a total, a count)
   are not: derived data that a re-run recomputes.
 - **amount**: both are the function's own writes and write one value of the function's own that
-  is not a key, an object or a handle (a transfer's `amount`, a sale's `quantity`).
+  is not a key, an object or a handle (a transfer's `amount`, a sale's `quantity`); what a write
+  only finds its rows by (`filter(pk=job.pk)`, `where(Job.id == job_id)`) is not written.
 - **one thing**: one of them deletes, and both look rows up by one identity (an id, an instance,
   an equality filter), or both are helpers called on one instance (`user.remove_from_group(g)`,
   then `user.add_to_group(h)`): a parent and its children, a replacement. Deletes by a threshold
@@ -463,10 +464,33 @@ def _is_object_path(text: str) -> bool:
 
 def _arguments(effect: "Effect") -> FrozenSet[str]:
     """Every variable a write's call is built from (its arguments, its query chain, a DB-API call's
-    parameters)."""
+    parameters), except those it only finds its rows by: a key (`filter(pk=job.pk)`,
+    `where(Job.id == job_id)`) is no amount written, and two writes that share one are updates that
+    share a key."""
     names: Set[str] = set()
-    names_in(effect.site.ref, names, paths=True)  # operands too: `Customer.points + total`
+    _names_outside_keys(effect.site.ref, names)
     return frozenset(name for name in names if "." not in name and name != INSERTED_KEY)
+
+
+def _names_outside_keys(ref: Ref, into: Set[str]) -> None:
+    """`names_in(ref, paths=True)`, leaving out the values of a call chain's key lookups."""
+    if not isinstance(ref, tuple) or not ref:
+        return
+    if ref[0] == "attr" and isinstance(ref[1], tuple) and ref[1] and ref[1][0] == "call":
+        _names_outside_keys(ref[1], into)  # the query chain the method is called on
+    elif ref[0] == "call":
+        _names_outside_keys(ref[1], into)
+        for argument in ref[2]:
+            if not _compares_own_key(argument):
+                _names_outside_keys(argument, into)
+        for keyword, argument in ref[3]:
+            if not (keyword and keyword.split("__", 1)[0] in _KEY_FIELDS):
+                _names_outside_keys(argument, into)
+    else:
+        names_in(ref, into, paths=True)  # operands too: `Customer.points + total`
+
+
+_KEY_FIELDS = {"pk", "id"}
 
 
 def _whole_arguments(effect: "Effect") -> FrozenSet[str]:
