@@ -113,7 +113,9 @@ lookup found nothing: code that needs the row makes it when it is missing; or th
 under a check that it is missing, `if not page.has_translation(language):` or `if not
 ....exists():`), a row ensured first
 (`get_or_create`, a many-to-many `add()`) and a later write made on every run (a retry finds the
-row and makes the second; not one made only `if created:`), a later write in a `try` whose
+row and makes the second; not one made only `if created:`), an instance saved only when new
+(`if not answer.pk: answer.save()`) and a later write made whatever the test found (run again,
+the row is found saved), a later write in a `try` whose
 `except` handler deletes the row made before it (compensation), writes that ensure rows (`get_or_create`,
 `update_or_create`) and otherwise only set values or delete (code written to be run again, which
 the next run completes), a log entry beside the work it records, the mail or

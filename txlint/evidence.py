@@ -34,7 +34,9 @@ Never evidence: a later write that ensures its row (`get_or_create`, `update_or_
 when a lookup found nothing: code that needs the row makes it when it is missing; or the first
 write under `if not page.has_translation(language):` or `if not ....exists():`), a row ensured
 first (`get_or_create`, a many-to-many `add()`) and a later write made on every run (a retry finds
-the row and makes the second; not one made only `if created:`, nor a save of the row ensured), a
+the row and makes the second; not one made only `if created:`, nor a save of the row ensured), an
+instance saved only when new (`if not answer.pk: answer.save()`) and a later write made whatever
+the test found, a
 later write in a `try` whose `except` handler deletes the row the first made (compensation), a variable a later loop binds
 to its items (not the row made under that name), a write in an `except` handler of the `try` that made the other (the record of
 a failed attempt), an entry in a log of what happened (an audit entry, an activity log, a history
@@ -104,6 +106,10 @@ class WriteLinks:
             return False  # the mail or notice about the work (an outbox row): a side effect, not half of it
         if _handles_failure_of(second, first):
             return False  # the record of a failed attempt, written because the work did not go through
+        if self._saved_when_new(first, second):
+            # `if not answer.pk: answer.save()`, then its options set on every run: the code takes
+            # the saved row the other way next time (the options cleared and set again).
+            return False
         if first.spec.ensures and not self._made_only_when_created(first, second) and \
                 _site_receiver(second) not in self.made_by(first):
             # `device, _ = get_or_create(...)`, then a token for it: left alone, the row ensured is
@@ -165,6 +171,19 @@ class WriteLinks:
             return False
         tested = any(name in flags for name, _ in self.unit.facts.flag_ifs.values())
         return tested or bool(second.site.context.branches)
+
+    def _saved_when_new(self, first: "Effect", second: "Effect") -> bool:
+        """Is the first write the save of an instance made only when it is not saved yet (`if not
+        answer.pk: answer.save()`), and the second made outside that branch, whatever the test
+        found? The function is written for a row that exists as well: run again, it finds the row
+        saved and makes the second. Not a second made in that branch only (a retry skips it)."""
+        func = first.site.ref[1]
+        if first.via or func[0] != "attr" or func[2] not in ("save", "asave") or func[1][0] != "name":
+            return False
+        saved = func[1][1]
+        tests = self.unit.facts.new_row_ifs
+        arms = [arm for arm in first.site.context.branches if arm[1] == "body" and tests.get(arm[0]) == saved]
+        return bool(arms) and not any(arm in second.site.context.branches for arm in arms)
 
     def _undone_on_failure(self, first: "Effect", second: "Effect") -> bool:
         """Is the second write made in the body of a `try` that the first is outside of, whose

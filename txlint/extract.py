@@ -406,6 +406,9 @@ class _Extractor(Walker):
             unit.modulo_ifs.append(block)
         if _tests_absence(node.test):
             unit.facts.absence_ifs += (block,)
+        unsaved = _tests_unsaved(node.test)
+        if unsaved:
+            unit.facts.new_row_ifs[block] = unsaved
         flag = _flag_tested(node.test)
         if flag is not None:
             unit.facts.flag_ifs[block] = flag
@@ -479,6 +482,27 @@ def _leaves_function(body: List[ast.stmt]) -> bool:
     if type(last) is ast.If:
         return _leaves_function(last.body) and _leaves_function(last.orelse)
     return type(last) in (ast.Return, ast.Raise)
+
+
+def _tests_unsaved(test: ast.expr) -> str:
+    """The variable a test finds not saved yet: `order` in `if not order.pk:`, `if order.id is
+    None:` and `if order._state.adding:` (Django's own flag for an instance not in the database)."""
+    if type(test) is ast.UnaryOp and type(test.op) is ast.Not:
+        return _key_of(test.operand)
+    if type(test) is ast.Compare and len(test.ops) == 1 and type(test.ops[0]) is ast.Is and \
+            type(test.comparators[0]) is ast.Constant and test.comparators[0].value is None:
+        return _key_of(test.left)
+    if type(test) is ast.Attribute and test.attr == "adding" and type(test.value) is ast.Attribute and \
+            test.value.attr == "_state" and type(test.value.value) is ast.Name:
+        return test.value.value.id
+    return ""
+
+
+def _key_of(node: ast.expr) -> str:
+    """`order` in `order.pk` / `order.id`."""
+    if type(node) is ast.Attribute and node.attr in ("pk", "id") and type(node.value) is ast.Name:
+        return node.value.id
+    return ""
 
 
 def _tests_absence(test: ast.expr) -> bool:
