@@ -144,15 +144,19 @@ write under `if commit:` is not made by a call passing `commit=False`, and a cal
 
 Only writes that belong together count: the second uses the row the first made (the object, its
 key, `cursor.lastrowid`), or the object the first saved (`order.save()`, then rows made for it or
-looked up by it), or one amount written to both (a transfer's `amount`); rows of one thing
+looked up by it), or one amount written to both (a transfer's `amount`, not a key a write only finds its rows by: `filter(pk=job.pk)`); rows of one thing
 deleted with others of it made or changed (a parent and its children, a replacement). Models
 merely tied by a foreign key, two updates that share a key (a counter kept in step), unrelated
 writes, cleanups that delete by a threshold or purge the rows that belong to an object kept (its
 fees, its check-ins: a re-run finishes the job), a write in the `except` handler of the block
 that made the other (the record of a failed attempt), a later write that ensures its row on demand (`get_or_create`, or made when a
-lookup found nothing: code that needs the row makes it when it is missing), a row ensured first
+lookup found nothing: code that needs the row makes it when it is missing; or the first write
+under a check that it is missing, `if not page.has_translation(language):` or `if not
+....exists():`), a row ensured first
 (`get_or_create`, a many-to-many `add()`) and a later write made on every run (a retry finds the
-row and makes the second; not one made only `if created:`), a later write in a `try` whose
+row and makes the second; not one made only `if created:`), an instance saved only when new
+(`if not answer.pk: answer.save()`) and a later write made whatever the test found (run again,
+the row is found saved), a later write in a `try` whose
 `except` handler deletes the row made before it (compensation), writes that ensure rows (`get_or_create`,
 `update_or_create`) and otherwise only set values or delete (code written to be run again, which
 the next run completes), a log entry beside the work it records, the mail or

@@ -39,6 +39,9 @@ def check(context: RuleContext) -> Iterable[Report]:
             continue  # committed by a helper that then raises (`kill()` recording the end, then stopping)
         before = [effects[i] for i in writes if i < index and _related(context, effects[i], commit)]
         after = [effects[i] for i in writes if i > index and _related(context, commit, effects[i])]
+        # A row committed with its status set, which the function sets again when the work is
+        # done, is published early on purpose (a query shown as running, a job as pending).
+        before = [first for first in before if not links.publishes_status(first)]
         pairs = [(first, second) for first in before for second in after
                  if context.in_sequence(first, second)
                  and not (first.site is commit.site is second.site) and links.related(first, second)]
@@ -184,8 +187,11 @@ transaction, which SQLAlchemy 2.0 does not commit from the joined session), nor 
 function every caller calls only when a lookup found nothing (`if not exists:
 certificate_create(...)`: the next run finds the row it committed and takes the other way). Writes
 that TXL101 does not count as one unit (a later write in a `try` whose handler deletes the row made
-before it) are no split here either. One finding per function, at the
-first commit that splits its work.
+before it) are no split here either, nor a commit that publishes a status: the row committed was
+made with its status or state set (`Query(status="running")`, or a helper given
+`status=RUNNING`), and the function sets that field again when the work is done (`query.status =
+"success"`), so the early commit lets other processes see the work running. One finding per
+function, at the first commit that splits its work.
 
 ## Why is this bad?
 Everything before the commit is permanent; if the write after it fails, the database keeps the

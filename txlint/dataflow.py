@@ -30,6 +30,7 @@ def names_passed_whole(call: Ref) -> FrozenSet[str]:
 
 
 LOOKUP_PREFIXES = ("get", "find", "fetch", "lookup", "first")
+PRESENCE_PREFIXES = ("has_", "exists")  # checks that something is there (`page.has_translation(l)`, `qs.exists()`)
 
 
 def is_lookup_call(ref: Ref, prefixes: tuple = LOOKUP_PREFIXES) -> bool:

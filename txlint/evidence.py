@@ -23,16 +23,20 @@ TXL103 report a pair only with evidence that the second write depends on the fir
   payers are looked up among the members). Updates recomputed from the rows (a total, a count)
   are not: derived data that a re-run recomputes.
 - **amount**: both are the function's own writes and write one value of the function's own that
-  is not a key, an object or a handle (a transfer's `amount`, a sale's `quantity`).
+  is not a key, an object or a handle (a transfer's `amount`, a sale's `quantity`); what a write
+  only finds its rows by (`filter(pk=job.pk)`, `where(Job.id == job_id)`) is not written.
 - **one thing**: one of them deletes, and both look rows up by one identity (an id, an instance,
   an equality filter), or both are helpers called on one instance (`user.remove_from_group(g)`,
   then `user.add_to_group(h)`): a parent and its children, a replacement. Deletes by a threshold
   (`created__lt=cutoff`) are cleanups, each complete on its own.
 
 Never evidence: a later write that ensures its row (`get_or_create`, `update_or_create`, or made
-when a lookup found nothing: code that needs the row makes it when it is missing), a row ensured
+when a lookup found nothing: code that needs the row makes it when it is missing; or the first
+write under `if not page.has_translation(language):` or `if not ....exists():`), a row ensured
 first (`get_or_create`, a many-to-many `add()`) and a later write made on every run (a retry finds
-the row and makes the second; not one made only `if created:`, nor a save of the row ensured), a
+the row and makes the second; not one made only `if created:`, nor a save of the row ensured), an
+instance saved only when new (`if not answer.pk: answer.save()`) and a later write made whatever
+the test found, a
 later write in a `try` whose `except` handler deletes the row the first made (compensation), a variable a later loop binds
 to its items (not the row made under that name), a write in an `except` handler of the `try` that made the other (the record of
 a failed attempt), an entry in a log of what happened (an audit entry, an activity log, a history
@@ -42,6 +46,10 @@ later change to the attributes of the object the first write made, saved or chan
 = "failed"` after the query was committed as running: its status kept up to date), and a write
 made inside a helper called to look something up, however deep (`get_raw_connection()` storing a
 refreshed token on its way).
+
+A commit after a write that makes a row with its status set, whose status the function sets
+again later (`Query(status=RUNNING)` committed, then `query.status = "success"`), publishes the
+row's state on purpose: TXL103 does not count it as a split (`publishes_status`).
 
 What it may use: the function's facts (its events and bindings) and `Project.evaluate` to tell
 handles, objects and models from data.
@@ -68,6 +76,7 @@ _DELETE_SQL = ("DELETE", "TRUNCATE", "DROP")
 _THRESHOLD_LOOKUPS = ("__lt", "__lte", "__gt", "__gte", "__range", "__in", "__contains", "__startswith")
 _SESSION_SAVES = {"add", "add_all", "merge", "delete"}
 _UPDATES = {"update", "aupdate", "bulk_update", "abulk_update", "update_many", SETS_ATTRIBUTE}
+_STATUS_FIELD = re.compile(r"(^|_)(status|state)$")
 
 
 def _contains(ref: Ref, part: Ref) -> bool:
@@ -105,6 +114,10 @@ class WriteLinks:
             return False  # a row a lookup keeps on its way (a token refreshed to get a connection)
         if self._changes_the_same_row(first, second):
             return False  # the row the first wrote, changed again: a status kept up to date, not its other half
+        if self._saved_when_new(first, second):
+            # `if not answer.pk: answer.save()`, then its options set on every run: the code takes
+            # the saved row the other way next time (the options cleared and set again).
+            return False
         if first.spec.ensures and not self._made_only_when_created(first, second) and \
                 _site_receiver(second) not in self.made_by(first):
             # `device, _ = get_or_create(...)`, then a token for it: left alone, the row ensured is
@@ -180,6 +193,19 @@ class WriteLinks:
         tested = any(name in flags for name, _ in self.unit.facts.flag_ifs.values())
         return tested or bool(second.site.context.branches)
 
+    def _saved_when_new(self, first: "Effect", second: "Effect") -> bool:
+        """Is the first write the save of an instance made only when it is not saved yet (`if not
+        answer.pk: answer.save()`), and the second made outside that branch, whatever the test
+        found? The function is written for a row that exists as well: run again, it finds the row
+        saved and makes the second. Not a second made in that branch only (a retry skips it)."""
+        func = first.site.ref[1]
+        if first.via or func[0] != "attr" or func[2] not in ("save", "asave") or func[1][0] != "name":
+            return False
+        saved = func[1][1]
+        tests = self.unit.facts.new_row_ifs
+        arms = [arm for arm in first.site.context.branches if arm[1] == "body" and tests.get(arm[0]) == saved]
+        return bool(arms) and not any(arm in second.site.context.branches for arm in arms)
+
     def _undone_on_failure(self, first: "Effect", second: "Effect") -> bool:
         """Is the second write made in the body of a `try` that the first is outside of, whose
         `except` handler deletes the row the first made or saved (`theme = create_theme(...)`,
@@ -189,6 +215,24 @@ class WriteLinks:
         blocks = {block for block, part in second.site.context.trys if part == "body"} - outside
         made = self.made_by(first) | self.saved_by(first)
         return bool(blocks and made) and deleted_in_handler(self.project.effects(self.unit), blocks, made)
+
+    def publishes_status(self, first: "Effect") -> bool:
+        """Does the first write make a row with its status set (`Query(status=RUNNING)`, or a helper
+        given `status=RUNNING` that makes it), whose status the function sets again later
+        (`query.status = "success"`)? A commit right after it publishes the row's state on purpose,
+        so that other processes see the work running (and can track or cancel it); the work that
+        follows ends by setting the final state. Only a field named status or state: another value
+        set again (a total recomputed) is half of the work."""
+        bindings = self.unit.facts.bindings
+        for name in self.made_by(first) | self.saved_by(first):
+            if "." in name:
+                continue
+            creations = [first.site.ref, *(ref for ref in bindings.get(name, ()) if ref and ref[0] == "call")]
+            set_when_made = {keyword for call in creations for keyword, _ in call[3]
+                             if keyword and _STATUS_FIELD.search(keyword)}
+            if any(f"{name}.{field}" in bindings for field in set_when_made):
+                return True
+        return False
 
     def deletes_of_one_thing(self, effects: List["Effect"]) -> bool:
         """Deletes tied to one object (its id, the instance) that remove the object itself too: a
@@ -487,10 +531,33 @@ def _is_object_path(text: str) -> bool:
 
 def _arguments(effect: "Effect") -> FrozenSet[str]:
     """Every variable a write's call is built from (its arguments, its query chain, a DB-API call's
-    parameters)."""
+    parameters), except those it only finds its rows by: a key (`filter(pk=job.pk)`,
+    `where(Job.id == job_id)`) is no amount written, and two writes that share one are updates that
+    share a key."""
     names: Set[str] = set()
-    names_in(effect.site.ref, names, paths=True)  # operands too: `Customer.points + total`
+    _names_outside_keys(effect.site.ref, names)
     return frozenset(name for name in names if "." not in name and name != INSERTED_KEY)
+
+
+def _names_outside_keys(ref: Ref, into: Set[str]) -> None:
+    """`names_in(ref, paths=True)`, leaving out the values of a call chain's key lookups."""
+    if not isinstance(ref, tuple) or not ref:
+        return
+    if ref[0] == "attr" and isinstance(ref[1], tuple) and ref[1] and ref[1][0] == "call":
+        _names_outside_keys(ref[1], into)  # the query chain the method is called on
+    elif ref[0] == "call":
+        _names_outside_keys(ref[1], into)
+        for argument in ref[2]:
+            if not _compares_own_key(argument):
+                _names_outside_keys(argument, into)
+        for keyword, argument in ref[3]:
+            if not (keyword and keyword.split("__", 1)[0] in _KEY_FIELDS):
+                _names_outside_keys(argument, into)
+    else:
+        names_in(ref, into, paths=True)  # operands too: `Customer.points + total`
+
+
+_KEY_FIELDS = {"pk", "id"}
 
 
 def _whole_arguments(effect: "Effect") -> FrozenSet[str]:

@@ -17,8 +17,7 @@ from txlint.facts import (
     TryBlock,
     WithItem,
 )
-from txlint.dataflow import SETS_ATTRIBUTE
-from txlint.flags import KEY_ATTRIBUTES
+from txlint.dataflow import PRESENCE_PREFIXES, SETS_ATTRIBUTE, called_name
 from txlint.refs import clear_cache, dotted, to_ref
 from txlint.walk import Walker, children
 
@@ -420,6 +419,11 @@ class _Extractor(Walker):
         block = self._block_id()
         if _uses_modulo(node.test):
             unit.modulo_ifs.append(block)
+        if _tests_absence(node.test):
+            unit.facts.absence_ifs += (block,)
+        unsaved = _tests_unsaved(node.test)
+        if unsaved:
+            unit.facts.new_row_ifs[block] = unsaved
         flag = _flag_tested(node.test)
         if flag is not None:
             unit.facts.flag_ifs[block] = flag
@@ -495,17 +499,44 @@ def _leaves_function(body: List[ast.stmt]) -> bool:
     return type(last) in (ast.Return, ast.Raise)
 
 
+def _tests_unsaved(test: ast.expr) -> str:
+    """The variable a test finds not saved yet: `order` in `if not order.pk:`, `if order.id is
+    None:` and `if order._state.adding:` (Django's own flag for an instance not in the database)."""
+    if type(test) is ast.UnaryOp and type(test.op) is ast.Not:
+        return _key_of(test.operand)
+    if type(test) is ast.Compare and len(test.ops) == 1 and type(test.ops[0]) is ast.Is and \
+            type(test.comparators[0]) is ast.Constant and test.comparators[0].value is None:
+        return _key_of(test.left)
+    if type(test) is ast.Attribute and test.attr == "adding" and type(test.value) is ast.Attribute and \
+            test.value.attr == "_state" and type(test.value.value) is ast.Name:
+        return test.value.value.id
+    return ""
+
+
+def _key_of(node: ast.expr) -> str:
+    """`order` in `order.pk` / `order.id`."""
+    if type(node) is ast.Attribute and node.attr in ("pk", "id") and type(node.value) is ast.Name:
+        return node.value.id
+    return ""
+
+
+def _tests_absence(test: ast.expr) -> bool:
+    """`if not page.has_translation(language):`, `if not event.schedules.filter(...).exists():`: a
+    check that something is missing, whose body makes it."""
+    if type(test) is not ast.UnaryOp or type(test.op) is not ast.Not or type(test.operand) is not ast.Call:
+        return False
+    return called_name(to_ref(test.operand.func)).lstrip("_").startswith(PRESENCE_PREFIXES)
+
+
 def _flag_tested(test: ast.expr) -> Optional[Tuple[str, bool]]:
     """`if commit:` -> ("commit", False); `if not dry_run:` -> ("dry_run", True); `if self.is_atomic:`
-    -> ("self.is_atomic", False), a class attribute; `if not obj.pk:` -> ("obj.pk", True), an
-    object's key (see txlint.flags.unsaved_object)."""
+    -> ("self.is_atomic", False), a class attribute."""
     negated = type(test) is ast.UnaryOp and type(test.op) is ast.Not
     tested = test.operand if negated else test
     if type(tested) is ast.Name:
         return tested.id, negated
-    if type(tested) is ast.Attribute and type(tested.value) is ast.Name and \
-            (tested.value.id == "self" or tested.attr in KEY_ATTRIBUTES):
-        return f"{tested.value.id}.{tested.attr}", negated
+    if type(tested) is ast.Attribute and type(tested.value) is ast.Name and tested.value.id == "self":
+        return f"self.{tested.attr}", negated
     return None
 
 

@@ -96,6 +96,11 @@ class FunctionFacts:
     withs: Dict[int, WithItem] = field(default_factory=dict)
     loops: Dict[int, Loop] = field(default_factory=dict)
     modulo_ifs: Tuple[int, ...] = ()  # ids of `if` statements whose test uses `%` (batching every N rows)
+    # ids of `if not x.has_y(...):` / `if not qs.exists():` statements: the body makes what is missing
+    absence_ifs: Tuple[int, ...] = ()
+    # `if not order.pk:` / `if order.pk is None:` / `if order._state.adding:`: if id -> the variable
+    # whose row the body makes because it is not saved yet
+    new_row_ifs: Dict[int, str] = field(default_factory=dict)
     trys: Dict[int, TryBlock] = field(default_factory=dict)
     local_functions: Dict[str, str] = field(default_factory=dict)  # local name -> qualname of a nested def
     terminating_arms: set = field(default_factory=set)  # (if id, arm) pairs that end in return/raise/...
@@ -159,7 +164,7 @@ def pieces(facts: Optional[ModuleFacts]) -> Dict[object, bytes]:
                  [(key, loop.kind, loop.iterable) for key, loop in unit.loops.items()], unit.modulo_ifs,
                  [(key, block.handlers_reraise, block.has_finally, block.loops) for key, block in unit.trys.items()],
                  unit.local_functions, sorted(unit.terminating_arms), unit.yield_contexts, unit.is_module,
-                 unit.never_returns, unit.returns, unit.flag_ifs, unit.flag_exits)
+                 unit.never_returns, unit.returns, unit.flag_ifs, unit.flag_exits, unit.absence_ifs, unit.new_row_ifs)
         if unit.is_module:
             piece = (facts.path, facts.module, facts.imports, facts.star_imports, piece)
         found.setdefault(unit.qualname, []).append(piece)

@@ -10,8 +10,6 @@ from typing import Dict, Optional
 from txlint.facts import Context, FunctionFacts, Ref
 
 _FALSY = {"False", "None", "0", "0.0"}
-# The attributes holding an object's primary key: false until the object is saved (Django's `pk`).
-KEY_ATTRIBUTES = ("pk", "id")
 
 
 def truth(ref: Optional[Ref]) -> Optional[bool]:
@@ -82,15 +80,3 @@ def reached(callee: FunctionFacts, context: Context, call: Ref) -> bool:
     `if flag:` (or `if not flag:`) that the constant the call passes for `flag` rules out."""
     return all(truth(passed_for(callee, call, name)) in (None, value)
                for name, value in conditions(callee, context).items())
-
-
-def unsaved_object(function: FunctionFacts, context: Context) -> Optional[str]:
-    """The variable code at `context` runs only while it is unsaved: inside `if not obj.pk:`
-    (`obj`), where `obj.save()` adds the row only when it is missing."""
-    for block, arm in context.branches:
-        flag = function.flag_ifs.get(block)
-        if flag is not None and arm == "body" and flag[1] and "." in flag[0]:
-            name, _, attribute = flag[0].partition(".")
-            if attribute in KEY_ATTRIBUTES and name != "self":
-                return name
-    return None

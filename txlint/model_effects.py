@@ -117,7 +117,8 @@ class EffectLists:
                 continue
             outcome = self.call(event.ref, unit)
             inside = None
-            found_or_made = bool(outcome.effect or outcome.callee) and _made_when_not_found(event, unit)
+            found_or_made = bool(outcome.effect or outcome.callee) and \
+                (_made_when_not_found(event, unit) or _first_made_when_missing(event, unit, result))
             if outcome.effect is not None:
                 inside = self.in_scope(unit, event)
                 for effect in self._direct_effects(outcome.effect, event, inside, unit):
@@ -171,8 +172,6 @@ class EffectLists:
 
     def _direct_effects(self, spec: EffectSpec, event: Event, inside: bool, unit: Unit) -> List[Effect]:
         receiver = _receiver_text(event.ref)
-        if spec.kind == "write" and receiver and receiver == flags.unsaved_object(unit.facts, event.context):
-            spec = replace(spec, ensures=True)  # `if not obj.pk: obj.save()`: the row added only when missing
         if spec.kind == "write":
             saved = event.ref[2][0] if event.ref[2] and spec.saves_argument else \
                 dict(event.ref[3]).get(spec.new_row_keyword) if spec.new_row_keyword else None
@@ -329,6 +328,17 @@ def _object_changed(call: Ref) -> Ref:
     if func[0] == "attr" and func[2] == SETS_ATTRIBUTE:
         return func[1]
     return call[2][0] if call[2] else UNKNOWN
+def _first_made_when_missing(event: Event, unit: Unit, earlier: List[Effect]) -> bool:
+    """Is the call the first write under a check that something is missing (`if not
+    page.has_translation(language): create_translation(page, ...)`)? It makes what the check
+    missed, so the next run finds it, or makes it when a failure left it out. Not the writes after
+    it there, which the check does not look for (a category made, then its scores: a failure
+    between leaves a category that the next run finds and skips)."""
+    checks = [arm for arm in event.context.branches if arm[1] == "body" and arm[0] in unit.facts.absence_ifs]
+    if not checks:
+        return False
+    innermost = checks[-1]
+    return not any(effect.kind == "write" and innermost in effect.site.context.branches for effect in earlier)
 
 
 def _written_to(spec: EffectSpec, instance) -> EffectSpec:
