@@ -1,8 +1,8 @@
 """Calls: what a call expression returns and does (txlint.values.Outcome: its value, its effect,
 the project function it calls), from the framework registry or the project's own functions.
 
-May use evaluation (txlint.model_values), classes (txlint.model_classes) and the framework
-registry; owns no state.
+May use evaluation (txlint.model_values), classes (txlint.model_classes), signal receivers
+(txlint.model_signals) and the framework registry; owns no state.
 """
 
 from dataclasses import replace
@@ -40,6 +40,9 @@ class CallOutcomes:
                 if on_argument is not None:
                     return on_argument
                 return self._run_on_unknown_receiver(func[2], view)
+            if base.kind == "signal" and func[2] in self.registry.signal_sends:
+                # `username_changed.send(sender=self)` runs every receiver connected to it, here.
+                return Outcome(receivers=self.receivers_sent(base, view.value(0, "sender")))
             if base.kind == "handle" and base.name == "manager" and base.flags:
                 # The project's manager method first: `create_user` of a custom UserManager is its own.
                 custom = self._custom_manager_method(base.flags[0], func[2], depth)

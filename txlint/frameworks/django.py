@@ -57,6 +57,15 @@ def _model_of(manager: Value) -> Value:
     return Value("model", name=manager.flags[0] if manager.flags else "", library=LIBRARY, table=manager.table)
 
 
+_SIGNAL_CLASSES = {"django.dispatch.Signal", "django.dispatch.dispatcher.Signal",
+                   "django.db.models.signals.ModelSignal"}
+# The signals Django defines (`django.db.models.signals.post_save`, `django.core.signals.request_finished`).
+_DJANGO_SIGNAL = re.compile(r"^django\.[\w.]*\bsignals\.[a-z_]+$")
+# The model signals Django sends inside `Model.save()` and `Model.delete()` (a delete sends its
+# pre_delete/post_delete inside its own atomic block; save's are sent in the caller's transaction).
+MODEL_SIGNALS = {"django.db.models.signals.pre_save": "save", "django.db.models.signals.post_save": "save",
+                 "django.db.models.signals.pre_delete": "delete", "django.db.models.signals.post_delete": "delete"}
+
 # The form methods Django's admin runs in changeform_view ("clean_*": a field's own clean method).
 _FORM_METHODS = ("__init__", "is_valid", "full_clean", "clean", "clean_*", "_post_clean", "save", "save_m2m")
 
@@ -91,6 +100,9 @@ class DjangoKnowledge(Knowledge):
         **dict.fromkeys(("django.contrib.admin.ModelAdmin", "django.contrib.admin.options.ModelAdmin"),
                         (("form",), _FORM_METHODS)),
         "django.contrib.auth.admin.UserAdmin": (("form", "add_form"), _FORM_METHODS)}
+    signal_sends = ("send", "send_robust", "asend", "asend_robust")
+    receiver_decorators = ("django.dispatch.receiver", "django.dispatch.dispatcher.receiver")
+    model_signals = MODEL_SIGNALS
     swappable_models = {"django.contrib.auth.get_user_model": _USER_MODEL,
                         "django.conf.settings.AUTH_USER_MODEL": _USER_MODEL}
 
@@ -105,6 +117,8 @@ class DjangoKnowledge(Knowledge):
             name = qname.rsplit(".", 1)[-1]
             app = qname.split(".")[2]
             return Value("model", name=qname, library=LIBRARY, table=f"{app}_{name.lower()}")
+        if _DJANGO_SIGNAL.match(qname):
+            return Value("signal", name=qname, library=LIBRARY)
         if qname in ("django.core.files.storage.default_storage", "django.core.files.storage.storages"):
             return Value("fileobj", name="storage", library="files")  # (`storages["media"]` is one too)
         return None
@@ -114,6 +128,8 @@ class DjangoKnowledge(Knowledge):
             return Outcome(value=Value("scope", name="atomic", library=LIBRARY))
         if qname == "django.db.transaction.non_atomic_requests":
             return Outcome(value=Value("scope", name="non_atomic_requests", library=LIBRARY))
+        if qname in _SIGNAL_CLASSES:
+            return Outcome(value=Value("signal", library=LIBRARY))  # named by the variable it is bound to
         if qname == "django.db.transaction.on_commit":
             return effect("after_commit", LIBRARY)
         if qname in ("django.db.transaction.commit",):
