@@ -116,14 +116,18 @@ class CallOutcomes:
         with it (an override that saves other models makes them part of every save)."""
         if outcome.effect is None or outcome.effect.kind != "write" or outcome.callee:
             return outcome
-        if receiver.kind == "instance" and not receiver.has(_SUPER):
+        if receiver.kind == "instance":
             model, method = receiver.name, name
         elif receiver.kind == "handle" and receiver.name == "manager" and receiver.flags and name in _SAVING_CREATES:
             model, method = receiver.flags[0], "save"
         else:
             return outcome
-        override = self._overriding_method(model, method) if model in self.classes else ""
-        return replace(outcome, callee=override) if override else outcome
+        override = self._overriding_method(model, method) if model in self.classes and not receiver.has(_SUPER) else ""
+        if override:
+            return replace(outcome, callee=override)  # whose `super().save()` sends the model's signals
+        # The library's own save() sends the model signals: the receivers connected for the model run in it.
+        receivers = self.model_signal_receivers(model, "save" if method in ("save", "asave") else method)
+        return replace(outcome, receivers=receivers) if receivers else outcome
 
     def _library_call_on_argument(self, ref: Ref, unit: Unit, depth: int) -> Optional[Outcome]:
         """`super().form_valid(form)` where no project base class defines `form_valid`: Django's
