@@ -407,7 +407,8 @@ def sends_a_message(effect: "Effect") -> bool:
     calling `mail(...)`, which queues the outbox row)."""
     if not effect.via:
         return False
-    return called_name(effect.site.ref[1]).lstrip("_").startswith(_MESSAGE_VERBS) or \
+    # (a signal's `send()` names no message: its receivers' names say what they do)
+    return (not effect.by_receiver and called_name(effect.site.ref[1]).lstrip("_").startswith(_MESSAGE_VERBS)) or \
         effect.via.rsplit(".", 1)[-1].lstrip("_").startswith(_MESSAGE_VERBS)
 
 

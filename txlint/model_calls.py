@@ -116,18 +116,14 @@ class CallOutcomes:
         with it (an override that saves other models makes them part of every save)."""
         if outcome.effect is None or outcome.effect.kind != "write" or outcome.callee:
             return outcome
-        if receiver.kind == "instance":
+        if receiver.kind == "instance" and not receiver.has(_SUPER):
             model, method = receiver.name, name
         elif receiver.kind == "handle" and receiver.name == "manager" and receiver.flags and name in _SAVING_CREATES:
             model, method = receiver.flags[0], "save"
         else:
             return outcome
-        override = self._overriding_method(model, method) if model in self.classes and not receiver.has(_SUPER) else ""
-        if override:
-            return replace(outcome, callee=override)  # whose `super().save()` sends the model's signals
-        # The library's own save() sends the model signals: the receivers connected for the model run in it.
-        receivers = self.model_signal_receivers(model, "save" if method in ("save", "asave") else method)
-        return replace(outcome, receivers=receivers) if receivers else outcome
+        override = self._overriding_method(model, method) if model in self.classes else ""
+        return replace(outcome, callee=override) if override else outcome
 
     def _library_call_on_argument(self, ref: Ref, unit: Unit, depth: int) -> Optional[Outcome]:
         """`super().form_valid(form)` where no project base class defines `form_valid`: Django's
@@ -191,7 +187,8 @@ class CallOutcomes:
     def _library_handle_of(self, class_qualname: str, view: CallView, depth: int) -> Optional[Value]:
         """A project subclass of a library's database class (`class SQLAlchemy(flask_sqlalchemy.SQLAlchemy)`
         that only adds options, a `Session` subclass) makes what the library class makes: a
-        session, an engine, the Flask-SQLAlchemy object."""
+        session, an engine, the Flask-SQLAlchemy object; a subclass of Django's `Signal` (one
+        whose `send()` picks the receivers of enabled plugins) makes a signal."""
         for qualname in self._class_chain(class_qualname):
             facts, module = self.classes[qualname]
             for base in facts.bases:
@@ -200,7 +197,7 @@ class CallOutcomes:
                     continue
                 knowledge = self.registry.for_qname(value.name)
                 outcome = knowledge.call_qname(value.name, view) if knowledge is not None else None
-                if outcome is not None and outcome.value is not None and outcome.value.kind == "handle":
+                if outcome is not None and outcome.value is not None and outcome.value.kind in ("handle", "signal"):
                     return outcome.value
         return None
 

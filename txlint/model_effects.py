@@ -47,6 +47,9 @@ class Effect:
     # For a helper method's write built from its `self`: the variable of this function it was
     # called on (`order` in `order.add_first_line()`).
     called_on: str = ""
+    # Made by a receiver of the signal the call sends (`order_placed.send(sender=order)`), not by a
+    # function the call names.
+    by_receiver: bool = False
 
     @property
     def line(self) -> int:
@@ -128,7 +131,10 @@ class EffectLists:
                 if callee is None or callee is unit:
                     continue
                 inside = self.in_scope(unit, event) if inside is None else inside
-                result.extend(self._helper_effects(unit, event, callee, outcome, inside, found_or_made, depth))
+                effects = self._helper_effects(unit, event, callee, outcome, inside, found_or_made, depth)
+                if qualname != outcome.callee:
+                    effects = [replace(effect, by_receiver=True) for effect in effects]
+                result.extend(effects)
         return self._inside_explicit_begin(result)
 
     def _helper_effects(self, unit: Unit, event: Event, callee: Unit, outcome, inside: bool,

@@ -82,12 +82,9 @@ class Knowledge:
     # prefix). Django's ModelAdmin builds, validates and saves its `form` in `changeform_view`.
     classes_in_transaction: Dict[str, Tuple[Tuple[str, ...], Tuple[str, ...]]] = {}
     # Signals (a `signal` value): the methods that run every receiver connected to one (Django's
-    # `Signal.send`), the decorators that connect the function they decorate (`@receiver(sig)`),
-    # and the signals the library sends itself around a model instance's save or delete, sent
-    # by the method of the instance named (signal qname -> "save" | "delete").
+    # `Signal.send`), and the decorators that connect the function they decorate (`@receiver(sig)`).
     signal_sends: Tuple[str, ...] = ()
     receiver_decorators: Tuple[str, ...] = ()
-    model_signals: Dict[str, str] = {}
     # Methods that run a statement object of this library passed as their first argument, whatever
     # the receiver is (`x.execute(text("..."))` where x could not be resolved).
     statement_runners: Tuple[str, ...] = ()
@@ -222,9 +219,6 @@ class Registry:
         self.statement_runners = frozenset(name for knowledge in self.all for name in knowledge.statement_runners)
         self.signal_sends = frozenset(name for knowledge in self.all for name in knowledge.signal_sends)
         self.receiver_decorators = frozenset(name for knowledge in self.all for name in knowledge.receiver_decorators)
-        self.model_signals: Dict[str, str] = {}
-        for knowledge in self.all:
-            self.model_signals.update(knowledge.model_signals)
 
     def for_qname(self, qname: str) -> Optional[Knowledge]:
         return self.by_root.get(qname.split(".", 1)[0])

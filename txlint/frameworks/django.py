@@ -61,10 +61,6 @@ _SIGNAL_CLASSES = {"django.dispatch.Signal", "django.dispatch.dispatcher.Signal"
                    "django.db.models.signals.ModelSignal"}
 # The signals Django defines (`django.db.models.signals.post_save`, `django.core.signals.request_finished`).
 _DJANGO_SIGNAL = re.compile(r"^django\.[\w.]*\bsignals\.[a-z_]+$")
-# The model signals Django sends in an instance's `save()` (and the manager's `create()`), in the
-# caller's transaction if any, else each receiver's writes commit on their own. (A delete sends
-# pre_delete/post_delete inside the deletion collector's own atomic block, with its cascades.)
-MODEL_SIGNALS = {"django.db.models.signals.pre_save": "save", "django.db.models.signals.post_save": "save"}
 
 # The form methods Django's admin runs in changeform_view ("clean_*": a field's own clean method).
 _FORM_METHODS = ("__init__", "is_valid", "full_clean", "clean", "clean_*", "_post_clean", "save", "save_m2m")
@@ -102,7 +98,6 @@ class DjangoKnowledge(Knowledge):
         "django.contrib.auth.admin.UserAdmin": (("form", "add_form"), _FORM_METHODS)}
     signal_sends = ("send", "send_robust", "asend", "asend_robust")
     receiver_decorators = ("django.dispatch.receiver", "django.dispatch.dispatcher.receiver")
-    model_signals = MODEL_SIGNALS
     swappable_models = {"django.contrib.auth.get_user_model": _USER_MODEL,
                         "django.conf.settings.AUTH_USER_MODEL": _USER_MODEL}
 
