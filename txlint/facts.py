@@ -173,7 +173,7 @@ def pieces(facts: Optional[ModuleFacts]) -> Dict[object, bytes]:
         for related_name in related_names_of(cls):
             found.setdefault(("related_name", related_name), []).append(piece)
     for key, holder, ref in signal_registrations(facts):
-        found.setdefault(("receivers", key), []).append((holder, ref, facts.imports))
+        found.setdefault(("receivers", key), []).append((holder, ref))
     # Equal bytes unpickle to equal values, so equal bytes mean equal pieces (the reverse can fail
     # only by chance of object sharing, which costs checking more, never a wrong result).
     return {name: pickle.dumps(found_pieces, protocol=4) for name, found_pieces in found.items()}
@@ -193,28 +193,24 @@ def signal_registrations(facts: ModuleFacts) -> List[Tuple[str, str, Ref]]:
     found = []
     for unit in facts.functions.values():
         for decorator in unit.decorators:
-            if decorator[0] != "call" or not decorator[2] or _last_name(decorator[1]) != "receiver":
+            if decorator[0] != "call" or not decorator[2] or _known_as(decorator[1], facts.imports) != "receiver":
                 continue
             signals = decorator[2][0][1] if decorator[2][0][0] == "list" else (decorator[2][0],)
             for signal in signals:
-                key = _signal_name(signal, facts.imports)
+                key = _known_as(signal, facts.imports)
                 if key:
                     found.append((key, unit.qualname, decorator))
         for event in unit.events:
             func = event.ref[1]
             if func[0] == "attr" and func[2] == "connect" and (event.ref[2] or event.ref[3]):
-                key = _signal_name(func[1], facts.imports)
+                key = _known_as(func[1], facts.imports)
                 if key:
                     found.append((key, unit.qualname, event.ref))
     return found
 
 
-def _last_name(ref: Ref) -> str:
-    return ref[1] if ref[0] == "name" else ref[2] if ref[0] == "attr" else ""
-
-
-def _signal_name(ref: Ref, imports: Dict[str, str]) -> str:
-    """The name a signal is known by wherever it is imported: `username_changed` for
+def _known_as(ref: Ref, imports: Dict[str, str]) -> str:
+    """The name a thing is known by wherever it is imported: `username_changed` for
     `username_changed`, `signals.username_changed` or a name imported `as` another."""
     if ref[0] == "name":
         return imports.get(ref[1], ref[1]).rsplit(".", 1)[-1]
