@@ -31,6 +31,7 @@ _QUERYSET_CHAIN = {
 _INSTANCE_GETTERS = {"get", "aget", "first", "afirst", "last", "alast", "latest", "earliest", "get_or_none"}
 _INSTANCE_WRITES = {"save": False, "asave": False, "delete": True, "adelete": True}
 _RELATED_WRITES = {"add", "aadd", "remove", "aremove", "set", "aset", "clear", "aclear"}
+_RELATED_ROWS = _QUERYSET_CHAIN | _INSTANCE_GETTERS | {"iterator"}
 _MANAGER_ATTRIBUTES = {"objects", "_default_manager", "_base_manager"}
 # A file's content for a file field or a storage: a row saved with one stores the file with it.
 _FILE_CONTENTS = {"django.core.files.File", "django.core.files.base.File", "django.core.files.base.ContentFile",
@@ -189,6 +190,11 @@ class DjangoKnowledge(Knowledge):
                 return effect("read", LIBRARY, AUTOCOMMIT)
             return None
         if value.kind == "handle" and value.name == "related":
+            if value.flags and name in _RELATED_ROWS:
+                # The rows of a reverse relation (`thread.post_set`), whose model is known: its query
+                # sets and the instances they give (what its updates and deletes write is not followed).
+                return Outcome(value=value) if name in _QUERYSET_CHAIN or name == "iterator" \
+                    else self._manager_method(value, name, call)
             if name in _RELATED_WRITES:
                 return write_effect(LIBRARY, value, AUTOCOMMIT, atomic_alone=True, ensures=name in ("add", "aadd"))
             if name in ("create", "acreate", "get_or_create", "update_or_create"):
