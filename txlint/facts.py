@@ -184,6 +184,7 @@ def related_names_of(cls: ClassFacts) -> Tuple[str, ...]:
     return tuple(value[1] for ref in cls.attributes.values() if ref[0] == "call"
                  for key, value in ref[3] if key == "related_name" and value[0] == "str" and value[1] != "+")
 
+
 def signal_registrations(facts: ModuleFacts) -> List[Tuple[str, str, Ref]]:
     """What may connect a function to a signal, as (the signal's name, the function holding it,
     the decorator or call): `@receiver(sig)` / `@receiver([a, b])` on a function (the function

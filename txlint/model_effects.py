@@ -1,6 +1,7 @@
 """Effects: a function's effects in order (writes, reads, commits, file writes, ...), with its
-helpers' effects placed at their call sites down to _MAX_CALL_DEPTH calls, raw SQL split into its
-statements, and writes between a raw `BEGIN` and its `COMMIT` counted as inside a transaction.
+helpers' effects (and those of the receivers of a signal it sends) placed at their call sites
+down to _MAX_CALL_DEPTH calls, raw SQL split into its statements, and writes between a raw
+`BEGIN` and its `COMMIT` counted as inside a transaction.
 
 May use calls (txlint.model_calls), the transaction context (txlint.model_context), the read
 tracking (`_work_out`, `_fits`) and the project's table of functions.
@@ -14,7 +15,7 @@ from txlint import sql as sqlkit
 from txlint.dataflow import followed, is_lookup_call, names_in
 from txlint.facts import Event, Ref
 from txlint.model_units import Unit
-from txlint.values import AUTOCOMMIT, EffectSpec, target_name
+from txlint.values import AUTOCOMMIT, EffectSpec, Outcome, target_name
 
 _MAX_CALL_DEPTH = 5
 
@@ -137,7 +138,7 @@ class EffectLists:
                 result.extend(effects)
         return self._inside_explicit_begin(result)
 
-    def _helper_effects(self, unit: Unit, event: Event, callee: Unit, outcome, inside: bool,
+    def _helper_effects(self, unit: Unit, event: Event, callee: Unit, outcome: Outcome, inside: bool,
                         found_or_made: bool, depth: int) -> List[Effect]:
         """The effects of a project function the event calls (or a receiver of the signal it
         sends), placed at the call."""
