@@ -134,7 +134,8 @@ RULE = Rule(
 Finds a function that writes to two or more tables or models, in a library that commits every
 statement on its own (Django, peewee, Tortoise, asyncpg, autocommit connections), when no single
 transaction encloses the writes. Writes made by the project's own helpers count where the helper
-is called; a function that only ever runs inside a transaction (decorated, called only from
+is called, and those of the receivers of a project's Django signal where it is sent
+(`order_placed.send(sender=order)`); a function that only ever runs inside a transaction (decorated, called only from
 transactions, a migration, an `ATOMIC_REQUESTS` view) is not a finding. A method call on a
 receiver txlint cannot type (`new_event = serializer.save()`, then `new_event.copy_data_from(...)`)
 is taken to reach the project's method of that name when only one class defines it and the name

@@ -236,3 +236,35 @@ def test_an_object_kept_on_self_is_the_object_saved():
             Invoice.objects.create(order=self.previous)  # another object kept on self
     """
     assert _findings({"shop/checkout.py": source}) == [("shop/checkout.py", 16, "TXL101")]
+
+
+LANGUAGES = """\
+from django.db import models
+
+
+class Language(models.Model):
+    code = models.CharField(max_length=20)
+
+
+class Profile(models.Model):
+    language = models.ForeignKey(Language, on_delete=models.CASCADE)
+    languages = models.ManyToManyField(Language, related_name="speakers")
+
+
+def retire(old: Language, new: Language):
+    for profile in old.profile_set.filter(language=old).iterator():
+        profile.language = new
+        profile.save()
+        profile.languages.remove(old)
+"""
+
+
+def test_the_rows_of_a_reverse_relation_are_instances_of_its_model():
+    # `old.profile_set` gives the Profiles pointing to the language: each one saved, then its
+    # links changed, commits twice.
+    assert _findings({"lang/models.py": LANGUAGES}) == [("lang/models.py", 17, "TXL101")]
+
+
+def test_a_reverse_relation_named_for_two_models_is_not_guessed():
+    other = "from django.db import models\n\n\nclass Profile(models.Model):\n    name = models.CharField(max_length=20)\n"
+    assert _findings({"lang/models.py": LANGUAGES, "people/models.py": other}) == []

@@ -866,3 +866,58 @@ def test_a_snapshot_model_loses_its_model_base_after_another_edit(tree, tmp_path
     _same_as_uncached(rechecked)
     _write("shop/base.py", "class Base:\n    pass\n")
     assert _same_as_uncached(rechecked)[:2] == (0, [])
+
+
+SIGNALS = """\
+from django.dispatch import Signal
+
+order_placed = Signal()
+"""
+
+SENDER = """\
+from shop.models import Order
+from shop.signals import order_placed
+
+
+def place_and_announce(total):
+    order = Order.objects.create(total=total)
+    order_placed.send(sender=order)
+    return order
+"""
+
+RECEIVERS = """\
+import logging
+
+from django.dispatch import receiver
+
+from shop.models import Invoice
+from shop.signals import order_placed
+
+
+@receiver(order_placed)
+def announce(sender, **kwargs):
+    logging.info("placed %s", sender.pk)
+"""
+ANNOUNCE = ("TXL101", "shop/announce.py", 7, "shop.announce.place_and_announce")
+
+
+def test_a_receiver_in_another_file_gains_a_write_loses_its_decorator_and_is_connected_again(project, rechecked):
+    _write("shop/signals.py", SIGNALS)
+    _write("shop/announce.py", SENDER)
+    _write("shop/receivers.py", RECEIVERS)
+    assert _prime(rechecked)[:2] == (1, [PLACE_ORDER])
+    # The receiver writes a row of the order sent: the send makes the second write of a unit of work.
+    _edit("shop/receivers.py", '    logging.info("placed %s", sender.pk)', "    Invoice.objects.create(order=sender)")
+    code, findings, seen = _same_as_uncached(rechecked)
+    assert (code, findings) == (1, [ANNOUNCE, PLACE_ORDER]) and "shop/announce.py" in seen
+    # No longer connected.
+    _edit("shop/receivers.py", "@receiver(order_placed)\n", "")
+    code, findings, seen = _same_as_uncached(rechecked)
+    assert (code, findings) == (1, [PLACE_ORDER]) and "shop/announce.py" in seen
+    # Connected again, by a call in a new file.
+    _write("shop/apps.py", "from shop.receivers import announce\nfrom shop.signals import order_placed\n\n\n"
+                           "def ready():\n    order_placed.connect(announce)\n")
+    code, findings, seen = _same_as_uncached(rechecked)
+    assert (code, findings) == (1, [ANNOUNCE, PLACE_ORDER]) and "shop/announce.py" in seen
+    os.remove("shop/apps.py")
+    assert _same_as_uncached(rechecked)[:2] == (1, [PLACE_ORDER])

@@ -23,8 +23,10 @@ TXL103 report a pair only with evidence that the second write depends on the fir
   payers are looked up among the members). Updates recomputed from the rows (a total, a count)
   are not: derived data that a re-run recomputes.
 - **amount**: both are the function's own writes and write one value of the function's own that
-  is not a key, an object or a handle (a transfer's `amount`, a sale's `quantity`); what a write
-  only finds its rows by (`filter(pk=job.pk)`, `where(Job.id == job_id)`) is not written.
+  is not a key, an object or a handle (a transfer's `amount`, a sale's `quantity`), or store one
+  attribute of an object that is not a key (`update(poster_name=user.username)` in each of the
+  tables that keep a copy of the name); what a write only finds its rows by (`filter(pk=job.pk)`,
+  `where(Job.id == job_id)`) is not written.
 - **one thing**: one of them deletes, and both look rows up by one identity (an id, an instance,
   an equality filter), or both are helpers called on one instance (`user.remove_from_group(g)`,
   then `user.add_to_group(h)`): a parent and its children, a replacement. Deletes by a threshold
@@ -149,6 +151,8 @@ class WriteLinks:
                 return True  # the object saved is part of the next write (`Payment(order=order)`, `order.lines...`)
             if any(self._is_quantity(name) for name in _arguments(first) & _arguments(second)):
                 return True  # one amount written to both (a transfer's `amount`, a sale's `quantity`)
+            if any(self._is_quantity(path) for path in _attributes_written(first) & _attributes_written(second)):
+                return True  # one value of an object copied into both (a user's name kept in several tables)
         if is_delete(first) or is_delete(second):
             # Rows of one thing deleted with others of it changed or made: a parent and its
             # children, or a replacement. Updates alone (a counter, a flag) are not enough.
@@ -333,7 +337,8 @@ class WriteLinks:
         """A plain value of the function's own (not a key that finds rows, not an object or a handle)."""
         if _IDENTITY.search(name) or name in ("self", "cls"):
             return False
-        value = self.project.evaluate(("name", name), self.unit)
+        root, _, attribute = name.partition(".")
+        value = self.project.evaluate(("attr", ("name", root), attribute) if attribute else ("name", root), self.unit)
         return value is None or value.kind not in (*_NOT_DATA, "instance")
 
     def constructed(self, name: str) -> bool:
@@ -494,7 +499,8 @@ def sends_a_message(effect: "Effect") -> bool:
     calling `mail(...)`, which queues the outbox row)."""
     if not effect.via:
         return False
-    return called_name(effect.site.ref[1]).lstrip("_").startswith(_MESSAGE_VERBS) or \
+    # (a signal's `send()` names no message: its receivers' names say what they do)
+    return (not effect.by_receiver and called_name(effect.site.ref[1]).lstrip("_").startswith(_MESSAGE_VERBS)) or \
         effect.via.rsplit(".", 1)[-1].lstrip("_").startswith(_MESSAGE_VERBS)
 
 
@@ -558,6 +564,13 @@ def _names_outside_keys(ref: Ref, into: Set[str]) -> None:
 
 
 _KEY_FIELDS = {"pk", "id"}
+
+
+def _attributes_written(effect: "Effect") -> FrozenSet[str]:
+    """The attributes of a variable a write stores as they are (`update(poster_name=user.username)`:
+    `user.username`), not its keys."""
+    return frozenset(f"{value[1][1]}.{value[2]}" for _, value in effect.site.ref[3]
+                     if value[0] == "attr" and value[1][0] == "name" and not _IDENTITY.search(value[2]))
 
 
 def _whole_arguments(effect: "Effect") -> FrozenSet[str]:

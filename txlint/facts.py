@@ -146,8 +146,9 @@ def pieces(facts: Optional[ModuleFacts]) -> Dict[object, bytes]:
     `txlint.project.Project.note`): each function and class by its qualified name, the module's
     own code with its path and imports by the module name, the classes by their lower-case
     name (`apps.get_model` finds models by it), the methods by their name (a call on a
-    receiver nothing resolves reaches a method by its name alone), and the classes with a field
-    of a `related_name` by that name (`order.lines` finds them).
+    receiver nothing resolves reaches a method by its name alone), the classes with a field
+    of a `related_name` by that name (`order.lines` finds them), and the functions connected to a
+    signal by the signal's name (a `send()` anywhere runs them).
 
     Left out: positions, call sources, suppressions and the line count, which only the module's
     own findings show. Two versions of a module with equal pieces under a name read the same
@@ -176,6 +177,8 @@ def pieces(facts: Optional[ModuleFacts]) -> Dict[object, bytes]:
             found.setdefault(("method", method), []).append((qualname,))
         for related_name in related_names_of(cls):
             found.setdefault(("related_name", related_name), []).append(piece)
+    for key, holder, ref in signal_registrations(facts):
+        found.setdefault(("receivers", key), []).append((holder, ref))
     # Equal bytes unpickle to equal values, so equal bytes mean equal pieces (the reverse can fail
     # only by chance of object sharing, which costs checking more, never a wrong result).
     return {name: pickle.dumps(found_pieces, protocol=4) for name, found_pieces in found.items()}
@@ -185,6 +188,40 @@ def related_names_of(cls: ClassFacts) -> Tuple[str, ...]:
     """The `related_name="..."` of the class's fields (`order = ForeignKey(Order, related_name="lines")`)."""
     return tuple(value[1] for ref in cls.attributes.values() if ref[0] == "call"
                  for key, value in ref[3] if key == "related_name" and value[0] == "str" and value[1] != "+")
+
+
+def signal_registrations(facts: ModuleFacts) -> List[Tuple[str, str, Ref]]:
+    """What may connect a function to a signal, as (the signal's name, the function holding it,
+    the decorator or call): `@receiver(sig)` / `@receiver([a, b])` on a function (the function
+    itself), and `sig.connect(handler)` anywhere (the function making the call). Read by their
+    spelling alone (the name the signal is imported under), so that the project index finds
+    every receiver of a signal without resolving anything; the model checks each one."""
+    found = []
+    for unit in facts.functions.values():
+        for decorator in unit.decorators:
+            if decorator[0] != "call" or not decorator[2] or _known_as(decorator[1], facts.imports) != "receiver":
+                continue
+            signals = decorator[2][0][1] if decorator[2][0][0] == "list" else (decorator[2][0],)
+            for signal in signals:
+                key = _known_as(signal, facts.imports)
+                if key:
+                    found.append((key, unit.qualname, decorator))
+        for event in unit.events:
+            func = event.ref[1]
+            if func[0] == "attr" and func[2] == "connect" and (event.ref[2] or event.ref[3]):
+                key = _known_as(func[1], facts.imports)
+                if key:
+                    found.append((key, unit.qualname, event.ref))
+    return found
+
+
+def _known_as(ref: Ref, imports: Dict[str, str]) -> str:
+    """The name a thing is known by wherever it is imported: `username_changed` for
+    `username_changed`, `signals.username_changed` or a name imported `as` another."""
+    if ref[0] == "name":
+        return imports.get(ref[1], ref[1]).rsplit(".", 1)[-1]
+    return ref[2] if ref[0] == "attr" else ""
+
 
 def changed_names(before: Optional[ModuleFacts], after: Optional[ModuleFacts]) -> set:
     """The names under which another module reads something different in `after` than in `before`."""

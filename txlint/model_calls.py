@@ -1,8 +1,8 @@
 """Calls: what a call expression returns and does (txlint.values.Outcome: its value, its effect,
 the project function it calls), from the framework registry or the project's own functions.
 
-May use evaluation (txlint.model_values), classes (txlint.model_classes) and the framework
-registry; owns no state.
+May use evaluation (txlint.model_values), classes (txlint.model_classes), signal receivers
+(txlint.model_signals) and the framework registry; owns no state.
 """
 
 from dataclasses import replace
@@ -56,6 +56,9 @@ class CallOutcomes:
                 if on_argument is not None:
                     return on_argument
                 return self._run_on_unknown_receiver(func[2], view)
+            if base.kind == "signal" and func[2] in self.registry.signal_sends:
+                # `username_changed.send(sender=self)` runs every receiver connected to it, here.
+                return Outcome(receivers=self.receivers_sent(base, view.value(0, "sender")))
             if base.kind == "handle" and base.name == "manager" and base.flags:
                 # The project's manager method first: `create_user` of a custom UserManager is its own.
                 custom = self._custom_manager_method(base.flags[0], func[2], depth)
@@ -327,7 +330,8 @@ class CallOutcomes:
     def _library_handle_of(self, class_qualname: str, view: CallView, depth: int) -> Optional[Value]:
         """A project subclass of a library's database class (`class SQLAlchemy(flask_sqlalchemy.SQLAlchemy)`
         that only adds options, a `Session` subclass) makes what the library class makes: a
-        session, an engine, the Flask-SQLAlchemy object."""
+        session, an engine, the Flask-SQLAlchemy object; a subclass of Django's `Signal` (one
+        whose `send()` picks the receivers of enabled plugins) makes a signal."""
         for qualname in self._class_chain(class_qualname):
             facts, module = self.classes[qualname]
             for base in facts.bases:
@@ -336,7 +340,7 @@ class CallOutcomes:
                     continue
                 knowledge = self.registry.for_qname(value.name)
                 outcome = knowledge.call_qname(value.name, view) if knowledge is not None else None
-                if outcome is not None and outcome.value is not None and outcome.value.kind == "handle":
+                if outcome is not None and outcome.value is not None and outcome.value.kind in ("handle", "signal"):
                     return outcome.value
         return None
 

@@ -103,6 +103,8 @@ class ClassMembers:
         accessor = knowledge.reverse_accessor(base, name) if knowledge is not None else None
         if accessor is None and base.kind == "instance" and base.library == "django":
             return self._reverse_relation(base, name, depth)
+        if accessor is not None and accessor.kind == "handle" and accessor.name == "related" and not accessor.flags:
+            return self._related_rows_of(accessor)
         return accessor
 
     def as_receiver(self, receiver: Value, value: Optional[Value], method: str) -> Optional[Value]:
@@ -117,6 +119,17 @@ class ClassMembers:
         unit = self.units.get(method)
         owner = unit.facts.class_qualname if unit is not None else None
         return receiver if owner and value.name in self._class_chain(owner) else value
+
+    def _related_rows_of(self, accessor: Value) -> Value:
+        """`thread.post_set`: the rows of the one project model the accessor is named for (`post`);
+        else the accessor as the library knows it."""
+        self.note(("model", accessor.table))
+        models = [value for value in map(self.class_value, self.classes_by_name(accessor.table))
+                  if value.kind == "model" and value.library == accessor.library]
+        if len(models) != 1:
+            return accessor
+        return Value("handle", name="related", library=accessor.library,
+                     table=models[0].name.rsplit(".", 1)[-1], flags=(models[0].name,))
 
     def _reverse_relation(self, base: Value, name: str, depth: int) -> Optional[Value]:
         """`order.lines`: the rows of the model whose relation field to the instance's model (or a
@@ -136,7 +149,7 @@ class ClassMembers:
                     if target is not None and target.kind == "model" and target.name in targets:
                         model = self.class_value(qualname)
                         return Value("handle", name="related", library="django",
-                                     table=model.name.rsplit(".", 1)[-1])
+                                     table=model.name.rsplit(".", 1)[-1], flags=(model.name,))
         return None
 
     def _is_property(self, method: str) -> bool:

@@ -423,10 +423,9 @@ class TransactionContext:
         for decorator in unit.facts.decorators:
             if decorator[0] != "call" or not decorator[2]:
                 continue
-            callee = self.evaluate(decorator[1], unit)
             signal = self.evaluate(decorator[2][0], unit)
-            if callee is not None and callee.kind == "qname" and callee.name == "django.dispatch.receiver" and \
-                    signal is not None and signal.kind == "qname" and signal.name in _SIGNALS_IN_TRANSACTION:
+            if signal is not None and signal.kind == "signal" and signal.name in _SIGNALS_IN_TRANSACTION and \
+                    self._is_receiver_decorator(decorator[1], unit):
                 return True
         return False
 

@@ -1,6 +1,7 @@
 """Effects: a function's effects in order (writes, reads, commits, file writes, ...), with its
-helpers' effects placed at their call sites down to _MAX_CALL_DEPTH calls, raw SQL split into its
-statements, and writes between a raw `BEGIN` and its `COMMIT` counted as inside a transaction.
+helpers' effects (and those of the receivers of a signal it sends) placed at their call sites
+down to _MAX_CALL_DEPTH calls, raw SQL split into its statements, and writes between a raw
+`BEGIN` and its `COMMIT` counted as inside a transaction.
 
 May use calls (txlint.model_calls), the transaction context (txlint.model_context), the read
 tracking (`_work_out`, `_fits`) and the project's table of functions.
@@ -14,7 +15,7 @@ from txlint import sql as sqlkit
 from txlint.dataflow import SETS_ATTRIBUTE, followed, is_lookup_call, names_in
 from txlint.facts import UNKNOWN, Event, Ref
 from txlint.model_units import Unit
-from txlint.values import AUTOCOMMIT, EffectSpec, target_name
+from txlint.values import AUTOCOMMIT, EffectSpec, Outcome, target_name
 
 _MAX_CALL_DEPTH = 5
 
@@ -52,6 +53,9 @@ class Effect:
     # two effects of one helper call on exclusive arms (`if not user: create(...)` / `else:
     # update(...)`) are told apart (see `exclusive_inside`), and so is its error handling.
     within: Tuple[tuple, ...] = ()
+    # Made by a receiver of the signal the call sends (`order_placed.send(sender=order)`), not by a
+    # function the call names.
+    by_receiver: bool = False
 
     @property
     def line(self) -> int:
@@ -123,44 +127,59 @@ class EffectLists:
                 inside = self.in_scope(unit, event)
                 for effect in self._direct_effects(outcome.effect, event, inside, unit):
                     result.append(replace(effect, found_or_made=True) if found_or_made else effect)
-            if outcome.callee and depth >= _MAX_CALL_DEPTH:
+            callees = (outcome.callee,) if outcome.callee else ()
+            if outcome.receivers:
+                callees += outcome.receivers  # a signal sent: each receiver runs here, in turn
+            if callees and depth >= _MAX_CALL_DEPTH:
                 self._effects_cut = True
-            elif outcome.callee:
-                callee = self.units.get(outcome.callee)
+                continue
+            for qualname in callees:
+                callee = self.units.get(qualname)
                 if callee is None or callee is unit:
                     continue
                 inside = self.in_scope(unit, event) if inside is None else inside
-                wrapped = self.decorated_transactional(callee)
-                instance = None
-                for effect in self.effects(callee, depth + 1):
-                    if not flags.reached(callee.facts, effect.site.context, event.ref):
-                        continue  # switched off by the flag this call passes (`save(commit=False)`)
-                    if outcome.effect is not None and _the_overrides_own(effect):
-                        continue
-                    spec, saves = effect.spec, ""
-                    uses = _passed_into(effect, callee, event) if effect.kind == "write" else ()
-                    # (not when the call is itself a write of its receiver: a `save()` override)
-                    called_on = _called_on(effect, callee, event) \
-                        if effect.kind == "write" and outcome.effect is None else ""
-                    if effect.kind == "write" and effect.receiver == "self" and not effect.via:
-                        instance = instance or self._instance_called_on(event, unit)
-                        if instance is not None:
-                            # `ra.validated_save()` inherited from a base: the row saved is ra's.
-                            spec = _written_to(spec, instance)
-                    elif effect.kind == "write" and _is_parameter(effect.saves, callee):
-                        passed = flags.argument_for(callee.facts, event.ref, effect.saves)
-                        saved = self.evaluate(passed, unit) if passed is not None else None
-                        if saved is not None and saved.kind == "instance":
-                            spec = _written_to(spec, saved)  # `database.create(authority)`: the row is authority's
-                        saves = passed[1] if passed is not None and passed[0] == "name" else ""
-                    result.append(Effect(effect.kind, spec, event, inside or wrapped or effect.in_scope,
-                                         via=effect.via or callee.qualname, receiver=effect.receiver,
-                                         saves=saves, helpers=(callee.qualname, *effect.helpers),
-                                         found_or_made=found_or_made or effect.found_or_made, uses=uses,
-                                         called_on=called_on,
-                                         within=((effect.site.range, effect.site.context.branches,
-                                                  effect.site.context.trys), *effect.within)))
+                effects = self._helper_effects(unit, event, callee, outcome, inside, found_or_made, depth)
+                if qualname != outcome.callee:
+                    effects = [replace(effect, by_receiver=True) for effect in effects]
+                result.extend(effects)
         return self._inside_explicit_begin(result)
+
+    def _helper_effects(self, unit: Unit, event: Event, callee: Unit, outcome: Outcome, inside: bool,
+                        found_or_made: bool, depth: int) -> List[Effect]:
+        """The effects of a project function the event calls (or a receiver of the signal it
+        sends), placed at the call."""
+        result: List[Effect] = []
+        wrapped = self.decorated_transactional(callee)
+        instance = None
+        for effect in self.effects(callee, depth + 1):
+            if not flags.reached(callee.facts, effect.site.context, event.ref):
+                continue  # switched off by the flag this call passes (`save(commit=False)`)
+            if outcome.effect is not None and _the_overrides_own(effect):
+                continue
+            spec, saves = effect.spec, ""
+            uses = _passed_into(effect, callee, event) if effect.kind == "write" else ()
+            # (not when the call is itself a write of its receiver: a `save()` override)
+            called_on = _called_on(effect, callee, event) \
+                if effect.kind == "write" and outcome.effect is None else ""
+            if effect.kind == "write" and effect.receiver == "self" and not effect.via:
+                instance = instance or self._instance_called_on(event, unit)
+                if instance is not None:
+                    # `ra.validated_save()` inherited from a base: the row saved is ra's.
+                    spec = _written_to(spec, instance)
+            elif effect.kind == "write" and _is_parameter(effect.saves, callee):
+                passed = flags.argument_for(callee.facts, event.ref, effect.saves)
+                saved = self.evaluate(passed, unit) if passed is not None else None
+                if saved is not None and saved.kind == "instance":
+                    spec = _written_to(spec, saved)  # `database.create(authority)`: the row is authority's
+                saves = passed[1] if passed is not None and passed[0] == "name" else ""
+            result.append(Effect(effect.kind, spec, event, inside or wrapped or effect.in_scope,
+                                 via=effect.via or callee.qualname, receiver=effect.receiver,
+                                 saves=saves, helpers=(callee.qualname, *effect.helpers),
+                                 found_or_made=found_or_made or effect.found_or_made, uses=uses,
+                                 called_on=called_on,
+                                 within=((effect.site.range, effect.site.context.branches,
+                                          effect.site.context.trys), *effect.within)))
+        return result
 
     def _instance_called_on(self, event: Event, unit: Unit):
         """The model instance a method is called on (`ra` in `ra.validated_save()`), if known."""

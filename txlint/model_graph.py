@@ -2,7 +2,8 @@
 transaction call), built once before any rule asks, restored from the run before in an
 incremental run, and the callers of a function.
 
-May use evaluation (txlint.model_values), `opens_transaction` (txlint.model_context), the read
+May use evaluation (txlint.model_values), calls (txlint.model_calls: the receivers a signal's
+`send()` runs, each a call of its own there), `opens_transaction` (txlint.model_context), the read
 tracking and the project's table of functions.
 """
 
@@ -110,6 +111,7 @@ class CallGraphs:
                             calls.append((callee, number))
                         elif method:
                             named.append((method, number))
+                        calls.extend((receiver, number) for receiver in self._receivers_called(event.ref, unit))
                         wrapped.extend(self._wrapped_by_call(unit, event))
                 graph.calls[qualname], graph.wrapped[qualname] = tuple(calls), tuple(wrapped)
                 graph.named[qualname] = tuple(named)
@@ -203,6 +205,13 @@ class CallGraphs:
             return ""
         target = self.attribute(argument, method)
         return target.name if target is not None and target.kind == "function" else ""
+
+    def _receivers_called(self, ref: Ref, unit: Unit) -> Tuple[str, ...]:
+        """The receivers a signal's `send()` runs (`username_changed.send(sender=self)`)."""
+        func = ref[1]
+        if func[0] != "attr" or func[2] not in self.registry.signal_sends:
+            return ()
+        return self.call(ref, unit).receivers
 
     def _callee_only(self, ref: Ref, unit: Unit) -> Tuple[str, str]:
         """The project function a call resolves to; else, for a method call on a receiver nothing

@@ -51,6 +51,10 @@ class NameResolution:
             if candidates:
                 for candidate in reversed(candidates):
                     value = self.evaluate(candidate, current, depth)
+                    if value is not None and value.kind == "signal" and not value.name and current.facts.is_module:
+                        # `username_changed = Signal()`: the signal is known by the variable's qualified
+                        # name, which its senders and its receivers' decorators both resolve to.
+                        return Value("signal", name=f"{current.module.module}.{name}", library=value.library)
                     if value is not None:
                         return self._with_attribute_settings(value, name, current)
                 if not current.facts.is_module:

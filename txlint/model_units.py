@@ -4,7 +4,7 @@ module's facts are gone (`FactsUnavailable`). Uses only txlint.facts."""
 
 from typing import FrozenSet, NamedTuple, Tuple
 
-from txlint.facts import FunctionFacts, ModuleFacts, related_names_of
+from txlint.facts import FunctionFacts, ModuleFacts, related_names_of, signal_registrations
 
 
 class Unit:
@@ -26,6 +26,8 @@ class ModuleIndex(NamedTuple):
     classes: Tuple[str, ...]
     import_roots: FrozenSet[str]  # the top-level packages it imports from
     related_names: Tuple[Tuple[str, str], ...] = ()  # (related_name, class qualname) of its relation fields
+    # (signal name, qualname of the function that may connect a receiver to it): see signal_registrations
+    receivers: Tuple[Tuple[str, str], ...] = ()
 
 
 def index_of(module: ModuleFacts) -> ModuleIndex:
@@ -33,7 +35,8 @@ def index_of(module: ModuleFacts) -> ModuleIndex:
                        frozenset(qualified.split(".", 1)[0] for qualified in (*module.imports.values(),
                                                                               *module.star_imports)),
                        tuple((name, cls.qualname) for cls in module.classes.values()
-                             for name in related_names_of(cls)))
+                             for name in related_names_of(cls)),
+                       tuple(dict.fromkeys((key, holder) for key, holder, _ in signal_registrations(module))))
 
 
 

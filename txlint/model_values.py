@@ -144,7 +144,8 @@ class ValueEvaluation:
             return entered or value
         if kind == "iter":
             value = self.evaluate(ref[1], unit, depth)
-            if value is not None and value.kind == "handle" and value.name in ("manager", "query") and value.flags:
+            if value is not None and value.kind == "handle" and value.name in ("manager", "query", "related") and \
+                    value.flags:
                 return Value("instance", name=value.flags[0], library=value.library, table=value.table)
             return None
         if kind == "param":

@@ -11,6 +11,7 @@ methods), and framework knowledge turns calls on the resolved receivers into eff
 - txlint.model_names: resolving names and qualified names, imports as the project names them;
 - txlint.model_classes: project classes, models and their members;
 - txlint.model_calls: what a call returns and does;
+- txlint.model_signals: the receivers connected to a signal, which its `send()` runs;
 - txlint.model_context: transaction and materializer context;
 - txlint.model_graph: the call graph and a function's callers;
 - txlint.model_effects: a function's effects in order.
@@ -32,6 +33,7 @@ from txlint.model_effects import _MAX_CALL_DEPTH, Effect, EffectLists
 from txlint.model_graph import CallGraph, CallGraphs
 from txlint.model_names import NameResolution
 from txlint.model_reads import ReadTracking
+from txlint.model_signals import SignalReceivers
 from txlint.model_units import FactsUnavailable, ModuleIndex, Unit, index_of
 from txlint.model_values import ValueEvaluation
 
@@ -82,8 +84,8 @@ class _Table(dict):
         yield from [name for name in self.owners if not dict.__contains__(self, name)]
 
 
-class Project(EffectLists, CallGraphs, TransactionContext, CallOutcomes, ClassMembers, NameResolution,
-              ValueEvaluation, ReadTracking):
+class Project(EffectLists, CallGraphs, TransactionContext, CallOutcomes, SignalReceivers, ClassMembers,
+              NameResolution, ValueEvaluation, ReadTracking):
     """The project model. With `tracking`, every value worked out keeps the names it read
     (functions, classes, modules, a function's callers, ...), so that the next run knows what an
     edit can change; with an `index` of the modules not given, their facts are loaded on demand."""
@@ -120,6 +122,7 @@ class Project(EffectLists, CallGraphs, TransactionContext, CallOutcomes, ClassMe
         self._init_values()
         self._init_calls()
         self._init_classes()
+        self._init_signals()
         self._init_effects()
         self._init_context()
         self._init_graph()

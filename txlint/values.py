@@ -25,6 +25,8 @@ class Value:
       string       a string (`sql` = its text)
       builtin      a builtin function (`name`)
       fileobj      a path or storage object that can write files (`library`, `name`)
+      signal       a signal its receivers are connected to (`library`, `name` = the qualified name
+                   of the module-level variable it is bound to, "" until bound)
     """
 
     kind: str
@@ -70,6 +72,7 @@ class Outcome:
     value: Optional[Value] = None
     effect: Optional[EffectSpec] = None
     callee: str = ""  # qualname of the project function called
+    receivers: Tuple[str, ...] = ()  # qualnames of the project functions a signal sent runs
 
 
 class CallView:

@@ -89,6 +89,10 @@ class Knowledge:
     # `inherited_field` gives the value of: base qname -> field names (django.contrib.auth's
     # many-to-many `groups` and `user_permissions` on a custom user model).
     inherited_fields: Dict[str, Tuple[str, ...]] = {}
+    # Signals (a `signal` value): the methods that run every receiver connected to one (Django's
+    # `Signal.send`), and the decorators that connect the function they decorate (`@receiver(sig)`).
+    signal_sends: Tuple[str, ...] = ()
+    receiver_decorators: Tuple[str, ...] = ()
     # Methods that run a statement object of this library passed as their first argument, whatever
     # the receiver is (`x.execute(text("..."))` where x could not be resolved).
     statement_runners: Tuple[str, ...] = ()
@@ -239,6 +243,8 @@ class Registry:
         self.inherited_field_names = frozenset(name for _, names in self.inherited_fields.values() for name in names)
         self.transaction_helpers = frozenset(transaction_helpers)
         self.statement_runners = frozenset(name for knowledge in self.all for name in knowledge.statement_runners)
+        self.signal_sends = frozenset(name for knowledge in self.all for name in knowledge.signal_sends)
+        self.receiver_decorators = frozenset(name for knowledge in self.all for name in knowledge.receiver_decorators)
 
     def for_qname(self, qname: str) -> Optional[Knowledge]:
         return self.by_root.get(qname.split(".", 1)[0])

@@ -31,6 +31,7 @@ _QUERYSET_CHAIN = {
 _INSTANCE_GETTERS = {"get", "aget", "first", "afirst", "last", "alast", "latest", "earliest", "get_or_none"}
 _INSTANCE_WRITES = {"save": False, "asave": False, "delete": True, "adelete": True}
 _RELATED_WRITES = {"add", "aadd", "remove", "aremove", "set", "aset", "clear", "aclear"}
+_RELATED_ROWS = _QUERYSET_CHAIN | _INSTANCE_GETTERS | {"iterator"}
 _MANAGER_ATTRIBUTES = {"objects", "_default_manager", "_base_manager"}
 # A file's content for a file field or a storage: a row saved with one stores the file with it.
 _FILE_CONTENTS = {"django.core.files.File", "django.core.files.base.File", "django.core.files.base.ContentFile",
@@ -69,6 +70,11 @@ def _model_of(manager: Value) -> Value:
     return Value("model", name=manager.flags[0] if manager.flags else "", library=LIBRARY, table=manager.table)
 
 
+_SIGNAL_CLASSES = {"django.dispatch.Signal", "django.dispatch.dispatcher.Signal",
+                   "django.db.models.signals.ModelSignal"}
+# The signals Django defines (`django.db.models.signals.post_save`, `django.core.signals.request_finished`).
+_DJANGO_SIGNAL = re.compile(r"^django\.[\w.]*\bsignals\.[a-z_]+$")
+
 # The form methods Django's admin runs in changeform_view ("clean_*": a field's own clean method).
 _FORM_METHODS = ("__init__", "is_valid", "full_clean", "clean", "clean_*", "_post_clean", "save", "save_m2m")
 
@@ -106,6 +112,8 @@ class DjangoKnowledge(Knowledge):
         **dict.fromkeys(("django.contrib.admin.ModelAdmin", "django.contrib.admin.options.ModelAdmin"),
                         (("form",), _FORM_METHODS)),
         "django.contrib.auth.admin.UserAdmin": (("form", "add_form"), _FORM_METHODS)}
+    signal_sends = ("send", "send_robust", "asend", "asend_robust")
+    receiver_decorators = ("django.dispatch.receiver", "django.dispatch.dispatcher.receiver")
     swappable_models = {"django.contrib.auth.get_user_model": _USER_MODEL,
                         "django.conf.settings.AUTH_USER_MODEL": _USER_MODEL}
 
@@ -120,6 +128,8 @@ class DjangoKnowledge(Knowledge):
             name = qname.rsplit(".", 1)[-1]
             app = qname.split(".")[2]
             return Value("model", name=qname, library=LIBRARY, table=f"{app}_{name.lower()}")
+        if _DJANGO_SIGNAL.match(qname):
+            return Value("signal", name=qname, library=LIBRARY)
         if qname in ("django.core.files.storage.default_storage", "django.core.files.storage.storages"):
             return Value("fileobj", name="storage", library="files")  # (`storages["media"]` is one too)
         return None
@@ -129,6 +139,8 @@ class DjangoKnowledge(Knowledge):
             return Outcome(value=Value("scope", name="atomic", library=LIBRARY))
         if qname == "django.db.transaction.non_atomic_requests":
             return Outcome(value=Value("scope", name="non_atomic_requests", library=LIBRARY))
+        if qname in _SIGNAL_CLASSES:
+            return Outcome(value=Value("signal", library=LIBRARY))  # named by the variable it is bound to
         if qname == "django.db.transaction.on_commit":
             return effect("after_commit", LIBRARY)
         if qname in ("django.db.transaction.commit",):
@@ -198,6 +210,11 @@ class DjangoKnowledge(Knowledge):
                 return effect("read", LIBRARY, AUTOCOMMIT)
             return None
         if value.kind == "handle" and value.name == "related":
+            if value.flags and name in _RELATED_ROWS:
+                # The rows of a reverse relation (`thread.post_set`), whose model is known: its query
+                # sets and the instances they give (what its updates and deletes write is not followed).
+                return Outcome(value=value) if name in _QUERYSET_CHAIN or name == "iterator" \
+                    else self._manager_method(value, name, call)
             if name in _RELATED_WRITES:
                 return write_effect(LIBRARY, value, AUTOCOMMIT, atomic_alone=True, ensures=name in ("add", "aadd"))
             if name in ("create", "acreate", "get_or_create", "update_or_create"):
