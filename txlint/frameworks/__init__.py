@@ -74,6 +74,9 @@ class Knowledge:
     # And the library base classes in which the row that call saves is a new one: method -> bases
     # (Django's CreateView).
     creating_bases: Dict[str, Tuple[str, ...]] = {}
+    # A method of the library's views that returns an instance of the model a class attribute names
+    # (Django's `get_object()` of a single-object view: its `model`), whatever an override does.
+    returns_instance_of: Dict[str, str] = {}
     # Methods a library base class always calls inside a transaction of its own: base qname ->
     # method names (Django's ModelAdmin saves in `changeform_view`'s `transaction.atomic`).
     methods_in_transaction: Dict[str, Tuple[str, ...]] = {}
@@ -127,6 +130,12 @@ class Knowledge:
     def reverse_accessor(self, instance: Value, name: str) -> Optional[Value]:
         """An attribute of a model instance that its class does not declare, which the library adds
         for the models pointing to it (Django's `order.orderline_set`)."""
+        return None
+
+    def related_rows(self, model: Value) -> Optional[Value]:
+        """The rows of `model` reached from an instance its relation field points to, through the
+        field's `related_name` (Django's `order.lines` for `OrderLine.order = ForeignKey(Order,
+        related_name="lines")`)."""
         return None
 
     def call_value(self, value: Value, call: CallView) -> Optional[Outcome]:
@@ -200,6 +209,7 @@ class Registry:
         self.parameter_classes: Dict[Tuple[str, str], str] = {}
         self.calls_on_argument: Dict[str, str] = {}
         self.keeps_result_as: Dict[str, str] = {}
+        self.returns_instance_of: Dict[str, str] = {}
         self.creating_bases: Dict[str, Tuple[str, ...]] = {}
         self.methods_in_transaction: Dict[str, Tuple[str, ...]] = {}
         self.classes_in_transaction: Dict[str, Tuple[Tuple[str, ...], Tuple[str, ...]]] = {}
@@ -209,6 +219,7 @@ class Registry:
             self.parameter_classes.update(knowledge.parameter_classes)
             self.calls_on_argument.update(knowledge.calls_on_argument)
             self.keeps_result_as.update(knowledge.keeps_result_as)
+            self.returns_instance_of.update(knowledge.returns_instance_of)
             self.creating_bases.update(knowledge.creating_bases)
             self.methods_in_transaction.update(knowledge.methods_in_transaction)
         self.transaction_helpers = frozenset(transaction_helpers)
