@@ -147,7 +147,8 @@ def pieces(facts: Optional[ModuleFacts]) -> Dict[object, bytes]:
     own code with its path and imports by the module name, the classes by their lower-case
     name (`apps.get_model` finds models by it), the methods by their name (a call on a
     receiver nothing resolves reaches a method by its name alone), the classes with a field
-    of a `related_name` by that name (`order.lines` finds them), and the functions connected to a
+    of a `related_name` by that name (`order.lines` finds them), the classes naming a class in an
+    attribute `*_class` by that attribute (a view's `form_class`), and the functions connected to a
     signal by the signal's name (a `send()` anywhere runs them).
 
     Left out: positions, call sources, suppressions and the line count, which only the module's
@@ -177,6 +178,9 @@ def pieces(facts: Optional[ModuleFacts]) -> Dict[object, bytes]:
             found.setdefault(("method", method), []).append((qualname,))
         for related_name in related_names_of(cls):
             found.setdefault(("related_name", related_name), []).append(piece)
+        for attribute, ref in cls.attributes.items():
+            if attribute.endswith("_class"):  # a class a framework makes instances of (`form_class`)
+                found.setdefault(("class attribute", attribute), []).append((cls.qualname, ref))
     for key, holder, ref in signal_registrations(facts):
         found.setdefault(("receivers", key), []).append((holder, ref))
     # Equal bytes unpickle to equal values, so equal bytes mean equal pieces (the reverse can fail

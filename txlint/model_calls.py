@@ -50,6 +50,13 @@ class CallOutcomes:
             return Outcome()  # filling in an object being made: the write is its `add()` or `save()`
         base = None  # the receiver of a method call
         if func[0] == "attr":
+            if calls_super(func):
+                inherited = self._base_class_method(unit, func[2])
+                if inherited is not None:
+                    return self._call_target(inherited, view, depth)
+                saved = self._library_save_of_form(unit, func[2], view, depth)
+                if saved is not None:
+                    return saved
             base = self.evaluate(func[1], unit, depth)
             if base is None:
                 on_argument = self._library_call_on_argument(ref, unit, depth)
@@ -80,23 +87,28 @@ class CallOutcomes:
                 saved = self._model_form_save(base.name, view, depth)
                 if saved is not None:
                     return saved
+            if target is None and func[1] == ("name", "self"):
+                on_argument = self._library_call_on_argument(ref, unit, depth)
+                if on_argument is not None:
+                    return on_argument
         else:
             method = self._bound_method(func, unit)
             if method is not None and depth < 8:
                 # `create = Order.objects.create`, then `create(total=1)`: the method, called
                 return self.call(("call", method, args, kwargs), unit, depth + 1)
             target = self.evaluate(func, unit, depth)
-        if target is None:
-            return Outcome()
-        outcome = self._call_target(target, view, depth)
-        if target.kind == "function" and outcome.callee:
-            returned = self._returned_for_this_call(target.name, ref, unit, depth)
-            if returned is not None:
-                outcome = replace(outcome, value=returned[0])
-        if base is not None and target.kind == "function" and outcome.value is not None:
-            returned = self.as_receiver(base, outcome.value, target.name)
-            if returned is not outcome.value:
-                return replace(outcome, value=returned)
+        outcome = self._call_target(target, view, depth) if target is not None else Outcome()
+        if target is not None and target.kind == "function":
+            if outcome.callee:
+                returned = self._returned_for_this_call(target.name, ref, unit, depth)
+                if returned is not None:
+                    outcome = replace(outcome, value=returned[0])
+            if base is not None and outcome.value is not None:
+                outcome = replace(outcome, value=self.as_receiver(base, outcome.value, target.name))
+        if outcome.value is None and func[0] == "attr" and func[1] == ("name", "self"):
+            instance = self._instance_the_library_returns(unit, func[2], depth)
+            if instance is not None:
+                return replace(outcome, value=instance)
         return outcome
 
     def _is_new_object(self, ref: Ref, unit: Unit, depth: int) -> bool:
@@ -147,30 +159,86 @@ class CallOutcomes:
                 return (value,)
         return (None,) if found else None
 
+    def _instance_the_library_returns(self, unit: Unit, name: str, depth: int) -> Optional[Value]:
+        """`self.get_object()` in a single-object view: an instance of its `model` (see
+        `returns_instance_of`), when the method's own return value is not known."""
+        attribute = self.registry.returns_instance_of.get(name)
+        owner = unit.facts.class_qualname
+        if attribute is None or not owner or owner not in self.classes:
+            return None
+        named = self.attribute(Value("class", name=owner), attribute, depth + 1)
+        return self.instance_of(named.name) if named is not None and named.kind == "model" else None
+
+    def _base_class_method(self, unit: Unit, name: str) -> Optional[Value]:
+        """`super().form_valid(form)` in a method of a project class that is not a model: the
+        method of the nearest project base class that defines it (a view's mixin, a serializer's
+        base), else None (the library's). (In a model, `super().save()` stays the library's write of
+        the instance itself.)"""
+        class_qualname = unit.facts.class_qualname
+        if not class_qualname or class_qualname not in self.classes or \
+                self.class_value(class_qualname).kind == "model":
+            return None
+        for owner in self._class_chain(class_qualname)[1:]:
+            method = self.classes[owner][0].methods.get(name)
+            if method is not None:
+                return Value("function", name=method, flags=("method",))
+        return None
+
     def _model_form_save(self, class_qualname: str, view: CallView, depth: int) -> Optional[Outcome]:
         """`form.save()` of a ModelForm, `serializer.save()` of a DRF ModelSerializer, neither
         overriding save(): a write of the model their `Meta.model` names, returning its instance
         (none with `commit=False`). A serializer that overrides `create()` writes through it."""
-        model = None
-        for qualname in self._class_chain(class_qualname):
-            facts, module = self.classes[qualname]
-            if "Meta.model" in facts.attributes:
-                model = self.evaluate(facts.attributes["Meta.model"], self.module_unit(module), depth + 1)
-                if model is not None:
-                    break
-        if model is None or model.kind != "model":
+        instance = self._meta_instance(class_qualname, depth)
+        if instance is None:
             return None
         bases = self.library_bases(class_qualname, depth)
-        instance = Value("instance", name=model.name, library=model.library, table=model.table)
         if bases & MODEL_SERIALIZER_BASES:
             create = self._overriding_method(class_qualname, "create")
             if create:
                 return Outcome(value=self.return_value(create, depth) or instance, callee=create)
         elif not bases & MODEL_FORM_BASES:
             return None
+        return self._saved_instance(instance, view)
+
+    def _library_save_of_form(self, unit: Unit, name: str, view: CallView, depth: int) -> Optional[Outcome]:
+        """`super().save(commit=commit)` in a ModelForm's own save(), `super().create(validated_data)`
+        or `super().update(instance, validated_data)` in a DRF ModelSerializer's: the library's
+        method, which saves an instance of the model `Meta.model` names and returns it."""
+        class_qualname = unit.facts.class_qualname
+        if not class_qualname or class_qualname not in self.classes or name not in ("save", "create", "update"):
+            return None
+        instance = self._meta_instance(class_qualname, depth)
+        if instance is None:
+            return None
+        bases = self.library_bases(class_qualname, depth)
+        if name == "save" and bases & MODEL_FORM_BASES or name == "create" and bases & MODEL_SERIALIZER_BASES:
+            return self._saved_instance(instance, view)
+        if name == "update" and bases & MODEL_SERIALIZER_BASES:
+            # It sets the fields given on an existing row: run again (a client retrying a failed
+            # PUT or PATCH), it changes nothing, so what it leaves is a state the code expects.
+            saved = self._saved_instance(instance, view)
+            return replace(saved, effect=replace(saved.effect, idempotent=True, ensures=True))
+        return None
+
+    def _meta_instance(self, class_qualname: str, depth: int) -> Optional[Value]:
+        """An instance of the model a form's or serializer's `class Meta: model = ...` names."""
+        for qualname in self._class_chain(class_qualname):
+            facts, module = self.classes[qualname]
+            if "Meta.model" in facts.attributes:
+                model = self.evaluate(facts.attributes["Meta.model"], self.module_unit(module), depth + 1)
+                if model is not None:
+                    if model.kind != "model":
+                        return None
+                    return Value("instance", name=model.name, library=model.library, table=model.table)
+        return None
+
+    def _saved_instance(self, instance: Value, view: CallView) -> Outcome:
+        """The instance a form saves and returns (only returned with `commit=False`), with the
+        model's own save() override as part of the write."""
         if view.const("commit") == "False":
             return Outcome(value=instance)
-        return Outcome(value=instance, effect=write_effect(model.library, instance, AUTOCOMMIT).effect)
+        return self._with_override(instance, "save", Outcome(
+            value=instance, effect=write_effect(instance.library, instance, AUTOCOMMIT).effect))
 
     @staticmethod
     def _bound_method(func: Ref, unit: Unit) -> Optional[Ref]:
@@ -267,18 +335,30 @@ class CallOutcomes:
         return None
 
     def _library_call_on_argument(self, ref: Ref, unit: Unit, depth: int) -> Optional[Outcome]:
-        """`super().form_valid(form)` where no project base class defines `form_valid`: Django's
-        own, which saves the form (`calls_on_argument`), as though `form.save()` were called here."""
+        """`super().form_valid(form)` where no project base class defines `form_valid` (or
+        `self.perform_create(serializer)` where no project class in the chain defines it): the
+        library's own, which saves its argument (`calls_on_argument`), as though `form.save()` were
+        called here."""
+        argument = self.library_method_argument(ref, unit)
+        if argument is None or depth >= 8:
+            return None
+        return self.call(("call", ("attr", argument, self.registry.calls_on_argument[ref[1][2]]), (), ()),
+                         unit, depth + 1)
+
+    def library_method_argument(self, ref: Ref, unit: Unit) -> Optional[Ref]:
+        """The argument of a call of a library method that saves it (`calls_on_argument`), made on
+        `super()` or `self` in a class whose project chain does not define the method."""
         func, args = ref[1], ref[2]
-        if not calls_super(func) or not args or depth >= 8:
+        on_self = func[0] == "attr" and func[1] == ("name", "self")
+        if not args or not (on_self or calls_super(func)) or func[2] not in self.registry.calls_on_argument:
             return None
-        method = self.registry.calls_on_argument.get(func[2])
         class_qualname = unit.facts.class_qualname
-        if method is None or not class_qualname or class_qualname not in self.classes:
+        if not class_qualname or class_qualname not in self.classes:
             return None
-        if any(func[2] in self.classes[base][0].methods for base in self._class_chain(class_qualname)[1:]):
-            return None  # a project mixin's override runs instead, and what it does is not known here
-        return self.call(("call", ("attr", args[0], method), (), ()), unit, depth + 1)
+        chain = self._class_chain(class_qualname)
+        if any(func[2] in self.classes[base][0].methods for base in (chain if on_self else chain[1:])):
+            return None  # a project override runs instead
+        return args[0]
 
     def _run_on_unknown_receiver(self, name: str, view: CallView) -> Outcome:
         """`x.execute(text("UPDATE ..."))` with x unresolved: the statement still says what runs."""

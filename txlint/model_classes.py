@@ -133,7 +133,7 @@ class ClassMembers:
 
     def _reverse_relation(self, base: Value, name: str, depth: int) -> Optional[Value]:
         """`order.lines`: the rows of the model whose relation field to the instance's model (or a
-        base of it) has `related_name="lines"`."""
+        base of it) has `related_name="lines"` (its library's related manager)."""
         self.note(("related_name", name))
         if self._related_names is None:
             self._related_names = {}
@@ -148,8 +148,8 @@ class ClassMembers:
                     target = self.evaluate(ref[2][0], self.module_unit(module), depth + 1)
                     if target is not None and target.kind == "model" and target.name in targets:
                         model = self.class_value(qualname)
-                        return Value("handle", name="related", library="django",
-                                     table=model.name.rsplit(".", 1)[-1], flags=(model.name,))
+                        knowledge = self.registry.for_value(model)
+                        return knowledge.related_rows(model) if knowledge is not None else None
         return None
 
     def _is_property(self, method: str) -> bool:

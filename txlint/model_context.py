@@ -10,6 +10,7 @@ May use evaluation (txlint.model_values), classes, the callers in the call graph
 from typing import Dict, List, Optional, Tuple
 
 from txlint import flags
+from txlint.dataflow import calls_super
 from txlint.facts import Event
 from txlint.model_units import Unit
 from txlint.values import Value
@@ -29,6 +30,9 @@ class TransactionContext:
         self._snapshot_names: Optional[frozenset] = None
         self._subclass_lists: Dict[str, Tuple[str, ...]] = {}
         self._library_classes: Dict[str, Tuple[str, ...]] = {}
+        # class qualname -> (view class, method) pairs: the views that name it in an attribute the
+        # framework reads (`form_class`) and the method they are given an instance in (`form_valid`)
+        self._views_of_classes: Optional[Dict[str, List[Tuple[str, str]]]] = None
 
     # -- transaction scopes --------------------------------------------------------------------
     def opens_transaction(self, value: Optional[Value], as_decorator: bool) -> bool:
@@ -159,9 +163,11 @@ class TransactionContext:
         registered = self._registered_in_transaction(unit)
         if registered is False:
             return False
+        if not callers and not registered and self._run_by_views_in_transaction(unit):
+            return True
         # A method the library also calls inside its transaction needs no caller of the project.
         return (bool(callers) or bool(registered) or self._library_runs_in_transaction(unit)) and all(
-            self.in_scope(caller, event) or
+            self._made_for_another_class(caller, event, self_class) or self.in_scope(caller, event) or
             self._caller_in_transaction(caller, event, self._instance_class(unit, caller, event, self_class))
             for caller, event in map(self.call_site, callers))
 
@@ -188,6 +194,38 @@ class TransactionContext:
             return None
         return all(self._calls_kept_callables_in_transaction(qualname) for qualname in sorted(classes))
 
+    def _run_by_views_in_transaction(self, unit: Unit) -> bool:
+        """A form's `save()` that no project code is seen to call: the views naming its class in
+        `form_class` run it in their `form_valid` (also through a mixin's or Django's own
+        `super().form_valid(form)`); in a transaction when each of them has a `form_valid` of
+        the project that runs in one."""
+        owner, name = unit.facts.class_qualname, unit.facts.name
+        if not owner:
+            return False
+        views = [(view, method) for view, method in self._views_of(owner)
+                 if self.registry.calls_on_argument.get(method) == name]
+        if not views:
+            return False
+        for view, method in views:
+            handler = self.units.get(self._overriding_method(view, method))
+            if handler is None or not self.runs_in_transaction(handler):
+                return False
+        return True
+
+    def _views_of(self, class_qualname: str) -> List[Tuple[str, str]]:
+        if self._views_of_classes is None:
+            self._views_of_classes = {}
+            named = [(attribute, method) for (method, _), attribute in self.registry.parameter_classes.items()]
+            for qualname, (facts, module) in self.classes.items():
+                for attribute, method in named:
+                    ref = facts.attributes.get(attribute)
+                    value = self.evaluate(ref, self.module_unit(module)) if ref is not None else None
+                    if value is not None and value.kind == "class":
+                        self._views_of_classes.setdefault(value.name, []).append((qualname, method))
+        for attribute in set(self.registry.parameter_classes.values()):
+            self.note(("class attribute", attribute))
+        return self._views_of_classes.get(class_qualname, [])
+
     def _calls_kept_callables_in_transaction(self, class_qualname: str) -> bool:
         """Does the class call the callables it keeps (a subscript, `handler["handler"](...)`, or a
         parameter, `callback(...)`) somewhere, and only inside a transaction?"""
@@ -205,6 +243,17 @@ class TransactionContext:
                     return False
                 found = True
         return found
+
+    def _made_for_another_class(self, caller: Unit, event: Event, self_class: str) -> bool:
+        """A `super().real_dispatch(...)` call that tells nothing of where this method runs: made
+        in a class that `self_class` does not derive from (it runs for instances of that other
+        class, never for this one), or in an override that nothing in the project is seen to call
+        (run by the framework wherever it runs the method for that class)."""
+        if not calls_super(event.ref[1]):
+            return False
+        if self_class and caller.facts.class_qualname not in self._class_chain(self_class):
+            return True
+        return not self._call_sites(caller) and not self._declared_in_transaction(caller)
 
     def _instance_class(self, unit: Unit, caller: Unit, event: Event, self_class: str) -> str:
         """For a call on `self` (`self.wrapped_dispatch()`), the class `self` is an instance of in
@@ -316,8 +365,9 @@ class TransactionContext:
                 continue
             for caller, number in self.callers_of(overridden):
                 caller_unit = self.units.get(caller)
-                if caller_unit is not None and caller_unit.facts.class_qualname in chain:
-                    found.append((caller, number))
+                if caller_unit is not None and caller_unit.facts.class_qualname in chain and \
+                        not calls_super(caller_unit.facts.events[number].ref[1]):
+                    found.append((caller, number))  # (`super().save()` runs the base's, not the override)
         return found
 
     # -- materializers ------------------------------------------------------------------------

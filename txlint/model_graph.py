@@ -192,19 +192,31 @@ class CallGraphs:
         return wrapped
 
     def _called_by_the_library(self, ref: Ref, unit: Unit) -> str:
-        """`super().form_valid(form)` where the method is the library's own: the project method it
-        calls on its argument (the form's `save()`), as though called here."""
-        func, args = ref[1], ref[2]
-        if not calls_super(func) or not args:
+        """`super().form_valid(form)`: the method of a project base class that defines it; else,
+        where the method is the library's own (also `self.perform_create(serializer)`), the project
+        method it calls on its argument (the form's `save()`, a serializer's `create()`), as though
+        called here."""
+        func = ref[1]
+        if calls_super(func):
+            inherited = self._base_class_method(unit, func[2])
+            if inherited is not None:
+                return inherited.name  # a project base class's method (a view's mixin), not the library's
+        argument = self.library_method_argument(ref, unit)
+        if argument is None:
             return ""
-        method = self.registry.calls_on_argument.get(func[2])
-        if method is None:
+        return self._saved_by(("call", ("attr", argument, self.registry.calls_on_argument[func[2]]), (), ()), unit)
+
+    def _saved_by(self, ref: Ref, unit: Unit) -> str:
+        """The project method a `save()` call runs: the receiver's own, or the `create()` a DRF
+        serializer's save() runs."""
+        func = ref[1]
+        receiver = self.evaluate(func[1], unit)
+        if receiver is None or receiver.kind not in ("object", "instance"):
             return ""
-        argument = self.evaluate(args[0], unit)
-        if argument is None or argument.kind not in ("object", "instance"):
-            return ""
-        target = self.attribute(argument, method)
-        return target.name if target is not None and target.kind == "function" else ""
+        target = self.attribute(receiver, func[2])
+        if target is not None and target.kind == "function":
+            return target.name
+        return self.call(ref, unit).callee if receiver.kind == "object" else ""
 
     def _receivers_called(self, ref: Ref, unit: Unit) -> Tuple[str, ...]:
         """The receivers a signal's `send()` runs (`username_changed.send(sender=self)`)."""
@@ -223,6 +235,10 @@ class CallGraphs:
             value = self.evaluate(func, unit)
         else:
             return self._called_by_the_library(ref, unit), ""
+        if value is None and func[0] == "attr":
+            called = self._saved_by(ref, unit) if func[2] == "save" else self._called_by_the_library(ref, unit)
+            if called:
+                return called, ""
         if value is None:
             return "", func[2] if func[0] == "attr" and _distinctive(func[2]) else ""
         if value.kind == "function":

@@ -147,6 +147,8 @@ class ValueEvaluation:
             if value is not None and value.kind == "handle" and value.name in ("manager", "query", "related") and \
                     value.flags:
                 return Value("instance", name=value.flags[0], library=value.library, table=value.table)
+            if value is not None and value.kind in ("object", "instance") and _typed_collection(ref[1], unit):
+                return value  # `for serializer in serializers` with `serializers: List[OrderSerializer]`
             return None
         if kind == "param":
             return self._parameter(ref, unit, depth)
@@ -275,7 +277,10 @@ class ValueEvaluation:
         return self.instance_of(named.name) if named is not None and named.kind in ("class", "model") else None
 
     def _argument_from_callers(self, name: str, unit: Unit, depth: int) -> Optional[Value]:
-        """What callers pass for a parameter (the first caller whose argument resolves)."""
+        """What callers pass for a parameter (the first caller whose argument resolves); unknown
+        when callers pass objects of different project classes (a view mixin's `form_valid(form)`
+        reached through `super()` from views with different forms: which form's save() runs
+        depends on the call)."""
         self._room = min(self._room, _MAX_DEPTH // 2 - depth)
         if depth > _MAX_DEPTH // 2:
             return None
@@ -291,6 +296,7 @@ class ValueEvaluation:
         if self._building_callers:
             self._cut = _CUT_ALL  # asked while the graph is built: unknown for now, asked again later
             return None
+        found = None
         for target in targets:
             for caller, event in map(self.call_site, self.callers_of(target)[:8]):
                 _, _, args, kwargs = event.ref
@@ -298,6 +304,27 @@ class ValueEvaluation:
                 if argument is None and index < len(args):
                     argument = args[index]
                 value = self.evaluate(argument, caller, depth + 1)
-                if value is not None:
-                    return value
-        return None
+                if value is None:
+                    continue
+                if found is None:
+                    if value.kind != "object":
+                        return value
+                    found = value
+                elif value.kind == "object" and value.name != found.name:
+                    return None
+        return found
+
+
+def _typed_collection(ref: Ref, unit: Unit) -> bool:
+    """Is `ref` a parameter annotated as a collection of one type (`List[X]`, `Sequence[X]`,
+    `list[X]`), whose value txlint takes to be its element's?"""
+    if ref[0] != "name":
+        return False
+    bindings = unit.facts.bindings.get(ref[1], ())
+    return bool(bindings) and all(
+        binding[0] == "param" and binding[2] is not None and binding[2][0] == "sub" and
+        binding[2][1][-1] in _COLLECTIONS for binding in bindings)
+
+
+_COLLECTIONS = {"List", "list", "Sequence", "Iterable", "Collection", "Tuple", "tuple", "Set", "set", "FrozenSet",
+                "frozenset"}

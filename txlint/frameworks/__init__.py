@@ -74,6 +74,9 @@ class Knowledge:
     # And the library base classes in which the row that call saves is a new one: method -> bases
     # (Django's CreateView).
     creating_bases: Dict[str, Tuple[str, ...]] = {}
+    # A method of the library's views that returns an instance of the model a class attribute names
+    # (Django's `get_object()` of a single-object view: its `model`), whatever an override does.
+    returns_instance_of: Dict[str, str] = {}
     # Methods a library base class always calls inside a transaction of its own: base qname ->
     # method names (Django's ModelAdmin saves in `changeform_view`'s `transaction.atomic`).
     methods_in_transaction: Dict[str, Tuple[str, ...]] = {}
@@ -150,6 +153,12 @@ class Knowledge:
         """`instance.name`, a field of a base in `inherited_fields` that the instance's model inherits."""
         return None
 
+    def related_rows(self, model: Value) -> Optional[Value]:
+        """The rows of `model` reached from an instance its relation field points to, through the
+        field's `related_name` (Django's `order.lines` for `OrderLine.order = ForeignKey(Order,
+        related_name="lines")`)."""
+        return None
+
     def call_value(self, value: Value, call: CallView) -> Optional[Outcome]:
         """Calling `value(...)`."""
         return None
@@ -221,6 +230,7 @@ class Registry:
         self.parameter_classes: Dict[Tuple[str, str], str] = {}
         self.calls_on_argument: Dict[str, str] = {}
         self.keeps_result_as: Dict[str, str] = {}
+        self.returns_instance_of: Dict[str, str] = {}
         self.creating_bases: Dict[str, Tuple[str, ...]] = {}
         self.methods_in_transaction: Dict[str, Tuple[str, ...]] = {}
         self.classes_in_transaction: Dict[str, Tuple[Tuple[str, ...], Tuple[str, ...]]] = {}
@@ -237,6 +247,7 @@ class Registry:
             self.parameter_classes.update(knowledge.parameter_classes)
             self.calls_on_argument.update(knowledge.calls_on_argument)
             self.keeps_result_as.update(knowledge.keeps_result_as)
+            self.returns_instance_of.update(knowledge.returns_instance_of)
             self.creating_bases.update(knowledge.creating_bases)
             self.methods_in_transaction.update(knowledge.methods_in_transaction)
         self.inherited_method_names = frozenset(name for _, names in self.inherited_methods.values() for name in names)

@@ -33,6 +33,7 @@ _INSTANCE_WRITES = {"save": False, "asave": False, "delete": True, "adelete": Tr
 _RELATED_WRITES = {"add", "aadd", "remove", "aremove", "set", "aset", "clear", "aclear"}
 _RELATED_ROWS = _QUERYSET_CHAIN | _INSTANCE_GETTERS | {"iterator"}
 _MANAGER_ATTRIBUTES = {"objects", "_default_manager", "_base_manager"}
+_RELATED = "related"  # a manager's flag: it is a reverse foreign key's related manager
 # A file's content for a file field or a storage: a row saved with one stores the file with it.
 _FILE_CONTENTS = {"django.core.files.File", "django.core.files.base.File", "django.core.files.base.ContentFile",
                   "django.core.files.images.ImageFile", "django.core.files.uploadedfile.SimpleUploadedFile"}
@@ -64,6 +65,14 @@ _CONTRIB_MODEL = re.compile(r"^django\.contrib\.\w+\.models\.[A-Z]\w*$")
 def _manager(model: Value) -> Value:
     """The default manager of a model (flags: the model's qualname)."""
     return Value("handle", name="manager", library=LIBRARY, table=model.table, regime=AUTOCOMMIT, flags=(model.name,))
+
+
+def _related_manager(model: Value) -> Value:
+    """The related manager of a reverse foreign key (`order.lines`): Django builds it on the
+    model's default manager, so it filters, makes and changes the model's rows like `objects` does,
+    and adds, removes and clears links too (flags: the model's qualname, then `_RELATED`)."""
+    return Value("handle", name="manager", library=LIBRARY, table=model.table, regime=AUTOCOMMIT,
+                 flags=(model.name, _RELATED))
 
 
 def _model_of(manager: Value) -> Value:
@@ -98,8 +107,11 @@ class DjangoKnowledge(Knowledge):
     inherited_methods = dict.fromkeys(treebeard.NODE_BASES, treebeard.NODE_WRITES)
     inherited_fields = _AUTH_RELATIONS
     parameter_classes = {("form_valid", "form"): "form_class", ("form_invalid", "form"): "form_class"}
-    calls_on_argument = {"form_valid": "save"}  # ModelFormMixin.form_valid: `self.object = form.save()`
+    # ModelFormMixin.form_valid: `self.object = form.save()`; DRF's CreateModelMixin.perform_create
+    # and UpdateModelMixin.perform_update: `serializer.save()`.
+    calls_on_argument = {"form_valid": "save", "perform_create": "save", "perform_update": "save"}
     keeps_result_as = {"form_valid": "object"}
+    returns_instance_of = {"get_object": "model"}  # SingleObjectMixin.get_object
     creating_bases = {"form_valid": ("django.views.generic.CreateView", "django.views.generic.edit.CreateView")}
     # ModelAdmin.changeform_view and delete_view run these inside `transaction.atomic(using=...)`.
     methods_in_transaction = dict.fromkeys(
@@ -198,6 +210,9 @@ class DjangoKnowledge(Knowledge):
             return Value("handle", name="related", library=LIBRARY, table=name[:-4])
         return None
 
+    def related_rows(self, model: Value) -> Optional[Value]:
+        return _related_manager(model) if model.kind == "model" and model.library == LIBRARY else None
+
     def method(self, value: Value, name: str, call: CallView) -> Optional[Outcome]:
         if value.library != LIBRARY:
             return None
@@ -235,6 +250,10 @@ class DjangoKnowledge(Knowledge):
         return None
 
     def _manager_method(self, manager: Value, name: str, call: CallView) -> Optional[Outcome]:
+        if name in _RELATED_WRITES and manager.has(_RELATED):
+            # (`order.lines.add(line)` sets the foreign key of the rows given, in one query)
+            return write_effect(LIBRARY, _model_of(manager), AUTOCOMMIT, atomic_alone=True,
+                                ensures=name in ("add", "aadd"))
         if name in _QUERYSET_CHAIN:
             return Outcome(value=manager)
         if name in _INSTANCE_GETTERS:
