@@ -139,7 +139,10 @@ is called, and those of the receivers of a project's Django signal where it is s
 transactions, a migration, an `ATOMIC_REQUESTS` view) is not a finding. A method call on a
 receiver txlint cannot type (`new_event = serializer.save()`, then `new_event.copy_data_from(...)`)
 is taken to reach the project's method of that name when only one class defines it and the name
-has several words (not `save` or `run`, which library objects have too). Flags count: a helper's
+has several words (not `save` or `run`, which library objects have too). A model's own method
+that no call is seen to reach runs in a transaction when every call of a method of that name on a
+receiver txlint cannot type is made in one (`self.object.anonymize()` inside `atomic`); not the
+methods Django itself calls (`save()`, `delete()`, `clean()`). Flags count: a helper's
 write under `if commit:` is not made by a call passing `commit=False`, and a call made under
 `if do_restore:` runs in a transaction when every call that passes the flag does.
 

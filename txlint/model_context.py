@@ -163,13 +163,29 @@ class TransactionContext:
         registered = self._registered_in_transaction(unit)
         if registered is False:
             return False
-        if not callers and not registered and self._run_by_views_in_transaction(unit):
-            return True
+        if not callers and not registered:
+            if self._run_by_views_in_transaction(unit):
+                return True
+            callers = self._model_method_calls_by_name(unit)
         # A method the library also calls inside its transaction needs no caller of the project.
         return (bool(callers) or bool(registered) or self._library_runs_in_transaction(unit)) and all(
             self._made_for_another_class(caller, event, self_class) or self.in_scope(caller, event) or
             self._caller_in_transaction(caller, event, self._instance_class(unit, caller, event, self_class))
             for caller, event in map(self.call_site, callers))
+
+    def _model_method_calls_by_name(self, unit: Unit) -> List[Tuple[str, int]]:
+        """For a model's own method that no call is seen to reach (`customer.anonymize()` on an object
+        nothing types): every call of a method of that name on a receiver nothing resolves. It runs in
+        a transaction when each of them is made in one; any of them may be its call, and a call of
+        another object's method of that name only adds one more that must be. Not for a method the
+        library calls itself (`save()`, `clean()`) nor a decorated one (an event handler, a
+        validator): those run from outside the project's code too."""
+        name, class_qualname = unit.facts.name, unit.facts.class_qualname
+        if not class_qualname or name.startswith("__") or unit.facts.decorators or \
+                name in self.registry.model_methods_called_by_library or \
+                class_qualname not in self.classes or self.class_value(class_qualname).kind != "model":
+            return []
+        return [site for site in self.calls_by_name_alone(name) if site[0] != unit.qualname]
 
     def _registered_in_transaction(self, unit: Unit) -> Optional[bool]:
         """A function its module hands to a method of a project class (`dispatcher.replace("owner",

@@ -154,6 +154,16 @@ class CallGraphs:
             self._reads.update(caller for caller, _ in sites)
         return sites
 
+    def calls_by_name_alone(self, name: str) -> List[Tuple[str, int]]:
+        """Every call of a method of this name on a receiver nothing resolves, whatever the name and
+        however many of the project's methods have it."""
+        self.callers()
+        self.note(("named", name))
+        sites = self._named_callers.get(name, [])
+        if self._reads is not None:
+            self._reads.update(caller for caller, _ in sites)
+        return sites
+
     def _methods_named(self, name: str) -> Tuple[str, ...]:
         if self._method_owners is None:
             owners: Dict[str, List[str]] = {}
@@ -227,7 +237,7 @@ class CallGraphs:
 
     def _callee_only(self, ref: Ref, unit: Unit) -> Tuple[str, str]:
         """The project function a call resolves to; else, for a method call on a receiver nothing
-        resolves, the method's name when it is distinctive (see `callers_by_name`)."""
+        resolves, the method's name (see `callers_by_name`, `calls_by_name_alone`)."""
         func = ref[1]
         if func[0] == "name":
             value = self.evaluate(func, unit)
@@ -240,7 +250,7 @@ class CallGraphs:
             if called:
                 return called, ""
         if value is None:
-            return "", func[2] if func[0] == "attr" and _distinctive(func[2]) else ""
+            return "", func[2] if func[0] == "attr" and not func[2].startswith("__") else ""
         if value.kind == "function":
             return value.name, ""
         if value.kind == "class" and f"{value.name}.__init__" in self.units:

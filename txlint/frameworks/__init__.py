@@ -77,6 +77,10 @@ class Knowledge:
     # A method of the library's views that returns an instance of the model a class attribute names
     # (Django's `get_object()` of a single-object view: its `model`), whatever an override does.
     returns_instance_of: Dict[str, str] = {}
+    # Methods of a model that the library itself calls, from outside the project's code (Django's
+    # `save()` from a form, `clean()` from validation): where the project calls them tells nothing
+    # of where they run.
+    model_methods_called_by_library: Tuple[str, ...] = ()
     # Methods a library base class always calls inside a transaction of its own: base qname ->
     # method names (Django's ModelAdmin saves in `changeform_view`'s `transaction.atomic`).
     methods_in_transaction: Dict[str, Tuple[str, ...]] = {}
@@ -250,6 +254,8 @@ class Registry:
             self.returns_instance_of.update(knowledge.returns_instance_of)
             self.creating_bases.update(knowledge.creating_bases)
             self.methods_in_transaction.update(knowledge.methods_in_transaction)
+        self.model_methods_called_by_library = frozenset(
+            name for knowledge in self.all for name in knowledge.model_methods_called_by_library)
         self.inherited_method_names = frozenset(name for _, names in self.inherited_methods.values() for name in names)
         self.inherited_field_names = frozenset(name for _, names in self.inherited_fields.values() for name in names)
         self.transaction_helpers = frozenset(transaction_helpers)

@@ -112,6 +112,11 @@ class DjangoKnowledge(Knowledge):
     calls_on_argument = {"form_valid": "save", "perform_create": "save", "perform_update": "save"}
     keeps_result_as = {"form_valid": "object"}
     returns_instance_of = {"get_object": "model"}  # SingleObjectMixin.get_object
+    # Model methods Django calls: forms, admin and serializers save and validate, `delete()` cascades,
+    # URLs and serialization ask for these.
+    model_methods_called_by_library = ("save", "asave", "delete", "adelete", "clean", "clean_fields",
+                                       "full_clean", "validate_unique", "validate_constraints",
+                                       "get_absolute_url", "natural_key", "refresh_from_db")
     creating_bases = {"form_valid": ("django.views.generic.CreateView", "django.views.generic.edit.CreateView")}
     # ModelAdmin.changeform_view and delete_view run these inside `transaction.atomic(using=...)`.
     methods_in_transaction = dict.fromkeys(
