@@ -339,6 +339,7 @@ class _Extractor(Walker):
 
     def visit_YieldFrom(self, node: ast.YieldFrom) -> Iterator:
         self.unit.facts.yield_contexts.append(self.unit.context())
+        self.unit.bind("<yields_from>", to_ref(node.value))
         yield node.value
 
     # -- structure -----------------------------------------------------------------------------

@@ -8,8 +8,10 @@ resolution, classes, calls and the callers in the call graph.
 
 from typing import Dict, Optional, Tuple
 
+from txlint import flags
 from txlint import sql as sqlkit
 from txlint.facts import Ref
+from txlint.inlining import inlined
 from txlint.model_reads import _CUT_ALL, _MAX_NESTING, _NO_CUT
 from txlint.model_units import Unit
 from txlint.values import CallView, Value
@@ -143,6 +145,12 @@ class ValueEvaluation:
             entered = knowledge.enter(value) if knowledge is not None else None
             return entered or value
         if kind == "iter":
+            if ref[1][0] == "call":
+                # (asked first: the value of a generator's call is taken to be what it yields, as
+                # `with` enters it for a `@contextmanager`, and is not known for a loop over rows)
+                passed_on = self._item_a_generator_passes_on(ref[1], unit, depth)
+                if passed_on is not None:
+                    return passed_on
             value = self.evaluate(ref[1], unit, depth)
             if value is not None and value.kind == "handle" and value.name in ("manager", "query", "related") and \
                     value.flags:
@@ -314,6 +322,30 @@ class ValueEvaluation:
                     return None
         return found
 
+
+    def _item_a_generator_passes_on(self, call: Ref, unit: Unit, depth: int) -> Optional[Value]:
+        """`for invoice in progress(qs, callback)` where the project's generator `progress` yields
+        the items of what it is given (`yield from queryset`, or `for o in queryset: yield o`): an
+        item of what this call passes (a row of `qs`)."""
+        target = self.evaluate(call[1], unit, depth)
+        helper = self.units.get(target.name) if target is not None and target.kind == "function" else None
+        if helper is None or not helper.facts.yield_contexts or depth > 16:
+            return None
+        bindings = helper.facts.bindings
+        iterables = list(bindings.get("<yields_from>", ()))
+        for yielded in bindings.get("<return>", ()):
+            if yielded[0] == "name":
+                iterables.extend(bound[1] for bound in bindings.get(yielded[1], ()) if bound[0] == "iter")
+        passed = {}
+        for param in helper.facts.params:
+            argument = flags.argument_for(helper.facts, call, param.name)
+            if argument is not None:
+                passed[param.name] = ("at", unit.qualname, argument)
+        for iterable in iterables:
+            value = self.evaluate(("iter", inlined(iterable, helper.facts, passed) or iterable), helper, depth + 1)
+            if value is not None:
+                return value
+        return None
 
 def _typed_collection(ref: Ref, unit: Unit) -> bool:
     """Is `ref` a parameter annotated as a collection of one type (`List[X]`, `Sequence[X]`,
