@@ -2,7 +2,7 @@
 
 from typing import TYPE_CHECKING, Iterable, List, Optional, Tuple
 
-from txlint.evidence import only_deletes
+from txlint.write_calls import only_deletes
 from txlint.idempotence import converges
 from txlint.model_effects import handles_an_error_inside
 from txlint.rule import (Report, Rule, RuleContext, is_autocommit_write, known_table, report_at,

@@ -3,7 +3,7 @@
 from typing import TYPE_CHECKING, Iterable, List, Set
 
 from txlint.dataflow import names_passed_whole
-from txlint.evidence import deleted_in_handler, only_deletes
+from txlint.write_calls import deleted_in_handler, only_deletes
 from txlint.idempotence import inserts, not_idempotent
 from txlint.findings import FixPlan
 from txlint.loop_children import children_written_one_by_one

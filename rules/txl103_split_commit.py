@@ -3,7 +3,7 @@
 from typing import TYPE_CHECKING, Iterable, List, Optional
 
 from txlint.dataflow import LOOKUP_PREFIXES, is_lookup_call
-from txlint.evidence import only_deletes
+from txlint.write_calls import only_deletes
 from txlint.findings import FixPlan
 from txlint.model_effects import handles_an_error_inside
 from txlint.rule import Report, Rule, RuleContext, report_at, unless_in_transaction

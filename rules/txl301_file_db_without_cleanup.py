@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Iterable, List, Optional, Set, Tuple
 
 from txlint.dataflow import called_name, flowing_names, followed, names_in
-from txlint.evidence import is_log, sends_a_message
+from txlint.write_calls import is_log, sends_a_message
 from txlint.findings import FixPlan
 from txlint.frameworks import RUNTIME_IDIOM
 from txlint.idempotence import inserts

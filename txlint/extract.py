@@ -17,7 +17,8 @@ from txlint.facts import (
     TryBlock,
     WithItem,
 )
-from txlint.dataflow import PRESENCE_PREFIXES, SETS_ATTRIBUTE, called_name
+from txlint.dataflow import SETS_ATTRIBUTE
+from txlint.branch_tests import flag_tested, is_raise, leaves_function, never_returns, terminates, tests_absence, tests_unsaved
 from txlint.refs import clear_cache, dotted, to_ref
 from txlint.walk import Walker, children
 
@@ -218,7 +219,7 @@ class _Extractor(Walker):
         self.qual_stack.pop()
         self.units.pop()
         facts.modulo_ifs = tuple(unit.modulo_ifs)
-        facts.never_returns = _never_returns(node)
+        facts.never_returns = never_returns(node)
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
@@ -420,19 +421,19 @@ class _Extractor(Walker):
         block = self._block_id()
         if _uses_modulo(node.test):
             unit.modulo_ifs.append(block)
-        if _tests_absence(node.test):
+        if tests_absence(node.test):
             unit.facts.absence_ifs += (block,)
-        unsaved = _tests_unsaved(node.test)
+        unsaved = tests_unsaved(node.test)
         if unsaved:
             unit.facts.new_row_ifs[block] = unsaved
-        flag = _flag_tested(node.test)
+        flag = flag_tested(node.test)
         if flag is not None:
             unit.facts.flag_ifs[block] = flag
-            if not node.orelse and _leaves_function(node.body):
+            if not node.orelse and leaves_function(node.body):
                 unit.facts.flag_exits[block] = (node.body[-1].end_lineno, tuple(unit.branches), tuple(unit.trys))
-        if _terminates(node.body):
+        if terminates(node.body):
             unit.facts.terminating_arms.add((block, "body"))
-        if _terminates(node.orelse):
+        if terminates(node.orelse):
             unit.facts.terminating_arms.add((block, "else"))
         yield node.test
         yield from self._walk_in(unit.branches, (block, "body"), node.body)
@@ -446,7 +447,7 @@ class _Extractor(Walker):
         unit = self.unit
         block = self._block_id()
         unit.facts.trys[block] = TryBlock(
-            handlers_reraise=tuple(_contains(handler.body, _is_raise) for handler in node.handlers),
+            handlers_reraise=tuple(_contains(handler.body, is_raise) for handler in node.handlers),
             has_finally=bool(node.finalbody),
             loops=tuple(unit.loops),
         )
@@ -479,83 +480,6 @@ class _Extractor(Walker):
         if ref[0] != "call":
             return  # "...".format(...): a string template, not a call that can write
         self.unit.facts.events.append(Event(ref, self.unit.context(), self.columns.range(node)))
-
-
-def _is_raise(node) -> bool:
-    return type(node) is ast.Raise
-
-
-def _terminates(body: List[ast.stmt]) -> bool:
-    """Does the block end with return, raise, continue or break (so code after the `if` is not reached)?"""
-    return bool(body) and type(body[-1]) in (ast.Return, ast.Raise, ast.Continue, ast.Break)
-
-
-def _leaves_function(body: List[ast.stmt]) -> bool:
-    """Does the block always end in return or raise (also inside a `with`, or in both arms of an `if`)?"""
-    last = body[-1] if body else None
-    if type(last) in (ast.With, ast.AsyncWith):
-        return _leaves_function(last.body)
-    if type(last) is ast.If:
-        return _leaves_function(last.body) and _leaves_function(last.orelse)
-    return type(last) in (ast.Return, ast.Raise)
-
-
-def _tests_unsaved(test: ast.expr) -> str:
-    """The variable a test finds not saved yet: `order` in `if not order.pk:`, `if order.id is
-    None:` and `if order._state.adding:` (Django's own flag for an instance not in the database)."""
-    if type(test) is ast.UnaryOp and type(test.op) is ast.Not:
-        return _key_of(test.operand)
-    if type(test) is ast.Compare and len(test.ops) == 1 and type(test.ops[0]) is ast.Is and \
-            type(test.comparators[0]) is ast.Constant and test.comparators[0].value is None:
-        return _key_of(test.left)
-    if type(test) is ast.Attribute and test.attr == "adding" and type(test.value) is ast.Attribute and \
-            test.value.attr == "_state" and type(test.value.value) is ast.Name:
-        return test.value.value.id
-    return ""
-
-
-def _key_of(node: ast.expr) -> str:
-    """`order` in `order.pk` / `order.id`."""
-    if type(node) is ast.Attribute and node.attr in ("pk", "id") and type(node.value) is ast.Name:
-        return node.value.id
-    return ""
-
-
-def _tests_absence(test: ast.expr) -> bool:
-    """`if not page.has_translation(language):`, `if not event.schedules.filter(...).exists():`: a
-    check that something is missing, whose body makes it."""
-    if type(test) is not ast.UnaryOp or type(test.op) is not ast.Not or type(test.operand) is not ast.Call:
-        return False
-    return called_name(to_ref(test.operand.func)).lstrip("_").startswith(PRESENCE_PREFIXES)
-
-
-def _flag_tested(test: ast.expr) -> Optional[Tuple[str, bool]]:
-    """`if commit:` -> ("commit", False); `if not dry_run:` -> ("dry_run", True); `if self.is_atomic:`
-    -> ("self.is_atomic", False), a class attribute."""
-    negated = type(test) is ast.UnaryOp and type(test.op) is ast.Not
-    tested = test.operand if negated else test
-    if type(tested) is ast.Name:
-        return tested.id, negated
-    if type(tested) is ast.Attribute and type(tested.value) is ast.Name and tested.value.id == "self":
-        return f"self.{tested.attr}", negated
-    return None
-
-
-def _never_returns(node) -> bool:
-    """`-> NoReturn` / `-> Never`, or a body that ends in `raise` with no `return` or `yield` in it
-    (nested functions aside): a call of it does not come back."""
-    if node.returns is not None and (dotted(node.returns) or "").rsplit(".", 1)[-1] in ("NoReturn", "Never"):
-        return True
-    if not node.body or type(node.body[-1]) is not ast.Raise:
-        return False
-    pending = list(node.body)
-    while pending:
-        child = pending.pop()
-        if isinstance(child, (ast.Return, ast.Yield, ast.YieldFrom)):
-            return False
-        if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            pending.extend(ast.iter_child_nodes(child))
-    return True
 
 
 def extract(module: ast.Module, text: str, source_lines: List[str], path: str, module_name: str,

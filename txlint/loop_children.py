@@ -12,7 +12,7 @@ gone and only some of the new ones.
 
 from typing import TYPE_CHECKING, Iterable, List, Optional, Set
 
-from txlint.evidence import is_delete
+from txlint.write_calls import is_delete
 from txlint.idempotence import inserts
 from txlint.facts import Ref
 from txlint.rule import Report, RuleContext, is_autocommit_write, report_at
