@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 _FILE_KINDS = ("file_write", "file_delete")
 _TEMPORARY_TABLE = re.compile(r"^(cached|temp|tmp|uploaded)|cache$")
 # The helper of the library at hand: Django has its own on_commit; elsewhere txlint.runtime's.
-_DEFER = {"django": "`transaction.on_commit(lambda: ...)`"}
-_RUNTIME_DEFER = "`txlint.runtime.on_commit(lambda: ...)` inside `txlint.runtime.atomic(...)`"
+_DEFER = {"django": "`transaction.on_commit(partial(...))`"}
+_RUNTIME_DEFER = "`txlint.runtime.on_commit(partial(...))` inside `txlint.runtime.atomic(...)`"
 
 
 def _defer(write: "Effect") -> str:
