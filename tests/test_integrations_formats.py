@@ -54,7 +54,7 @@ def test_sarif_is_valid_with_catalogue_locations_and_suppressions(txlint, tree, 
     rules = run["tool"]["driver"]["rules"]
     assert [rule["id"] for rule in rules][:4] == ["TXL000", "TXL001", "TXL002", "TXL101"]
     for rule in rules:
-        assert rule["name"] and rule["helpUri"].startswith("https://")
+        assert rule["name"] and "helpUri" not in rule  # no published page to link to yet
         assert "## Why is this bad?" in rule["help"]["text"] or rule["id"] == "TXL000"
     live = [r for r in run["results"] if "suppressions" not in r]
     suppressed = [r for r in run["results"] if "suppressions" in r]

@@ -9,7 +9,6 @@ from txlint.fingerprint import unique_fingerprints
 from txlint.reporters.escape import encodable, path_bytes
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
-HELP_URI = "https://pypi.org/project/txlint/#{code}"
 
 
 def _rule(rule) -> dict:
@@ -19,7 +18,6 @@ def _rule(rule) -> dict:
         "shortDescription": {"text": rule.summary},
         "fullDescription": {"text": _section(rule.docs, "What it does") or rule.summary},
         "help": {"text": rule.docs, "markdown": rule.docs},
-        "helpUri": HELP_URI.format(code=rule.code.lower()),
         "defaultConfiguration": {"level": "error"},
     }
 
@@ -90,8 +88,9 @@ def render(result, options) -> str:
         "$schema": SCHEMA,
         "version": "2.1.0",
         "runs": [{
+            # No helpUri / informationUri: txlint has no published pages yet, and a link to a page
+            # that does not exist is worse than none; each rule's `help` carries its whole docs.
             "tool": {"driver": {"name": "txlint", "version": __version__, "semanticVersion": __version__,
-                                "informationUri": "https://pypi.org/project/txlint/",
                                 "rules": [_rule(rule) for rule in rules]}},
             "invocations": [_invocation(result.internal_errors)],
             "originalUriBaseIds": {"%SRCROOT%": {"uri": "./"}},
