@@ -26,6 +26,23 @@ def test_every_module_is_checked_once_and_some_in_a_worker():
     assert 0 < in_worker < 40  # the parent checks modules too
 
 
+def test_a_worker_does_not_wait_for_the_parent_to_read_its_outcomes():
+    """Outcomes larger than a pipe holds, while the parent checks a slow module of its own: the
+    worker goes on checking (it sends them when no module is left) and checks all the others."""
+    parent = os.getpid()
+
+    def check(index):
+        if os.getpid() == parent:
+            time.sleep(0.5)
+            return b""
+        time.sleep(0.002)
+        return b"x" * 100_000
+
+    results = check_in_processes(check, 40, jobs=2)
+    assert sorted(results) == list(range(40))
+    assert sum(len(outcome) > 0 for outcome in results.values()) == 39
+
+
 def test_one_process_or_a_few_modules_check_in_order_here():
     parent = os.getpid()
     seen = []

@@ -5,8 +5,8 @@ holds them. For a full run with `--jobs N` that is most of the time the other co
 N - 1 workers are forked then (each with the model as it is, at no cost of copying it) and they
 and the parent check the modules between them: each process takes the next module itself from
 a counter in shared memory (a worker never waits for the parent to hand it one), the workers
-from the first file on and the parent from the last one back, and a worker sends each module's
-outcome back pickled.
+from the first file on and the parent from the last one back, and a worker sends the outcomes of
+its modules back pickled, all at once when none is left.
 
 What a module's check finds does not depend on what the model worked out before it (see
 tests/test_evaluation_order.py: incremental runs rely on the same), so the modules may be split
@@ -148,7 +148,7 @@ class _SharedQueue:
                 answer = pickle.loads(pipe.recv_bytes())
             except (EOFError, OSError):
                 answer = None
-            if answer is None:  # dead, or its part raised: it checks no module
+            if not isinstance(answer, tuple):  # dead, or its part raised: it checks no module
                 pipes.remove(pipe)
                 pipe.close()
             else:
@@ -174,17 +174,17 @@ class _SharedQueue:
             pipes.remove(pipe)
             pipe.close()
             return
-        index, result = answer
-        results[index] = result
+        results.update(answer)
 
     def _worker(self, pipe, inbox, outbox, number: int, parts: int, check: Callable[[int], object],
                 shared: Optional[SharedWork]) -> None:
         """A check worker: does part `number` of the shared work, sends it as `("part", part)` and
         puts together all the parts the parent sends back; then takes modules from the front until
-        none is left, sending `(index, result)` for each, then None. A part or a check that raises
-        (a bug in txlint) ends the worker: the parent does that part or module again."""
+        none is left and sends `[(index, result), ...]` for them, then None. A part or a check that
+        raises (a bug in txlint) ends the worker: the parent does that part or module again."""
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent, which ends its workers
         outbox.close()  # the parent's end: with it closed here, the parent's death ends `recv` below
+        checked: List[tuple] = []
         try:
             if shared is not None:
                 part = shared.part(number, parts)
@@ -194,13 +194,16 @@ class _SharedQueue:
                 index = self.take(from_front=True)
                 if index is None:
                     break
-                pipe.send_bytes(pickle.dumps((index, check(index)), protocol=pickle.HIGHEST_PROTOCOL))
+                checked.append((index, check(index)))
         except Exception:
             pass  # the parent checks what has no answer
+        try:
+            # All at once when no module is left: sent one by one, they filled the pipe while the
+            # parent checked a module of its own, and the worker waited (a third of its time).
+            pipe.send_bytes(pickle.dumps(checked, protocol=pickle.HIGHEST_PROTOCOL))
+            pipe.send_bytes(_DONE)
+        except Exception:
+            pass  # an outcome that does not pickle (the parent checks those modules again), or the parent is gone
         finally:
-            try:
-                pipe.send_bytes(_DONE)
-            except OSError:
-                pass  # the parent is gone
             pipe.close()
             inbox.close()
