@@ -268,7 +268,10 @@ def main(argv: Optional[List[str]] = None) -> int:
             parser.print_help()
             return 2
         handler = {"check": _check, "explain": _explain, "rules": _rules, "server": _server}[args.command]
-        return handler(args)
+        status = handler(args)
+        if argv is None and args.command == "check":
+            _exit_now(status)
+        return status
     except UsageError as error:
         stderr_line(f"txlint: error: {error}")
         return 2
@@ -277,6 +280,15 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 130
     except BrokenPipeError:
         return 1
+
+def _exit_now(status: int) -> None:
+    """End the process once the report is out, without freeing the project's model and facts
+    object by object (0.07 s on airflow-core, a twentieth of a cold run), as mypy does: only for
+    the command line's own run (`main()` without arguments), never for another caller of `main`."""
+    sys.stdout.flush()  # (a BrokenPipeError here is main's to answer)
+    sys.stderr.flush()
+    os._exit(status)
+
 
 if __name__ == "__main__":
     sys.exit(main())

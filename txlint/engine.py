@@ -191,10 +191,16 @@ def _facts(sources: List[SourceFile], jobs: int, cache: Optional[Cache], progres
             results[index] = hit
         else:
             missing.append(index)
-    for index, result in zip(missing, parse_all([sources[index] for index in missing], jobs, cache, progress)):
+    parsed = parse_all([sources[index] for index in missing], jobs, cache, progress, meanwhile=_import_model)
+    for index, result in zip(missing, parsed):
         results[index] = result
     progress.resolving()
     return results
+
+
+def _import_model() -> None:
+    """The project model, which resolving the facts needs next, imported while they are parsed."""
+    import txlint.project  # noqa: F401
 
 
 def _check_changed(sources: List[SourceFile], state: ProjectState, linter: "Linter", jobs: int, cache: Cache,

@@ -8,7 +8,7 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
-from txlint.check_workers import check_in_processes
+from txlint.check_workers import SharedWork, check_in_processes
 from txlint.config import Config
 from txlint.errors import internal_error
 from txlint.facts import ModuleFacts, changed_names
@@ -26,6 +26,14 @@ if TYPE_CHECKING:  # the model and the rules are imported when a run needs them:
 
 class InternalError(RuntimeError):
     """txlint or one of its rules failed (a bug); raised by `lint_source`/`lint_sources`."""
+
+
+class _GraphFailed(Exception):
+    """Building the call graph raised (a bug): the run says so as an internal error."""
+
+    def __init__(self, error: Exception):
+        super().__init__(error)
+        self.error = error
 
 
 def _engine_finding(code: str, name: str, path: str, line: int, message: str,
@@ -70,23 +78,35 @@ class Linter:
         from txlint.project import Project
 
         table = NameTable()
+        # The call graph before any rule: built inside a rule's question, it would see the values
+        # that question is still working out as unknown, and what a rule finds would depend on
+        # which function happened to be checked first (and differ between full and incremental runs).
+        # An untracked run builds it in the `jobs` processes, each a part (see `call_graph_part`).
+        graph_in_parts = not tracking and jobs > 1
         try:
             project = Project([result.facts for result in results if result.facts is not None], self.config,
                               tracking=tracking, pack=table.pack if tracking else None)
-            # The call graph before any rule: built inside a rule's question, it would see the values
-            # that question is still working out as unknown, and what a rule finds would depend on
-            # which function happened to be checked first (and differ between full and incremental runs).
-            project.call_graph()
+            if not graph_in_parts:
+                project.call_graph()
         except Exception as error:  # without the project model no rule can run; say so, never a traceback
-            run = RunResult(files=len(results))
-            self._add_file_errors(run, [(result.path, result.parse_error, result.internal_error) for result in results],
-                                  report_paths)
-            run.internal_errors.append(internal_error("resolving the project", error))
-            run.findings.sort(key=Finding.sort_key)
-            return run
+            return self._failed_run(results, report_paths, error)
         files = [(result.path, result.facts.module if result.facts is not None else "", result.parse_error,
                   result.internal_error) for result in results]
-        return self._check(project, files, {}, report_paths, sources, table, jobs)
+        shared = SharedWork(_reporting_failure(project.call_graph_part), _reporting_failure(project.join_call_graph))
+        try:
+            return self._check(project, files, {}, report_paths, sources, table, jobs,
+                               shared if graph_in_parts else None)
+        except _GraphFailed as failure:
+            return self._failed_run(results, report_paths, failure.error)
+
+    def _failed_run(self, results: Sequence[FileResult], report_paths: Optional[Set[str]],
+                    error: Exception) -> RunResult:
+        run = RunResult(files=len(results))
+        self._add_file_errors(run, [(result.path, result.parse_error, result.internal_error) for result in results],
+                              report_paths)
+        run.internal_errors.append(internal_error("resolving the project", error))
+        run.findings.sort(key=Finding.sort_key)
+        return run
 
     def run_changed(self, previous: "ProjectState", fresh: Dict[str, FileResult],
                     before: Dict[str, Optional[ModuleFacts]], load: Callable[[str], Optional[ModuleFacts]],
@@ -134,18 +154,19 @@ class Linter:
 
     def _check(self, project: "Project", files: List[Tuple[str, str, Optional[Finding], Optional[str]]],
                reuse: Dict[str, "FileState"], report_paths: Optional[Set[str]],
-               sources: Optional[Dict[str, object]], table: NameTable, jobs: int = 1) -> RunResult:
+               sources: Optional[Dict[str, object]], table: NameTable, jobs: int = 1,
+               graph: Optional[SharedWork] = None) -> RunResult:
         """Check each file's module (path, module name or "" without facts, TXL000, internal error),
         in `jobs` processes, or take its outcome from `reuse`; what checking each read is packed
-        with `table`."""
+        with `table`. `graph`: the call graph's parts, built in those processes first, if not built."""
         run = RunResult(files=len(files) if report_paths is None else len(report_paths))
         self._add_file_errors(run, [(path, parse_error, error) for path, _, parse_error, error in files], report_paths)
-        state = ProjectState({}, project.call_graph(), (False, False, frozenset()))
         checking = [(path, name) for path, name, _, _ in files
                     if name and path not in reuse and (report_paths is None or path in report_paths)]
         checked = check_in_processes(
             lambda index: self._check_reading(project, checking[index][1], (sources or {}).get(checking[index][0])),
-            len(checking), jobs)
+            len(checking), jobs, graph)
+        state = ProjectState({}, project.call_graph(), (False, False, frozenset()))
         outcomes = {checking[index][0]: outcome for index, outcome in checked.items()}
         for path, name, parse_error, _ in files:
             index = project.index_entry(name) if name and project.tracking else None
@@ -256,6 +277,16 @@ class Linter:
                 findings.append(_engine_finding("TXL002", "suppression-without-reason", module.path, line, (
                     "suppression without a reason: write it as `# txlint: ignore[CODE] -- why it is safe`")))
         return findings
+
+
+def _reporting_failure(step: Callable) -> Callable:
+    """`step`, raising _GraphFailed for any exception it raises."""
+    def reporting(*arguments):
+        try:
+            return step(*arguments)
+        except Exception as error:
+            raise _GraphFailed(error) from error
+    return reporting
 
 
 def _source_lines(path: str, data: object) -> List[str]:

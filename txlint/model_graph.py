@@ -94,12 +94,41 @@ class CallGraphs:
             changed_graph.update(("wrapped", function) for function in wrapped_before ^ wrapped_after)
         return changed_graph
 
+    def call_graph_part(self, part: int, parts: int) -> CallGraph:
+        """The calls of one of `parts` runs of the project's functions (in the order of their files,
+        each run about as long as the others), for `join_call_graph` in every process that checks
+        modules: each resolves one part at the same time (txlint.check_workers). What a function's
+        calls resolve to does not depend on what was resolved before it, so the parts put together
+        are the graph one process builds. Untracked runs only: a tracked run packs what resolving
+        read with one table of names, the parent's."""
+        order = self._function_order()
+        size = -(-len(order) // parts)
+        graph = CallGraph()
+        self._resolve_into(graph, order[part * size:(part + 1) * size])
+        graph.wrapped = {qualname: functions for qualname, functions in graph.wrapped.items() if functions}
+        graph.named = {qualname: methods for qualname, methods in graph.named.items() if methods}
+        return graph  # (sent to the other processes: the empty entries left out)
+
+    def join_call_graph(self, parts: List[CallGraph]) -> None:
+        """The call graph from its parts (see `call_graph_part`)."""
+        graph = CallGraph()
+        for part in parts:
+            graph.calls.update(part.calls)
+            graph.wrapped.update(part.wrapped)
+            graph.named.update(part.named)
+        self._index_graph(graph, self._function_order())
+
     def _resolve_calls(self, graph: CallGraph, order: List[str], only: Optional[set] = None) -> None:
-        """Resolve the calls of the functions in `only` (all if None) into `graph`, then index it.
-        Values that need the callers are not known yet: they are asked again later, not kept."""
+        """Resolve the calls of the functions in `only` (all if None) into `graph`, then index it."""
+        self._resolve_into(graph, order if only is None else [qualname for qualname in order if qualname in only])
+        self._index_graph(graph, order)
+
+    def _resolve_into(self, graph: CallGraph, qualnames: List[str]) -> None:
+        """Resolve the calls of these functions into `graph`. Values that need the callers are not
+        known yet: they are asked again later, not kept."""
         self._building_callers = True
         try:
-            for qualname in order if only is None else [qualname for qualname in order if qualname in only]:
+            for qualname in qualnames:
                 unit = self.units[qualname]
                 reads: set = set()
                 calls, wrapped, named = [], [], []
@@ -120,6 +149,9 @@ class CallGraphs:
                     graph.reads[qualname] = self._pack(names) if self._pack is not None else tuple(names)
         finally:
             self._building_callers = False
+
+    def _index_graph(self, graph: CallGraph, order: List[str]) -> None:
+        """Put the graph's tables in the order of the functions and index the callers."""
         ordered = {qualname: graph.calls[qualname] for qualname in order if qualname in graph.calls}
         graph.calls = ordered
         graph.wrapped = {qualname: graph.wrapped[qualname] for qualname in ordered if graph.wrapped.get(qualname)}

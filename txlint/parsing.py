@@ -6,7 +6,7 @@ import signal
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Deque, Dict, List, Optional, Tuple
+from typing import Callable, Deque, Dict, List, Optional, Tuple
 
 from txlint.cache import Cache
 from txlint.errors import InternalErrorMessage, internal_error
@@ -57,9 +57,10 @@ def read_file(path: Path) -> FileResult:
 
 
 def parse_all(sources: List[SourceFile], jobs: int, cache: Optional[Cache],
-               progress: Optional[Progress] = None) -> List[FileResult]:
+               progress: Optional[Progress] = None, meanwhile: Optional[Callable[[], None]] = None) -> List[FileResult]:
     """Facts for each source, in order, stored in the cache; in `jobs` processes, largest file
-    first. A worker stores what it parsed itself and hands it over pickled once."""
+    first. A worker stores what it parsed itself and hands it over pickled once. `meanwhile`: done
+    in this process while the workers parse, if they do."""
     progress = progress or Progress()
     progress.start(len(sources))
     if jobs <= 1 or len(sources) < 2:
@@ -71,7 +72,7 @@ def parse_all(sources: List[SourceFile], jobs: int, cache: Optional[Cache],
             progress.parsed()
         return results
     order = sorted(range(len(sources)), key=lambda index: -len(sources[index].data or b""))
-    return _ParseWorkers(sources, cache, min(jobs, len(sources)), progress).parse(order)
+    return _ParseWorkers(sources, cache, min(jobs, len(sources)), progress).parse(order, meanwhile)
 
 
 class _ParseWorkers:
@@ -92,13 +93,15 @@ class _ParseWorkers:
         self.workers: Dict[object, Tuple[object, Deque[int]]] = {}  # pipe -> (process, indexes given)
         self.results: List[Optional[FileResult]] = [None] * len(sources)
 
-    def parse(self, order: List[int]) -> List[FileResult]:
+    def parse(self, order: List[int], meanwhile: Optional[Callable[[], None]]) -> List[FileResult]:
         from multiprocessing.connection import wait
 
         self.waiting.extend(order)
         try:
             while self.waiting and len(self.workers) < self.count and self._start():
                 pass
+            if meanwhile is not None:  # (each worker has its next file already: none waits for this)
+                meanwhile()
             while True:
                 busy = [pipe for pipe, (_, given) in self.workers.items() if given]
                 if not busy:
