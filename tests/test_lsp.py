@@ -60,7 +60,7 @@ def test_the_server_publishes_what_check_reports_and_clears_it_when_the_buffer_i
     [diagnostic] = diagnostics
     assert diagnostic["range"] == {"start": {"line": expected["line"] - 1, "character": expected["column"] - 1},
                                    "end": {"line": expected["end_line"] - 1, "character": expected["end_column"] - 1}}
-    assert diagnostic["severity"] == 2 and diagnostic["codeDescription"]["href"].endswith("#txl101")
+    assert diagnostic["severity"] == 2 and "codeDescription" not in diagnostic  # no published page to link to yet
     assert diagnostic["data"]["name"] == "multi-table-write"
     client.replace_text(uri, ATOMIC_VIEW, version=2)
     assert client.diagnostics(uri, version=2) == []

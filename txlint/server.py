@@ -34,7 +34,6 @@ except ImportError as missing:  # the optional extra is not installed, or pygls 
 
 from txlint.findings import Finding
 from txlint.reporters.escape import visible
-from txlint.reporters.sarif import HELP_URI
 from txlint.rule import Rule
 from txlint.server_actions import KINDS, code_actions
 
@@ -107,7 +106,6 @@ def diagnostic(finding: Finding, lines: Sequence[str], rules: Dict[str, Rule], u
         message=visible(finding.message),
         severity=types.DiagnosticSeverity.Error if finding.code == "TXL000" else types.DiagnosticSeverity.Warning,
         code=finding.code,
-        code_description=types.CodeDescription(href=HELP_URI.format(code=finding.code.lower())),
         source="txlint",
         tags=[types.DiagnosticTag.Unnecessary] if finding.code in _UNNECESSARY else None,
         data={"name": finding.name, "summary": rule.summary if rule else "", "function": finding.function},
