@@ -246,3 +246,17 @@ def test_a_mistyped_option_gets_the_closest_one(txlint, tree):
     code, out, err = txlint("check", "--fromat", "json", ".", cwd=root)
     assert code == 2 and not out
     assert err == "txlint: error: unrecognized arguments: --fromat (did you mean --format?)\n"
+
+
+def test_a_profiled_check_still_writes_its_profile(tree, tmp_path):
+    """`check` ends the process early once its report is out, but not under a profiler, which
+    writes what it measured at exit."""
+    import subprocess
+    import sys
+
+    root = tree({"app/services.py": MULTI_TABLE})
+    profile = tmp_path / "check.prof"
+    completed = subprocess.run([sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "txlint", "check", "app"],
+                               cwd=root, capture_output=True, text=True)
+    assert "TXL101" in completed.stdout, completed.stderr  # (cProfile itself exits 0 whatever we return)
+    assert profile.exists() and profile.stat().st_size > 0

@@ -269,7 +269,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             return 2
         handler = {"check": _check, "explain": _explain, "rules": _rules, "server": _server}[args.command]
         status = handler(args)
-        if argv is None and args.command == "check":
+        if argv is None and args.command == "check" and not _observed():
             _exit_now(status)
         return status
     except UsageError as error:
@@ -280,6 +280,15 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 130
     except BrokenPipeError:
         return 1
+
+
+def _observed() -> bool:
+    """Is a profiler or a tracer attached (cProfile, coverage, a debugger)? It writes what it
+    measured at exit, which an early exit would skip."""
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        return True
+    monitoring = getattr(sys, "monitoring", None)  # Python 3.12+: cProfile and coverage use it
+    return monitoring is not None and any(monitoring.get_tool(tool) is not None for tool in range(6))
 
 
 def _exit_now(status: int) -> None:
