@@ -5,15 +5,17 @@ its caller gave it, not what its first caller did.
 
 The rewritten ref is evaluated in the helper; the arguments in it are `("at", caller, argument)`
 parts, evaluated in the caller. The helper's own names stay as they are, so calls the model
-knows by name (`getattr`, `setattr`) are still seen as such. Locals bound once are followed into what they are bound to (`query =
-session_query(model)`, then `return query.filter(...).scalar()`), a few steps deep.
+knows by name (`getattr`, `setattr`) are still seen as such. Locals bound once are followed into
+what they are bound to (`query = session_query(model)`, then `return query.filter(...).scalar()`),
+a few steps deep.
 
 May use function facts only.
 """
 
-from typing import Dict, Optional, Tuple
+from typing import Dict, Iterable, Optional, Tuple
 
 from txlint.facts import FunctionFacts, Ref
+from txlint.flags import argument_for
 
 _STEPS = 3  # locals followed into what they are bound to
 _NOT_FOLLOWED = ("param", "self", "cls", "function", "iter", "enter", "unpack")
@@ -24,6 +26,18 @@ def inlined(ref: Ref, helper: FunctionFacts, passed: Dict[str, Ref]) -> Optional
     `("at", caller, argument)` refs; None when it does not use them."""
     rewritten, used = _inline(ref, helper, passed, _STEPS)
     return rewritten if used else None
+
+
+def arguments_at(helper: FunctionFacts, call: Ref, caller: str, names: Iterable[str]) -> Dict[str, Ref]:
+    """What `call`, made in the function `caller`, passes for these parameters of the helper, as the
+    `("at", caller, argument)` refs `inlined` puts in their place; a parameter it passes nothing
+    for is left out."""
+    passed = {}
+    for name in names:
+        argument = argument_for(helper, call, name)
+        if argument is not None:
+            passed[name] = ("at", caller, argument)
+    return passed
 
 
 def parameters_returned(helper: FunctionFacts) -> Tuple[str, ...]:

@@ -8,10 +8,9 @@ May use evaluation (txlint.model_values), classes (txlint.model_classes), signal
 from dataclasses import replace
 from typing import Dict, Optional, Tuple
 
-from txlint import flags
 from txlint.dataflow import SETS_ATTRIBUTE, called_name, calls_super
 from txlint.facts import Ref
-from txlint.inlining import inlined, parameters_returned
+from txlint.inlining import arguments_at, inlined, parameters_returned
 from txlint.model_units import Unit
 from txlint.frameworks.django import MODEL_BY_LABEL, MODEL_FORM_BASES, MODEL_SERIALIZER_BASES
 from txlint.values import AUTOCOMMIT, CallView, Outcome, Value, write_effect
@@ -139,13 +138,10 @@ class CallOutcomes:
         if names is None:
             names = self._parameters_returned[qualname] = parameters_returned(helper.facts)
         passed = {}
-        for name in names:
-            argument = flags.argument_for(helper.facts, call, name)
-            if argument is None:
-                continue
+        for name, argument in arguments_at(helper.facts, call, caller.qualname, names).items():
             generic = self.evaluate(("name", name), helper, depth + 1)
             if generic is not None and generic.kind in ("model", "instance"):
-                passed[name] = ("at", caller.qualname, argument)
+                passed[name] = argument
         if not passed:
             return None
         found = False

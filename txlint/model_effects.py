@@ -347,6 +347,8 @@ def _object_changed(call: Ref) -> Ref:
     if func[0] == "attr" and func[2] == SETS_ATTRIBUTE:
         return func[1]
     return call[2][0] if call[2] else UNKNOWN
+
+
 def _first_made_when_missing(event: Event, unit: Unit, earlier: List[Effect]) -> bool:
     """Is the call the first write under a check that something is missing (`if not
     page.has_translation(language): create_translation(page, ...)`)? It makes what the check

@@ -180,11 +180,7 @@ class CallGraphs:
         self.note(("method", name))
         if self._methods_named(name) != (unit.qualname,):
             return []
-        self.note(("named", name))
-        sites = self._named_callers.get(name, [])
-        if self._reads is not None:
-            self._reads.update(caller for caller, _ in sites)
-        return sites
+        return self.calls_by_name_alone(name)
 
     def calls_by_name_alone(self, name: str) -> List[Tuple[str, int]]:
         """Every call of a method of this name on a receiver nothing resolves, whatever the name and

@@ -39,6 +39,5 @@ def index_of(module: ModuleFacts) -> ModuleIndex:
                        tuple(dict.fromkeys((key, holder) for key, holder, _ in signal_registrations(module))))
 
 
-
 class FactsUnavailable(RuntimeError):
     """A module's facts could not be loaded (its cache entry is gone): the run starts over in full."""

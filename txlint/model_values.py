@@ -8,10 +8,9 @@ resolution, classes, calls and the callers in the call graph.
 
 from typing import Dict, Optional, Tuple
 
-from txlint import flags
 from txlint import sql as sqlkit
 from txlint.facts import Ref
-from txlint.inlining import inlined
+from txlint.inlining import arguments_at, inlined
 from txlint.model_reads import _CUT_ALL, _MAX_NESTING, _NO_CUT
 from txlint.model_units import Unit
 from txlint.values import CallView, Value
@@ -322,7 +321,6 @@ class ValueEvaluation:
                     return None
         return found
 
-
     def _item_a_generator_passes_on(self, call: Ref, unit: Unit, depth: int) -> Optional[Value]:
         """`for invoice in progress(qs, callback)` where the project's generator `progress` yields
         the items of what it is given (`yield from queryset`, or `for o in queryset: yield o`): an
@@ -336,16 +334,13 @@ class ValueEvaluation:
         for yielded in bindings.get("<return>", ()):
             if yielded[0] == "name":
                 iterables.extend(bound[1] for bound in bindings.get(yielded[1], ()) if bound[0] == "iter")
-        passed = {}
-        for param in helper.facts.params:
-            argument = flags.argument_for(helper.facts, call, param.name)
-            if argument is not None:
-                passed[param.name] = ("at", unit.qualname, argument)
+        passed = arguments_at(helper.facts, call, unit.qualname, (param.name for param in helper.facts.params))
         for iterable in iterables:
             value = self.evaluate(("iter", inlined(iterable, helper.facts, passed) or iterable), helper, depth + 1)
             if value is not None:
                 return value
         return None
+
 
 def _typed_collection(ref: Ref, unit: Unit) -> bool:
     """Is `ref` a parameter annotated as a collection of one type (`List[X]`, `Sequence[X]`,

@@ -87,6 +87,7 @@ _DJANGO_SIGNAL = re.compile(r"^django\.[\w.]*\bsignals\.[a-z_]+$")
 # The form methods Django's admin runs in changeform_view ("clean_*": a field's own clean method).
 _FORM_METHODS = ("__init__", "is_valid", "full_clean", "clean", "clean_*", "_post_clean", "save", "save_m2m")
 
+
 class DjangoKnowledge(Knowledge):
     library = LIBRARY
     autocommit_regime = "Django autocommit"
