@@ -268,8 +268,13 @@ def main(argv: Optional[List[str]] = None) -> int:
             parser.print_help()
             return 2
         handler = {"check": _check, "explain": _explain, "rules": _rules, "server": _server}[args.command]
+        exits_at_once = argv is None and args.command == "check" and not _observed()
+        if exits_at_once:
+            from txlint.linter import keep_last_run_to_exit
+
+            keep_last_run_to_exit()
         status = handler(args)
-        if argv is None and args.command == "check" and not _observed():
+        if exits_at_once:
             _exit_now(status)
         return status
     except UsageError as error:
