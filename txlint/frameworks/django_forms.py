@@ -29,6 +29,9 @@ _FORM_LISTS = ("forms", "initial_forms", "extra_forms", "deleted_forms", "saved_
 def form_class_of(qname: str, call: CallView) -> Optional[Outcome]:
     """The form or formset class a factory call makes, when its model is known."""
     index, keyword, role = FACTORIES[qname]
+    base = call.value(99, "form") if role == "form_class" else None
+    if base is not None and base.kind == "class":
+        return Outcome(value=base)  # a subclass of the project's form: its save() runs
     model = call.value(index, keyword)
     if model is None or model.kind != "model":
         return None
