@@ -156,7 +156,8 @@ class ValueEvaluation:
                 return Value("instance", name=value.flags[0], library=value.library, table=value.table)
             if value is not None and value.kind in ("object", "instance") and _typed_collection(ref[1], unit):
                 return value  # `for serializer in serializers` with `serializers: List[OrderSerializer]`
-            return None
+            knowledge = self.registry.for_value(value) if value is not None and value.kind == "handle" else None
+            return knowledge.item(value) if knowledge is not None else None
         if kind == "param":
             return self._parameter(ref, unit, depth)
         if kind == "at":  # a part of a helper's return inlined at a call (txlint.inlining)
@@ -281,7 +282,16 @@ class ValueEvaluation:
         if attribute is None or owner is None or owner not in self.classes:
             return None
         named = self.attribute(Value("class", name=owner), attribute, depth + 1)
+        if named is not None and named.kind == "handle":
+            return self._made_by_library_class(named)  # `form_class = modelform_factory(Item, ...)`
         return self.instance_of(named.name) if named is not None and named.kind in ("class", "model") else None
+
+    def _made_by_library_class(self, made_class: Value) -> Optional[Value]:
+        """What the framework's call of a class a library built (a factory-made form class) makes."""
+        knowledge = self.registry.for_value(made_class)
+        outcome = knowledge.call_value(made_class, CallView((), {}, lambda ref: None, lambda ref: None)) \
+            if knowledge is not None else None
+        return outcome.value if outcome is not None else None
 
     def _argument_from_callers(self, name: str, unit: Unit, depth: int) -> Optional[Value]:
         """What callers pass for a parameter (the first caller whose argument resolves); unknown

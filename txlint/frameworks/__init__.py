@@ -167,6 +167,10 @@ class Knowledge:
         """Calling `value(...)`."""
         return None
 
+    def item(self, value: Value) -> Optional[Value]:
+        """What a loop over `value` (a handle of this library) binds to each item."""
+        return None
+
     def run_statement(self, statement: Value, name: str, call: CallView) -> Optional[Outcome]:
         """`receiver.name(statement, ...)` on a receiver that could not be resolved (see statement_runners)."""
         return None

@@ -7,7 +7,7 @@ update_or_create) make one call atomic on its own.
 import re
 from typing import Optional
 
-from txlint.frameworks import Knowledge, SwappableModel, TransactionIdiom, treebeard
+from txlint.frameworks import Knowledge, SwappableModel, TransactionIdiom, django_forms, treebeard
 from txlint.values import AUTOCOMMIT, CallView, Outcome, Value, effect, write_effect
 
 LIBRARY = "django"
@@ -179,7 +179,16 @@ class DjangoKnowledge(Knowledge):
                 return Outcome(value=inner)
         if qname in _FILE_CONTENTS:
             return Outcome(value=Value("fileobj", name="content", library="files"))
+        if qname in django_forms.FACTORIES:
+            return django_forms.form_class_of(qname, call)
         return None
+
+    def call_value(self, value: Value, call: CallView) -> Optional[Outcome]:
+        made = django_forms.instance_of(value)
+        return Outcome(value=made) if made is not None else None
+
+    def item(self, value: Value) -> Optional[Value]:
+        return django_forms.item(value)
 
     def attribute(self, value: Value, name: str) -> Optional[Value]:
         if value.library != LIBRARY:
@@ -192,6 +201,8 @@ class DjangoKnowledge(Knowledge):
             return value
         if value.kind == "instance" and name in _AUTH_RELATIONS.get(value.name, ()):
             return self.inherited_field(value, name)  # `user.groups` of django.contrib.auth's own User
+        if value.kind == "handle":
+            return django_forms.attribute(value, name)
         return None
 
     def inherited_field(self, instance: Value, name: str) -> Optional[Value]:
@@ -253,6 +264,8 @@ class DjangoKnowledge(Knowledge):
             return None
         if value.kind == "model" and name in _MANAGER_WRITES:
             return None  # Django writes go through a manager; M.save() is a class method misuse
+        if value.kind == "handle":
+            return django_forms.method(value, name, call)
         return None
 
     def _manager_method(self, manager: Value, name: str, call: CallView) -> Optional[Outcome]:
