@@ -307,7 +307,36 @@ class WriteLinks:
             return set(new_row_given(effect))
         if calls_super(func):
             return self._saved_by_the_library(effect)
-        return {effect.receiver} if not effect.via and is_object_path(effect.receiver) else set()
+        if not is_object_path(effect.receiver):
+            return set()
+        return {effect.receiver, *self._instance_a_form_saves(effect)}
+
+    def _instance_a_form_saves(self, effect: "Effect") -> Set[str]:
+        """`form.save()` of a form made with `instance=order` (a Django ModelForm, a DRF
+        serializer): the form saves that instance, so `order` is saved too. The form is made here
+        (`form = OrderForm(instance=order)`) or by a property of the class (`@cached_property def
+        form(self): return OrderForm(instance=self.order)`, whose `self` is this one's); the
+        instance must be of the model the save writes."""
+        func = effect.site.ref[1]
+        if func[2] != "save":
+            return set()
+        receiver = func[1]
+        if receiver[0] == "name":
+            made = self.unit.facts.bindings.get(receiver[1], ())
+        elif receiver[0] == "attr" and receiver[1] == ("name", "self") and self.unit.facts.class_qualname:
+            made = self.project.property_returns(self.unit.facts.class_qualname, receiver[2])
+        else:
+            return set()
+        saved = set()
+        for ref in made:
+            given = dict(ref[3]).get("instance") if isinstance(ref, tuple) and ref and ref[0] == "call" else None
+            path = _object_path(given) if given is not None else ""
+            if not path or (receiver[0] == "attr" and not path.startswith("self.")):
+                continue  # (a property's own local is nothing here)
+            value = self.project.evaluate(given, self.unit)
+            if value is not None and value.kind == "instance" and value.name.rsplit(".", 1)[-1] == effect.spec.table:
+                saved.add(path)
+        return saved
 
     def _saved_by_the_library(self, effect: "Effect") -> Set[str]:
         """`super().form_valid(form)`, Django's own saving the form: the form, and `self.object`,
@@ -391,3 +420,12 @@ class WriteLinks:
             value = self.project.evaluate(ref, self.unit)
             known = self._is_data[name] = value is None or value.kind not in _NOT_DATA
         return known
+
+
+def _object_path(ref: Ref) -> str:
+    """`order` or `self.order`: an object a form can be given whole; "" for anything else."""
+    if ref[0] == "name":
+        return ref[1]
+    if ref[0] == "attr" and ref[1] == ("name", "self"):
+        return f"self.{ref[2]}"
+    return ""
