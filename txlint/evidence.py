@@ -158,6 +158,11 @@ class WriteLinks:
             return True
         if second.called_on and second.called_on in self.made_by(first) and not second.spec.idempotent:
             return True  # a method of the new row makes rows from it (`order.add_first_line()`)
+        if first.called_on and not second.via and not second.spec.idempotent and \
+                first.called_on in self.saved_by(second):
+            # A method of the object writes rows built from it (`thread.move(archive)`, whose signal
+            # moves the thread's posts), then the object's own change is saved (`thread.save()`).
+            return True
         if not first.via and not second.via and self.made_by(first) and self._new_rows_read_back(first, second):
             return True  # rows made from the rows the first made, looked up again (`Person.query...`)
         if not first.via and not second.via:
