@@ -159,9 +159,10 @@ class WriteLinks:
         if second.called_on and second.called_on in self.made_by(first) and not second.spec.idempotent:
             return True  # a method of the new row makes rows from it (`order.add_first_line()`)
         if first.called_on and not second.via and not second.spec.idempotent and \
-                first.called_on in self.saved_by(second):
-            # A method of the object writes rows built from it (`thread.move(archive)`, whose signal
-            # moves the thread's posts), then the object's own change is saved (`thread.save()`).
+                first.called_on in self.saved_by(second) and self._changes_its_object(first):
+            # A method of the object changes it and writes rows built from it (`thread.move(archive)`
+            # sets its category, and its signal moves the thread's posts); the change is saved after
+            # (`thread.save()`): the method's work, committed in two halves.
             return True
         if not first.via and not second.via and self.made_by(first) and self._new_rows_read_back(first, second):
             return True  # rows made from the rows the first made, looked up again (`Person.query...`)
@@ -182,6 +183,12 @@ class WriteLinks:
             return self._one_thing(shared) or \
                 bool(shared & (equality_keys(first.site.ref) | equality_keys(second.site.ref)))
         return False
+
+    def _changes_its_object(self, effect: "Effect") -> bool:
+        """Does the method the write was made in (called on an object) set an attribute of `self`,
+        a change it leaves to its caller to save?"""
+        method = self.project.units.get(effect.helpers[0]) if effect.helpers else None
+        return method is not None and any(name.startswith("self.") for name in method.facts.bindings)
 
     def _changes_the_same_row(self, first: "Effect", second: "Effect") -> bool:
         """Does the second write change attributes of the row the first made, saved or changed
