@@ -31,8 +31,7 @@ _QUERYSET_CHAIN = {
 _INSTANCE_GETTERS = {"get", "aget", "first", "afirst", "last", "alast", "latest", "earliest", "get_or_none"}
 _INSTANCE_WRITES = {"save": False, "asave": False, "delete": True, "adelete": True}
 _RELATED_WRITES = {"add", "aadd", "remove", "aremove", "set", "aset", "clear", "aclear"}
-_ROW_STREAMS = {"iterator", "aiterator"}  # the query set's rows, fetched in chunks
-_RELATED_ROWS = _QUERYSET_CHAIN | _INSTANCE_GETTERS | _ROW_STREAMS
+_RELATED_ROWS = _QUERYSET_CHAIN | _INSTANCE_GETTERS | {"iterator"}
 _MANAGER_ATTRIBUTES = {"objects", "_default_manager", "_base_manager"}
 _RELATED = "related"  # a manager's flag: it is a reverse foreign key's related manager
 # A file's content for a file field or a storage: a row saved with one stores the file with it.
@@ -235,7 +234,7 @@ class DjangoKnowledge(Knowledge):
             if value.flags and name in _RELATED_ROWS:
                 # The rows of a reverse relation (`thread.post_set`), whose model is known: its query
                 # sets and the instances they give (what its updates and deletes write is not followed).
-                return Outcome(value=value) if name in _QUERYSET_CHAIN or name in _ROW_STREAMS \
+                return Outcome(value=value) if name in _QUERYSET_CHAIN or name == "iterator" \
                     else self._manager_method(value, name, call)
             if name in _RELATED_WRITES:
                 return write_effect(LIBRARY, value, AUTOCOMMIT, atomic_alone=True, ensures=name in ("add", "aadd"))
@@ -261,8 +260,8 @@ class DjangoKnowledge(Knowledge):
             # (`order.lines.add(line)` sets the foreign key of the rows given, in one query)
             return write_effect(LIBRARY, _model_of(manager), AUTOCOMMIT, atomic_alone=True,
                                 ensures=name in ("add", "aadd"))
-        if name in _QUERYSET_CHAIN or name in _ROW_STREAMS:
-            return Outcome(value=manager)  # (`iterator()` yields the rows the query set holds)
+        if name in _QUERYSET_CHAIN:
+            return Outcome(value=manager)
         if name in _INSTANCE_GETTERS:
             return Outcome(value=Value("instance", name=_model_of(manager).name, library=LIBRARY, table=manager.table))
         if name in _MANAGER_WRITES:
