@@ -17,7 +17,11 @@ TXL103 report a pair only with evidence that the second write depends on the fir
   the second is a helper's, given the object saved for a parameter its write is built from
   (`session.add(topic)`, then `post.save(user, topic)` where `save` sets `self.topic = topic`
   and adds the post). Not when the helper writes that same object again (a status updated
-  after it was committed), nor when its write is a get-or-create.
+  after it was committed), nor when its write is a get-or-create. A form made with
+  `instance=order` (here, or by a property of the class) saves `order` when it is saved.
+- **changed by its method**: a method called on an object sets attributes of it and writes rows
+  built from it (`thread.move(archive)`: the category set, the posts moved by its signal), then
+  the function saves the object (`thread.save()`): one change of the object, in two commits.
 - **read back**: both are the function's own writes and add new rows, and the second's rows are
   built from a lookup of the model whose rows the first added (members imported, then bills whose
   payers are looked up among the members). Updates recomputed from the rows (a total, a count)
@@ -186,7 +190,7 @@ class WriteLinks:
 
     def _changes_its_object(self, effect: "Effect") -> bool:
         """Does the method the write was made in (called on an object) set an attribute of `self`,
-        a change it leaves to its caller to save?"""
+        changing the object its caller then saves?"""
         method = self.project.units.get(effect.helpers[0]) if effect.helpers else None
         return method is not None and any(name.startswith("self.") for name in method.facts.bindings)
 
