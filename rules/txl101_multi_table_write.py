@@ -148,7 +148,9 @@ write under `if commit:` is not made by a call passing `commit=False`, and a cal
 
 Only writes that belong together count: the second uses the row the first made (the object, its
 key, `cursor.lastrowid`), or the object the first saved (`order.save()`, then rows made for it or
-looked up by it), or one amount written to both (a transfer's `amount`, not a key a write only finds its rows by: `filter(pk=job.pk)`); rows of one thing
+looked up by it; a form made with `instance=order` saves `order`), or a method that changes the
+object it is called on and writes rows built from it, then that object saved (`thread.move(archive)`,
+whose signal moves the thread's posts, then `thread.save()`), or one amount written to both (a transfer's `amount`, not a key a write only finds its rows by: `filter(pk=job.pk)`); rows of one thing
 deleted with others of it made or changed (a parent and its children, a replacement). Models
 merely tied by a foreign key, two updates that share a key (a counter kept in step), unrelated
 writes, cleanups that delete by a threshold or purge the rows that belong to an object kept (its

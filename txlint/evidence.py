@@ -17,7 +17,11 @@ TXL103 report a pair only with evidence that the second write depends on the fir
   the second is a helper's, given the object saved for a parameter its write is built from
   (`session.add(topic)`, then `post.save(user, topic)` where `save` sets `self.topic = topic`
   and adds the post). Not when the helper writes that same object again (a status updated
-  after it was committed), nor when its write is a get-or-create.
+  after it was committed), nor when its write is a get-or-create. A form made with
+  `instance=order` (here, or by a property of the class) saves `order` when it is saved.
+- **changed by its method**: a method called on an object sets attributes of it and writes rows
+  built from it (`thread.move(archive)`: the category set, the posts moved by its signal), then
+  the function saves the object (`thread.save()`): one change of the object, in two commits.
 - **read back**: both are the function's own writes and add new rows, and the second's rows are
   built from a lookup of the model whose rows the first added (members imported, then bills whose
   payers are looked up among the members). Updates recomputed from the rows (a total, a count)
@@ -158,6 +162,12 @@ class WriteLinks:
             return True
         if second.called_on and second.called_on in self.made_by(first) and not second.spec.idempotent:
             return True  # a method of the new row makes rows from it (`order.add_first_line()`)
+        if first.called_on and not second.via and not second.spec.idempotent and \
+                first.called_on in self.saved_by(second) and self._changes_its_object(first):
+            # A method of the object changes it and writes rows built from it (`thread.move(archive)`
+            # sets its category, and its signal moves the thread's posts); the change is saved after
+            # (`thread.save()`): the method's work, committed in two halves.
+            return True
         if not first.via and not second.via and self.made_by(first) and self._new_rows_read_back(first, second):
             return True  # rows made from the rows the first made, looked up again (`Person.query...`)
         if not first.via and not second.via:
@@ -177,6 +187,12 @@ class WriteLinks:
             return self._one_thing(shared) or \
                 bool(shared & (equality_keys(first.site.ref) | equality_keys(second.site.ref)))
         return False
+
+    def _changes_its_object(self, effect: "Effect") -> bool:
+        """Does the method the write was made in (called on an object) set an attribute of `self`,
+        changing the object its caller then saves?"""
+        method = self.project.units.get(effect.helpers[0]) if effect.helpers else None
+        return method is not None and any(name.startswith("self.") for name in method.facts.bindings)
 
     def _changes_the_same_row(self, first: "Effect", second: "Effect") -> bool:
         """Does the second write change attributes of the row the first made, saved or changed
@@ -307,7 +323,36 @@ class WriteLinks:
             return set(new_row_given(effect))
         if calls_super(func):
             return self._saved_by_the_library(effect)
-        return {effect.receiver} if not effect.via and is_object_path(effect.receiver) else set()
+        if not is_object_path(effect.receiver):
+            return set()
+        return {effect.receiver, *self._instance_a_form_saves(effect)}
+
+    def _instance_a_form_saves(self, effect: "Effect") -> Set[str]:
+        """`form.save()` of a form made with `instance=order` (a Django ModelForm, a DRF
+        serializer): the form saves that instance, so `order` is saved too. The form is made here
+        (`form = OrderForm(instance=order)`) or by a property of the class (`@cached_property def
+        form(self): return OrderForm(instance=self.order)`, whose `self` is this one's); the
+        instance must be of the model the save writes."""
+        func = effect.site.ref[1]
+        if func[2] != "save":
+            return set()
+        receiver = func[1]
+        if receiver[0] == "name":
+            made = self.unit.facts.bindings.get(receiver[1], ())
+        elif receiver[0] == "attr" and receiver[1] == ("name", "self") and self.unit.facts.class_qualname:
+            made = self.project.property_returns(self.unit.facts.class_qualname, receiver[2])
+        else:
+            return set()
+        saved = set()
+        for ref in made:
+            given = dict(ref[3]).get("instance") if isinstance(ref, tuple) and ref and ref[0] == "call" else None
+            path = _object_path(given) if given is not None else ""
+            if not path or (receiver[0] == "attr" and not path.startswith("self.")):
+                continue  # (a property's own local is nothing here)
+            value = self.project.evaluate(given, self.unit)
+            if value is not None and value.kind == "instance" and value.name.rsplit(".", 1)[-1] == effect.spec.table:
+                saved.add(path)
+        return saved
 
     def _saved_by_the_library(self, effect: "Effect") -> Set[str]:
         """`super().form_valid(form)`, Django's own saving the form: the form, and `self.object`,
@@ -391,3 +436,12 @@ class WriteLinks:
             value = self.project.evaluate(ref, self.unit)
             known = self._is_data[name] = value is None or value.kind not in _NOT_DATA
         return known
+
+
+def _object_path(ref: Ref) -> str:
+    """`order` or `self.order`: an object a form can be given whole; "" for anything else."""
+    if ref[0] == "name":
+        return ref[1]
+    if ref[0] == "attr" and ref[1] == ("name", "self"):
+        return f"self.{ref[2]}"
+    return ""

@@ -6,7 +6,7 @@ May use evaluation (txlint.model_values), the read tracking (`_memo`), the frame
 the project's table of classes.
 """
 
-from typing import Dict, List, Optional, Set
+from typing import Dict, List, Optional, Set, Tuple
 
 from txlint.dataflow import called_name
 from txlint.facts import ModuleFacts, Ref
@@ -151,6 +151,18 @@ class ClassMembers:
                         knowledge = self.registry.for_value(model)
                         return knowledge.related_rows(model) if knowledge is not None else None
         return None
+
+    def property_returns(self, class_qualname: str, name: str) -> Tuple[Ref, ...]:
+        """What the property `name` of the class (or of a project base of it) returns, as written
+        (`return OrderForm(instance=self.order)`); nothing when `name` is a plain method."""
+        for owner in self._class_chain(class_qualname):
+            method = self.classes[owner][0].methods.get(name)
+            if method is not None:
+                unit = self.units.get(method)
+                if unit is None or not self._is_property(method):
+                    return ()
+                return tuple(unit.facts.bindings.get("<return>", ()))
+        return ()
 
     def _is_property(self, method: str) -> bool:
         """Decorated `@property` or `@cached_property` (functools' or Django's)."""
