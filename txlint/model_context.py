@@ -19,6 +19,13 @@ _FLAG_DEPTH = 4  # callers followed passing a flag on (`load_all(do_restore=do_r
 _SIGNALS_IN_TRANSACTION = {f"django.db.models.signals.{name}" for name in ("pre_delete", "post_delete", "m2m_changed")}
 
 
+def _called_on_own_instance(func: tuple) -> bool:
+    """`self.save()` (or `cls.build()`): a call the class of the instance dispatches. Not
+    `super().save()`, which runs the base's method, nor `phase.save()` in a method of the class,
+    which runs whatever class `phase` is of."""
+    return func[0] == "attr" and func[1] in (("name", "self"), ("name", "cls"))
+
+
 class TransactionContext:
     """Part of `Project` (txlint.project). Owns `_in_transaction` and `_in_materializer` (qualname
     -> does it always run in one, memoised) and `_snapshot_names` (built once). `_atomic_requests`
@@ -149,7 +156,8 @@ class TransactionContext:
         `self_class`: the class `self` is known to be an instance of, when it is a subclass of the
         method's own (a base class's `dispatch` reached from a subclass's `handle_form`).
         """
-        # Callers calling each other in a cycle count as "not known to be in one".
+        # Asked again while it is worked out (callers calling each other in a cycle), it counts as
+        # "not known to be in one"; `_runs_in_transaction` leaves such calls aside first.
         key = (unit.qualname, self_class) if self_class else unit.qualname
         return self._memo("transaction", self._in_transaction, key,
                           lambda: self._runs_in_transaction(unit, self_class), False)
@@ -158,12 +166,16 @@ class TransactionContext:
         self.note(unit.qualname)
         if self._declared_in_transaction(unit):
             return True
-        # Its calls of itself (a recursion) run wherever its other calls do: they say nothing.
-        callers = [site for site in self._call_sites(unit) if site[0] != unit.qualname]
+        # Its calls of itself (a recursion), and those of a function it is reached from while that
+        # is worked out (a cycle: `save()` calls `build()`, which calls `save()`), run wherever its
+        # other calls do: they say nothing. Left with none, it is reached only through the cycle and
+        # in a transaction only when its entries elsewhere are, which the outer question decides.
+        seen = [site for site in self._call_sites(unit) if site[0] != unit.qualname]
+        callers = [site for site in seen if not self._asked_in_cycle(site[0])]
         registered = self._registered_in_transaction(unit)
         if registered is False:
             return False
-        if not callers and not registered:
+        if not seen and not registered:
             if self._run_by_views_in_transaction(unit):
                 return True
             callers = self._model_method_calls_by_name(unit)
@@ -172,6 +184,15 @@ class TransactionContext:
             self._made_for_another_class(caller, event, self_class) or self.in_scope(caller, event) or
             self._caller_in_transaction(caller, event, self._instance_class(unit, caller, event, self_class))
             for caller, event in map(self.call_site, callers))
+
+    def _asked_in_cycle(self, qualname: str) -> bool:
+        """Is the question of the function's transaction being worked out (for any class of `self`)?
+        Then what is worked out now depends on its answer, and is not kept (a cut)."""
+        for table, key in self._in_progress:
+            if table == "transaction" and (key == qualname or (isinstance(key, tuple) and key[0] == qualname)):
+                self._cut_at((table, key))
+                return True
+        return False
 
     def _model_method_calls_by_name(self, unit: Unit) -> List[Tuple[str, int]]:
         """For a model's own method that no call is seen to reach (`customer.anonymize()` on an object
@@ -382,8 +403,8 @@ class TransactionContext:
             for caller, number in self.callers_of(overridden):
                 caller_unit = self.units.get(caller)
                 if caller_unit is not None and caller_unit.facts.class_qualname in chain and \
-                        not calls_super(caller_unit.facts.events[number].ref[1]):
-                    found.append((caller, number))  # (`super().save()` runs the base's, not the override)
+                        _called_on_own_instance(caller_unit.facts.events[number].ref[1]):
+                    found.append((caller, number))
         return found
 
     # -- materializers ------------------------------------------------------------------------
