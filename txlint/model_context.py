@@ -156,43 +156,54 @@ class TransactionContext:
         `self_class`: the class `self` is known to be an instance of, when it is a subclass of the
         method's own (a base class's `dispatch` reached from a subclass's `handle_form`).
         """
-        # Asked again while it is worked out (callers calling each other in a cycle), it counts as
-        # "not known to be in one"; `_runs_in_transaction` leaves such calls aside first.
-        key = (unit.qualname, self_class) if self_class else unit.qualname
-        return self._memo("transaction", self._in_transaction, key,
-                          lambda: self._runs_in_transaction(unit, self_class), False)
+        return self._transaction_state(unit, self_class) is True
 
-    def _runs_in_transaction(self, unit: Unit, self_class: str) -> bool:
+    def _transaction_state(self, unit: Unit, self_class: str) -> Optional[bool]:
+        """Whether the function always runs in a transaction, or None when it is reached only
+        through calls of functions whose question is being worked out (callers calling each other
+        in a cycle: `save()` calls `seed()`, which calls `save()`). Such calls run wherever their
+        caller's other calls do: they say nothing, and the question asked first decides from the
+        calls into the cycle. A None is never kept (it depends on the answer being worked out)."""
+        key = (unit.qualname, self_class) if self_class else unit.qualname
+        if ("transaction", key) in self._in_progress:
+            self._cut_at(("transaction", key))
+            return None
+        # Too deep to work out: not known to be in one.
+        return self._memo("transaction", self._in_transaction, key, lambda: self._decided(unit, self_class, key), False)
+
+    def _decided(self, unit: Unit, self_class: str, key: object) -> Optional[bool]:
+        state = self._runs_in_transaction(unit, self_class)
+        if state is None and self._cut >= self._in_progress[("transaction", key)]:
+            return False  # its cycles lead back only to itself: no call enters them from elsewhere
+        return state
+
+    def _runs_in_transaction(self, unit: Unit, self_class: str) -> Optional[bool]:
         self.note(unit.qualname)
         if self._declared_in_transaction(unit):
             return True
-        # Its calls of itself (a recursion), and those of a function it is reached from while that
-        # is worked out (a cycle: `save()` calls `build()`, which calls `save()`), run wherever its
-        # other calls do: they say nothing. Left with none, it is reached only through the cycle and
-        # in a transaction only when its entries elsewhere are, which the outer question decides.
-        seen = [site for site in self._call_sites(unit) if site[0] != unit.qualname]
-        callers = [site for site in seen if not self._asked_in_cycle(site[0])]
+        # Its calls of itself (a recursion) run wherever its other calls do: they say nothing.
+        callers = [site for site in self._call_sites(unit) if site[0] != unit.qualname]
         registered = self._registered_in_transaction(unit)
         if registered is False:
             return False
-        if not seen and not registered:
+        if not callers and not registered:
             if self._run_by_views_in_transaction(unit):
                 return True
             callers = self._model_method_calls_by_name(unit)
         # A method the library also calls inside its transaction needs no caller of the project.
-        return (bool(callers) or bool(registered) or self._library_runs_in_transaction(unit)) and all(
-            self._made_for_another_class(caller, event, self_class) or self.in_scope(caller, event) or
-            self._caller_in_transaction(caller, event, self._instance_class(unit, caller, event, self_class))
-            for caller, event in map(self.call_site, callers))
-
-    def _asked_in_cycle(self, qualname: str) -> bool:
-        """Is the question of the function's transaction being worked out (for any class of `self`)?
-        Then what is worked out now depends on its answer, and is not kept (a cut)."""
-        for table, key in self._in_progress:
-            if table == "transaction" and (key == qualname or (isinstance(key, tuple) and key[0] == qualname)):
-                self._cut_at((table, key))
-                return True
-        return False
+        vouched = bool(registered) or (not callers and self._library_runs_in_transaction(unit))
+        if not callers and not vouched:
+            return False
+        only_through_cycles = not vouched
+        for caller, event in map(self.call_site, callers):
+            if self._made_for_another_class(caller, event, self_class) or self.in_scope(caller, event):
+                only_through_cycles = False
+                continue
+            state = self._caller_in_transaction(caller, event, self._instance_class(unit, caller, event, self_class))
+            if state is False:
+                return False
+            only_through_cycles = only_through_cycles and state is None
+        return None if only_through_cycles else True
 
     def _model_method_calls_by_name(self, unit: Unit) -> List[Tuple[str, int]]:
         """For a model's own method that no call is seen to reach (`customer.anonymize()` on an object
@@ -317,8 +328,9 @@ class TransactionContext:
         its name alone."""
         return [*self.callers_of(unit.qualname), *self._dispatching_callers(unit), *self.callers_by_name(unit)]
 
-    def _caller_in_transaction(self, caller: Unit, event: Event, self_class: str = "") -> bool:
-        """Does the caller run in a transaction whenever it makes this call? A call under `if flag:`
+    def _caller_in_transaction(self, caller: Unit, event: Event, self_class: str = "") -> Optional[bool]:
+        """Does the caller run in a transaction whenever it makes this call (None: only as its
+        callers in a cycle do, see `_transaction_state`)? A call under `if flag:`
         on one of the caller's parameters is made only for the calls of the caller that pass a
         true flag (`load(do_restore=True)` from a transaction, `load()` elsewhere), or pass on a
         flag of their own that their callers set (`load_all(do_restore=do_restore)`). A call under
@@ -332,7 +344,7 @@ class TransactionContext:
         needed = {name: value for name, value in conditions.items()
                   if flags.is_plain_parameter(caller.facts, name)}
         if not needed:
-            return self.runs_in_transaction(caller, self_class)
+            return self._transaction_state(caller, self_class)
         return self._in_transaction_when(caller, needed, 0)
 
     def _attribute_rules_out(self, class_qualname: str, attribute: str, value: bool) -> bool:
