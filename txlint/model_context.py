@@ -1,7 +1,7 @@
 """Transaction and materializer context: whether a `with`, a loop or a decorator opens a
 transaction, whether a function always runs inside one that it does not open itself (framework
-conventions, transaction calls wrapping it, every caller calling it inside one), and the same for
-materializers and snapshot tables.
+conventions, txlint.model_conventions; transaction calls wrapping it; every caller calling it
+inside one), and the same for materializers and snapshot tables.
 
 May use evaluation (txlint.model_values), classes, the callers in the call graph
 (txlint.model_graph), the read tracking (`_memo`), the framework registry and the configuration.
@@ -12,14 +12,21 @@ from typing import Dict, List, Optional, Tuple
 from txlint import flags
 from txlint.dataflow import calls_super
 from txlint.facts import Event
+from txlint.model_conventions import FrameworkConventions
 from txlint.model_units import Unit
 from txlint.values import Value
 
 _FLAG_DEPTH = 4  # callers followed passing a flag on (`load_all(do_restore=do_restore)`)
-_SIGNALS_IN_TRANSACTION = {f"django.db.models.signals.{name}" for name in ("pre_delete", "post_delete", "m2m_changed")}
 
 
-class TransactionContext:
+def _called_on_own_instance(func: tuple) -> bool:
+    """`self.save()` (or `cls.build()`): a call the class of the instance dispatches. Not
+    `super().save()`, which runs the base's method, nor `phase.save()` in a method of the class,
+    which runs whatever class `phase` is of."""
+    return func[0] == "attr" and func[1] in (("name", "self"), ("name", "cls"))
+
+
+class TransactionContext(FrameworkConventions):
     """Part of `Project` (txlint.project). Owns `_in_transaction` and `_in_materializer` (qualname
     -> does it always run in one, memoised) and `_snapshot_names` (built once). `_atomic_requests`
     is set by `Project` from the configuration or `_settings_atomic_requests`."""
@@ -29,7 +36,7 @@ class TransactionContext:
         self._in_materializer: Dict[str, bool] = {}
         self._snapshot_names: Optional[frozenset] = None
         self._subclass_lists: Dict[str, Tuple[str, ...]] = {}
-        self._library_classes: Dict[str, Tuple[str, ...]] = {}
+        self._init_conventions()
         # class qualname -> (view class, method) pairs: the views that name it in an attribute the
         # framework reads (`form_class`) and the method they are given an instance in (`form_valid`)
         self._views_of_classes: Optional[Dict[str, List[Tuple[str, str]]]] = None
@@ -134,13 +141,6 @@ class TransactionContext:
                     return True
         return False
 
-    def _is_non_atomic_view(self, unit: Unit) -> bool:
-        for decorator in unit.facts.decorators:
-            value = self.evaluate(decorator, unit)
-            if value is not None and value.kind == "scope" and value.name == "non_atomic_requests":
-                return True
-        return False
-
     def runs_in_transaction(self, unit: Unit, self_class: str = "") -> bool:
         """Is this function always run inside a transaction that it does not open itself?
 
@@ -149,12 +149,28 @@ class TransactionContext:
         `self_class`: the class `self` is known to be an instance of, when it is a subclass of the
         method's own (a base class's `dispatch` reached from a subclass's `handle_form`).
         """
-        # Callers calling each other in a cycle count as "not known to be in one".
-        key = (unit.qualname, self_class) if self_class else unit.qualname
-        return self._memo("transaction", self._in_transaction, key,
-                          lambda: self._runs_in_transaction(unit, self_class), False)
+        return self._transaction_state(unit, self_class) is True
 
-    def _runs_in_transaction(self, unit: Unit, self_class: str) -> bool:
+    def _transaction_state(self, unit: Unit, self_class: str) -> Optional[bool]:
+        """Whether the function always runs in a transaction, or None when it is reached only
+        through calls of functions whose question is being worked out (callers calling each other
+        in a cycle: `save()` calls `seed()`, which calls `save()`). Such calls run wherever their
+        caller's other calls do: they say nothing, and the question asked first decides from the
+        calls into the cycle. A None is never kept (it depends on the answer being worked out)."""
+        key = (unit.qualname, self_class) if self_class else unit.qualname
+        if ("transaction", key) in self._in_progress:
+            self._cut_at(("transaction", key))
+            return None
+        # Too deep to work out: not known to be in one.
+        return self._memo("transaction", self._in_transaction, key, lambda: self._decided(unit, self_class, key), False)
+
+    def _decided(self, unit: Unit, self_class: str, key: object) -> Optional[bool]:
+        state = self._runs_in_transaction(unit, self_class)
+        if state is None and self._cut >= self._in_progress[("transaction", key)]:
+            return False  # its cycles lead back only to itself: no call enters them from elsewhere
+        return state
+
+    def _runs_in_transaction(self, unit: Unit, self_class: str) -> Optional[bool]:
         self.note(unit.qualname)
         if self._declared_in_transaction(unit):
             return True
@@ -168,10 +184,19 @@ class TransactionContext:
                 return True
             callers = self._model_method_calls_by_name(unit)
         # A method the library also calls inside its transaction needs no caller of the project.
-        return (bool(callers) or bool(registered) or self._library_runs_in_transaction(unit)) and all(
-            self._made_for_another_class(caller, event, self_class) or self.in_scope(caller, event) or
-            self._caller_in_transaction(caller, event, self._instance_class(unit, caller, event, self_class))
-            for caller, event in map(self.call_site, callers))
+        vouched = bool(registered) or (not callers and self._library_runs_in_transaction(unit))
+        if not callers and not vouched:
+            return False
+        only_through_cycles = not vouched
+        for caller, event in map(self.call_site, callers):
+            if self._made_for_another_class(caller, event, self_class) or self.in_scope(caller, event):
+                only_through_cycles = False
+                continue
+            state = self._caller_in_transaction(caller, event, self._instance_class(unit, caller, event, self_class))
+            if state is False:
+                return False
+            only_through_cycles = only_through_cycles and state is None
+        return None if only_through_cycles else True
 
     def _model_method_calls_by_name(self, unit: Unit) -> List[Tuple[str, int]]:
         """For a model's own method that no call is seen to reach (`customer.anonymize()` on an object
@@ -296,8 +321,9 @@ class TransactionContext:
         its name alone."""
         return [*self.callers_of(unit.qualname), *self._dispatching_callers(unit), *self.callers_by_name(unit)]
 
-    def _caller_in_transaction(self, caller: Unit, event: Event, self_class: str = "") -> bool:
-        """Does the caller run in a transaction whenever it makes this call? A call under `if flag:`
+    def _caller_in_transaction(self, caller: Unit, event: Event, self_class: str = "") -> Optional[bool]:
+        """Does the caller run in a transaction whenever it makes this call (None: only as its
+        callers in a cycle do, see `_transaction_state`)? A call under `if flag:`
         on one of the caller's parameters is made only for the calls of the caller that pass a
         true flag (`load(do_restore=True)` from a transaction, `load()` elsewhere), or pass on a
         flag of their own that their callers set (`load_all(do_restore=do_restore)`). A call under
@@ -311,7 +337,7 @@ class TransactionContext:
         needed = {name: value for name, value in conditions.items()
                   if flags.is_plain_parameter(caller.facts, name)}
         if not needed:
-            return self.runs_in_transaction(caller, self_class)
+            return self._transaction_state(caller, self_class)
         return self._in_transaction_when(caller, needed, 0)
 
     def _attribute_rules_out(self, class_qualname: str, attribute: str, value: bool) -> bool:
@@ -382,8 +408,8 @@ class TransactionContext:
             for caller, number in self.callers_of(overridden):
                 caller_unit = self.units.get(caller)
                 if caller_unit is not None and caller_unit.facts.class_qualname in chain and \
-                        not calls_super(caller_unit.facts.events[number].ref[1]):
-                    found.append((caller, number))  # (`super().save()` runs the base's, not the override)
+                        _called_on_own_instance(caller_unit.facts.events[number].ref[1]):
+                    found.append((caller, number))
         return found
 
     # -- materializers ------------------------------------------------------------------------
@@ -423,91 +449,3 @@ class TransactionContext:
         callers = [*self.callers_of(unit.qualname), *self._dispatching_callers(unit)]
         return bool(callers) and all(self.in_materializer_scope(caller, event) or self.runs_in_materializer(caller)
                                      for caller, event in map(self.call_site, callers))
-
-    # -- framework conventions -----------------------------------------------------------------
-    def _framework_transaction(self, unit: Unit) -> bool:
-        module = unit.module
-        self.note(module.module)  # its path, imports and classes
-        path = "/" + module.path
-        if "/migrations/" in path:
-            self.note(f"{module.module}.Migration")
-            migration = module.classes.get(f"{module.module}.Migration")
-            if migration is not None:
-                return migration.attributes.get("atomic") != ("const", "False")
-        if "/versions/" in path or "/alembic/" in path:
-            if any(name.startswith("alembic") for name in module.imports.values()):
-                return True
-        if self.atomic_requests and not unit.facts.is_async and self._is_view(unit):
-            return not self._is_non_atomic_view(unit)
-        if [param.name for param in unit.facts.params] == ["apps", "schema_editor"]:
-            return True  # a RunPython function: Django runs it in the migration's transaction
-        return self._receives_signal_in_transaction(unit) or self._library_calls_in_transaction(unit)
-
-    def _library_calls_in_transaction(self, unit: Unit) -> bool:
-        """A method a library base class of its class calls inside a transaction of its own
-        (`save_model` of a Django `ModelAdmin`)."""
-        owner = unit.facts.class_qualname
-        if not owner or owner not in self.classes:
-            return False
-        return any(unit.facts.name in self.registry.methods_in_transaction.get(base, ())
-                   for base in self.library_bases(owner))
-
-    def _library_runs_in_transaction(self, unit: Unit) -> bool:
-        """A method of a class that a library class of the project names in an attribute and runs
-        inside its transaction (the `save()` of a ModelAdmin's `form`), for that class or a subclass
-        of it that does not override the method."""
-        owner, name = unit.facts.class_qualname, unit.facts.name
-        if not owner or not self.registry.classes_in_transaction:
-            return False
-        return any(self._overriding_method(named, name) == unit.qualname for named in self._classes_run_by_library(name))
-
-    def _classes_run_by_library(self, method: str) -> Tuple[str, ...]:
-        """The project classes whose method of this name a library class calls in its transaction."""
-        return self._memo("library_classes", self._library_classes, method,
-                          lambda: tuple(self._find_classes_run_by_library(method)), ())
-
-    def _find_classes_run_by_library(self, method: str):
-        declared = self.registry.classes_in_transaction
-        attributes = {attribute for names, _ in declared.values() for attribute in names}
-        for qualname in self.classes:
-            facts, module = self.classes[qualname]
-            if not attributes & set(facts.attributes):
-                continue
-            for base in self.library_bases(qualname) & set(declared):
-                names, methods = declared[base]
-                if not any(method == pattern or (pattern.endswith("*") and method.startswith(pattern[:-1]))
-                           for pattern in methods):
-                    continue
-                for attribute in names:
-                    ref = facts.attributes.get(attribute)
-                    value = self.evaluate(ref, self.module_unit(module)) if ref is not None else None
-                    if value is not None and value.kind == "class":
-                        yield value.name
-
-    def _receives_signal_in_transaction(self, unit: Unit) -> bool:
-        """`@receiver(pre_delete | post_delete | m2m_changed)`: sent inside Django's own atomic block."""
-        for decorator in unit.facts.decorators:
-            if decorator[0] != "call" or not decorator[2]:
-                continue
-            signal = self.evaluate(decorator[2][0], unit)
-            if signal is not None and signal.kind == "signal" and signal.name in _SIGNALS_IN_TRANSACTION and \
-                    self._is_receiver_decorator(decorator[1], unit):
-                return True
-        return False
-
-    @staticmethod
-    def _is_view(unit: Unit) -> bool:
-        parts = unit.module.module.split(".")
-        return "views" in parts or "viewsets" in parts or "api" in parts[-1:]
-
-    def _settings_atomic_requests(self) -> bool:
-        """DATABASES[...]["ATOMIC_REQUESTS"] = True in a settings module."""
-        for name in self.settings_modules():
-            module = self.modules[name]
-            for ref in module.functions[module.module].bindings.get("DATABASES", ()):
-                if ref[0] != "dict":
-                    continue
-                for _, alias in ref[1]:
-                    if alias[0] == "dict" and (("str", "ATOMIC_REQUESTS"), ("const", "True")) in alias[1]:
-                        return True
-        return False

@@ -13,6 +13,7 @@ methods), and framework knowledge turns calls on the resolved receivers into eff
 - txlint.model_calls: what a call returns and does;
 - txlint.model_signals: the receivers connected to a signal, which its `send()` runs;
 - txlint.model_context: transaction and materializer context;
+- txlint.model_conventions: where a framework runs a function in a transaction (part of the context);
 - txlint.model_graph: the call graph and a function's callers;
 - txlint.model_effects: a function's effects in order.
 
