@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Iterable, List, Optional, Set, Tuple
 
 from txlint.dataflow import called_name, flowing_names, followed, names_in
-from txlint.write_calls import is_log, sends_a_message
+from txlint.write_calls import is_log, sends_a_message, updates_existing_rows
 from txlint.findings import FixPlan
 from txlint.frameworks import RUNTIME_IDIOM
 from txlint.idempotence import inserts
@@ -272,6 +272,12 @@ def _hazard(context: RuleContext, effects: List["Effect"], file_effect: "Effect"
         return None
     if write.via or file_effect.via:
         return None  # a helper's row and another's file share arguments, not a path
+    if file_effect.spec.how == "unsaved_field" and updates_existing_rows(write) and \
+            not _stores_name_given(context, file_effect, write):
+        # `doc.file.save(name, content, save=False)` picks the stored name in that call and sets it
+        # on the instance only, for the save after it: a row updated before cannot name the file,
+        # and it is no new row left without its file (as a row inserted before is).
+        return None
     if _durable_before(context, effects, write, file_effect) and \
             not _cleaned_up(effects, file_effect, ("rollback", "write")):
         return report_at(file_effect.site, (
@@ -294,6 +300,23 @@ def _durable_before(context: RuleContext, effects: List["Effect"], write: "Effec
     if write.via and write.in_scope:
         return True  # a helper's own transaction, committed when it returned
     return write.spec.regime != IMPLICIT
+
+
+def _stores_name_given(context: RuleContext, file_effect: "Effect", write: "Effect") -> bool:
+    """Does what the write stores (its arguments; not the fields `update_fields` names) come from
+    what the file's name is made of (`filter(pk=pk).update(path=name)`, then
+    `doc.file.save(name, ...)`)?"""
+    call = file_effect.site.ref
+    name = call[2][0] if call[2] else dict(call[3]).get("name")
+    if name is None:
+        return True
+    named: Set[str] = set()
+    names_in(name, named)
+    stored: Set[str] = set()
+    for argument in (*write.site.ref[2], *(value for key, value in write.site.ref[3] if key != "update_fields")):
+        names_in(argument, stored)
+    facts = context.unit.facts
+    return bool(followed(named, facts) & followed(stored, facts))
 
 
 def _of_new_object(context: RuleContext, file_effect: "Effect") -> bool:
@@ -411,7 +434,9 @@ storage cleanup's business, and nothing points at a missing file), cleanup in an
 `transaction.on_commit`, `txlint.runtime.stage_file`, a rename moved back in an `except` block, a
 file just written or an upload's file renamed into place, the files a model's `delete()` removes
 with its row (a retry of the delete finishes it), a file field's own `save()` and `delete()`
-(they update the row in the same call, unless told `save=False`), the files of an object the
+(they update the row in the same call, unless told `save=False`), rows that exist already
+updated before a file field's `save(name, content, save=False)` (the stored name is picked in that
+call and set on the instance, for the save after it: no row written before can name it), the files of an object the
 function has just made, a management command or script that wipes and reloads (run it again), a
 log entry or a mail about the work beside the file, a row that stands for a temporary file (a model named `Cached...`,
 `Temp...`, `Uploaded...`: it expires with its file), a migration, and demo or seed data.

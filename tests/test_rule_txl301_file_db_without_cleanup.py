@@ -84,6 +84,19 @@ POSITIVES = {
             scenario.upload.delete(save=False)  # error: TXL301
             scenario.delete()
         """,
+    "a row inserted, then its field file saved without it (the row is left without its file)": """
+        def attach(name, content):
+            scenario = Scenario.objects.create(context_path=name)
+            scenario.upload.save(f"{scenario.pk}.bin", content, save=False)  # error: TXL301
+            scenario.save()
+        """,
+    "a row updated with the name its field file is then saved under": """
+        def rename_then_store(pk, name, content):
+            Scenario.objects.filter(pk=pk).update(context_path=name)
+            scenario = Scenario.objects.get(pk=pk)
+            scenario.upload.save(name, content, save=False)  # error: TXL301
+            scenario.save()
+        """,
     "% and .format paths carry the row id": """
         def render(name, body):
             scenario = Scenario.objects.create(context_path=name)
@@ -123,6 +136,20 @@ LOOK_ALIKES = {
             scenario = Scenario.objects.get(pk=pk)
             scenario.upload.save(name, content, save=False)
             scenario.save()
+        """,
+    # save=False picks the stored name in the call and sets it on the instance only: a row updated
+    # before it (`update_fields`: never an insert) cannot name the file.
+    "existing rows updated, then a field file saved without its row and saved after": """
+        def update_profile(pk, validated_data):
+            upload = validated_data.pop("upload", None)
+            fields = validated_data.pop("fields", None) or {}
+            scenario = Scenario.objects.get(pk=pk)
+            for key, value in fields.items():
+                setattr(scenario, key, value)
+                scenario.save(update_fields=[key])
+            if upload:
+                scenario.upload.save(upload.name, upload, save=False)
+                scenario.save(update_fields=["upload"])
         """,
     "a file written inside the transaction, before it commits (an orphan if it rolls back)": """
         def create_in_transaction(name, data):

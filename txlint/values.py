@@ -48,7 +48,7 @@ class EffectSpec:
     kind: str  # write | read | commit | rollback | file_write | file_delete | after_commit | sql
     library: str = ""
     table: str = ""
-    how: str = "orm"  # writes: orm | core | raw; files: move | tree | field (a file field saving its row)
+    how: str = "orm"  # writes: orm | core | raw; files: move | tree | field (a file field saving its row) | unsaved_field
     regime: str = ""
     atomic_alone: bool = False  # the library wraps this one call in its own transaction
     sql: str = ""  # for raw SQL: the statement text, when it could be resolved

@@ -267,6 +267,17 @@ def makes_rows(effect: "Effect") -> bool:
     return not (func[0] == "attr" and (func[2] in _DELETES or func[2] in _UPDATES))
 
 
+def updates_existing_rows(effect: "Effect") -> bool:
+    """Does the write only change rows that exist already? An update or delete seen in the call,
+    or Django's `save(update_fields=...)`, which updates the instance's row and never inserts one
+    (it raises for an instance that is not in the database)."""
+    func = effect.site.ref[1]
+    if not effect.via and effect.spec.library == "django" and func[0] == "attr" and \
+            func[2] in ("save", "asave") and any(key == "update_fields" for key, _ in effect.site.ref[3]):
+        return True
+    return not makes_rows(effect)
+
+
 def only_deletes(effects: Iterable["Effect"]) -> bool:
     return all(is_delete(effect) for effect in effects)
 

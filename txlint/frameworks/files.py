@@ -91,8 +91,11 @@ class FilesKnowledge(Knowledge):
                 return Outcome(value=value)
             return None
         if value.name in ("storage", "fieldfile"):
-            # A file field's save()/delete() also saves its row unless told `save=False`.
-            how = "field" if value.name == "fieldfile" and call.const("save") != "False" else "orm"
+            # A file field's save()/delete() also saves its row unless told `save=False`; told so,
+            # it only sets the stored name on the instance ("unsaved_field"), for a save after it.
+            how = "orm"
+            if value.name == "fieldfile":
+                how = "field" if call.const("save") != "False" else "unsaved_field"
             if name in _STORAGE_WRITES:
                 return effect("file_write", LIBRARY, how=how)
             if name == "delete":
