@@ -65,6 +65,7 @@ from typing import TYPE_CHECKING, Dict, FrozenSet, List, Set
 
 from txlint.dataflow import INSERTED_KEY, calls_super, followed, names_in
 from txlint.facts import Ref
+from txlint.lookup_guards import waits_alone
 from txlint.write_calls import (
     IDENTITY,
     argument_names,
@@ -149,7 +150,7 @@ class WriteLinks:
             # Ensured on demand (`get_or_create`, or made when a lookup found nothing): whatever
             # needs the row makes it if missing.
             return False
-        if set(second.found_guards) - set(first.found_guards):
+        if waits_alone(second, first):
             # A best-effort follow-up (`if user: mail.to_users.add(user)` after `user = ...first()`):
             # when the lookup finds nothing the code carries on without it, so the first's rows
             # without it are a state the code itself leaves (txlint.lookup_guards).
