@@ -168,7 +168,10 @@ the row is found saved), a later write in a `try` whose
 the next run completes), a log entry beside the work it records, the mail or
 notice a helper sends about it (`send_*`, `mail`, `notify_*`, or any helper whose write is made
 inside one of those) and what a helper called to look a
-row up (`get_*`, `find_*`) writes on the way are not a unit of work. A write
+row up (`get_*`, `find_*`) writes on the way are not a unit of work; nor is a follow-up made only
+when a lookup finds the row it is given, the code carrying on without it otherwise (`if user:
+mail.to_users.add(user)` after `.first()`, or after `except Unit.DoesNotExist: return False`):
+best effort, its absence a state the code itself leaves. A write
 inside a transaction block and a related one outside it (or in a second block) commit apart too.
 In a loop over a SQLAlchemy session, where writes wait for a commit, each iteration is the unit of
 work: writes to several tables in it that separate commits commit (the function's own, or those of

@@ -20,6 +20,11 @@ def terminates(body: List[ast.stmt]) -> bool:
     return bool(body) and type(body[-1]) in (ast.Return, ast.Raise, ast.Continue, ast.Break)
 
 
+def skips_the_rest(body: List[ast.stmt]) -> bool:
+    """Does the block end by giving up on what follows without an error (return, continue, break)?"""
+    return bool(body) and type(body[-1]) in (ast.Return, ast.Continue, ast.Break)
+
+
 def leaves_function(body: List[ast.stmt]) -> bool:
     """Does the block always end in return or raise (also inside a `with`, or in both arms of an `if`)?"""
     last = body[-1] if body else None

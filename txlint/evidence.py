@@ -51,7 +51,10 @@ updates that share a key (a counter or flag kept in step, which its own code rec
 later change to the attributes of the object the first write made, saved or changed (`query.status
 = "failed"` after the query was committed as running: its status kept up to date), and a write
 made inside a helper called to look something up, however deep (`get_raw_connection()` storing a
-refreshed token on its way).
+refreshed token on its way), and a later write made only when a lookup finds the row it is given,
+the code carrying on without it otherwise (`if user: mail.to_users.add(user)` after `user =
+...first()`, or after `except Unit.DoesNotExist: return False`): a best-effort follow-up, whose
+absence is a state the code itself leaves (txlint.lookup_guards).
 
 A commit after a write that makes a row with its status set, whose status the function sets
 again later (`Query(status=RUNNING)` committed, then `query.status = "success"`), publishes the
@@ -66,6 +69,7 @@ from typing import TYPE_CHECKING, Dict, FrozenSet, List, Set
 
 from txlint.dataflow import INSERTED_KEY, calls_super, followed, names_in
 from txlint.facts import Ref
+from txlint.lookup_guards import waits_alone
 from txlint.write_calls import (
     IDENTITY,
     argument_names,
@@ -149,6 +153,11 @@ class WriteLinks:
         if second.spec.idempotent or second.found_or_made:
             # Ensured on demand (`get_or_create`, or made when a lookup found nothing): whatever
             # needs the row makes it if missing.
+            return False
+        if waits_alone(second, first):
+            # A best-effort follow-up (`if user: mail.to_users.add(user)` after `user = ...first()`):
+            # when the lookup finds nothing the code carries on without it, so the first's rows
+            # without it are a state the code itself leaves (txlint.lookup_guards).
             return False
         second_data = self.data_of(second)
         if INSERTED_KEY in second_data:

@@ -18,8 +18,8 @@ from txlint.facts import (
     WithItem,
 )
 from txlint.dataflow import SETS_ATTRIBUTE
-from txlint.branch_tests import (flag_tested, is_raise, leaves_function, never_returns, terminates, tests_absence,
-                                 tests_unsaved, value_tested)
+from txlint.branch_tests import (flag_tested, is_raise, leaves_function, never_returns, skips_the_rest, terminates,
+                                 tests_absence, tests_unsaved, value_tested)
 from txlint.refs import clear_cache, dotted, to_ref
 from txlint.walk import Walker, children
 
@@ -454,6 +454,8 @@ class _Extractor(Walker):
             handlers_reraise=tuple(_contains(handler.body, is_raise) for handler in node.handlers),
             has_finally=bool(node.finalbody),
             loops=tuple(unit.loops),
+            handlers_skip=tuple(skips_the_rest(handler.body) and not _contains(handler.body, is_raise)
+                                for handler in node.handlers),
         )
         yield from self._walk_in(unit.trys, (block, "body"), node.body)
         for handler in node.handlers:

@@ -72,6 +72,9 @@ class TryBlock:
     handlers_reraise: Tuple[bool, ...]  # per `except` handler: does it raise again?
     has_finally: bool
     loops: Tuple[int, ...] = ()  # ids of the loops around the `try` statement itself
+    # per `except` handler: does it give up on the rest and carry on, never raising (`except
+    # Unit.DoesNotExist: return False`, `continue`, `break`)?
+    handlers_skip: Tuple[bool, ...] = ()
 
 
 @dataclass
@@ -167,7 +170,8 @@ def pieces(facts: Optional[ModuleFacts]) -> Dict[object, bytes]:
                  unit.bindings, [(event.ref, event.context) for event in unit.events],
                  [(key, item.ref, item.is_async, item.target) for key, item in unit.withs.items()],
                  [(key, loop.kind, loop.iterable) for key, loop in unit.loops.items()], unit.modulo_ifs,
-                 [(key, block.handlers_reraise, block.has_finally, block.loops) for key, block in unit.trys.items()],
+                 [(key, block.handlers_reraise, block.has_finally, block.loops, block.handlers_skip)
+                  for key, block in unit.trys.items()],
                  unit.local_functions, sorted(unit.terminating_arms), unit.yield_contexts, unit.is_module,
                  unit.never_returns, unit.returns, unit.flag_ifs, unit.flag_exits, unit.absence_ifs, unit.new_row_ifs,
                  unit.value_ifs)

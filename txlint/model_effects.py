@@ -15,6 +15,7 @@ from txlint import sql as sqlkit
 from txlint.attribute_values import keeps_until_tested, literals_equal, value_set_before
 from txlint.dataflow import SETS_ATTRIBUTE, followed, is_lookup_call, names_in
 from txlint.facts import UNKNOWN, Event, Ref
+from txlint.lookup_guards import found_guards, guards_through
 from txlint.model_units import Unit
 from txlint.values import AUTOCOMMIT, EffectSpec, Outcome, target_name
 
@@ -57,6 +58,9 @@ class Effect:
     # Made by a receiver of the signal the call sends (`order_placed.send(sender=order)`), not by a
     # function the call names.
     by_receiver: bool = False
+    # The lookups it waits on, made only when they find the row it is given and skipped, the code
+    # carrying on, when they find nothing (see txlint.lookup_guards).
+    found_guards: Tuple[tuple, ...] = ()
 
     @property
     def line(self) -> int:
@@ -124,10 +128,12 @@ class EffectLists:
             inside = None
             found_or_made = bool(outcome.effect or outcome.callee) and \
                 (_made_when_not_found(event, unit) or _first_made_when_missing(event, unit, result))
+            guards = found_guards(event, unit) if outcome.effect or outcome.callee else ()
             if outcome.effect is not None:
                 inside = self.in_scope(unit, event)
                 for effect in self._direct_effects(outcome.effect, event, inside, unit):
-                    result.append(replace(effect, found_or_made=True) if found_or_made else effect)
+                    result.append(replace(effect, found_or_made=found_or_made or effect.found_or_made,
+                                          found_guards=guards))
             callees = (outcome.callee,) if outcome.callee else ()
             if outcome.receivers:
                 callees += outcome.receivers  # a signal sent: each receiver runs here, in turn
@@ -139,16 +145,18 @@ class EffectLists:
                 if callee is None or callee is unit:
                     continue
                 inside = self.in_scope(unit, event) if inside is None else inside
-                effects = self._helper_effects(unit, event, callee, outcome, inside, found_or_made, depth)
+                effects = self._helper_effects(unit, event, callee, outcome, inside, (found_or_made, guards), depth)
                 if qualname != outcome.callee:
                     effects = [replace(effect, by_receiver=True) for effect in effects]
                 result.extend(effects)
         return self._inside_explicit_begin(result)
 
     def _helper_effects(self, unit: Unit, event: Event, callee: Unit, outcome: Outcome, inside: bool,
-                        found_or_made: bool, depth: int) -> List[Effect]:
+                        waits: Tuple[bool, tuple], depth: int) -> List[Effect]:
         """The effects of a project function the event calls (or a receiver of the signal it
-        sends), placed at the call."""
+        sends), placed at the call; `waits` says whether the call is made only when a lookup found
+        nothing (`found_or_made`) and the lookups it waits on (`found_guards`)."""
+        found_or_made, guards = waits
         result: List[Effect] = []
         wrapped = self.decorated_transactional(callee)
         instance = None
@@ -181,6 +189,7 @@ class EffectLists:
                                  saves=saves, helpers=(callee.qualname, *effect.helpers),
                                  found_or_made=found_or_made or effect.found_or_made, uses=uses,
                                  called_on=called_on,
+                                 found_guards=guards + guards_through(event, effect.found_guards),
                                  within=((effect.site.range, effect.site.context.branches,
                                           effect.site.context.trys), *effect.within)))
         return result
