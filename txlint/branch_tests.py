@@ -6,7 +6,6 @@ missing, a function that never returns. `txlint.extract` records these in the fa
 import ast
 from typing import List, Optional, Tuple
 
-from txlint.attribute_values import is_constant
 from txlint.dataflow import PRESENCE_PREFIXES, called_name
 from txlint.refs import dotted, to_ref
 
@@ -74,34 +73,6 @@ def flag_tested(test: ast.expr) -> Optional[Tuple[str, bool]]:
     if type(tested) is ast.Attribute and type(tested.value) is ast.Name and tested.value.id == "self":
         return f"self.{tested.attr}", negated
     return None
-
-
-def value_tested(test: ast.expr) -> Optional[Tuple[str, bool, tuple]]:
-    """`if self.state == States.DONE:` -> ("self.state", False, (the ref of States.DONE,)); `!=`
-    and `not in` are negated, `in (A, B)` gives each: the body runs when the attribute holds one of
-    the values (none of them, negated). Only values that are constants or names of constants."""
-    if type(test) is not ast.Compare or len(test.ops) != 1:
-        return None
-    left, op, right = test.left, test.ops[0], test.comparators[0]
-    if type(op) in (ast.Eq, ast.NotEq):
-        if not _self_attribute(left):
-            left, right = right, left
-        values = [right]
-    elif type(op) in (ast.In, ast.NotIn) and type(right) in (ast.Tuple, ast.List, ast.Set):
-        values = right.elts
-    else:
-        return None
-    name = _self_attribute(left)
-    refs = tuple(to_ref(value) for value in values)
-    if not name or not refs or not all(is_constant(ref) for ref in refs):
-        return None
-    return name, type(op) in (ast.NotEq, ast.NotIn), refs
-
-
-def _self_attribute(node: ast.expr) -> str:
-    if type(node) is ast.Attribute and type(node.value) is ast.Name and node.value.id == "self":
-        return f"self.{node.attr}"
-    return ""
 
 
 def never_returns(node) -> bool:

@@ -19,7 +19,7 @@ from txlint.facts import (
 )
 from txlint.dataflow import SETS_ATTRIBUTE
 from txlint.branch_tests import (flag_tested, is_raise, leaves_function, never_returns, skips_the_rest, terminates,
-                                 tests_absence, tests_unsaved, value_tested)
+                                 tests_absence, tests_unsaved)
 from txlint.refs import clear_cache, dotted, to_ref
 from txlint.walk import Walker, children
 
@@ -432,9 +432,6 @@ class _Extractor(Walker):
             unit.facts.flag_ifs[block] = flag
             if not node.orelse and leaves_function(node.body):
                 unit.facts.flag_exits[block] = (node.body[-1].end_lineno, tuple(unit.branches), tuple(unit.trys))
-        value = value_tested(node.test)
-        if value is not None:
-            unit.facts.value_ifs[block] = (*value, node.lineno, tuple(unit.loops))
         if terminates(node.body):
             unit.facts.terminating_arms.add((block, "body"))
         if terminates(node.orelse):

@@ -116,9 +116,6 @@ class FunctionFacts:
     # Those of them with no `else` whose body ends in return/raise: the code after them runs only
     # when the test is false. if id -> (last line of the body, branches and trys around the `if`)
     flag_exits: Dict[int, Tuple[int, tuple, tuple]] = field(default_factory=dict)
-    # `if self.state == States.DONE:` (`!=`, `in`, `not in`): if id -> (attribute, negated, the
-    # constants' refs, the test's line, the loops around it), for the values a caller sets
-    value_ifs: Dict[int, Tuple[str, bool, tuple, int, tuple]] = field(default_factory=dict)
 
 
 @dataclass
@@ -173,8 +170,7 @@ def pieces(facts: Optional[ModuleFacts]) -> Dict[object, bytes]:
                  [(key, block.handlers_reraise, block.has_finally, block.loops, block.handlers_skip)
                   for key, block in unit.trys.items()],
                  unit.local_functions, sorted(unit.terminating_arms), unit.yield_contexts, unit.is_module,
-                 unit.never_returns, unit.returns, unit.flag_ifs, unit.flag_exits, unit.absence_ifs, unit.new_row_ifs,
-                 unit.value_ifs)
+                 unit.never_returns, unit.returns, unit.flag_ifs, unit.flag_exits, unit.absence_ifs, unit.new_row_ifs)
         if unit.is_module:
             piece = (facts.path, facts.module, facts.imports, facts.star_imports, piece)
         found.setdefault(unit.qualname, []).append(piece)

@@ -1,13 +1,11 @@
 """Flags a caller passes: `form.save(commit=False)` switches off what `save` does under `if commit:`,
-and `load(do_restore=True)` switches on what it does under `if do_restore:`; and values it sets:
-`response.state = States.COMMENT`, then `response.save()`, switches off what `save` does under
-`if self.state == States.APPROVED:`.
+and `load(do_restore=True)` switches on what it does under `if do_restore:`.
 
-What it may use: the callee's facts (its parameters, its `if` statements, its bindings) and the
-call's ref; of the project, only what the caller's `equals` tells of the values it sets.
+What it may use: the callee's facts (its parameters, its `if name:` statements, its bindings) and
+the call's ref; nothing of the project.
 """
 
-from typing import Callable, Dict, Optional
+from typing import Dict, Optional
 
 from txlint.facts import Context, FunctionFacts, Ref
 
@@ -77,33 +75,8 @@ def conditions(callee: FunctionFacts, context: Context, line: int = 0) -> Dict[s
     return needed
 
 
-# Given an attribute of `self` ("self.state") and a constant's ref of the callee: does the value
-# the caller's object holds equal it (True / False), or can that not be told (None)?
-Equals = Callable[[str, Ref], Optional[bool]]
-
-
-def reached(callee: FunctionFacts, context: Context, call: Ref, equals: Optional[Equals] = None) -> bool:
+def reached(callee: FunctionFacts, context: Context, call: Ref) -> bool:
     """Can code at `context` in the callee run for this call? Not when it sits in an arm of
-    `if flag:` (or `if not flag:`) that the constant the call passes for `flag` rules out, nor in
-    an arm of `if self.state == States.DONE:` (`!=`, `in`, `not in`) that the value the caller's
-    object holds rules out (`equals`, for a method called on it)."""
-    if equals is not None and any(_value_rules_out(callee, block, arm, equals) for block, arm in context.branches):
-        return False
+    `if flag:` (or `if not flag:`) that the constant the call passes for `flag` rules out."""
     return all(truth(passed_for(callee, call, name)) in (None, value)
                for name, value in conditions(callee, context).items())
-
-
-def _value_rules_out(callee: FunctionFacts, block: int, arm: str, equals: Equals) -> bool:
-    tested = callee.value_ifs.get(block)
-    if tested is None or arm not in ("body", "else"):
-        return False
-    name, negated, values = tested[:3]
-    found = [equals(name, value) for value in values]
-    if True in found:
-        held = True
-    elif all(answer is False for answer in found):
-        held = False
-    else:
-        return False
-    body_runs = held != negated
-    return (arm == "body") != body_runs

@@ -8,11 +8,10 @@ tracking (`_work_out`, `_fits`) and the project's table of functions.
 """
 
 from dataclasses import dataclass, replace
-from typing import Dict, List, Optional, Set, Tuple
+from typing import Dict, List, Set, Tuple
 
 from txlint import flags
 from txlint import sql as sqlkit
-from txlint.attribute_values import keeps_until_tested, literals_equal, value_set_before
 from txlint.dataflow import SETS_ATTRIBUTE, followed, is_lookup_call, names_in
 from txlint.facts import UNKNOWN, Event, Ref
 from txlint.lookup_guards import found_guards, guards_through
@@ -160,12 +159,9 @@ class EffectLists:
         result: List[Effect] = []
         wrapped = self.decorated_transactional(callee)
         instance = None
-        equals = self._values_set_for(unit, event, callee)
         for effect in self.effects(callee, depth + 1):
-            if not flags.reached(callee.facts, effect.site.context, event.ref, equals):
-                # switched off by the flag this call passes (`save(commit=False)`), or by the value
-                # it set on the object (`response.state = States.COMMENT`, then `response.save()`)
-                continue
+            if not flags.reached(callee.facts, effect.site.context, event.ref):
+                continue  # switched off by the flag this call passes (`save(commit=False)`)
             if outcome.effect is not None and _the_overrides_own(effect):
                 continue
             spec, saves = effect.spec, ""
@@ -193,61 +189,6 @@ class EffectLists:
                                  within=((effect.site.range, effect.site.context.branches,
                                           effect.site.context.trys), *effect.within)))
         return result
-
-    def _values_set_for(self, unit: Unit, event: Event, callee: Unit) -> Optional[flags.Equals]:
-        """What the caller is known to have set on the object it calls the method on, for the
-        attributes the method tests (see txlint.attribute_values), as txlint.flags asks for it;
-        None when it is known to have set none of them."""
-        func = event.ref[1]
-        if not callee.facts.value_ifs or func[0] != "attr" or func[1][0] != "name":
-            return None
-        index = next((number for number, each in enumerate(unit.facts.events) if each is event), -1)
-        known: Dict[str, Ref] = {}
-        for tested in {name for name, *_ in callee.facts.value_ifs.values()}:
-            attribute = tested.split(".", 1)[1]
-            value = value_set_before(unit.facts, index, func[1][1], attribute) if index >= 0 else None
-            if value is not None and keeps_until_tested(callee.facts, attribute,
-                                                        lambda each: self._runs_no_project_code(each, callee)):
-                known[tested] = value
-        if not known:
-            return None
-        return lambda tested, constant: self._constants_equal(known[tested], unit, constant, callee) \
-            if tested in known else None
-
-    def _runs_no_project_code(self, event: Event, unit: Unit) -> bool:
-        """Does the call (a `super()` method) run only the framework's code, no project function
-        or signal receiver that could change the object?"""
-        outcome = self.call(event.ref, unit)
-        return not outcome.callee and not outcome.receivers
-
-    def _constants_equal(self, value: Ref, caller: Unit, constant: Ref, callee: Unit) -> Optional[bool]:
-        """Is the caller's constant the callee's? Literals by value; names of constants when both are
-        attributes of one class (`States.COMMENT`, `States.APPROVED`), by the values the class gives
-        them (two members of an enum with one value are one member)."""
-        literal = literals_equal(value, constant)
-        if literal is not None or value[0] != "attr" or constant[0] != "attr":
-            return literal
-        first, second = self._class_constant(value, caller), self._class_constant(constant, callee)
-        if first is None or second is None or first[0] != second[0]:
-            return None
-        if first[1] == second[1]:
-            return True
-        if first[1][0] == "list" and second[1][0] == "list" and first[1][1] and second[1][1]:
-            # `APPROVED = "approved", "Approved"` (a Choices member's value and label): other values
-            # are other members; one value with two labels cannot be told
-            return False if literals_equal(first[1][1][0], second[1][1][0]) is False else None
-        return literals_equal(first[1], second[1])
-
-    def _class_constant(self, ref: Ref, unit: Unit) -> Optional[Tuple[str, Ref]]:
-        """(the class, what its body binds the attribute to) for `States.DONE`, a project class's."""
-        owner = self.evaluate(ref[1], unit)
-        if owner is None or owner.kind not in ("class", "model") or owner.name not in self.classes:
-            return None
-        for qualname in self._class_chain(owner.name):
-            attributes = self.classes[qualname][0].attributes
-            if ref[2] in attributes:
-                return owner.name, attributes[ref[2]]
-        return None
 
     def _instance_called_on(self, event: Event, unit: Unit):
         """The model instance a method is called on (`ra` in `ra.validated_save()`), if known."""
