@@ -22,6 +22,9 @@ _MAX_DEPTH = 24
 ENTERS_AS_ITS_ARGUMENT = {"contextlib.closing", "contextlib.nullcontext"}
 
 
+# A call given no arguments (a type called to make its instance, a class the framework instantiates).
+_NO_ARGUMENTS = CallView((), (), lambda ref: None, lambda ref: None)
+
 class ValueEvaluation:
     """Part of `Project` (txlint.project). Owns `_values` ((function, ref) -> (value, deepest
     depth it holds at, height)) and `_cut_values` (((function, ref), depth) -> (value, height):
@@ -239,7 +242,7 @@ class ValueEvaluation:
         if value.kind in ("model", "class"):
             return self.instance_of(value.name)
         if value.kind == "qname":
-            return self._call_target(value, CallView((), (), lambda r: None, lambda r: None), depth).value
+            return self._call_target(value, _NO_ARGUMENTS, depth).value
         return None
 
     def _parameter(self, ref: Ref, unit: Unit, depth: int) -> Optional[Value]:
@@ -282,16 +285,9 @@ class ValueEvaluation:
         if attribute is None or owner is None or owner not in self.classes:
             return None
         named = self.attribute(Value("class", name=owner), attribute, depth + 1)
-        if named is not None and named.kind == "handle":
-            return self._made_by_library_class(named)  # `form_class = modelform_factory(Item, ...)`
+        if named is not None and named.kind == "handle":  # `form_class = modelform_factory(Item, ...)`
+            return self._call_target(named, _NO_ARGUMENTS, depth).value
         return self.instance_of(named.name) if named is not None and named.kind in ("class", "model") else None
-
-    def _made_by_library_class(self, made_class: Value) -> Optional[Value]:
-        """What the framework's call of a class a library built (a factory-made form class) makes."""
-        knowledge = self.registry.for_value(made_class)
-        outcome = knowledge.call_value(made_class, CallView((), {}, lambda ref: None, lambda ref: None)) \
-            if knowledge is not None else None
-        return outcome.value if outcome is not None else None
 
     def _argument_from_callers(self, name: str, unit: Unit, depth: int) -> Optional[Value]:
         """What callers pass for a parameter (the first caller whose argument resolves); unknown

@@ -38,18 +38,27 @@ def form_class_of(qname: str, call: CallView) -> Optional[Outcome]:
     return Outcome(value=Value("handle", name=role, library=LIBRARY, table=model.table, flags=(model.name,)))
 
 
+def _made(role: str, like: Value) -> Value:
+    """A form, formset or list of forms of the model `like` (a factory-made handle) is for."""
+    return Value("handle", name=role, library=LIBRARY, table=like.table, flags=like.flags)
+
+
+def _row(form: Value) -> Value:
+    """An instance of the model the form is for."""
+    return Value("instance", name=form.flags[0], library=LIBRARY, table=form.table)
+
+
 def instance_of(form_class: Value) -> Optional[Value]:
     """What calling a factory-made class makes (a form, a formset), else None."""
     role = _MADE_BY.get(form_class.name) if form_class.kind == "handle" else None
-    return Value("handle", name=role, library=LIBRARY, table=form_class.table, flags=form_class.flags) \
-        if role else None
+    return _made(role, form_class) if role else None
 
 
 def method(form: Value, name: str, call: CallView) -> Optional[Outcome]:
     """`form.save()` / `formset.save()` of a factory-made form or formset."""
     if name != "save" or form.name not in ("form", "formset") or not form.flags:
         return None
-    instance = Value("instance", name=form.flags[0], library=LIBRARY, table=form.table)
+    instance = _row(form)
     if call.const("commit") == "False":
         return Outcome(value=instance if form.name == "form" else None)
     written = write_effect(LIBRARY, instance, AUTOCOMMIT, bulk=form.name == "formset")
@@ -62,14 +71,14 @@ def attribute(form: Value, name: str) -> Optional[Value]:
     if not form.flags:
         return None
     if name == "instance" and form.name == "form":
-        return Value("instance", name=form.flags[0], library=LIBRARY, table=form.table)
+        return _row(form)
     if name in _FORM_LISTS and form.name == "formset":
-        return Value("handle", name="forms", library=LIBRARY, table=form.table, flags=form.flags)
+        return _made("forms", form)
     return None
 
 
 def item(forms: Value) -> Optional[Value]:
     """A form of a formset, in a loop over the formset or over one of its lists of forms."""
     if forms.name in ("formset", "forms") and forms.flags:
-        return Value("handle", name="form", library=LIBRARY, table=forms.table, flags=forms.flags)
+        return _made("form", forms)
     return None
