@@ -56,6 +56,10 @@ CATEGORY_CODES: Dict[str, Tuple[str, ...]] = {
     "split-commit": ("TXL103",),
     "raw-sql-write": ("TXL201", "TXL202"),
     "file-and-row": ("TXL301",),
+    "check-then-create": ("TXL501",),
+    "read-modify-write": ("TXL502",),
+    "lock": ("TXL503",),
+    "side-effect": ("TXL601",),
 }
 # What the snapshot keeps of a finding; a finding's identity in the diff is all but the message,
 # so a reworded message shows in the snapshot's git diff after --update, not as added + removed.
@@ -319,6 +323,25 @@ def print_recall_by_category(totals: Dict[str, dict]) -> None:
               f"| {ratio(counts['found'], counts['hazards'])} |")
 
 
+def precision_by_code(results: Dict[str, dict], judgments: Dict[str, dict]) -> Dict[str, Counter]:
+    """Per rule code: findings, and how many were judged right and wrong."""
+    totals: Dict[str, Counter] = {}
+    for name, result in results.items():
+        for finding in result.get("findings", ()):
+            counts = totals.setdefault(finding["code"], Counter())
+            counts["findings"] += 1
+            counts[verdict_of(finding, result["version"], judgments[name]) or "unjudged"] += 1
+    return dict(sorted(totals.items()))
+
+
+def print_precision_by_code(totals: Dict[str, Counter]) -> None:
+    print("\n| code | findings | right | wrong | unjudged | precision |")
+    print("|---|--:|--:|--:|--:|--:|")
+    for code, counts in totals.items():
+        print(f"| {code} | {counts['findings']} | {counts['right']} | {counts['wrong']} | {counts['unjudged']} "
+              f"| {ratio(counts['right'], counts['right'] + counts['wrong'])} |")
+
+
 def print_diff(results: Dict[str, dict]) -> None:
     print("\nChanges since the snapshot (bench/ecosystem/snapshot.json):")
     for name, result in results.items():
@@ -425,13 +448,16 @@ def main(argv: Optional[List[str]] = None) -> int:
     print_table(results)
     categories = recall_by_category(results)
     print_recall_by_category(categories)
+    codes = precision_by_code(results, judgments)
+    print_precision_by_code(codes)
     print_diff(results)
     if args.unjudged:
         print_unjudged(results)
     if args.json:
         report = {name: {key: value for key, value in result.items() if key != "snapshot"}
                   for name, result in results.items()}
-        args.json.write_text(json.dumps({"apps": report, "recall_by_category": categories}, indent=1) + "\n",
+        args.json.write_text(json.dumps({"apps": report, "recall_by_category": categories,
+                                          "precision_by_code": codes}, indent=1) + "\n",
                              encoding="utf-8")
     if args.update:
         # An application that failed or was not run keeps its previous entry.

@@ -125,3 +125,18 @@ def test_the_snapshot_is_sorted_one_finding_per_line_and_reads_back(tmp_path):
     assert json.loads(text) == {"alpha": entry, "zeta": {"version": "2.0", "findings": []}}
     assert text.splitlines()[2] == "    " + json.dumps(finding("TXL101", "a.py", 9, "a.f")) + ","
     assert "column" not in text and text.index('"alpha"') < text.index('"zeta"')
+
+
+def test_precision_by_code_counts_every_app_finding_under_its_code():
+    judgments = {"shop": {("1.0", "a.py", "a.f", "TXL101"): "right", ("1.0", "a.py", "a.g", "TXL501"): "wrong"},
+                 "blog": {("2.0", "b.py", "b.h", "TXL501"): "right"}}
+    results = {"shop": {"version": "1.0", "findings": [finding("TXL101", "a.py", 1, "a.f"),
+                                                       finding("TXL501", "a.py", 2, "a.g"),
+                                                       finding("TXL501", "a.py", 3, "a.unjudged")]},
+               "blog": {"version": "2.0", "findings": [finding("TXL501", "b.py", 4, "b.h")]},
+               "broken": {"version": "3.0", "error": "download failed"}}
+    judgments["broken"] = {}
+    totals = eco.precision_by_code(results, judgments)
+    assert list(totals) == ["TXL101", "TXL501"]
+    assert dict(totals["TXL501"]) == {"findings": 3, "wrong": 1, "unjudged": 1, "right": 1}
+    assert dict(totals["TXL101"]) == {"findings": 1, "right": 1}
