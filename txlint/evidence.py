@@ -81,6 +81,7 @@ from txlint.write_calls import (
     is_delete,
     is_log,
     is_object_path,
+    object_path,
     makes_rows,
     method_owner,
     new_row_given,
@@ -355,7 +356,7 @@ class WriteLinks:
         saved = set()
         for ref in made:
             given = dict(ref[3]).get("instance") if isinstance(ref, tuple) and ref and ref[0] == "call" else None
-            path = _object_path(given) if given is not None else ""
+            path = object_path(given) if given is not None else ""
             if not path or (receiver[0] == "attr" and not path.startswith("self.")):
                 continue  # (a property's own local is nothing here)
             value = self.project.evaluate(given, self.unit)
@@ -445,12 +446,3 @@ class WriteLinks:
             value = self.project.evaluate(ref, self.unit)
             known = self._is_data[name] = value is None or value.kind not in _NOT_DATA
         return known
-
-
-def _object_path(ref: Ref) -> str:
-    """`order` or `self.order`: an object a form can be given whole; "" for anything else."""
-    if ref[0] == "name":
-        return ref[1]
-    if ref[0] == "attr" and ref[1] == ("name", "self"):
-        return f"self.{ref[2]}"
-    return ""

@@ -180,6 +180,16 @@ def is_object_path(text: str) -> bool:
     return bool(root) and (not attribute or (root == "self" and "." not in attribute and attribute.isidentifier()))
 
 
+def object_path(ref: Ref) -> str:
+    """The object path (see is_object_path) an expression names: `order`, `self.order`; "" for
+    anything else (a call, a subscript, `a.b`)."""
+    if ref[0] == "name":
+        return ref[1]
+    if ref[0] == "attr" and ref[1] == ("name", "self"):
+        return f"self.{ref[2]}"
+    return ""
+
+
 def argument_names(effect: "Effect") -> FrozenSet[str]:
     """Every variable a write's call is built from (its arguments, its query chain, a DB-API call's
     parameters), except those it only finds its rows by: a key (`filter(pk=job.pk)`,
