@@ -154,9 +154,6 @@ class ValueEvaluation:
                 if passed_on is not None:
                     return passed_on
             value = self.evaluate(ref[1], unit, depth)
-            if value is not None and value.kind == "handle" and value.name in ("manager", "query", "related") and \
-                    value.flags:
-                return Value("instance", name=value.flags[0], library=value.library, table=value.table)
             if value is not None and value.kind in ("object", "instance") and _typed_collection(ref[1], unit):
                 return value  # `for serializer in serializers` with `serializers: List[OrderSerializer]`
             knowledge = self.registry.for_value(value) if value is not None and value.kind == "handle" else None

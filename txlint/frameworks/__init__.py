@@ -168,7 +168,11 @@ class Knowledge:
         return None
 
     def item(self, value: Value) -> Optional[Value]:
-        """What a loop over `value` (a handle of this library) binds to each item."""
+        """What a loop over `value` (a handle of this library) binds to each item: by default, for
+        a handle of a model's rows (a manager, a query, a related manager) whose first flag names
+        the model, an instance of that model."""
+        if value.name in ("manager", "query", "related") and value.flags:
+            return Value("instance", name=value.flags[0], library=value.library, table=value.table)
         return None
 
     def run_statement(self, statement: Value, name: str, call: CallView) -> Optional[Outcome]:

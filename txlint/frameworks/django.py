@@ -188,7 +188,7 @@ class DjangoKnowledge(Knowledge):
         return Outcome(value=made) if made is not None else None
 
     def item(self, value: Value) -> Optional[Value]:
-        return django_forms.item(value)
+        return django_forms.item(value) or super().item(value)
 
     def attribute(self, value: Value, name: str) -> Optional[Value]:
         if value.library != LIBRARY:
